@@ -1,0 +1,135 @@
+// Package dbconn opens product and config databases: SQLite files through the
+// pure-Go modernc driver and PostgreSQL through pgx's database/sql adapter.
+package dbconn
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"supervisor/internal/job"
+)
+
+// ErrMissing reports a SQLite database file that does not exist.
+var ErrMissing = errors.New("database file does not exist")
+
+// Options say how to open a database.
+type Options struct {
+	// ReadOnly opens a SQLite file read-only; it is never created.
+	ReadOnly bool
+	// Create allows creating a missing SQLite file. Without it a missing file
+	// is ErrMissing: looking must never create a database.
+	Create bool
+	// ConnectTimeout bounds connecting to a PostgreSQL server (default 10s).
+	ConnectTimeout time.Duration
+	// ImmediateTx makes every SQLite transaction BEGIN IMMEDIATE: it takes the
+	// write lock at once, so what a migration decides inside it stays true.
+	ImmediateTx bool
+	// BusyTimeout is how long SQLite waits for another writer's lock (default 30s).
+	BusyTimeout time.Duration
+}
+
+// Open opens the database t names and checks that it answers.
+func Open(ctx context.Context, t job.Target, o Options) (*sql.DB, error) {
+	switch t.Dialect {
+	case "sqlite":
+		return openSQLite(ctx, t.Path, o)
+	case "postgres":
+		return openPostgres(ctx, t, o)
+	default:
+		return nil, fmt.Errorf("unknown database dialect %q", t.Dialect)
+	}
+}
+
+func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("no SQLite database path")
+	}
+	if !o.Create {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", path, ErrMissing)
+		}
+	}
+	busy := o.BusyTimeout
+	if busy == 0 {
+		busy = 30 * time.Second
+	}
+	q := url.Values{}
+	// CodeChecker's engine turns foreign keys on for every connection and its
+	// cleanup relies on the cascades; so do we.
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	if o.ReadOnly {
+		q.Set("mode", "ro")
+	}
+	if o.ImmediateTx {
+		q.Set("_txlock", "immediate")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	// One connection: atlas's sqlite.OpenTx toggles PRAGMA foreign_keys on the
+	// pool and then begins the transaction, which must be the same connection.
+	db.SetMaxOpenConns(1)
+	// A file of random bytes opens fine and only fails on the first read.
+	if _, err := db.ExecContext(ctx, "SELECT count(*) FROM sqlite_master"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error) {
+	timeout := o.ConnectTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	// Keyword/value settings on top of libpq's defaults (PG* environment, pgpass
+	// file): the fields we know override them, an explicit password wins over both.
+	conn := fmt.Sprintf("host=%s port=%d dbname=%s connect_timeout=%d",
+		quote(t.Host), t.Port, quote(t.Database), int(timeout.Seconds()+0.999))
+	if t.User != "" {
+		conn += " user=" + quote(t.User)
+	}
+	cfg, err := pgx.ParseConfig(conn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres configuration: %w", err)
+	}
+	if t.Password != "" {
+		cfg.Password = t.Password
+	}
+	cfg.RuntimeParams["application_name"] = "supervisor"
+	db := stdlib.OpenDB(*cfg)
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Location is the human-readable place of t, never with a password.
+func Location(t job.Target) string {
+	if t.Dialect == "sqlite" {
+		return t.Path
+	}
+	return fmt.Sprintf("%s@%s:%d/%s", t.User, t.Host, t.Port, t.Database)
+}
+
+// quote renders v as a libpq keyword/value string.
+func quote(v string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(v) + "'"
+}

@@ -1,0 +1,103 @@
+// Package job defines the protocol between the supervisor and its workers:
+// the job spec a worker reads as one JSON value on its stdin, and the one
+// result record it writes on its result pipe (fd 3) before it exits.
+//
+// Secrets (database passwords) travel only inside the Spec on stdin: never
+// in argv, the environment, logs or output.
+package job
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Action names what a worker does with its product database.
+type Action string
+
+// The actions a worker knows.
+const (
+	ActionMigrate Action = "migrate"
+	ActionCleanup Action = "cleanup"
+)
+
+// Target says where a product database is and how to reach it.
+type Target struct {
+	// Dialect is "sqlite" or "postgres".
+	Dialect string `json:"dialect"`
+	// Path is the SQLite database file.
+	Path string `json:"path,omitempty"`
+	// Host, Port, User and Database locate a PostgreSQL database.
+	Host     string `json:"host,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	User     string `json:"user,omitempty"`
+	Database string `json:"database,omitempty"`
+	// Password is the resolved PostgreSQL secret. It is only ever sent on
+	// the worker's stdin and must never be logged.
+	Password string `json:"password,omitempty"`
+}
+
+// Options tune one job.
+type Options struct {
+	// LockTimeout bounds the wait for the product's lock.
+	LockTimeout time.Duration `json:"lock_timeout,omitempty"`
+	// ConnectTimeout bounds connecting to the database server.
+	ConnectTimeout time.Duration `json:"connect_timeout,omitempty"`
+	// BackupDir, when set, receives a copy of a SQLite product before its
+	// first pending migration file.
+	BackupDir string `json:"backup_dir,omitempty"`
+	// CheckerLabels is the checker label directory for the severity upgrade.
+	CheckerLabels string `json:"checker_labels,omitempty"`
+}
+
+// Spec is one unit of work for one worker process.
+type Spec struct {
+	Action   Action  `json:"action"`
+	Endpoint string  `json:"endpoint"`
+	Target   Target  `json:"target"`
+	Options  Options `json:"options"`
+}
+
+// Result is the one record a worker writes when it is done, successful or not.
+type Result struct {
+	Endpoint string `json:"endpoint"`
+	// OK is true when the job did everything it was asked to.
+	OK bool `json:"ok"`
+	// Status is the product's database status word after the job
+	// (DESIGN.md's vocabulary: ok, schema_upgrade_failed, ...).
+	Status string `json:"status,omitempty"`
+	// FromVersion and ToVersion are the schema versions before and after.
+	FromVersion string `json:"from_version,omitempty"`
+	ToVersion   string `json:"to_version,omitempty"`
+	// Applied counts the migration files applied.
+	Applied int `json:"applied,omitempty"`
+	// Removed counts what cleanup removed or changed, by routine.
+	Removed map[string]int64 `json:"removed,omitempty"`
+	// Error is a one-line reason when OK is false.
+	Error string `json:"error,omitempty"`
+	// Duration is the job's wall time.
+	Duration time.Duration `json:"duration"`
+}
+
+// ReadSpec decodes one job spec from r.
+func ReadSpec(r io.Reader) (Spec, error) {
+	var s Spec
+	if err := json.NewDecoder(r).Decode(&s); err != nil {
+		return Spec{}, fmt.Errorf("read job spec: %w", err)
+	}
+	if s.Endpoint == "" || s.Action == "" {
+		return Spec{}, fmt.Errorf("read job spec: action and endpoint are required")
+	}
+	return s, nil
+}
+
+// WriteResult writes r as one JSON line to w.
+func WriteResult(w io.Writer, r Result) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}

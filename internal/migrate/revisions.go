@@ -1,0 +1,191 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/schema"
+)
+
+// RevisionsTable is atlas's revision table, so atlas tooling can read our state.
+const RevisionsTable = "atlas_schema_revisions"
+
+// revisions implements atlas's migrate.RevisionReadWriter on our own table
+// access (a *sql.DB or the *sql.Tx of the file being applied), so a file and
+// its revision row commit or roll back together.
+type revisions struct {
+	conn    schema.ExecQuerier
+	dialect string
+}
+
+var _ migrate.RevisionReadWriter = (*revisions)(nil)
+
+func newRevisions(conn schema.ExecQuerier, dialect string) *revisions {
+	return &revisions{conn: conn, dialect: dialect}
+}
+
+// table is the qualified table name. On PostgreSQL it lives in public, not in
+// atlas's default schema of its own, next to the tables it describes.
+func (r *revisions) table() string {
+	if r.dialect == "postgres" {
+		return "public." + RevisionsTable
+	}
+	return RevisionsTable
+}
+
+// Ident implements migrate.RevisionReadWriter.
+func (r *revisions) Ident() *migrate.TableIdent {
+	if r.dialect == "postgres" {
+		return &migrate.TableIdent{Name: RevisionsTable, Schema: "public"}
+	}
+	return &migrate.TableIdent{Name: RevisionsTable}
+}
+
+// create makes the table if it does not exist, with atlas's columns.
+func (r *revisions) create(ctx context.Context) error {
+	ddl := `CREATE TABLE IF NOT EXISTS atlas_schema_revisions (version text NOT NULL, description text NOT NULL, type integer NOT NULL DEFAULT 2, applied integer NOT NULL DEFAULT 0, total integer NOT NULL DEFAULT 0, executed_at datetime NOT NULL, execution_time integer NOT NULL, error text NULL, error_stmt text NULL, hash text NOT NULL, partial_hashes json NULL, operator_version text NOT NULL, PRIMARY KEY (version))`
+	if r.dialect == "postgres" {
+		ddl = `CREATE TABLE IF NOT EXISTS public.atlas_schema_revisions ("version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2, "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL, "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL, "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"))`
+	}
+	if _, err := r.conn.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("create %s: %w", RevisionsTable, err)
+	}
+	return nil
+}
+
+// ph returns the n-th (1-based) placeholder of the dialect.
+func (r *revisions) ph(n int) string {
+	if r.dialect == "postgres" {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}
+
+const revisionColumns = `version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version`
+
+// ReadRevisions implements migrate.RevisionReadWriter: all revisions by version.
+func (r *revisions) ReadRevisions(ctx context.Context) ([]*migrate.Revision, error) {
+	return r.query(ctx, "SELECT "+revisionColumns+" FROM "+r.table()+" ORDER BY version")
+}
+
+// ReadRevision implements migrate.RevisionReadWriter. A missing row is
+// migrate.ErrRevisionNotExist, which atlas's executor relies on.
+func (r *revisions) ReadRevision(ctx context.Context, version string) (*migrate.Revision, error) {
+	revs, err := r.query(ctx, "SELECT "+revisionColumns+" FROM "+r.table()+" WHERE version = "+r.ph(1), version)
+	if err != nil {
+		return nil, err
+	}
+	if len(revs) == 0 {
+		return nil, migrate.ErrRevisionNotExist
+	}
+	return revs[0], nil
+}
+
+func (r *revisions) query(ctx context.Context, q string, args ...any) ([]*migrate.Revision, error) {
+	rows, err := r.conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", RevisionsTable, err)
+	}
+	defer rows.Close()
+	var revs []*migrate.Revision
+	for rows.Next() {
+		var (
+			rev                  migrate.Revision
+			executedAt           any
+			execTime             int64
+			errText, errStmt, ph sql.NullString
+		)
+		if err := rows.Scan(&rev.Version, &rev.Description, &rev.Type, &rev.Applied, &rev.Total,
+			&executedAt, &execTime, &errText, &errStmt, &rev.Hash, &ph, &rev.OperatorVersion); err != nil {
+			return nil, fmt.Errorf("read %s: %w", RevisionsTable, err)
+		}
+		rev.ExecutedAt = parseTime(executedAt)
+		rev.ExecutionTime = time.Duration(execTime)
+		rev.Error, rev.ErrorStmt = errText.String, errStmt.String
+		if ph.Valid && ph.String != "" && ph.String != "null" {
+			if err := json.Unmarshal([]byte(ph.String), &rev.PartialHashes); err != nil {
+				return nil, fmt.Errorf("read %s: partial hashes of %s: %w", RevisionsTable, rev.Version, err)
+			}
+		}
+		revs = append(revs, &rev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", RevisionsTable, err)
+	}
+	return revs, nil
+}
+
+// parseTime accepts what either driver gives back for executed_at.
+func parseTime(v any) time.Time {
+	switch t := v.(type) {
+	case time.Time:
+		return t
+	case string:
+		if p, err := time.Parse(time.RFC3339Nano, t); err == nil {
+			return p
+		}
+	case []byte:
+		return parseTime(string(t))
+	}
+	return time.Time{}
+}
+
+// WriteRevision implements migrate.RevisionReadWriter (insert or update).
+func (r *revisions) WriteRevision(ctx context.Context, rev *migrate.Revision) error {
+	var partial any
+	if len(rev.PartialHashes) > 0 {
+		b, err := json.Marshal(rev.PartialHashes)
+		if err != nil {
+			return err
+		}
+		partial = string(b)
+	}
+	var executedAt any = rev.ExecutedAt.UTC().Format(time.RFC3339Nano)
+	if r.dialect == "postgres" {
+		executedAt = rev.ExecutedAt
+	}
+	phs := make([]string, 12)
+	for i := range phs {
+		phs[i] = r.ph(i + 1)
+	}
+	var set []string
+	for _, c := range strings.Split(revisionColumns, ", ")[1:] {
+		set = append(set, c+" = excluded."+c)
+	}
+	q := "INSERT INTO " + r.table() + " (" + revisionColumns + ") VALUES (" + strings.Join(phs, ", ") +
+		") ON CONFLICT (version) DO UPDATE SET " + strings.Join(set, ", ")
+	_, err := r.conn.ExecContext(ctx, q, rev.Version, rev.Description, int64(rev.Type), rev.Applied, rev.Total,
+		executedAt, int64(rev.ExecutionTime), nullString(rev.Error), nullString(rev.ErrorStmt), rev.Hash, partial, rev.OperatorVersion)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", RevisionsTable, err)
+	}
+	return nil
+}
+
+// DeleteRevision implements migrate.RevisionReadWriter.
+func (r *revisions) DeleteRevision(ctx context.Context, version string) error {
+	_, err := r.conn.ExecContext(ctx, "DELETE FROM "+r.table()+" WHERE version = "+r.ph(1), version)
+	return err
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// errNoTable reports whether err says the table does not exist.
+func isNoTable(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") || errors.Is(err, sql.ErrNoRows)
+}

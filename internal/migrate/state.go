@@ -1,0 +1,235 @@
+// Package migrate brings a database to the schema packaged in the binary with
+// atlas's migration engine, in-process: it reads where a database stands
+// (Inspect), adopts databases made by CodeChecker, checks that applied files were
+// not changed since, and applies pending files one transaction per file (Upgrade).
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"ariga.io/atlas/sql/migrate"
+
+	"supervisor/internal/status"
+	"supervisor/schema"
+)
+
+// State is where a database stands against the packaged schema.
+type State struct {
+	Status status.Status
+	// DBVersion is the schema version in the database for display: "002", or
+	// "b1be74589382 (CodeChecker)" for a database CodeChecker made; "" if none.
+	DBVersion string
+	// PackageVersion is the latest packaged version.
+	PackageVersion string
+	// Pending are the files an upgrade applies, in order.
+	Pending []migrate.File
+	// Adopt is set for a CodeChecker database at its head: version 001 is
+	// recorded as a baseline, not executed.
+	Adopt bool
+	// Reason says in one line why the status is not ok.
+	Reason string
+}
+
+var dirs sync.Map // "kind/dialect" -> *migrate.MemDir
+
+// Dir returns the packaged migration directory for kind and dialect, loaded
+// and checked against atlas.sum once per process.
+func Dir(kind schema.Kind, dialect string) (*migrate.MemDir, error) {
+	key := string(kind) + "/" + dialect
+	if d, ok := dirs.Load(key); ok {
+		return d.(*migrate.MemDir), nil
+	}
+	d, err := schema.Dir(kind, dialect)
+	if err != nil {
+		return nil, err
+	}
+	dirs.Store(key, d)
+	return d, nil
+}
+
+// LatestVersion is the newest packaged version of kind.
+func LatestVersion(kind schema.Kind, dialect string) (string, error) {
+	dir, err := Dir(kind, dialect)
+	if err != nil {
+		return "", err
+	}
+	files, err := dir.Files()
+	if err != nil || len(files) == 0 {
+		return "", fmt.Errorf("packaged %s schema for %s has no files", kind, dialect)
+	}
+	return files[len(files)-1].Version(), nil
+}
+
+// querier is what Inspect reads through: a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// Inspect reads where the database stands. It only reads. An error means the
+// database could not be read at all (the caller reports failed_to_connect).
+func Inspect(ctx context.Context, db querier, dialect string, kind schema.Kind) (State, error) {
+	dir, err := Dir(kind, dialect)
+	if err != nil {
+		return State{}, err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return State{}, err
+	}
+	latest := files[len(files)-1].Version()
+	st := State{PackageVersion: latest}
+
+	tables, err := listTables(ctx, db, dialect)
+	if err != nil {
+		return State{}, err
+	}
+	switch {
+	case tables[RevisionsTable]:
+		return inspectRevisions(ctx, db, dialect, dir, files, st)
+	case tables["alembic_version"]:
+		return inspectAlembic(ctx, db, kind, files, st)
+	case len(tables) == 0:
+		st.Status, st.Pending = status.SchemaMissing, files
+		st.Reason = "the database has no tables"
+		return st, nil
+	default:
+		st.Status = status.SchemaMismatchNo
+		st.Reason = "the database has tables but no schema version (neither " + RevisionsTable + " nor alembic_version)"
+		return st, nil
+	}
+}
+
+func inspectAlembic(ctx context.Context, db querier, kind schema.Kind, files []migrate.File, st State) (State, error) {
+	var rev sql.NullString
+	rows, err := db.QueryContext(ctx, "SELECT version_num FROM alembic_version")
+	if err != nil {
+		return State{}, fmt.Errorf("read alembic_version: %w", err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+		if err := rows.Scan(&rev); err != nil {
+			rows.Close()
+			return State{}, fmt.Errorf("read alembic_version: %w", err)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return State{}, fmt.Errorf("read alembic_version: %w", err)
+	}
+	head := kind.CodeCheckerHead()
+	switch {
+	case n == 1 && rev.String == head:
+		st.Status, st.Adopt, st.Pending = status.SchemaMismatchOK, true, files[1:]
+		st.DBVersion = head + " (CodeChecker)"
+	case n == 0:
+		st.Status = status.SchemaMismatchNo
+		st.Reason = "alembic_version is empty: CodeChecker never finished creating this database"
+	default:
+		st.Status = status.SchemaMismatchNo
+		st.DBVersion = rev.String + " (CodeChecker)"
+		st.Reason = fmt.Sprintf("the database is at CodeChecker revision %s; upgrade it with CodeChecker to revision %s first", rev.String, head)
+	}
+	return st, nil
+}
+
+func inspectRevisions(ctx context.Context, db querier, dialect string, dir *migrate.MemDir, files []migrate.File, st State) (State, error) {
+	revs, err := newRevisions(db, dialect).ReadRevisions(ctx)
+	if err != nil {
+		return State{}, err
+	}
+	if len(revs) == 0 {
+		st.Status, st.Pending = status.SchemaMissing, files
+		st.Reason = RevisionsTable + " is empty"
+		return st, nil
+	}
+	last := revs[len(revs)-1]
+	st.DBVersion = last.Version
+	for _, r := range revs {
+		if r.Applied != r.Total || r.Error != "" {
+			st.Status = status.SchemaMismatchNo
+			st.Reason = fmt.Sprintf("version %s was left partially applied (%d of %d statements): %s", r.Version, r.Applied, r.Total, r.Error)
+			return st, nil
+		}
+	}
+	if err := checkHashes(dir, files, revs); err != nil {
+		st.Status, st.Reason = status.SchemaMismatchNo, err.Error()
+		return st, nil
+	}
+	idx := -1
+	for i, f := range files {
+		if f.Version() == last.Version {
+			idx = i
+		}
+	}
+	if idx == -1 {
+		st.Status = status.SchemaMismatchNo
+		if last.Version > st.PackageVersion {
+			st.Reason = fmt.Sprintf("the database is at version %s, newer than this package (%s); use a newer supervisor", last.Version, st.PackageVersion)
+		} else {
+			st.Reason = fmt.Sprintf("the database is at version %s, which this package does not have", last.Version)
+		}
+		return st, nil
+	}
+	st.Pending = files[idx+1:]
+	if len(st.Pending) == 0 {
+		st.Status = status.OK
+	} else {
+		st.Status = status.SchemaMismatchOK
+	}
+	return st, nil
+}
+
+// checkHashes compares the hash recorded for every executed file with the
+// packaged one. atlas only checks atlas.sum against the files; a file edited
+// after it was applied would otherwise go unnoticed.
+func checkHashes(dir *migrate.MemDir, files []migrate.File, revs []*migrate.Revision) error {
+	sum, err := dir.Checksum()
+	if err != nil {
+		return err
+	}
+	byVersion := map[string]migrate.File{}
+	for _, f := range files {
+		byVersion[f.Version()] = f
+	}
+	for _, r := range revs {
+		f, ok := byVersion[r.Version]
+		if !ok || r.Type.Has(migrate.RevisionTypeBaseline) && r.Hash == "" {
+			continue
+		}
+		want, err := sum.SumByName(f.Name())
+		if err != nil {
+			return err
+		}
+		if r.Hash != want {
+			return fmt.Errorf("migration file %s differs from the one applied to this database (recorded hash %s, packaged %s)", f.Name(), r.Hash, want)
+		}
+	}
+	return nil
+}
+
+// listTables returns the names of the database's tables (public schema on PostgreSQL).
+func listTables(ctx context.Context, db querier, dialect string) (map[string]bool, error) {
+	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+	if dialect == "postgres" {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+	}
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	tables := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		tables[name] = true
+	}
+	return tables, rows.Err()
+}
