@@ -120,14 +120,6 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 	return db, nil
 }
 
-// Location is the human-readable place of t, never with a password.
-func Location(t job.Target) string {
-	if t.Dialect == "sqlite" {
-		return t.Path
-	}
-	return fmt.Sprintf("%s@%s:%d/%s", t.User, t.Host, t.Port, t.Database)
-}
-
 // quote renders v as a libpq keyword/value string.
 func quote(v string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)

@@ -1,0 +1,18 @@
+// Command worker runs one supervisor job by hand: it reads a JSON job spec
+// (see internal/job) on stdin and writes the result record on stdout, e.g.
+//
+//	echo '{"action":"migrate","endpoint":"Default","target":{"dialect":"sqlite","path":"/ws/Default.sqlite"}}' | worker
+//
+// It is the same code the supervisor runs in each of its worker processes.
+package main
+
+import (
+	"os"
+
+	"supervisor/internal/worker"
+	"supervisor/internal/workerproc"
+)
+
+func main() {
+	os.Exit(workerproc.Serve(os.Stdin, os.Stderr, worker.Run))
+}

@@ -1,0 +1,402 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"supervisor/internal/buildinfo"
+	"supervisor/internal/job"
+	"supervisor/internal/migrate"
+	"supervisor/internal/registry"
+	"supervisor/internal/status"
+	"supervisor/internal/supervise"
+	"supervisor/internal/workerproc"
+	"supervisor/schema"
+)
+
+const migrateUsage = "migrate [-j N] [-y] [--product E]... [--dry-run] [--sql] [--timeout DUR] [--fail-fast] [--backup-dir DIR] [--lock-timeout DUR]"
+
+// poolFlags are the options of every command that runs workers.
+type poolFlags struct {
+	jobs           int
+	selected       []string
+	timeout        time.Duration
+	failFast       bool
+	lockTimeout    time.Duration
+	connectTimeout time.Duration
+}
+
+func (p *poolFlags) register(fs *pflag.FlagSet) {
+	fs.IntVarP(&p.jobs, "jobs", "j", runtime.NumCPU(), "run N worker processes at a time")
+	fs.StringArrayVar(&p.selected, "product", nil, "work on this product only (repeatable)")
+	fs.DurationVar(&p.timeout, "timeout", 0, "stop a worker that runs longer than this (SIGTERM, then SIGKILL); 0 = no limit")
+	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
+	fs.DurationVar(&p.lockTimeout, "lock-timeout", 30*time.Second, "give up waiting for a product's lock after this long")
+	fs.DurationVar(&p.connectTimeout, "connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after this long")
+}
+
+func (p *poolFlags) check() error {
+	if p.jobs < 1 {
+		return usagef("-j must be at least 1")
+	}
+	return nil
+}
+
+type migrateFlags struct {
+	pool      poolFlags
+	yes       bool
+	dryRun    bool
+	sql       bool
+	backupDir string
+}
+
+func runMigrate(ctx context.Context, g *globals, args []string) error {
+	var f migrateFlags
+	fs := pflag.NewFlagSet("migrate", pflag.ContinueOnError)
+	f.pool.register(fs)
+	fs.BoolVarP(&f.yes, "yes", "y", false, "answer yes to every question")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "list the pending files per product; touch nothing, ask nothing")
+	fs.BoolVar(&f.sql, "sql", false, "print the SQL of the pending files per product; touch nothing")
+	fs.StringVar(&f.backupDir, "backup-dir", "", "copy each SQLite product here (VACUUM INTO) before its first pending file")
+	if err := g.parse("migrate", migrateUsage, fs, args); err != nil {
+		return err
+	}
+	if err := f.pool.check(); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("migrate: unexpected arguments %v", fs.Args())
+	}
+	if f.dryRun || f.sql {
+		return migrateOffline(ctx, g, f)
+	}
+	prompts := newPrompter(g.env.Stdin, g.env.Stdout, f.yes)
+	if err := upgradeConfig(ctx, g, prompts); err != nil {
+		return err
+	}
+	products, _, err := g.readProducts(ctx, f.pool.selected)
+	if err != nil {
+		return err
+	}
+	res, err := migrateProducts(ctx, g, f, prompts, products)
+	if err != nil {
+		return err
+	}
+	return res.err()
+}
+
+// upgradeConfig checks the config database first, as CodeChecker does, and
+// upgrades it (in-process: it is small) after asking.
+func upgradeConfig(ctx context.Context, g *globals, prompts *prompter) error {
+	cfg, err := g.openConfig(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	switch cfg.state.Status {
+	case status.OK:
+		return nil
+	case status.SchemaMismatchOK:
+	default:
+		return usagef("config database %s: %s %s", cfg.location, cfg.state.Status.Message(), cfg.state.Reason)
+	}
+	g.log.Warn("config database schema mismatch! Possible to upgrade.", "location", cfg.location,
+		"database_version", cfg.state.DBVersion, "package_version", cfg.state.PackageVersion)
+	if !prompts.ask("Do you want to upgrade the config database to new schema?") {
+		g.log.Warn("config database not upgraded; going on with the products")
+		return nil
+	}
+	res, err := migrate.Upgrade(ctx, cfg.db, cfg.target.Dialect, schema.Config, migrate.Options{Logger: g.log, Operator: buildinfo.Operator()})
+	if err != nil {
+		return fmt.Errorf("upgrade config database %s: %w", cfg.location, err)
+	}
+	g.log.Info("config database upgraded", "from", res.From, "to", res.To)
+	return nil
+}
+
+// runResult is what a worker run over the products came to.
+type runResult struct {
+	failed      bool
+	interrupted int // exit code when a signal stopped the run
+}
+
+func (r runResult) err() error {
+	switch {
+	case r.interrupted != 0:
+		return &interruptedError{code: r.interrupted}
+	case r.failed:
+		return errFailed
+	}
+	return nil
+}
+
+// migrateProducts is the product half of migrate (and of up): status table,
+// prompts, workers, status table again, summary.
+func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *prompter, products []registry.Product) (runResult, error) {
+	states := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
+	printStatusTable(g.env.Stdout, states)
+
+	var (
+		specs   []job.Spec
+		result  runResult
+		summary []summaryRow
+	)
+	// Every question is asked, in endpoint order, before any work starts.
+	for i, st := range states {
+		p := products[i]
+		switch {
+		case st.Status == status.OK:
+			continue
+		case !st.Status.Upgradable():
+			result.failed = true
+			summary = append(summary, summaryRow{endpoint: p.Endpoint, from: st.DBVersion, to: st.DBVersion, err: st.Status.Message() + " " + st.Reason})
+			continue
+		}
+		question := fmt.Sprintf("Do you want to upgrade '%s' to new schema?", p.Endpoint)
+		if st.Status == status.Missing || st.Status == status.SchemaMissing {
+			question = fmt.Sprintf("Do you want to initialize a new schema for '%s'?", p.Endpoint)
+		}
+		if !prompts.ask(question) {
+			result.failed = true
+			summary = append(summary, summaryRow{endpoint: p.Endpoint, from: st.DBVersion, to: st.DBVersion, err: "not upgraded: the answer was no"})
+			continue
+		}
+		spec, err := g.spec(p, job.ActionMigrate, f.pool)
+		if err != nil {
+			result.failed = true
+			summary = append(summary, summaryRow{endpoint: p.Endpoint, from: st.DBVersion, err: err.Error()})
+			continue
+		}
+		spec.Options.BackupDir = f.backupDir
+		specs = append(specs, spec)
+	}
+	if f.backupDir != "" {
+		for _, s := range specs {
+			if s.Target.Dialect == "postgres" {
+				g.log.Warn("--backup-dir copies SQLite products only: back up PostgreSQL products yourself (pg_dump)")
+				break
+			}
+		}
+	}
+	outcomes, interrupted := g.runWorkers(ctx, f.pool, products, specs)
+	result.interrupted = interrupted
+	for _, o := range outcomes {
+		row := summaryRow{endpoint: o.Spec.Endpoint, duration: o.Duration}
+		if o.Result != nil {
+			row.from, row.to, row.applied = o.Result.FromVersion, o.Result.ToVersion, o.Result.Applied
+		}
+		if !o.OK() {
+			result.failed = true
+			row.err = outcomeReason(o)
+		}
+		summary = append(summary, row)
+	}
+	after := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
+	printStatusTable(g.env.Stdout, after)
+	printSummary(g.env.Stdout, products, summary)
+	for _, st := range after {
+		if st.Status != status.OK {
+			result.failed = true
+		}
+	}
+	return result, nil
+}
+
+// spec builds a worker's job; the password is resolved here and travels only
+// on the worker's stdin.
+func (g *globals) spec(p registry.Product, action job.Action, pool poolFlags) (job.Spec, error) {
+	t := p.Target
+	pw, err := registry.ResolvePassword(p, g.env.Getenv)
+	if err != nil {
+		return job.Spec{}, err
+	}
+	t.Password = pw
+	return job.Spec{Action: action, Endpoint: p.Endpoint, Target: t, Options: job.Options{
+		LockTimeout: pool.lockTimeout, ConnectTimeout: pool.connectTimeout,
+	}}, nil
+}
+
+// runWorkers runs specs in worker processes and returns their outcomes and,
+// if a signal stopped the run, the exit code it calls for.
+func (g *globals) runWorkers(ctx context.Context, pool poolFlags, products []registry.Product, specs []job.Spec) ([]supervise.Outcome, int) {
+	if len(specs) == 0 {
+		return nil, 0
+	}
+	exe := g.env.Executable
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			exe = os.Args[0]
+		}
+	}
+	env := workerEnv(os.Environ(), products)
+	ctx, kill, received, stop := supervise.NotifySignals(ctx, g.log)
+	defer stop()
+	outcomes := supervise.Run(ctx, supervise.Config{
+		Command: func(ctx context.Context) *exec.Cmd {
+			cmd := exec.Command(exe)
+			cmd.Env = env
+			return cmd
+		},
+		Parallel: pool.jobs,
+		Timeout:  pool.timeout,
+		FailFast: pool.failFast,
+		Logs:     g.logs,
+		Kill:     kill,
+	}, specs)
+	code := 0
+	if sig := received(); sig != nil {
+		code = supervise.ExitCode(sig)
+	}
+	return outcomes, code
+}
+
+// workerEnv is the supervisor's environment for a worker: the worker marker
+// added, and every variable that holds a database password removed, since
+// secrets reach workers only on their stdin.
+func workerEnv(environ []string, products []registry.Product) []string {
+	secret := map[string]bool{"PGPASSWORD": true, workerproc.EnvMarker: true}
+	for _, p := range products {
+		if p.PasswordEnv != "" {
+			secret[p.PasswordEnv] = true
+		}
+	}
+	var env []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !secret[name] {
+			env = append(env, kv)
+		}
+	}
+	return append(env, workerproc.EnvMarker+"=1")
+}
+
+// outcomeReason is the one-line reason a product failed.
+func outcomeReason(o supervise.Outcome) string {
+	if o.Result != nil && o.Result.Error != "" {
+		return o.Result.Error
+	}
+	if o.Err != nil {
+		return o.Err.Error()
+	}
+	return "failed"
+}
+
+type summaryRow struct {
+	endpoint string
+	from, to string
+	applied  int
+	duration time.Duration
+	err      string
+}
+
+// printSummary prints one line per product, in endpoint order.
+func printSummary(w interface{ Write([]byte) (int, error) }, products []registry.Product, rows []summaryRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "Summary: every product was already up to date.")
+		return
+	}
+	byEndpoint := map[string]summaryRow{}
+	for _, r := range rows {
+		byEndpoint[r.endpoint] = r
+	}
+	table := [][]string{{"Product endpoint", "From", "To", "Files applied", "Duration", "Result"}}
+	for _, p := range products {
+		r, ok := byEndpoint[p.Endpoint]
+		if !ok {
+			continue
+		}
+		res := "ok"
+		if r.err != "" {
+			res = "FAILED: " + r.err
+		}
+		table = append(table, []string{r.endpoint, orDash(r.from), orDash(r.to), fmt.Sprint(r.applied), r.duration.Round(time.Millisecond).String(), res})
+	}
+	fmt.Fprintln(w, "Summary:")
+	printTable(w, table)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// migrateOffline answers --dry-run and --sql: per product, what would run.
+// Nothing is touched and nothing is asked.
+func migrateOffline(ctx context.Context, g *globals, f migrateFlags) error {
+	products, _, err := g.readProducts(ctx, f.pool.selected)
+	if err != nil {
+		return err
+	}
+	states := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
+	plans := make([][]migrate.PlannedFile, len(states))
+	failed := false
+	for i, st := range states {
+		if !st.Status.Upgradable() {
+			if st.Status != status.OK {
+				failed = true
+			}
+			continue
+		}
+		plans[i], err = migrate.Plan(st.inspected)
+		if err != nil {
+			return fmt.Errorf("%s: %w", products[i].Endpoint, err)
+		}
+		// Refuse before printing anything when a step is not SQL.
+		for _, pf := range plans[i] {
+			if f.sql && pf.GoStep != "" {
+				return usagef("Offline migration is not possible: product %q needs step %s (%s), which is Go code, not SQL", products[i].Endpoint, pf.Version, pf.GoStep)
+			}
+		}
+	}
+	for i, st := range states {
+		p := products[i]
+		if f.sql {
+			if len(plans[i]) == 0 {
+				fmt.Fprintf(g.env.Stdout, "-- [%s] %s\n", p.Endpoint, st.Message)
+				continue
+			}
+			fmt.Fprintf(g.env.Stdout, "-- [%s] %s: from %s to %s\n", p.Endpoint, registry.Location(p.Target), orDash(st.DBVersion), st.PackageVersion)
+			for _, pf := range plans[i] {
+				fmt.Fprintf(g.env.Stdout, "-- [%s] version %s (%s)%s\n", p.Endpoint, pf.Version, pf.Description, planNote(pf))
+				for _, s := range pf.Statements {
+					fmt.Fprintln(g.env.Stdout, strings.TrimRight(s, ";\n ")+";")
+				}
+			}
+			continue
+		}
+		switch {
+		case len(plans[i]) > 0:
+			fmt.Fprintf(g.env.Stdout, "[%s] %d pending file(s), from %s to %s:\n", p.Endpoint, len(plans[i]), orDash(st.DBVersion), st.PackageVersion)
+			for _, pf := range plans[i] {
+				fmt.Fprintf(g.env.Stdout, "[%s]   %s  %-28s %d statement(s)%s\n", p.Endpoint, pf.Version, pf.Description, len(pf.Statements), planNote(pf))
+			}
+		default:
+			msg := st.Message
+			if st.Reason != "" {
+				msg += " " + st.Reason
+			}
+			fmt.Fprintf(g.env.Stdout, "[%s] %s\n", p.Endpoint, msg)
+		}
+	}
+	if failed {
+		return errFailed
+	}
+	return nil
+}
+
+func planNote(pf migrate.PlannedFile) string {
+	if pf.Baseline {
+		return ": CodeChecker's schema, recorded as a baseline, not executed"
+	}
+	return ""
+}

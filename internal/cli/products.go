@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"supervisor/internal/job"
+	"supervisor/internal/registry"
+)
+
+const productsUsage = `products add ENDPOINT (--sqlite PATH | --postgresql --db-host H --db-port P --db-username U --db-name N [--db-password-env VAR]) [--display-name S] [--description S]
+  supervisor products list [--json]
+  supervisor products remove ENDPOINT`
+
+func runProducts(ctx context.Context, g *globals, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(g.env.Stdout, "Usage:\n  supervisor %s\n", productsUsage)
+		if len(args) == 0 {
+			return usagef("products: say add, list or remove")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "add":
+		return productsAdd(ctx, g, args[1:])
+	case "list":
+		return productsList(ctx, g, args[1:])
+	case "remove":
+		return productsRemove(ctx, g, args[1:])
+	}
+	return usagef("products: unknown subcommand %q (want add, list or remove)", args[0])
+}
+
+func productsAdd(ctx context.Context, g *globals, args []string) error {
+	fs := pflag.NewFlagSet("products add", pflag.ContinueOnError)
+	sqlitePath := fs.String("sqlite", "", "SQLite database file of the product")
+	pg := fs.Bool("postgresql", false, "the product database is on a PostgreSQL server")
+	host := fs.String("db-host", "localhost", "PostgreSQL server host")
+	port := fs.Int("db-port", 5432, "PostgreSQL server port")
+	user := fs.String("db-username", "codechecker", "PostgreSQL user")
+	name := fs.String("db-name", "", "PostgreSQL database name (default: the endpoint)")
+	pwEnv := fs.String("db-password-env", "", "environment variable holding the PostgreSQL password (never stored; default PGPASSWORD or ~/.pgpass)")
+	display := fs.String("display-name", "", "name shown in the web UI (default: the endpoint)")
+	desc := fs.String("description", "", "free-text description")
+	if err := g.parse("products add", productsUsage, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("products add: want exactly one ENDPOINT, got %d arguments", fs.NArg())
+	}
+	endpoint := fs.Arg(0)
+	if err := registry.ValidateEndpoint(endpoint); err != nil {
+		return usagef("%v", err)
+	}
+	p := registry.Product{Endpoint: endpoint, DisplayName: *display, Description: *desc, PasswordEnv: *pwEnv}
+	switch {
+	case *sqlitePath != "" && *pg:
+		return usagef("products add: give either --sqlite PATH or --postgresql, not both")
+	case *sqlitePath != "":
+		if *pwEnv != "" {
+			return usagef("products add: --db-password-env applies to --postgresql products only")
+		}
+		path, err := filepath.Abs(*sqlitePath)
+		if err != nil {
+			return err
+		}
+		p.Target = job.Target{Dialect: "sqlite", Path: path}
+	case *pg:
+		if *name == "" {
+			*name = endpoint
+		}
+		p.Target = job.Target{Dialect: "postgres", Host: *host, Port: *port, User: *user, Database: *name}
+	default:
+		return usagef("products add: say where the database is: --sqlite PATH or --postgresql --db-host ... (see --help)")
+	}
+	if p.DisplayName == "" {
+		p.DisplayName = endpoint
+	}
+	cfg, err := g.openConfig(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	if err := cfg.registry().Add(ctx, p); err != nil {
+		if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrInvalidConnection) ||
+			errors.Is(err, registry.ErrDatabaseInUse) || errors.Is(err, registry.ErrConfigOutdated) || errors.Is(err, registry.ErrInvalidEndpoint) {
+			return usagef("products add: %v", err)
+		}
+		return fmt.Errorf("products add: %w", err)
+	}
+	g.logs.Product(endpoint).Info("product added", "location", registry.Location(p.Target))
+	return nil
+}
+
+// productRow is one product in 'products list --json'.
+type productRow struct {
+	Endpoint    string `json:"endpoint"`
+	DisplayName string `json:"display_name"`
+	Description string `json:"description,omitempty"`
+	Dialect     string `json:"dialect"`
+	Location    string `json:"location"`
+	PasswordEnv string `json:"password_env,omitempty"`
+}
+
+func productsList(ctx context.Context, g *globals, args []string) error {
+	fs := pflag.NewFlagSet("products list", pflag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := g.parse("products list", productsUsage, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("products list: unexpected arguments %v", fs.Args())
+	}
+	products, _, err := g.readProducts(ctx, nil)
+	if err != nil {
+		return err
+	}
+	rows := make([]productRow, 0, len(products))
+	for _, p := range products {
+		rows = append(rows, productRow{p.Endpoint, p.DisplayName, p.Description, p.Target.Dialect, registry.Location(p.Target), p.PasswordEnv})
+	}
+	if *asJSON {
+		return printJSON(g.env.Stdout, rows)
+	}
+	table := [][]string{{"Endpoint", "Display name", "Database", "Location", "Description"}}
+	for _, r := range rows {
+		table = append(table, []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description})
+	}
+	printTable(g.env.Stdout, table)
+	return nil
+}
+
+func productsRemove(ctx context.Context, g *globals, args []string) error {
+	fs := pflag.NewFlagSet("products remove", pflag.ContinueOnError)
+	if err := g.parse("products remove", productsUsage, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("products remove: want exactly one ENDPOINT, got %d arguments", fs.NArg())
+	}
+	cfg, err := g.openConfig(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	if err := cfg.registry().Remove(ctx, fs.Arg(0)); err != nil {
+		if errors.Is(err, registry.ErrNotFound) {
+			return usagef("products remove: %v", err)
+		}
+		return fmt.Errorf("products remove: %w", err)
+	}
+	g.logs.Product(fs.Arg(0)).Info("product removed from the registry; its database was not touched")
+	return nil
+}

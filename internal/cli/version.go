@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"supervisor/internal/buildinfo"
+	"supervisor/internal/migrate"
+	"supervisor/schema"
+)
+
+func runVersion(ctx context.Context, g *globals, args []string) error {
+	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
+	if err := g.parse("version", "version", fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.env.Stdout, "supervisor %s\n", buildinfo.Version)
+	for _, kind := range []schema.Kind{schema.Config, schema.Product} {
+		for _, d := range schema.Dialects {
+			v, err := migrate.LatestVersion(kind, d)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.Stdout, "%s schema (%s): %s (CodeChecker %s = 001)\n", kind, d, v, kind.CodeCheckerHead())
+		}
+	}
+	return nil
+}

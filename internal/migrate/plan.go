@@ -1,0 +1,43 @@
+package migrate
+
+import (
+	"fmt"
+
+	"ariga.io/atlas/sql/migrate"
+)
+
+// PlannedFile is one step an upgrade would take, for --dry-run and --sql.
+type PlannedFile struct {
+	Version, Description string
+	// Statements are the file's SQL statements; empty for a baseline.
+	Statements []string
+	// Baseline is set when the version is recorded, not executed (adoption
+	// of a CodeChecker database).
+	Baseline bool
+	// GoStep names a step written in Go rather than SQL, which offline (--sql)
+	// migration cannot print. No packaged step is Go code today; a file
+	// declares one with the directive "-- supervisor:go NAME".
+	GoStep string
+}
+
+// Plan lists what an upgrade of a database in state st would do, touching nothing.
+func Plan(st State) ([]PlannedFile, error) {
+	var out []PlannedFile
+	if st.Adopt {
+		out = append(out, PlannedFile{Version: "001", Description: "codechecker_baseline", Baseline: true})
+	}
+	for _, f := range st.Pending {
+		stmts, err := f.Stmts()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+		}
+		pf := PlannedFile{Version: f.Version(), Description: f.Desc(), Statements: stmts}
+		if lf, ok := f.(*migrate.LocalFile); ok {
+			if d := lf.Directive("supervisor:go"); len(d) > 0 {
+				pf.GoStep = d[0]
+			}
+		}
+		out = append(out, pf)
+	}
+	return out, nil
+}

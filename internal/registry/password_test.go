@@ -1,0 +1,110 @@
+package registry
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"supervisor/internal/job"
+)
+
+func TestResolvePassword(t *testing.T) {
+	dir := t.TempDir()
+	passfile := filepath.Join(dir, "pgpass")
+	pgpass := strings.Join([]string{
+		"# comment",
+		"other.example:*:*:*:wrong-host",
+		"db.example:5432:prod1:cc:wrong-port",
+		"db.example:5433:prod1:cc:from-pgpass",
+		"*:*:*:*:wildcard",
+	}, "\n") + "\n"
+	if err := os.WriteFile(passfile, []byte(pgpass), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".pgpass"), []byte("db.example:5433:prod1:cc:from-home\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	emptyHome := t.TempDir()
+
+	pg := job.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "prod1"}
+	withURLPassword := pg
+	withURLPassword.Password = "from-url"
+	elsewhere := pg
+	elsewhere.Host, elsewhere.Port = "nowhere.example", 0 // only the wildcard entry matches
+
+	tests := []struct {
+		name    string
+		product Product
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"named variable beats everything",
+			Product{Endpoint: "p", Target: withURLPassword, PasswordEnv: "PROD1_PW"},
+			map[string]string{"PROD1_PW": "from-var", "PGPASSWORD": "from-pgpassword", "PGPASSFILE": passfile},
+			"from-var", ""},
+		{"named variable unset",
+			Product{Endpoint: "p", Target: withURLPassword, PasswordEnv: "PROD1_PW"},
+			map[string]string{"PGPASSWORD": "from-pgpassword"},
+			"", "PROD1_PW is not set or empty"},
+		{"URL password beats PGPASSWORD",
+			Product{Endpoint: "p", Target: withURLPassword},
+			map[string]string{"PGPASSWORD": "from-pgpassword", "PGPASSFILE": passfile},
+			"from-url", ""},
+		{"PGPASSWORD beats the password file",
+			Product{Endpoint: "p", Target: pg},
+			map[string]string{"PGPASSWORD": "from-pgpassword", "PGPASSFILE": passfile},
+			"from-pgpassword", ""},
+		{"PGPASSFILE entry matching host, port, database and user",
+			Product{Endpoint: "p", Target: pg},
+			map[string]string{"PGPASSFILE": passfile, "HOME": home},
+			"from-pgpass", ""},
+		{"PGPASSFILE wildcard entry, default port",
+			Product{Endpoint: "p", Target: elsewhere},
+			map[string]string{"PGPASSFILE": passfile},
+			"wildcard", ""},
+		{"~/.pgpass without PGPASSFILE",
+			Product{Endpoint: "p", Target: pg},
+			map[string]string{"HOME": home},
+			"from-home", ""},
+		{"no password anywhere",
+			Product{Endpoint: "p", Target: pg},
+			map[string]string{"HOME": emptyHome},
+			"", ""},
+		{"PGPASSFILE missing",
+			Product{Endpoint: "p", Target: pg},
+			map[string]string{"PGPASSFILE": filepath.Join(dir, "absent")},
+			"", ""},
+		{"PGPASSFILE unreadable",
+			Product{Endpoint: "p", Target: pg},
+			map[string]string{"PGPASSFILE": dir},
+			"", "read password file"},
+		{"sqlite needs none",
+			Product{Endpoint: "p", Target: job.Target{Dialect: "sqlite", Path: "/x.sqlite"}},
+			map[string]string{"PGPASSWORD": "from-pgpassword"},
+			"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string { return tt.env[k] }
+			got, err := ResolvePassword(tt.product, getenv)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ResolvePassword() = %q, %v; want error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ResolvePassword() error: %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("ResolvePassword() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

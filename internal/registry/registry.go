@@ -1,0 +1,435 @@
+// Package registry reads and edits the product registry in the config
+// database. The config database is CodeChecker's own config schema (table
+// products, one SQLAlchemy connection URL per product) plus our table
+// supervisor_product_credentials (version 002), which names the environment
+// variable holding a product's PostgreSQL password. A config database made
+// by CodeChecker, without that table, can be read too.
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"supervisor/internal/job"
+)
+
+// credentialsTable is the table version 002 adds to the config schema.
+const credentialsTable = "supervisor_product_credentials"
+
+// defaultReportLimit is CodeChecker's default products.report_limit.
+const defaultReportLimit = 500000
+
+// envName is what an environment variable name may look like.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+type (
+	// Product is one registered product.
+	Product struct {
+		// Endpoint is the product's URL path element and unique name.
+		Endpoint string
+		// DisplayName is the product's name in CodeChecker's web UI.
+		DisplayName string
+		// Description is free text, "" when there is none.
+		Description string
+		// Target is the product database: Dialect "sqlite" with an absolute
+		// Path, or "postgres" with Host, Port, User and Database. Password is
+		// set only when CodeChecker stored one in the URL.
+		Target job.Target
+		// PasswordEnv names the environment variable holding the PostgreSQL
+		// password, if the product names one.
+		PasswordEnv string
+	}
+
+	// Registry is the product registry of one config database.
+	Registry struct {
+		db      *sql.DB
+		dialect string
+		baseDir string
+	}
+
+	// querier is what a *sql.DB, *sql.Conn and *sql.Tx have in common. With
+	// SQLite the pool may hold a single connection: code inside a
+	// transaction must use the transaction, never the pool.
+	querier interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+)
+
+// New wraps the config database db, already open and migrated by the caller.
+// dialect is "sqlite" or "postgres" ("postgresql" is accepted too); baseDir
+// resolves relative SQLite paths, as CodeChecker's workspace does: it is the
+// directory holding the config database.
+func New(db *sql.DB, dialect, baseDir string) *Registry {
+	if dialect == "postgresql" {
+		dialect = "postgres"
+	}
+	return &Registry{db: db, dialect: dialect, baseDir: baseDir}
+}
+
+// q rewrites the '?' placeholders of query into PostgreSQL's $1, $2, ...
+// The queries of this package hold no '?' other than placeholders.
+func (r *Registry) q(query string) string {
+	if r.dialect != "postgres" {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// check reports a Registry that cannot work.
+func (r *Registry) check() error {
+	if r == nil || r.db == nil {
+		return errors.New("registry has no config database")
+	}
+	if r.dialect != "sqlite" && r.dialect != "postgres" {
+		return fmt.Errorf("unknown config database dialect %q (want sqlite or postgres)", r.dialect)
+	}
+	return nil
+}
+
+// hasCredentials reports whether the config database has our credentials
+// table (version 002 or later); CodeChecker's own config databases do not.
+func (r *Registry) hasCredentials(ctx context.Context, q querier) (bool, error) {
+	var query string
+	if r.dialect == "postgres" {
+		// to_regclass follows search_path, like the unqualified names below.
+		query = "SELECT to_regclass('" + credentialsTable + "') IS NOT NULL"
+	} else {
+		query = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '" + credentialsTable + "'"
+	}
+	var ok bool
+	if err := q.QueryRowContext(ctx, query).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look for table %s: %w", credentialsTable, err)
+	}
+	return ok, nil
+}
+
+// selectProducts is the product query; where is "" or a WHERE clause.
+func (r *Registry) selectProducts(withCredentials bool, where string) string {
+	if !withCredentials {
+		return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), ''
+			FROM products p ` + where + ` ORDER BY p.endpoint`)
+	}
+	return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), COALESCE(c.password_env, '')
+		FROM products p LEFT JOIN ` + credentialsTable + ` c ON c.product_id = p.id ` + where + ` ORDER BY p.endpoint`)
+}
+
+// products runs selectProducts and parses each row's connection URL.
+func (r *Registry) products(ctx context.Context, q querier, where string, args ...any) ([]Product, error) {
+	creds, err := r.hasCredentials(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, r.selectProducts(creds, where), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ps []Product
+	for rows.Next() {
+		var p Product
+		var conn string
+		if err := rows.Scan(&p.Endpoint, &conn, &p.DisplayName, &p.Description, &p.PasswordEnv); err != nil {
+			return nil, err
+		}
+		p.Target, err = ParseConnection(conn, r.baseDir)
+		if err != nil {
+			return nil, fmt.Errorf("product %q: %w", p.Endpoint, err)
+		}
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Byte order whatever the server's collation: PostgreSQL's ORDER BY
+	// follows the database's locale, SQLite's does not.
+	slices.SortStableFunc(ps, func(a, b Product) int { return strings.Compare(a.Endpoint, b.Endpoint) })
+	return ps, nil
+}
+
+// List returns every product, ordered by endpoint (byte order). A row whose
+// connection URL cannot be parsed fails the list, naming its endpoint.
+func (r *Registry) List(ctx context.Context) ([]Product, error) {
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	ps, err := r.products(ctx, r.db, "")
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	return ps, nil
+}
+
+// Get returns the product at endpoint, or an error wrapping ErrNotFound.
+func (r *Registry) Get(ctx context.Context, endpoint string) (Product, error) {
+	if err := r.check(); err != nil {
+		return Product{}, fmt.Errorf("get product %q: %w", endpoint, err)
+	}
+	ps, err := r.products(ctx, r.db, "WHERE p.endpoint = ?", endpoint)
+	if err != nil {
+		return Product{}, fmt.Errorf("get product %q: %w", endpoint, err)
+	}
+	if len(ps) == 0 {
+		return Product{}, fmt.Errorf("get product %q: %w", endpoint, ErrNotFound)
+	}
+	return ps[0], nil
+}
+
+// Add registers p. Its endpoint must be valid (ValidateEndpoint) and free
+// (else ErrExists), and no other product may use its database (else
+// ErrDatabaseInUse). A relative SQLite path is made absolute against the
+// registry's base directory, as CodeChecker stores absolute paths.
+//
+// The connection URL is written without any password (p.Target.Password is
+// dropped); p.PasswordEnv goes into supervisor_product_credentials, which a
+// config database older than our version 2 lacks: then Add fails with
+// ErrConfigOutdated. The other columns get CodeChecker's defaults.
+func (r *Registry) Add(ctx context.Context, p Product) error {
+	if err := r.add(ctx, p); err != nil {
+		return fmt.Errorf("add product %q: %w", p.Endpoint, err)
+	}
+	return nil
+}
+
+func (r *Registry) add(ctx context.Context, p Product) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if err := ValidateEndpoint(p.Endpoint); err != nil {
+		return err
+	}
+	t := p.Target
+	t.Password = ""
+	if t.Dialect == "postgresql" {
+		t.Dialect = "postgres"
+	}
+	if t.Dialect == "sqlite" && t.Path != "" && t.Path != ":memory:" {
+		path := t.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(r.baseDir, path)
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return fmt.Errorf("%w: SQLite path %q: %v", ErrInvalidConnection, t.Path, err)
+		}
+		t.Path = abs
+	}
+	if t.Dialect == "postgres" && t.Port == 0 {
+		t.Port = defaultPort
+	}
+	if err := checkTarget(t); err != nil {
+		return err
+	}
+	if p.PasswordEnv != "" {
+		if t.Dialect != "postgres" {
+			return fmt.Errorf("a password variable (%s) applies to PostgreSQL products only", p.PasswordEnv)
+		}
+		if !envName.MatchString(p.PasswordEnv) {
+			return fmt.Errorf("invalid password variable name %q (use letters, digits and _, not starting with a digit)", p.PasswordEnv)
+		}
+	}
+	display := p.DisplayName
+	if display == "" {
+		display = p.Endpoint
+	}
+	var description any // NULL when empty, as CodeChecker stores it
+	if p.Description != "" {
+		description = p.Description
+	}
+
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+
+	creds, err := r.hasCredentials(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if p.PasswordEnv != "" && !creds {
+		return fmt.Errorf("store password variable: %w", ErrConfigOutdated)
+	}
+	existing, err := r.allTargets(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, e := range existing {
+		if e.endpoint == p.Endpoint {
+			return ErrExists
+		}
+	}
+	for _, e := range existing {
+		if e.err == nil && sameDatabase(e.target, t) {
+			return fmt.Errorf("%w: %s is the database of product %q", ErrDatabaseInUse, Location(t), e.endpoint)
+		}
+	}
+
+	var id int64
+	err = tx.QueryRowContext(ctx, r.q(`INSERT INTO products
+		(endpoint, connection, display_name, description, run_limit,
+		 is_review_status_change_disabled, num_of_runs, confidentiality, report_limit)
+		VALUES (?, ?, ?, ?, NULL, ?, 0, NULL, ?) RETURNING id`),
+		p.Endpoint, FormatConnection(t), display, description, false, defaultReportLimit).Scan(&id)
+	if err != nil {
+		// Roll back first: with SQLite the pool may have just this connection.
+		tx.Rollback() //nolint:errcheck // the insert error is the one to report
+		return r.insertError(ctx, p.Endpoint, err)
+	}
+	if creds {
+		// A credentials row of a product deleted while SQLite's foreign keys
+		// were off would otherwise pass to this one, which reuses its id.
+		if _, err := tx.ExecContext(ctx, r.q(`DELETE FROM `+credentialsTable+` WHERE product_id = ?`), id); err != nil {
+			return fmt.Errorf("clear stale credentials: %w", err)
+		}
+	}
+	if p.PasswordEnv != "" {
+		if _, err := tx.ExecContext(ctx, r.q(`INSERT INTO `+credentialsTable+` (product_id, password_env) VALUES (?, ?)`), id, p.PasswordEnv); err != nil {
+			return fmt.Errorf("store password variable: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// insertError turns an insert that lost a race for the endpoint (the unique
+// constraint fired) into ErrExists. It looks again outside the failed
+// transaction, as PostgreSQL refuses queries inside one.
+func (r *Registry) insertError(ctx context.Context, endpoint string, err error) error {
+	var n int
+	if qerr := r.db.QueryRowContext(ctx, r.q(`SELECT count(*) FROM products WHERE endpoint = ?`), endpoint).Scan(&n); qerr == nil && n > 0 {
+		return ErrExists
+	}
+	return fmt.Errorf("insert: %w", err)
+}
+
+// registered is one existing product's endpoint and parsed database.
+type registered struct {
+	endpoint string
+	target   job.Target
+	err      error
+}
+
+// allTargets reads every product's endpoint and database, keeping rows whose
+// connection does not parse (with err set) so their endpoints still count.
+func (r *Registry) allTargets(ctx context.Context, q querier) ([]registered, error) {
+	rows, err := q.QueryContext(ctx, `SELECT endpoint, connection FROM products`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []registered
+	for rows.Next() {
+		var e registered
+		var conn string
+		if err := rows.Scan(&e.endpoint, &conn); err != nil {
+			return nil, err
+		}
+		e.target, e.err = ParseConnection(conn, r.baseDir)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// sameDatabase reports whether a and b are one database: the same SQLite
+// file, or the same database on the same PostgreSQL server and port.
+func sameDatabase(a, b job.Target) bool {
+	if a.Dialect != b.Dialect {
+		return false
+	}
+	if a.Dialect == "sqlite" {
+		return filepath.Clean(a.Path) == filepath.Clean(b.Path)
+	}
+	pa, pb := a.Port, b.Port
+	if pa == 0 {
+		pa = defaultPort
+	}
+	if pb == 0 {
+		pb = defaultPort
+	}
+	return strings.EqualFold(a.Host, b.Host) && pa == pb && a.Database == b.Database
+}
+
+// Remove unregisters the product at endpoint (ErrNotFound if there is none),
+// with the rows CodeChecker's foreign keys delete along with it
+// (permissions, background tasks, our credentials row). The product's
+// database itself is never touched.
+func (r *Registry) Remove(ctx context.Context, endpoint string) error {
+	if err := r.remove(ctx, endpoint); err != nil {
+		return fmt.Errorf("remove product %q: %w", endpoint, err)
+	}
+	return nil
+}
+
+func (r *Registry) remove(ctx context.Context, endpoint string) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	// One connection for the pragma and the transaction: PRAGMA foreign_keys
+	// is per connection and cannot change inside a transaction.
+	conn, err := r.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if r.dialect == "sqlite" {
+		// CodeChecker turns foreign keys on for every connection and relies on
+		// the cascades from products; without them permissions would pass to
+		// the next product that reuses this id.
+		var on bool
+		if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+			return fmt.Errorf("read foreign_keys pragma: %w", err)
+		}
+		if !on {
+			if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
+				return fmt.Errorf("enable foreign keys: %w", err)
+			}
+			defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = OFF") //nolint:errcheck // best effort: ON is harmless
+		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+
+	var id int64
+	err = tx.QueryRowContext(ctx, r.q(`SELECT id FROM products WHERE endpoint = ?`), endpoint).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	creds, err := r.hasCredentials(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if creds {
+		// Explicit as well as cascaded, should foreign keys be off after all.
+		if _, err := tx.ExecContext(ctx, r.q(`DELETE FROM `+credentialsTable+` WHERE product_id = ?`), id); err != nil {
+			return fmt.Errorf("delete credentials: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, r.q(`DELETE FROM products WHERE id = ?`), id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,334 @@
+package registry
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"supervisor/internal/job"
+)
+
+// endpoints returns the endpoints of ps in order.
+func endpoints(ps []Product) []string {
+	out := []string{}
+	for _, p := range ps {
+		out = append(out, p.Endpoint)
+	}
+	return out
+}
+
+// connectionOf reads the stored connection URL of endpoint.
+func connectionOf(t *testing.T, db *sql.DB, endpoint string) string {
+	t.Helper()
+	var conn string
+	if err := db.QueryRow("SELECT connection FROM products WHERE endpoint = ?", endpoint).Scan(&conn); err != nil {
+		t.Fatalf("connection of %q: %v", endpoint, err)
+	}
+	return conn
+}
+
+func TestAddListGetRemove(t *testing.T) {
+	ctx := context.Background()
+	db, dir := newSQLiteConfig(t, 2)
+	reg := New(db, "sqlite", dir)
+
+	if ps, err := reg.List(ctx); err != nil || len(ps) != 0 {
+		t.Fatalf("List on a new config = %v, %v; want no products", ps, err)
+	}
+
+	pgProduct := Product{
+		Endpoint:    "zeta",
+		DisplayName: "Zeta on PostgreSQL",
+		Description: "the big one",
+		Target:      job.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "zeta", Password: "hunter2"},
+		PasswordEnv: "ZETA_PW",
+	}
+	add := []Product{
+		{Endpoint: "Default", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")}},
+		pgProduct,
+		{Endpoint: "alpha", Target: job.Target{Dialect: "sqlite", Path: "products/alpha.sqlite"}, Description: ""},
+		{Endpoint: "Beta-2", DisplayName: "Beta", Target: job.Target{Dialect: "postgres", Host: "db.example", Database: "beta"}},
+	}
+	for _, p := range add {
+		if err := reg.Add(ctx, p); err != nil {
+			t.Fatalf("Add(%q): %v", p.Endpoint, err)
+		}
+	}
+
+	ps, err := reg.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Byte order: upper case first.
+	if got, want := endpoints(ps), []string{"Beta-2", "Default", "alpha", "zeta"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("List endpoints = %v, want %v", got, want)
+	}
+	wantZeta := pgProduct
+	wantZeta.Target.Password = "" // never stored
+	if ps[3] != wantZeta {
+		t.Errorf("List()[3] = %+v, want %+v", ps[3], wantZeta)
+	}
+	wantAlpha := Product{Endpoint: "alpha", DisplayName: "alpha",
+		Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "products", "alpha.sqlite")}}
+	if ps[2] != wantAlpha {
+		t.Errorf("List()[2] = %+v, want %+v (display name defaults to endpoint, path made absolute)", ps[2], wantAlpha)
+	}
+	if ps[0].Target.Port != 5432 || ps[0].PasswordEnv != "" || ps[0].DisplayName != "Beta" {
+		t.Errorf("List()[0] = %+v, want port 5432, no password variable, display name Beta", ps[0])
+	}
+
+	// What CodeChecker will read: absolute paths, its driver names, no password.
+	if got, want := connectionOf(t, db, "alpha"), "sqlite+pysqlite:///"+filepath.Join(dir, "products", "alpha.sqlite"); got != want {
+		t.Errorf("stored connection of alpha = %q, want %q", got, want)
+	}
+	if got, want := connectionOf(t, db, "zeta"), "postgresql+psycopg2://cc@db.example:5433/zeta"; got != want {
+		t.Errorf("stored connection of zeta = %q, want %q", got, want)
+	}
+	var desc sql.NullString
+	var disabled bool
+	var runs, limit int
+	var runLimit, conf sql.NullString
+	if err := db.QueryRow(`SELECT description, is_review_status_change_disabled, num_of_runs, report_limit, run_limit, confidentiality
+		FROM products WHERE endpoint = 'alpha'`).Scan(&desc, &disabled, &runs, &limit, &runLimit, &conf); err != nil {
+		t.Fatal(err)
+	}
+	if desc.Valid || disabled || runs != 0 || limit != 500000 || runLimit.Valid || conf.Valid {
+		t.Errorf("alpha columns: description %v, review change disabled %v, runs %d, report limit %d, run limit %v, confidentiality %v; "+
+			"want NULL, false, 0, 500000, NULL, NULL", desc, disabled, runs, limit, runLimit, conf)
+	}
+
+	got, err := reg.Get(ctx, "zeta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != wantZeta {
+		t.Errorf("Get(zeta) = %+v, want %+v", got, wantZeta)
+	}
+	if _, err := reg.Get(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get(nope) error = %v, want ErrNotFound", err)
+	}
+
+	if err := reg.Remove(ctx, "zeta"); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Remove(ctx, "zeta"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second Remove(zeta) error = %v, want ErrNotFound", err)
+	}
+	var creds int
+	if err := db.QueryRow("SELECT count(*) FROM supervisor_product_credentials").Scan(&creds); err != nil {
+		t.Fatal(err)
+	}
+	if creds != 0 {
+		t.Errorf("%d credentials rows left after removing the only product that had one", creds)
+	}
+	ps, err = reg.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := endpoints(ps), []string{"Beta-2", "Default", "alpha"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("List after Remove = %v, want %v", got, want)
+	}
+}
+
+func TestAddRefused(t *testing.T) {
+	ctx := context.Background()
+	db, dir := newSQLiteConfig(t, 2)
+	reg := New(db, "sqlite", dir)
+	first := Product{Endpoint: "prod", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "prod.sqlite")}}
+	if err := reg.Add(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Add(ctx, Product{Endpoint: "pg", Target: job.Target{Dialect: "postgres", Host: "Db.Example", Port: 5432, Database: "pg"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name    string
+		product Product
+		is      error
+		want    string
+	}{
+		{"endpoint taken",
+			Product{Endpoint: "prod", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "other.sqlite")}},
+			ErrExists, `add product "prod": product already exists`},
+		{"same SQLite file",
+			Product{Endpoint: "twin", Target: job.Target{Dialect: "sqlite", Path: "./prod.sqlite"}},
+			ErrDatabaseInUse, `is the database of product "prod"`},
+		{"same PostgreSQL database",
+			Product{Endpoint: "twin", Target: job.Target{Dialect: "postgres", Host: "db.example", User: "other", Database: "pg"}},
+			ErrDatabaseInUse, `is the database of product "pg"`},
+		{"bad endpoint",
+			Product{Endpoint: "a b", Target: job.Target{Dialect: "sqlite", Path: "/x.sqlite"}},
+			ErrInvalidEndpoint, "character ' ' at position 2"},
+		{"no dialect",
+			Product{Endpoint: "x", Target: job.Target{Path: "/x.sqlite"}},
+			ErrInvalidConnection, `unknown database dialect ""`},
+		{"no SQLite path",
+			Product{Endpoint: "x", Target: job.Target{Dialect: "sqlite"}},
+			ErrInvalidConnection, "no SQLite database path"},
+		{"SQLite path with ?",
+			Product{Endpoint: "x", Target: job.Target{Dialect: "sqlite", Path: "/a?b.sqlite"}},
+			ErrInvalidConnection, "contains '?'"},
+		{"no PostgreSQL host",
+			Product{Endpoint: "x", Target: job.Target{Dialect: "postgres", Database: "x"}},
+			ErrInvalidConnection, "no PostgreSQL host"},
+		{"bad PostgreSQL database name",
+			Product{Endpoint: "x", Target: job.Target{Dialect: "postgres", Host: "h", Database: "x;drop"}},
+			ErrInvalidConnection, "character ';'"},
+		{"password variable on SQLite",
+			Product{Endpoint: "x", Target: job.Target{Dialect: "sqlite", Path: "/x.sqlite"}, PasswordEnv: "PW"},
+			nil, "PostgreSQL products only"},
+		{"bad password variable",
+			Product{Endpoint: "x", Target: job.Target{Dialect: "postgres", Host: "h", Database: "x"}, PasswordEnv: "1PW"},
+			nil, `invalid password variable name "1PW"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := reg.Add(ctx, tt.product)
+			if err == nil {
+				t.Fatalf("Add(%+v) = nil, want an error containing %q", tt.product, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("Add error = %v, want it to wrap %v", err, tt.is)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Add error = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	ps, err := reg.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := endpoints(ps), []string{"pg", "prod"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("products after refused adds = %v, want %v", got, want)
+	}
+}
+
+// TestRemoveCascades checks that Remove takes the rows that hang off a
+// product with it even on a connection without foreign keys, so that a new
+// product reusing the id inherits neither permissions nor a password variable.
+func TestRemoveCascades(t *testing.T) {
+	ctx := context.Background()
+	_, dir := newSQLiteConfig(t, 2)
+	db := openSQLite(t, filepath.Join(dir, "config.sqlite"), false)
+	db.SetMaxOpenConns(1) // as dbconn opens SQLite
+	reg := New(db, "sqlite", dir)
+
+	pg := Product{Endpoint: "old", Target: job.Target{Dialect: "postgres", Host: "h", Database: "old"}, PasswordEnv: "OLD_PW"}
+	if err := reg.Add(ctx, pg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO permissions_product (permission, product_id, name, is_group)
+		SELECT 'PRODUCT_ADMIN', id, 'alice', 0 FROM products WHERE endpoint = 'old'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Remove(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	var perms, creds int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM permissions_product), (SELECT count(*) FROM supervisor_product_credentials)`).
+		Scan(&perms, &creds); err != nil {
+		t.Fatal(err)
+	}
+	if perms != 0 || creds != 0 {
+		t.Errorf("after Remove: %d permissions and %d credentials rows left, want none", perms, creds)
+	}
+	var fk bool
+	if err := db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil {
+		t.Fatal(err)
+	}
+	if fk {
+		t.Error("Remove left foreign keys on for a connection that had them off")
+	}
+	if err := reg.Add(ctx, Product{Endpoint: "new", Target: job.Target{Dialect: "postgres", Host: "h", Database: "new"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := reg.Get(ctx, "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PasswordEnv != "" {
+		t.Errorf("new product inherited password variable %q", got.PasswordEnv)
+	}
+}
+
+// TestCodeCheckerConfig reads a config database made by CodeChecker itself,
+// which has no supervisor_product_credentials table.
+func TestCodeCheckerConfig(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.sqlite")
+	copyFile(t, "/work/shared/fixtures/codechecker/config-head.sqlite", path)
+	db := openSQLite(t, path, true)
+	// As CodeChecker's addProduct inserts them (SQLAlchemy names every column).
+	for _, row := range []struct{ endpoint, conn, name string }{
+		{"prod1", "postgresql+psycopg2://cc:secret@db.example:5433/prod1?client_encoding=utf8", "Product one"},
+		{"abs", "sqlite:////abs/x.sqlite", "abs"},
+		{"Default", "sqlite+pysqlite:///Default.sqlite", "Default"},
+	} {
+		if _, err := db.Exec(`INSERT INTO products (endpoint, connection, display_name, description, run_limit,
+			is_review_status_change_disabled, confidentiality, report_limit) VALUES (?, ?, ?, NULL, NULL, 0, 'CONFIDENTIAL', 500000)`,
+			row.endpoint, row.conn, row.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := New(db, "sqlite", dir)
+	ps, err := reg.List(ctx)
+	if err != nil {
+		t.Fatalf("List on a CodeChecker config: %v", err)
+	}
+	want := []Product{
+		{Endpoint: "Default", DisplayName: "Default", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")}},
+		{Endpoint: "abs", DisplayName: "abs", Target: job.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}},
+		{Endpoint: "prod1", DisplayName: "Product one", Target: job.Target{Dialect: "postgres", Host: "db.example", Port: 5433,
+			User: "cc", Password: "secret", Database: "prod1"}},
+	}
+	if !reflect.DeepEqual(ps, want) {
+		t.Errorf("List = %+v\nwant %+v", ps, want)
+	}
+	if p, err := reg.Get(ctx, "prod1"); err != nil || p != want[2] {
+		t.Errorf("Get(prod1) = %+v, %v; want %+v", p, err, want[2])
+	}
+
+	// Without our table a password variable cannot be stored; the rest works.
+	err = reg.Add(ctx, Product{Endpoint: "pw", Target: job.Target{Dialect: "postgres", Host: "h", Database: "pw"}, PasswordEnv: "PW"})
+	if !errors.Is(err, ErrConfigOutdated) || !strings.Contains(err.Error(), "supervisor migrate") {
+		t.Errorf("Add with password variable on a CodeChecker config = %v, want ErrConfigOutdated naming supervisor migrate", err)
+	}
+	if err := reg.Add(ctx, Product{Endpoint: "plain", Target: job.Target{Dialect: "postgres", Host: "h", Database: "plain"}}); err != nil {
+		t.Errorf("Add without password variable on a CodeChecker config: %v", err)
+	}
+	if err := reg.Remove(ctx, "prod1"); err != nil {
+		t.Errorf("Remove on a CodeChecker config: %v", err)
+	}
+	ps, err = reg.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := endpoints(ps), []string{"Default", "abs", "plain"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("List = %v, want %v", got, want)
+	}
+}
+
+func TestListBadConnection(t *testing.T) {
+	db, dir := newSQLiteConfig(t, 2)
+	if _, err := db.Exec(`INSERT INTO products (endpoint, connection, display_name) VALUES ('broken', 'mysql://u:secret@h/db', 'b')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(db, "sqlite", dir).List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `product "broken"`) || strings.Contains(err.Error(), "secret") {
+		t.Errorf("List with an unparsable row = %v, want an error naming the product and not the password", err)
+	}
+}
+
+func TestUnknownDialect(t *testing.T) {
+	db, dir := newSQLiteConfig(t, 2)
+	if _, err := New(db, "oracle", dir).List(context.Background()); err == nil || !strings.Contains(err.Error(), `"oracle"`) {
+		t.Errorf("List with dialect oracle = %v, want an error naming it", err)
+	}
+}

@@ -1,0 +1,125 @@
+// Package worker is what one worker process does for one product: open its
+// database, take its lock, run the migrations or the garbage collection, and
+// say how it went in one result record. It runs under workerproc.Serve, in
+// the supervisor binary's hidden worker mode or in cmd/worker.
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"supervisor/internal/buildinfo"
+	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
+	"supervisor/internal/migrate"
+	"supervisor/internal/status"
+	"supervisor/schema"
+)
+
+// Run runs spec and returns its result; it honours ctx (SIGTERM or the
+// supervisor's death), rolling back the open transaction.
+func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
+	start := time.Now()
+	var res job.Result
+	switch spec.Action {
+	case job.ActionMigrate:
+		res = runMigrate(ctx, spec, log)
+	case job.ActionCleanup:
+		res = runCleanup(ctx, spec, log)
+	default:
+		res = job.Result{Error: fmt.Sprintf("unknown action %q", spec.Action)}
+	}
+	res.Endpoint = spec.Endpoint
+	res.Duration = time.Since(start)
+	if err := context.Cause(ctx); err != nil && !res.OK && res.Error != "" {
+		res.Error += " (" + err.Error() + ")"
+	}
+	return res
+}
+
+// open opens the product database; create allows making a new SQLite file.
+func open(ctx context.Context, spec job.Spec, create bool) (*sql.DB, error) {
+	t := spec.Target
+	lock := spec.Options.LockTimeout
+	if lock == 0 {
+		lock = 30 * time.Second
+	}
+	if create && t.Dialect == "sqlite" {
+		if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return dbconn.Open(ctx, t, dbconn.Options{
+		Create:         create,
+		ImmediateTx:    true,
+		BusyTimeout:    lock,
+		ConnectTimeout: spec.Options.ConnectTimeout,
+	})
+}
+
+func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
+	db, err := open(ctx, spec, true)
+	if err != nil {
+		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + err.Error()}
+	}
+	defer db.Close()
+	before, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
+	if err != nil {
+		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + err.Error()}
+	}
+	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: string(before.Status)}
+	if before.Status == status.OK {
+		log.Info("database is up to date", "version", before.DBVersion)
+		res.OK = true
+		return res
+	}
+	log.Info("upgrading database", "from", display(before.DBVersion), "to", before.PackageVersion, "pending_files", len(before.Pending))
+	up, err := migrate.Upgrade(ctx, db, spec.Target.Dialect, schema.Product, migrate.Options{
+		LockTimeout: spec.Options.LockTimeout,
+		BackupDir:   spec.Options.BackupDir,
+		BackupName:  spec.Endpoint,
+		Operator:    buildinfo.Operator(),
+		Logger:      log,
+	})
+	res.Applied = len(up.Applied)
+	if up.To != "" {
+		res.ToVersion = up.To
+	}
+	if err != nil {
+		res.Status = string(status.SchemaUpgradeFailed)
+		if before.Status == status.SchemaMissing {
+			res.Status = string(status.SchemaInitError)
+		}
+		if errors.Is(err, migrate.ErrNotUpgradable) {
+			res.Status = string(before.Status)
+		}
+		res.Error = err.Error()
+		return res
+	}
+	after, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
+	if err != nil {
+		res.Error = "read schema version after the upgrade: " + err.Error()
+		return res
+	}
+	res.Status, res.ToVersion = string(after.Status), after.DBVersion
+	res.OK = after.Status == status.OK
+	if !res.OK {
+		res.Error = after.Reason
+	}
+	log.Info("database upgraded", "from", display(before.DBVersion), "to", after.DBVersion, "files_applied", res.Applied)
+	return res
+}
+
+func display(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
+}
