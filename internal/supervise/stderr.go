@@ -1,0 +1,271 @@
+package supervise
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+const (
+	// maxLine is the longest worker line re-logged whole; the rest of a
+	// longer line is counted and dropped, never buffered.
+	maxLine = 64 << 10
+	// keepLines and keepLineLen bound the tail kept for failure reports.
+	keepLines   = 10
+	keepLineLen = 240
+)
+
+// stderrSink is the io.Writer exec copies the worker's stderr (and stdout)
+// into. It cuts the stream into lines with a fixed-size buffer and re-logs
+// each line through the product's logger: hclog JSON lines at their own
+// level with their fields, anything else (panic traces, stray prints, JSON of
+// the wrong shape) verbatim at ERROR. One worker line makes one output line.
+//
+// exec calls Write from a single goroutine (Stdout and Stderr are the same
+// writer) and Wait returns only after that goroutine is done, so the sink
+// needs no lock; Flush and LastLines are called after Wait.
+type stderrSink struct {
+	log     hclog.Logger
+	buf     []byte // the current line, at most maxLine bytes
+	dropped int64  // bytes of the current line beyond maxLine
+	last    []string
+	panic   string // first "panic: ..." or "fatal error: ..." line
+}
+
+func newStderrSink(log hclog.Logger) *stderrSink {
+	return &stderrSink{log: log}
+}
+
+// Write never fails: an error would make exec stop copying and the worker
+// could then block on a full pipe.
+func (s *stderrSink) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		if room := maxLine - len(s.buf); len(chunk) <= room {
+			s.buf = append(s.buf, chunk...)
+		} else {
+			s.buf = append(s.buf, chunk[:room]...)
+			s.dropped += int64(len(chunk) - room)
+		}
+		if i < 0 {
+			break
+		}
+		s.line()
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// Flush handles a last line that had no newline.
+func (s *stderrSink) Flush() {
+	if len(s.buf) > 0 || s.dropped > 0 {
+		s.line()
+	}
+}
+
+// LastLines returns a copy of the kept tail, oldest first.
+func (s *stderrSink) LastLines() []string {
+	return slices.Clone(s.last)
+}
+
+// line re-logs the buffered line and resets the buffer (keeping its memory).
+func (s *stderrSink) line() {
+	b, dropped := bytes.TrimSuffix(s.buf, []byte("\r")), s.dropped
+	s.buf, s.dropped = s.buf[:0], 0
+
+	if dropped > 0 {
+		kept := cutIncompleteRune(b)
+		dropped += int64(len(b) - len(kept))
+		b = kept
+		text := fmt.Sprintf("%s… [truncated %d bytes]", b, dropped)
+		s.log.Error(text)
+		s.remember(text)
+		return
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return // blank lines (between panic trace blocks) carry nothing
+	}
+	if e, ok := parseEntry(b); ok {
+		s.log.Log(e.level, e.msg, e.args...)
+		s.remember(e.summary())
+		return
+	}
+	text := string(b)
+	s.log.Error(text)
+	s.remember(text)
+	if s.panic == "" && (strings.HasPrefix(text, "panic: ") || strings.HasPrefix(text, "fatal error: ")) {
+		s.panic = shorten(text)
+	}
+}
+
+func (s *stderrSink) remember(text string) {
+	if len(s.last) == keepLines {
+		copy(s.last, s.last[1:])
+		s.last = s.last[:keepLines-1]
+	}
+	s.last = append(s.last, shorten(text))
+}
+
+// reason is the stderr part of a failure reason: the panic line, if any, and
+// otherwise the last n lines, all on one line.
+func (s *stderrSink) reason(n int) string {
+	if s.panic != "" {
+		return "; " + s.panic
+	}
+	if len(s.last) == 0 {
+		return ""
+	}
+	return "; last output: " + strings.Join(s.last[max(0, len(s.last)-n):], " | ")
+}
+
+// cutIncompleteRune drops a UTF-8 sequence cut in half at the end of b.
+func cutIncompleteRune(b []byte) []byte {
+	for j := len(b) - 1; j >= 0 && j >= len(b)-utf8.UTFMax; j-- {
+		if utf8.RuneStart(b[j]) {
+			if !utf8.FullRune(b[j:]) {
+				return b[:j]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// shorten makes a line fit a one-line report.
+func shorten(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= keepLineLen {
+		return s
+	}
+	cut := keepLineLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// entry is one hclog JSON line of a worker.
+type entry struct {
+	level hclog.Level
+	msg   string
+	args  []interface{}
+}
+
+func (e entry) summary() string {
+	var b strings.Builder
+	b.WriteString(e.msg)
+	for i := 0; i+1 < len(e.args); i += 2 {
+		fmt.Fprintf(&b, " %v=%v", e.args[i], e.args[i+1])
+	}
+	return b.String()
+}
+
+// parseEntry decodes an hclog JSON line: an object whose "@message" and
+// "@level" are strings (and "@timestamp", when present, too). Other fields
+// become key/value pairs in key order: strings, json.Number, bools and nil
+// as such, objects and arrays as rawJSON. Any other shape is not an entry.
+// The worker's @timestamp is dropped: the line is stamped when re-logged.
+func parseEntry(line []byte) (entry, bool) {
+	if len(line) == 0 || line[0] != '{' {
+		return entry{}, false
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(line, &m); err != nil {
+		return entry{}, false
+	}
+	msg, ok := jsonString(m["@message"])
+	if !ok {
+		return entry{}, false
+	}
+	lvl, ok := jsonString(m["@level"])
+	if !ok {
+		return entry{}, false
+	}
+	level := levelOf(lvl)
+	if level == hclog.NoLevel {
+		return entry{}, false
+	}
+	if ts, present := m["@timestamp"]; present {
+		if _, ok := jsonString(ts); !ok {
+			return entry{}, false
+		}
+	}
+	delete(m, "@message")
+	delete(m, "@level")
+	delete(m, "@timestamp")
+
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	args := make([]interface{}, 0, 2*len(keys))
+	for _, k := range keys {
+		args = append(args, k, jsonValue(m[k]))
+	}
+	return entry{level: level, msg: msg, args: args}, true
+}
+
+func jsonString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// jsonValue turns a field's JSON into a value hclog prints well in both
+// formats (raw is already valid: it comes out of a successful Unmarshal).
+func jsonValue(raw json.RawMessage) interface{} {
+	switch raw[0] {
+	case '"':
+		s, _ := jsonString(raw)
+		return s
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	case '{', '[':
+		return rawJSON(raw)
+	default:
+		return json.Number(raw)
+	}
+}
+
+// rawJSON is a nested object or array: JSON output nests it, text output
+// prints it as JSON. (A string type: hclog would print a []byte as numbers.)
+type rawJSON string
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
+func (r rawJSON) String() string               { return string(r) }
+
+func levelOf(s string) hclog.Level {
+	switch strings.ToLower(s) {
+	case "trace":
+		return hclog.Trace
+	case "debug":
+		return hclog.Debug
+	case "info", "all", "":
+		return hclog.Info
+	case "warn", "warning":
+		return hclog.Warn
+	case "error":
+		return hclog.Error
+	}
+	return hclog.NoLevel
+}

@@ -1,0 +1,328 @@
+package supervise
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"supervisor/internal/job"
+)
+
+const (
+	// maxResult bounds what is read from the result pipe.
+	maxResult = 1 << 20
+	// errLines is how many of the last stderr lines go into Outcome.Err.
+	errLines = 5
+)
+
+// drainDelay bounds the wait for a worker's pipes to reach end of file once
+// it has exited (a grandchild may still hold them). A variable for tests.
+var drainDelay = 2 * time.Second
+
+// stopKind records why Run signalled a worker.
+type stopKind int
+
+const (
+	stopNone      stopKind = iota
+	stopTimeout            // Config.Timeout passed
+	stopInterrupt          // ctx cancelled
+	stopKill               // Config.Kill closed
+)
+
+// runWorker runs one job in one worker process and says what became of it.
+func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
+	o := Outcome{Spec: spec}
+	log := cfg.Logs.Product(spec.Endpoint)
+
+	// The spec carries the product's secret: it goes to the worker's stdin
+	// and nowhere else (never argv, env or a log line).
+	payload, err := json.Marshal(spec)
+	if err != nil {
+		o.Err = fmt.Errorf("encode job spec: %w", err)
+		return o
+	}
+	payload = append(payload, '\n')
+
+	// ctx for the command outlives the run's ctx: Run itself decides when
+	// and how a worker is stopped (group SIGTERM, then group SIGKILL).
+	cmdCtx, cmdDone := context.WithCancel(context.WithoutCancel(ctx))
+	defer cmdDone()
+	var cmd *exec.Cmd
+	if cfg.Command != nil {
+		cmd = cfg.Command(cmdCtx)
+	}
+	if cmd == nil {
+		o.Err = errors.New("start worker: no worker command")
+		return o
+	}
+
+	// Three pipes: stdin (spec, then held open as the parent-death pipe),
+	// stderr+stdout (exec copies it into sink; WaitDelay bounds that copy)
+	// and fd 3 (the result).
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		o.Err = fmt.Errorf("start worker: %w", err)
+		return o
+	}
+	defer stdinW.Close()
+	resultR, resultW, err := os.Pipe()
+	if err != nil {
+		stdinR.Close()
+		o.Err = fmt.Errorf("start worker: %w", err)
+		return o
+	}
+	defer resultR.Close()
+
+	sink := newStderrSink(log)
+	cmd.Stdin = stdinR
+	cmd.Stdout = sink // the same writer as Stderr: one pipe, one copier
+	cmd.Stderr = sink
+	cmd.ExtraFiles = []*os.File{resultW}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true // signals to the group reach grandchildren; a terminal's Ctrl-C does not
+	cmd.SysProcAttr.Pgid = 0
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = drainDelay
+	}
+
+	err = cmd.Start()
+	// The child has its copies; ours would keep the pipes from reaching EOF.
+	stdinR.Close()
+	resultW.Close()
+	if err != nil {
+		o.Err = fmt.Errorf("start worker: %w", err)
+		log.Error("cannot start worker", "error", err)
+		return o
+	}
+	start := time.Now()
+	pid := cmd.Process.Pid
+	log.Debug("worker started", "pid", pid)
+
+	var wg sync.WaitGroup // every goroutine of this worker; all done before return
+	exited := make(chan struct{})
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Blocks only if the worker does not read a spec bigger than the
+		// pipe buffer; closing stdinW after exit releases it.
+		if _, err := stdinW.Write(payload); err != nil {
+			log.Debug("cannot write the job spec", "error", err)
+		}
+	}()
+
+	var res resultData
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res = readResult(resultR)
+	}()
+
+	var stop stopKind
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		stop = watch(ctx, cfg, pid, exited, log)
+	}()
+
+	waitErr := cmd.Wait()
+	o.Duration = time.Since(start)
+	close(exited)
+	// The parent-death pipe has served: the worker is gone.
+	stdinW.Close()
+	// A grandchild may hold fd 3 open; what the worker wrote is in by now.
+	_ = resultR.SetReadDeadline(time.Now().Add(drainDelay))
+	wg.Wait()
+	sink.Flush()
+	o.LastOutput = sink.LastLines()
+
+	if waitErr != nil && !errors.Is(waitErr, exec.ErrWaitDelay) && cmd.ProcessState == nil {
+		o.Err = fmt.Errorf("wait for worker: %w", waitErr)
+		return o
+	}
+	if errors.Is(waitErr, exec.ErrWaitDelay) {
+		log.Warn("worker exited but its output pipes stayed open (a child process?); stopped reading them")
+	}
+	classify(&o, cmd.ProcessState, res, stop, cfg.Timeout, sink)
+
+	switch {
+	case o.OK():
+		log.Debug("worker done", "duration", o.Duration.Round(time.Millisecond).String())
+	case o.Interrupted:
+		log.Warn("worker interrupted", "error", o.Err.Error())
+	default:
+		log.Error("worker failed", "error", o.Err.Error())
+	}
+	return o
+}
+
+// watch stops the worker's process group when asked to — Timeout, ctx,
+// Kill — until exited closes: SIGTERM first, SIGKILL after cfg.Grace or as
+// soon as Kill closes. It reports the first reason it had to stop the worker.
+func watch(ctx context.Context, cfg Config, pid int, exited <-chan struct{}, log hclog.Logger) (stop stopKind) {
+	var killed bool
+	var timeout, grace <-chan time.Time
+	if cfg.Timeout > 0 {
+		t := time.NewTimer(cfg.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var graceTimer *time.Timer
+	defer func() {
+		if graceTimer != nil {
+			graceTimer.Stop()
+		}
+	}()
+	terminate := func(why stopKind) {
+		if stop == stopNone {
+			stop = why
+		}
+		if graceTimer != nil || killed {
+			return
+		}
+		signalGroup(pid, syscall.SIGTERM, log)
+		graceTimer = time.NewTimer(cfg.Grace)
+		grace = graceTimer.C
+	}
+	kill := func() {
+		if !killed {
+			killed = true
+			signalGroup(pid, syscall.SIGKILL, log)
+		}
+	}
+
+	done, killCh := ctx.Done(), cfg.Kill
+	for {
+		select {
+		case <-exited:
+			return stop
+		case <-timeout:
+			timeout = nil
+			log.Warn("worker timed out, sending SIGTERM", "timeout", cfg.Timeout.String())
+			terminate(stopTimeout)
+		case <-done:
+			done = nil
+			log.Debug("interrupted, sending SIGTERM to the worker")
+			terminate(stopInterrupt)
+		case <-grace:
+			grace = nil
+			log.Warn("worker still running after SIGTERM, sending SIGKILL", "grace", cfg.Grace.String())
+			kill()
+		case <-killCh:
+			killCh = nil
+			if stop == stopNone {
+				stop = stopKill
+			}
+			log.Warn("killing worker")
+			kill()
+		}
+	}
+}
+
+// signalGroup signals the worker's whole process group (its pgid is its pid).
+func signalGroup(pid int, sig syscall.Signal, log hclog.Logger) {
+	if err := syscall.Kill(-pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		log.Error("cannot signal worker", "signal", sig.String(), "error", err)
+	}
+}
+
+// resultData is what came through the result pipe.
+type resultData struct {
+	data     []byte
+	tooLarge int64 // total size when over maxResult
+}
+
+// readResult reads the result pipe to EOF, keeping at most maxResult bytes
+// and discarding the rest so a babbling worker never blocks on a full pipe.
+func readResult(r io.Reader) resultData {
+	data, _ := io.ReadAll(io.LimitReader(r, maxResult+1))
+	if len(data) <= maxResult {
+		return resultData{data: data}
+	}
+	n, _ := io.Copy(io.Discard, r)
+	return resultData{tooLarge: int64(len(data)) + n}
+}
+
+// parse decodes the one Result record; nil, nil when there is none.
+func (d resultData) parse(endpoint string) (*job.Result, error) {
+	if d.tooLarge > 0 {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrBadResult, d.tooLarge, maxResult)
+	}
+	b := bytes.TrimSpace(d.data)
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var r job.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadResult, err)
+	}
+	if r.Endpoint != endpoint {
+		return nil, fmt.Errorf("%w: result is for %q", ErrBadResult, r.Endpoint)
+	}
+	return &r, nil
+}
+
+// classify fills o.Result, o.Err and o.Interrupted from how the worker ended.
+func classify(o *Outcome, ps *os.ProcessState, rd resultData, stop stopKind, timeout time.Duration, sink *stderrSink) {
+	res, resErr := rd.parse(o.Spec.Endpoint)
+	o.Result = res
+	exitCode := ps.ExitCode() // -1 when killed by a signal
+	if exitCode == 0 && resErr == nil && res != nil && res.OK {
+		return // done, even if a stop signal raced with the end
+	}
+
+	how := exitDescription(ps)
+	tail := sink.reason(errLines)
+	said := ""
+	if res != nil && res.Error != "" {
+		said = ": " + oneLine(res.Error)
+	}
+	switch {
+	case stop == stopTimeout:
+		o.Err = fmt.Errorf("%w after %s: %s%s%s", ErrTimeout, timeout, how, said, tail)
+	case stop == stopInterrupt || stop == stopKill:
+		o.Interrupted = true
+		o.Err = fmt.Errorf("%w: %s%s", ErrInterrupted, how, said)
+	case resErr != nil:
+		o.Err = fmt.Errorf("%w; %s%s", resErr, how, tail)
+	case res != nil && !res.OK && exitCode == 1:
+		// The worker did its job of failing cleanly: its reason is enough.
+		msg := oneLine(res.Error)
+		if msg == "" {
+			msg = "no reason given"
+		}
+		o.Err = fmt.Errorf("%w: %s", ErrJobFailed, msg)
+	case res == nil && exitCode == 0:
+		o.Err = fmt.Errorf("%w%s", ErrNoResult, tail)
+	case res != nil && res.OK:
+		o.Err = fmt.Errorf("%s after reporting success%s", how, tail)
+	default:
+		o.Err = fmt.Errorf("%s%s%s", how, said, tail)
+	}
+}
+
+// exitDescription says how a worker ended: "worker exited with status 3",
+// "worker killed by signal: killed".
+func exitDescription(ps *os.ProcessState) string {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "worker killed by signal: " + ws.Signal().String()
+	}
+	return fmt.Sprintf("worker exited with status %d", ps.ExitCode())
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
