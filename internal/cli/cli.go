@@ -184,16 +184,12 @@ func (e *interruptedError) Error() string { return "interrupted" }
 // command too) and sets up logging.
 func (g *globals) parse(name, usage string, fs *pflag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
+	// Global flags given before the command were parsed already: registering
+	// them again resets them to their defaults, so put the values back.
+	before := *g
 	g.flags(fs)
-	// Global flags given before the command were parsed already; parse them
-	// again with the same values as defaults.
 	help := fs.BoolP("help", "h", false, "show this help")
-	_ = fs.Set("workspace", g.workspace)
-	_ = fs.Set("log-format", g.logFormat)
-	_ = fs.Set("log-level", g.logLevel)
-	if g.configDB != "" {
-		_ = fs.Set("config-db", g.configDB)
-	}
+	g.workspace, g.configDB, g.logFormat, g.logLevel = before.workspace, before.configDB, before.logFormat, before.logLevel
 	if err := fs.Parse(args); err != nil {
 		return usagef("%s: %v (see 'supervisor %s --help')", name, err, name)
 	}

@@ -1,0 +1,118 @@
+// Package workspace builds supervisor workspaces for tests, the demo and
+// benchmarks: a config database with registered products, and product
+// databases at a chosen schema version with generated content.
+package workspace
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"supervisor/integration/fleet"
+	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
+	"supervisor/internal/migrate"
+	"supervisor/internal/registry"
+	"supervisor/schema"
+)
+
+// Workspace is an open config database of a workspace directory.
+type Workspace struct {
+	Dir string
+	db  *sql.DB
+	reg *registry.Registry
+}
+
+// Create makes dir and its config database (config.sqlite) at the latest
+// packaged version, or opens it if it exists.
+func Create(ctx context.Context, dir string) (*Workspace, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "config.sqlite")
+	db, err := dbconn.Open(ctx, job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrate.Upgrade(ctx, db, "sqlite", schema.Config, migrate.Options{}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("config database: %w", err)
+	}
+	return &Workspace{Dir: dir, db: db, reg: registry.New(db, "sqlite", dir)}, nil
+}
+
+// Close closes the config database.
+func (w *Workspace) Close() error { return w.db.Close() }
+
+// Add registers a product.
+func (w *Workspace) Add(ctx context.Context, endpoint string, t job.Target, passwordEnv string) error {
+	return w.reg.Add(ctx, registry.Product{Endpoint: endpoint, DisplayName: endpoint, Target: t, PasswordEnv: passwordEnv})
+}
+
+// MakeProduct creates the product database t at version ("" = none: an
+// empty database; "latest" = the newest packaged one) and fills it with
+// opts.Reports reports of generated content. A SQLite file must not exist; a
+// PostgreSQL database must exist and be empty.
+func MakeProduct(ctx context.Context, t job.Target, version string, opts fleet.Options) (fleet.Garbage, error) {
+	db, err := dbconn.Open(ctx, t, dbconn.Options{Create: true, ImmediateTx: true})
+	if err != nil {
+		return fleet.Garbage{}, err
+	}
+	defer db.Close()
+	if version == "" {
+		return fleet.Garbage{}, nil
+	}
+	if version == "latest" {
+		version = ""
+	}
+	if _, err := migrate.Upgrade(ctx, db, t.Dialect, schema.Product, migrate.Options{ToVersion: version}); err != nil {
+		return fleet.Garbage{}, err
+	}
+	if opts.Reports == 0 {
+		return fleet.Garbage{}, nil
+	}
+	opts.Dialect = t.Dialect
+	return fleet.Fill(ctx, db, opts)
+}
+
+// CopyProducts makes n SQLite products from one generated template, which is
+// much faster than generating each: files dir/<prefix>NNN.sqlite, registered
+// as endpoints <prefix>NNN.
+func (w *Workspace) CopyProducts(ctx context.Context, dir, prefix string, n int, version string, opts fleet.Options) (fleet.Garbage, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fleet.Garbage{}, err
+	}
+	template := filepath.Join(dir, ".template-"+prefix+".sqlite")
+	os.Remove(template)
+	g, err := MakeProduct(ctx, job.Target{Dialect: "sqlite", Path: template}, version, opts)
+	if err != nil {
+		return g, err
+	}
+	defer os.Remove(template)
+	for i := 0; i < n; i++ {
+		endpoint := fmt.Sprintf("%s%03d", prefix, i)
+		path := filepath.Join(dir, endpoint+".sqlite")
+		if err := fleet.CopySQLite(template, path); err != nil {
+			return g, err
+		}
+		if err := w.Add(ctx, endpoint, job.Target{Dialect: "sqlite", Path: path}, ""); err != nil {
+			return g, err
+		}
+	}
+	return g, nil
+}
+
+// CopyFile copies a file (a CodeChecker fixture, say) to dst.
+func CopyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
