@@ -2,13 +2,155 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"supervisor/internal/cleanup"
+	"supervisor/internal/job"
+	"supervisor/internal/labels"
+	"supervisor/internal/registry"
+	"supervisor/internal/status"
 )
 
-func runCleanup(ctx context.Context, g *globals, args []string) error {
-	return errors.New("cleanup: not built yet")
+const cleanupUsage = "cleanup [-j N] [--product E]... [--timeout DUR] [--checker-labels DIR] [--session-lifetime DUR]"
+
+type cleanupFlags struct {
+	checkerLabels   string
+	sessionLifetime time.Duration
 }
 
-func runUp(ctx context.Context, g *globals, args []string) error {
-	return errors.New("up: not built yet")
+func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
+	fs.StringVar(&c.checkerLabels, "checker-labels", env.Getenv("SUPERVISOR_CHECKER_LABELS"),
+		"CodeChecker checker label directory (analyzers/*.json) for the severity upgrade (env SUPERVISOR_CHECKER_LABELS); without it that step is skipped")
+	fs.DurationVar(&c.sessionLifetime, "session-lifetime", 0,
+		"remove config-database login sessions unused for this long (default: session_lifetime of <workspace>/server_config.json, else 5m as in CodeChecker)")
+}
+
+// check validates the label directory up front: a typo must not surface as
+// one failure per product.
+func (c *cleanupFlags) check() error {
+	if c.checkerLabels == "" {
+		return nil
+	}
+	if _, err := labels.Load(c.checkerLabels); err != nil {
+		return usagef("--checker-labels: %v", err)
+	}
+	return nil
+}
+
+func runCleanup(ctx context.Context, g *globals, args []string) error {
+	var (
+		pool poolFlags
+		cf   cleanupFlags
+	)
+	fs := pflag.NewFlagSet("cleanup", pflag.ContinueOnError)
+	pool.register(fs)
+	cf.register(fs, g.env)
+	if err := g.parse("cleanup", cleanupUsage, fs, args); err != nil {
+		return err
+	}
+	if err := pool.check(); err != nil {
+		return err
+	}
+	if err := cf.check(); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("cleanup: unexpected arguments %v", fs.Args())
+	}
+	if err := cleanConfig(ctx, g, cf); err != nil {
+		return err
+	}
+	products, _, err := g.readProducts(ctx, pool.selected)
+	if err != nil {
+		return err
+	}
+	states := checkProducts(ctx, g, products, pool.jobs, pool.connectTimeout)
+	res := cleanupProducts(ctx, g, pool, cf, products, states)
+	return res.err()
+}
+
+// cleanupProducts garbage-collects every product whose database is up to
+// date, in worker processes; the others are reported and count as failed.
+func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanupFlags, products []registry.Product, states []productState) runResult {
+	var (
+		specs  []job.Spec
+		result runResult
+		rows   = map[string]cleanupRow{}
+	)
+	if cf.checkerLabels == "" {
+		g.log.Info("no checker labels given (--checker-labels or SUPERVISOR_CHECKER_LABELS): the severity upgrade is skipped")
+	}
+	for i, st := range states {
+		p := products[i]
+		if st.Status != status.OK {
+			msg := fmt.Sprintf("Cleanup not attempted, database status is %q", st.Message)
+			g.logs.Product(p.Endpoint).Warn(msg)
+			rows[p.Endpoint] = cleanupRow{err: msg}
+			result.failed = true
+			continue
+		}
+		spec, err := g.spec(p, job.ActionCleanup, pool)
+		if err != nil {
+			rows[p.Endpoint] = cleanupRow{err: err.Error()}
+			result.failed = true
+			continue
+		}
+		spec.Options.CheckerLabels = cf.checkerLabels
+		specs = append(specs, spec)
+	}
+	outcomes, interrupted := g.runWorkers(ctx, pool, products, specs)
+	result.interrupted = interrupted
+	for _, o := range outcomes {
+		row := cleanupRow{duration: o.Duration}
+		if o.Result != nil {
+			row.removed = o.Result.Removed
+		}
+		if !o.OK() {
+			result.failed = true
+			row.err = outcomeReason(o)
+		}
+		rows[o.Spec.Endpoint] = row
+	}
+	printCleanupSummary(g.env.Stdout, products, rows)
+	return result
+}
+
+type cleanupRow struct {
+	removed  map[string]int64
+	duration time.Duration
+	err      string
+}
+
+// printCleanupSummary prints what was removed per product, in endpoint order.
+func printCleanupSummary(w io.Writer, products []registry.Product, rows map[string]cleanupRow) {
+	header := []string{"Product endpoint"}
+	for _, k := range cleanup.Keys {
+		header = append(header, strings.ReplaceAll(k, "_", " "))
+	}
+	header = append(header, "Duration", "Result")
+	table := [][]string{header}
+	for _, p := range products {
+		r := rows[p.Endpoint]
+		line := []string{p.Endpoint}
+		for _, k := range cleanup.Keys {
+			if r.removed == nil {
+				line = append(line, "-")
+			} else {
+				line = append(line, fmt.Sprint(r.removed[k]))
+			}
+		}
+		res := "cleaned"
+		if r.err != "" {
+			res = "FAILED: " + r.err
+		}
+		line = append(line, r.duration.Round(time.Millisecond).String(), res)
+		table = append(table, line)
+	}
+	fmt.Fprintln(w, "Garbage collection summary:")
+	printTable(w, table)
 }

@@ -2,13 +2,56 @@ package worker
 
 import (
 	"context"
-	"fmt"
+	"errors"
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/cleanup"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/labels"
+	"supervisor/internal/migrate"
+	"supervisor/internal/status"
+	"supervisor/schema"
 )
 
+// runCleanup garbage-collects one product database. It only runs on a
+// database that is up to date and never touches the schema version.
 func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
-	return job.Result{Error: fmt.Sprintf("cleanup is not built yet")}
+	db, err := open(ctx, spec, false)
+	if errors.Is(err, dbconn.ErrMissing) {
+		return notAttempted(status.Missing)
+	}
+	if err != nil {
+		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + err.Error()}
+	}
+	defer db.Close()
+	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
+	if err != nil {
+		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + err.Error()}
+	}
+	if st.Status != status.OK {
+		return notAttempted(st.Status)
+	}
+	var lbl *labels.Labels
+	if dir := spec.Options.CheckerLabels; dir != "" {
+		if lbl, err = labels.Load(dir); err != nil {
+			return job.Result{Status: string(st.Status), Error: "checker labels: " + err.Error()}
+		}
+	}
+	log.Info("Garbage collection started...")
+	removed, err := cleanup.Run(ctx, db, cleanup.Options{Dialect: spec.Target.Dialect, Labels: lbl, Logger: log})
+	res := job.Result{Status: string(status.OK), FromVersion: st.DBVersion, ToVersion: st.DBVersion, Removed: removed}
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	log.Info("Garbage collection finished.")
+	res.OK = true
+	return res
+}
+
+// notAttempted is CodeChecker's answer for a database cleanup cannot touch.
+func notAttempted(s status.Status) job.Result {
+	return job.Result{Status: string(s), Error: `Cleanup not attempted, database status is "` + s.Message() + `"`}
 }

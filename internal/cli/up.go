@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/pflag"
+)
+
+const upUsage = "up [-j N] [-y] [--product E]... [--skip-cleanup] [--checker-labels DIR] [--timeout DUR] [--backup-dir DIR]"
+
+// runUp is the server start-up sequence of the seed in one command: config
+// database check/upgrade, status table, questions, migrate, status table,
+// cleanup, closing summary. Exit 0 only when every product is up to date and
+// cleaned.
+func runUp(ctx context.Context, g *globals, args []string) error {
+	var (
+		f           migrateFlags
+		cf          cleanupFlags
+		skipCleanup bool
+	)
+	fs := pflag.NewFlagSet("up", pflag.ContinueOnError)
+	f.pool.register(fs)
+	cf.register(fs, g.env)
+	fs.BoolVarP(&f.yes, "yes", "y", false, "answer yes to every question")
+	fs.StringVar(&f.backupDir, "backup-dir", "", "copy each SQLite product here (VACUUM INTO) before its first pending file")
+	fs.BoolVar(&skipCleanup, "skip-cleanup", false, "only migrate, no garbage collection")
+	if err := g.parse("up", upUsage, fs, args); err != nil {
+		return err
+	}
+	if err := f.pool.check(); err != nil {
+		return err
+	}
+	if err := cf.check(); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("up: unexpected arguments %v", fs.Args())
+	}
+	prompts := newPrompter(g.env.Stdin, g.env.Stdout, f.yes)
+	if err := upgradeConfig(ctx, g, prompts); err != nil {
+		return err
+	}
+	products, _, err := g.readProducts(ctx, f.pool.selected)
+	if err != nil {
+		return err
+	}
+	migrated, err := migrateProducts(ctx, g, f, prompts, products)
+	if err != nil {
+		return err
+	}
+	if migrated.interrupted != 0 || skipCleanup {
+		return migrated.err()
+	}
+	if err := cleanConfig(ctx, g, cf); err != nil {
+		return err
+	}
+	states := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
+	cleaned := cleanupProducts(ctx, g, f.pool, cf, products, states)
+	if cleaned.interrupted != 0 {
+		return cleaned.err()
+	}
+	ok := 0
+	for _, st := range states {
+		if st.Status == "ok" {
+			ok++
+		}
+	}
+	failed := migrated.failed || cleaned.failed
+	verdict := "every product is up to date and cleaned"
+	if failed {
+		verdict = "some products need attention (see above)"
+	}
+	fmt.Fprintf(g.env.Stdout, "Start-up sequence done: %d of %d products up to date; %s.\n", ok, len(products), verdict)
+	if failed {
+		return errFailed
+	}
+	return nil
+}
