@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"supervisor/integration/fleet"
 	"supervisor/internal/dbconn"
@@ -115,4 +116,25 @@ func CopyFile(src, dst string) error {
 		return err
 	}
 	return os.WriteFile(dst, b, 0o644)
+}
+
+// CreatePostgresDatabase creates database name on the server t points at
+// (t.Database is ignored; the maintenance database "postgres" is used),
+// dropping an existing one first when replace is set.
+func CreatePostgresDatabase(ctx context.Context, t job.Target, name string, replace bool) error {
+	admin := t
+	admin.Database = "postgres"
+	db, err := dbconn.Open(ctx, admin, dbconn.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	quoted := `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+	if replace {
+		if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted+" WITH (FORCE)"); err != nil {
+			return err
+		}
+	}
+	_, err = db.ExecContext(ctx, "CREATE DATABASE "+quoted)
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/logging"
+	"supervisor/internal/registry"
 )
 
 // Exit codes of DESIGN.md.
@@ -61,6 +62,10 @@ type globals struct {
 	env  Env
 	logs *logging.Logs
 	log  hclog.Logger
+	// registered is every product of the registry, as readProducts last read
+	// it: a worker's environment loses the password variables of all of
+	// them, not only of the products selected.
+	registered []registry.Product
 }
 
 func (g *globals) flags(fs *pflag.FlagSet) {
@@ -163,16 +168,34 @@ func exitCode(ctx context.Context, g *globals, err error) int {
 	case errors.Is(err, pflag.ErrHelp):
 		return ExitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(g.env.Stderr, "supervisor: %v\n", err)
+		g.reportError(err)
 		return ExitUsage
 	case errors.As(err, &ie):
 		return ie.code
 	case errors.Is(err, errFailed):
 		return ExitFailed
 	default:
-		fmt.Fprintf(g.env.Stderr, "supervisor: %v\n", err)
+		g.reportError(err)
 		return ExitFailed
 	}
+}
+
+// reportError prints the error that ends the run on stderr: as a log line
+// once --log-format json is in force (every stderr line is then JSON),
+// otherwise as "supervisor: message".
+func (g *globals) reportError(err error) {
+	logs := g.logs
+	if logs == nil {
+		// The command's flags did not parse; --log-format may have.
+		if f, ferr := logging.ParseFormat(g.logFormat); ferr == nil && f == logging.FormatJSON {
+			logs, _ = logging.New(g.env.Stderr, f, hclog.Info)
+		}
+	}
+	if logs.JSON() {
+		logs.Logger().Error(err.Error())
+		return
+	}
+	fmt.Fprintf(g.env.Stderr, "supervisor: %v\n", err)
 }
 
 // interruptedError carries the exit code of the signal that stopped a run.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,6 +78,12 @@ func runMigrate(ctx context.Context, g *globals, args []string) error {
 	if f.dryRun || f.sql {
 		return migrateOffline(ctx, g, f)
 	}
+	// Check the selection before anything is asked or touched: an unknown
+	// --product is bad usage, and exit 2 promises that nothing was touched
+	// (the config database upgrade below included).
+	if _, _, err := g.readProducts(ctx, f.pool.selected); err != nil {
+		return err
+	}
 	prompts := newPrompter(g.env.Stdin, g.env.Stdout, f.yes)
 	if err := upgradeConfig(ctx, g, prompts); err != nil {
 		return err
@@ -107,7 +114,7 @@ func upgradeConfig(ctx context.Context, g *globals, prompts *prompter) error {
 	default:
 		return usagef("config database %s: %s %s", cfg.location, cfg.state.Status.Message(), cfg.state.Reason)
 	}
-	g.log.Warn("config database schema mismatch! Possible to upgrade.", "location", cfg.location,
+	g.log.Warn("config database schema mismatch! Possible to upgrade", "location", cfg.location,
 		"database_version", cfg.state.DBVersion, "package_version", cfg.state.PackageVersion)
 	if !prompts.ask("Do you want to upgrade the config database to new schema?") {
 		g.log.Warn("config database not upgraded; going on with the products")
@@ -236,7 +243,9 @@ func (g *globals) runWorkers(ctx context.Context, pool poolFlags, products []reg
 			exe = os.Args[0]
 		}
 	}
-	env := workerEnv(os.Environ(), products)
+	// Strip the password variables of every registered product, not only of
+	// the selected ones: a worker must hold no product's secret in its env.
+	env := workerEnv(os.Environ(), append(slices.Clone(products), g.registered...))
 	ctx, kill, received, stop := supervise.NotifySignals(ctx, g.log)
 	defer stop()
 	outcomes := supervise.Run(ctx, supervise.Config{

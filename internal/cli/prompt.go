@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -14,13 +15,28 @@ type prompter struct {
 	out    io.Writer
 	yesAll bool
 	eof    bool
+	// echo repeats each answer after its question. A terminal echoes what
+	// the operator types, newline included; piped answers are not echoed by
+	// anyone, and without this the next question, or the next table, would
+	// run on from the end of the question's line.
+	echo bool
 }
 
 func newPrompter(in io.Reader, out io.Writer, yesAll bool) *prompter {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	return &prompter{in: bufio.NewReader(in), out: out, yesAll: yesAll}
+	return &prompter{in: bufio.NewReader(in), out: out, yesAll: yesAll, echo: !isTerminal(in)}
+}
+
+// isTerminal reports whether r is a character device (a terminal, in practice).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // ask prints question followed by " Y(es)/n(o) " and returns the answer.
@@ -42,5 +58,13 @@ func (p *prompter) ask(question string) bool {
 		return false
 	}
 	answer := strings.ToLower(strings.TrimSpace(line))
-	return answer == "y" || answer == "yes"
+	yes := answer == "y" || answer == "yes"
+	if p.echo {
+		shown := strings.Join(strings.Fields(line), " ")
+		if !yes && answer != "n" && answer != "no" {
+			shown += " (taken as no)"
+		}
+		fmt.Fprintln(p.out, strings.TrimSpace(shown))
+	}
+	return yes
 }

@@ -48,6 +48,9 @@ func runStatus(ctx context.Context, g *globals, args []string) error {
 	if *jobs < 1 {
 		return usagef("status: -j must be at least 1")
 	}
+	if fs.NArg() != 0 {
+		return usagef("status: unexpected arguments %v (to check one product: --product ENDPOINT)", fs.Args())
+	}
 	products, cfg, err := g.readProducts(ctx, selected)
 	if err != nil {
 		return err

@@ -118,6 +118,7 @@ func (g *globals) readProducts(ctx context.Context, selected []string) ([]regist
 	if err != nil {
 		return nil, nil, fmt.Errorf("config database %s: %w", cfg.location, err)
 	}
+	g.registered = all
 	products, err := selectProducts(all, selected)
 	return products, cfg, err
 }

@@ -85,6 +85,14 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	// A file of random bytes opens fine and only fails on the first read.
 	if _, err := db.ExecContext(ctx, "SELECT count(*) FROM sqlite_master"); err != nil {
 		db.Close()
+		if o.ReadOnly && strings.Contains(err.Error(), "(776)") {
+			// SQLITE_READONLY_ROLLBACK: a writer died mid-transaction and left
+			// a hot journal, which only a read-write connection can roll back.
+			// Rolling it back is what any SQLite client does on first access;
+			// without it the database could never be read (nor upgraded).
+			o.ReadOnly = false
+			return openSQLite(ctx, path, o)
+		}
 		return nil, err
 	}
 	return db, nil

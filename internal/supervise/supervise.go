@@ -60,6 +60,8 @@ type Outcome struct {
 	Skipped bool
 	// Duration is the worker's wall time, from start to exit.
 	Duration time.Duration
+	// PeakRSS is the worker's peak resident set size in bytes (0 if unknown).
+	PeakRSS int64
 	// LastOutput holds the worker's last stderr lines (at most 10, each
 	// shortened), for the failure report.
 	LastOutput []string

@@ -157,10 +157,13 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 		log.Warn("worker exited but its output pipes stayed open (a child process?); stopped reading them")
 	}
 	classify(&o, cmd.ProcessState, res, stop, cfg.Timeout, sink)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		o.PeakRSS = ru.Maxrss << 10 // Linux reports KiB
+	}
 
 	switch {
 	case o.OK():
-		log.Debug("worker done", "duration", o.Duration.Round(time.Millisecond).String())
+		log.Debug("worker done", "duration", o.Duration.Round(time.Millisecond).String(), "peak_rss_mib", o.PeakRSS>>20)
 	case o.Interrupted:
 		log.Warn("worker interrupted", "error", o.Err.Error())
 	default:

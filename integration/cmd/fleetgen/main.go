@@ -35,6 +35,9 @@ func run() error {
 	garbage := flag.Float64("garbage", 0, "fraction of files that are garbage (0 = the generator's default)")
 	prefix := flag.String("prefix", "p", "endpoint prefix for --products")
 	fixtures := flag.String("fixtures", "../shared/fixtures/codechecker", "CodeChecker fixture directory (for --demo)")
+	pgHost := flag.String("pg-host", "", "make the --products as databases on this PostgreSQL server instead of SQLite files")
+	pgPort := flag.Int("pg-port", 5432, "PostgreSQL port (with --pg-host)")
+	pgUser := flag.String("pg-user", "postgres", "PostgreSQL user (with --pg-host); the password comes from PGPASSWORD")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -45,7 +48,26 @@ func run() error {
 	}
 	defer ws.Close()
 	opts := fleet.Options{Reports: *reports, Garbage: *garbage, Seed: 1}
-	if *products > 0 {
+	if *products > 0 && *pgHost != "" {
+		server := job.Target{Dialect: "postgres", Host: *pgHost, Port: *pgPort, User: *pgUser, Password: os.Getenv("PGPASSWORD")}
+		for i := 0; i < *products; i++ {
+			t := server
+			t.Database = fmt.Sprintf("%s%03d", *prefix, i)
+			if err := workspace.CreatePostgresDatabase(ctx, server, t.Database, true); err != nil {
+				return err
+			}
+			o := opts
+			o.Seed = int64(i + 1)
+			if _, err := workspace.MakeProduct(ctx, t, *version, o); err != nil {
+				return fmt.Errorf("%s: %w", t.Database, err)
+			}
+			t.Password = ""
+			if err := ws.Add(ctx, t.Database, t, ""); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("fleetgen: %d PostgreSQL products × %d reports at version %s on %s:%d (%s)\n", *products, *reports, *version, *pgHost, *pgPort, time.Since(start).Round(time.Millisecond))
+	} else if *products > 0 {
 		if _, err := ws.CopyProducts(ctx, filepath.Join(ws.Dir, "products"), *prefix, *products, *version, opts); err != nil {
 			return err
 		}

@@ -1,0 +1,795 @@
+package integration
+
+// End-to-end tests of `status` and of the workspace commands (init, products
+// add/list/remove), plus the helpers the other e2e_*_test.go files share.
+//
+// Output contract these tests hold the binary to (DESIGN.md, "Command line"):
+//   - stdout carries what the operator asked for: status tables, prompts,
+//     the migrate summary, --json documents, --dry-run/--sql listings;
+//   - stderr carries the log stream (text or JSON lines), and usage errors;
+//   - exit 0 all selected products up to date, 1 some product not, 2 bad
+//     usage or configuration (nothing touched).
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"supervisor/integration/fleet"
+	"supervisor/integration/workspace"
+	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
+	"supervisor/internal/migrate"
+	"supervisor/internal/pgtest"
+	"supervisor/internal/status"
+	"supervisor/schema"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers shared by the e2e_*_test.go files.
+
+// e2eWS is a workspace being set up by a test: products are made and
+// registered through it, then Close releases the config database before the
+// supervisor binary runs.
+type e2eWS struct {
+	t   *testing.T
+	Dir string
+	ws  *workspace.Workspace
+}
+
+func newE2EWorkspace(t *testing.T) *e2eWS {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "workspace")
+	ws, err := workspace.Create(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &e2eWS{t: t, Dir: ws.Dir, ws: ws}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// Close closes the config database (idempotent).
+func (w *e2eWS) Close() {
+	if w.ws != nil {
+		w.ws.Close()
+		w.ws = nil
+	}
+}
+
+func (w *e2eWS) register(endpoint string, tg job.Target, passwordEnv string) {
+	w.t.Helper()
+	tg.Password = "" // never stored
+	if err := w.ws.Add(context.Background(), endpoint, tg, passwordEnv); err != nil {
+		w.t.Fatalf("register %s: %v", endpoint, err)
+	}
+}
+
+// sqlitePath is where the SQLite product endpoint lives in the workspace.
+func (w *e2eWS) sqlitePath(endpoint string) string {
+	return filepath.Join(w.Dir, endpoint+".sqlite")
+}
+
+// SQLite makes and registers a SQLite product at version ("latest", "001",
+// "" = an empty file with no tables) with reports reports of generated content.
+func (w *e2eWS) SQLite(endpoint, version string, reports int) job.Target {
+	w.t.Helper()
+	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
+		w.t.Fatalf("make %s: %v", endpoint, err)
+	}
+	w.register(endpoint, tg, "")
+	return tg
+}
+
+// Fixture registers a copy of a CodeChecker fixture file as a SQLite product.
+func (w *e2eWS) Fixture(endpoint, fixture string) job.Target {
+	w.t.Helper()
+	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	copyFixture(w.t, fixture, tg.Path)
+	w.register(endpoint, tg, "")
+	return tg
+}
+
+// Missing registers a SQLite product whose file does not exist.
+func (w *e2eWS) Missing(endpoint string) job.Target {
+	w.t.Helper()
+	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	w.register(endpoint, tg, "")
+	return tg
+}
+
+// Garbage registers a SQLite product whose file holds random bytes.
+func (w *e2eWS) Garbage(endpoint string) job.Target {
+	w.t.Helper()
+	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	b := make([]byte, 8192)
+	rand.Read(b)
+	if err := os.WriteFile(tg.Path, b, 0o644); err != nil {
+		w.t.Fatal(err)
+	}
+	w.register(endpoint, tg, "")
+	return tg
+}
+
+// Postgres makes database dbName on c (owned by role, which must exist; ""
+// = the superuser) and a product schema at version in it, with generated
+// content, and registers it. The returned target carries the password (for
+// the test's own connections); the registry never does.
+func (w *e2eWS) Postgres(c *pgtest.Cluster, endpoint, dbName, version string, reports int, role e2ePGRole, passwordEnv string) job.Target {
+	w.t.Helper()
+	if role.User == "" {
+		role = e2ePGRole{User: c.User, Password: c.Password}
+		c.CreateDatabase(w.t, dbName)
+	} else {
+		c.Exec(w.t, "postgres", fmt.Sprintf(`CREATE DATABASE %q OWNER %q`, dbName, role.User))
+	}
+	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Database: dbName, Password: role.Password}
+	if version != "" {
+		if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
+			w.t.Fatalf("make %s: %v", endpoint, err)
+		}
+	}
+	w.register(endpoint, tg, passwordEnv)
+	return tg
+}
+
+// PostgresDump registers database dbName on c loaded from a CodeChecker
+// pg_dump fixture.
+func (w *e2eWS) PostgresDump(c *pgtest.Cluster, endpoint, dbName, fixture, passwordEnv string) job.Target {
+	w.t.Helper()
+	c.CreateDatabase(w.t, dbName)
+	c.LoadDump(w.t, dbName, fixtures+fixture)
+	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: dbName, Password: c.Password}
+	w.register(endpoint, tg, passwordEnv)
+	return tg
+}
+
+// Unreachable registers a PostgreSQL product on a port nothing listens on.
+func (w *e2eWS) Unreachable(endpoint, passwordEnv string) job.Target {
+	w.t.Helper()
+	tg := job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: e2eFreePort(w.t), User: "nobody", Database: "nothing"}
+	w.register(endpoint, tg, passwordEnv)
+	return tg
+}
+
+// e2ePGRole is a PostgreSQL login role.
+type e2ePGRole struct{ User, Password string }
+
+// e2eNewRole creates a login role with a fresh random password (so the password
+// appears nowhere but where the test puts it).
+func e2eNewRole(t *testing.T, c *pgtest.Cluster, name string) e2ePGRole {
+	t.Helper()
+	r := e2ePGRole{User: name, Password: "pw-" + rand.Text()}
+	c.Exec(t, "postgres", fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD '%s'`, r.User, r.Password))
+	return r
+}
+
+// e2ePassfile writes a libpq password file with one line per target.
+func e2ePassfile(t *testing.T, targets ...job.Target) string {
+	t.Helper()
+	var b strings.Builder
+	for _, tg := range targets {
+		fmt.Fprintf(&b, "%s:%d:%s:%s:%s\n", tg.Host, tg.Port, tg.Database, tg.User, tg.Password)
+	}
+	path := filepath.Join(t.TempDir(), "pgpass")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// e2eFreePort returns a port of 127.0.0.1 on which nothing listens and
+// nothing else can: a socket is bound to it, never listening, until the test
+// ends, so connecting is refused at once.
+func e2eFreePort(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
+}
+
+// e2eOpenDB opens a product database for the test's own checks.
+func e2eOpenDB(t *testing.T, tg job.Target) *sql.DB {
+	t.Helper()
+	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("open %s: %v", tg.Path+tg.Database, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// e2eRevision is the last version in atlas_schema_revisions ("" if the table is
+// missing or empty).
+func e2eRevision(t *testing.T, tg job.Target) string {
+	t.Helper()
+	db := e2eOpenDB(t, tg)
+	defer db.Close()
+	tables := e2eTableNames(t, db, tg.Dialect)
+	if !slices.Contains(tables, migrate.RevisionsTable) {
+		return ""
+	}
+	var v sql.NullString
+	if err := db.QueryRow("SELECT max(version) FROM " + migrate.RevisionsTable).Scan(&v); err != nil {
+		t.Fatalf("read revisions of %s: %v", tg.Path+tg.Database, err)
+	}
+	return v.String
+}
+
+func e2eTableNames(t *testing.T, db *sql.DB, dialect string) []string {
+	t.Helper()
+	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+	if dialect == "postgres" {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
+	}
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// e2eRowCounts counts the rows of every table of the database, revision tables
+// excluded.
+func e2eRowCounts(t *testing.T, tg job.Target) map[string]int64 {
+	t.Helper()
+	db := e2eOpenDB(t, tg)
+	defer db.Close()
+	out := map[string]int64{}
+	for _, name := range e2eTableNames(t, db, tg.Dialect) {
+		if name == migrate.RevisionsTable {
+			continue
+		}
+		var n int64
+		if err := db.QueryRow(fmt.Sprintf(`SELECT count(*) FROM %q`, name)).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", name, err)
+		}
+		out[name] = n
+	}
+	return out
+}
+
+// e2eLatest is the newest packaged product schema version.
+func e2eLatest(t *testing.T, dialect string) string {
+	t.Helper()
+	v, err := migrate.LatestVersion(schema.Product, dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// e2eFileState is a file's content hash and modification time ("" if absent).
+type e2eFileState struct {
+	sum   string
+	mtime time.Time
+}
+
+func e2eFileStateOf(t *testing.T, path string) e2eFileState {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return e2eFileState{}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e2eFileState{sum: fmt.Sprintf("%x", sha256.Sum256(b)), mtime: fi.ModTime()}
+}
+
+// e2eStatusRow is one element of `status --json`.
+type e2eStatusRow struct {
+	Endpoint       string `json:"endpoint"`
+	Status         string `json:"status"`
+	Message        string `json:"message"`
+	Location       string `json:"location"`
+	DBVersion      string `json:"db_version"`
+	PackageVersion string `json:"package_version"`
+	UpToDate       bool   `json:"up_to_date"`
+	Reason         string `json:"reason"`
+}
+
+func e2eStatusJSON(t *testing.T, r result) []e2eStatusRow {
+	t.Helper()
+	var rows []e2eStatusRow
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rows); err != nil {
+		t.Fatalf("status --json: stdout is not the JSON document: %v\n%s", err, r)
+	}
+	if dec.More() {
+		t.Fatalf("status --json: more than one JSON value on stdout\n%s", r)
+	}
+	return rows
+}
+
+// e2eTablesOf finds the tables printTable prints in out: a rule line of
+// dashes and "-+-", a header, a rule, rows, a rule. Each table is returned
+// as rows of trimmed cells, header first.
+func e2eTablesOf(out string) [][][]string {
+	isRule := func(l string) bool {
+		return strings.Trim(l, "-+") == "" && strings.Contains(l, "-+-")
+	}
+	lines := strings.Split(out, "\n")
+	var tables [][][]string
+	for i := 0; i+2 < len(lines); i++ {
+		if !isRule(lines[i]) || !isRule(lines[i+2]) {
+			continue
+		}
+		var tbl [][]string
+		cells := func(l string) []string {
+			parts := strings.Split(l, " | ")
+			for k := range parts {
+				parts[k] = strings.TrimSpace(parts[k])
+			}
+			return parts
+		}
+		tbl = append(tbl, cells(lines[i+1]))
+		j := i + 3
+		for ; j < len(lines) && !isRule(lines[j]); j++ {
+			tbl = append(tbl, cells(lines[j]))
+		}
+		tables = append(tables, tbl)
+		i = j
+	}
+	return tables
+}
+
+// e2eByEndpoint indexes a table's rows by their first cell.
+func e2eByEndpoint(t *testing.T, tbl [][]string) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, r := range tbl[1:] {
+		if len(r) != len(tbl[0]) {
+			t.Fatalf("row %q has %d cells, header %q has %d", r, len(r), tbl[0], len(tbl[0]))
+		}
+		out[r[0]] = r
+	}
+	return out
+}
+
+var e2eStatusHeader = []string{"Product endpoint", "Database status", "Database location", "Schema version in the database", "Schema version in the package"}
+
+// e2eStatusTable returns the one status table on stdout, by endpoint, and the
+// endpoints in printed order.
+func e2eStatusTable(t *testing.T, r result) (map[string][]string, []string) {
+	t.Helper()
+	tables := e2eTablesOf(r.stdout)
+	if len(tables) != 1 {
+		t.Fatalf("want one table on stdout, found %d\n%s", len(tables), r)
+	}
+	if !slices.Equal(tables[0][0], e2eStatusHeader) {
+		t.Fatalf("status header %q, want %q", tables[0][0], e2eStatusHeader)
+	}
+	var order []string
+	for _, row := range tables[0][1:] {
+		order = append(order, row[0])
+	}
+	return e2eByEndpoint(t, tables[0]), order
+}
+
+// e2eRun is a supervisor started by e2eStart.
+type e2eRun struct {
+	cmd *exec.Cmd
+	out *os.File // stdout and stderr, one open file: lines stay in write order
+}
+
+// e2eStart starts the binary without waiting for it. Its stdout and
+// stderr go to one file (the same open file description), so the combined
+// output keeps the order in which the process wrote.
+func e2eStart(t *testing.T, ws, stdin string, env []string, args ...string) *e2eRun {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "output-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &e2eRun{out: f}
+	r.cmd = exec.Command(supervisorBin, append([]string{"-w", ws}, args...)...)
+	r.cmd.Env = append(os.Environ(), env...)
+	r.cmd.Stdin = strings.NewReader(stdin)
+	r.cmd.Stdout, r.cmd.Stderr = f, f
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if r.cmd.ProcessState == nil {
+			r.cmd.Process.Kill()
+			r.cmd.Wait()
+		}
+		f.Close()
+	})
+	return r
+}
+
+// wait waits for the supervisor and returns its exit code and combined output.
+func (r *e2eRun) wait(t *testing.T) (int, string) {
+	t.Helper()
+	err := r.cmd.Wait()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	b, err := os.ReadFile(r.out.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, string(b)
+}
+
+// ---------------------------------------------------------------------------
+// status
+
+func TestE2EStatus(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Start(t)
+	w := newE2EWorkspace(t)
+
+	w.SQLite("a-current", "latest", 50)
+	w.Fixture("b-codechecker", "product-head.sqlite")
+	w.SQLite("c-old", "001", 50)
+	gone := w.Missing("d-gone")
+	w.Garbage("e-noise")
+	pgOK := w.Postgres(c, "f-pg", "f_pg", "latest", 50, e2eNewRole(t, c, "acme"), "")
+	w.Unreachable("g-pg-down", "E2E_DOWN_PASSWORD")
+	// Beyond the issue's list: CodeChecker's schema one revision before its
+	// head (only CodeChecker can upgrade that), and a database with no tables.
+	older := w.Fixture("h-cc-older", "product-head.sqlite")
+	w.SQLite("i-empty", "", 0)
+	w.Close()
+	{
+		db, err := dbconn.Open(context.Background(), older, dbconn.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("UPDATE alembic_version SET version_num = 'a7f3c8e21b90'"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+
+	passfile := e2ePassfile(t, pgOK)
+	env := []string{"PGPASSFILE=" + passfile, "PGPASSWORD=", "E2E_DOWN_PASSWORD=whatever"}
+	pkg := e2eLatest(t, "sqlite")
+	want := map[string]struct {
+		status    status.Status
+		dbVersion string
+	}{
+		"a-current":     {status.OK, pkg},
+		"b-codechecker": {status.SchemaMismatchOK, "b1be74589382 (CodeChecker)"},
+		"c-old":         {status.SchemaMismatchOK, "001"},
+		"d-gone":        {status.Missing, ""},
+		"e-noise":       {status.FailedToConnect, ""},
+		"f-pg":          {status.OK, e2eLatest(t, "postgres")},
+		"g-pg-down":     {status.FailedToConnect, ""},
+		"h-cc-older":    {status.SchemaMismatchNo, "a7f3c8e21b90 (CodeChecker)"},
+		"i-empty":       {status.SchemaMissing, ""},
+	}
+	endpoints := []string{"a-current", "b-codechecker", "c-old", "d-gone", "e-noise", "f-pg", "g-pg-down", "h-cc-older", "i-empty"}
+
+	before := map[string]e2eFileState{}
+	for _, e := range endpoints {
+		before[e] = e2eFileStateOf(t, w.sqlitePath(e))
+	}
+
+	text := supervisor(t, w.Dir, "", env, "status", "-j", "3")
+	if text.code != 1 {
+		t.Fatalf("status: want exit 1 (some products not up to date)\n%s", text)
+	}
+	table, order := e2eStatusTable(t, text)
+	if !slices.Equal(order, endpoints) {
+		t.Errorf("rows %q, want %q (endpoint order)", order, endpoints)
+	}
+	js := supervisor(t, w.Dir, "", env, "status", "--json")
+	if js.code != 1 {
+		t.Fatalf("status --json: want exit 1\n%s", js)
+	}
+	rows := e2eStatusJSON(t, js)
+	if len(rows) != len(endpoints) {
+		t.Fatalf("status --json has %d rows, want %d\n%s", len(rows), len(endpoints), js)
+	}
+	for i, row := range rows {
+		e := row.Endpoint
+		if e != endpoints[i] {
+			t.Errorf("json row %d is %q, want %q", i, e, endpoints[i])
+			continue
+		}
+		wt := want[e]
+		if row.Status != string(wt.status) || row.Message != wt.status.Message() || row.DBVersion != wt.dbVersion {
+			t.Errorf("%s: json status %q %q at %q, want %q %q at %q", e, row.Status, row.Message, row.DBVersion, wt.status, wt.status.Message(), wt.dbVersion)
+		}
+		if row.UpToDate != (wt.status == status.OK) {
+			t.Errorf("%s: up_to_date %v", e, row.UpToDate)
+		}
+		if row.PackageVersion == "" {
+			t.Errorf("%s: no package version", e)
+		}
+		if needs := wt.status == status.FailedToConnect || wt.status == status.SchemaMismatchNo; needs && row.Reason == "" {
+			t.Errorf("%s: no reason given for %s", e, row.Status)
+		}
+		// The table says the same as the JSON.
+		cells, ok := table[e]
+		if !ok {
+			t.Errorf("%s: not in the table", e)
+			continue
+		}
+		dbv := row.DBVersion
+		if dbv == "" {
+			dbv = "-"
+		}
+		if row.UpToDate {
+			dbv += " (up to date)"
+		}
+		wantCells := []string{e, row.Message, row.Location, dbv, row.PackageVersion}
+		if !slices.Equal(cells, wantCells) {
+			t.Errorf("%s: table row %q, json says %q", e, cells, wantCells)
+		}
+	}
+	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "e-noise" })]; !strings.Contains(r.Reason, "not a database") {
+		t.Errorf("e-noise: reason %q, want it to say the file is not a database", r.Reason)
+	}
+	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "h-cc-older" })]; !strings.Contains(r.Reason, "b1be74589382") {
+		t.Errorf("h-cc-older: reason %q, want it to name the CodeChecker revision to upgrade to", r.Reason)
+	}
+	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "f-pg" })]; r.Location != fmt.Sprintf("acme@127.0.0.1:%d/f_pg", c.Port) {
+		t.Errorf("f-pg: location %q", r.Location)
+	}
+	// Failures are logged, naming their product.
+	for _, e := range []string{"e-noise", "g-pg-down"} {
+		if !strings.Contains(text.stderr, "["+e+"]") {
+			t.Errorf("stderr does not name %s\n%s", e, text)
+		}
+	}
+	// Looking touches nothing and never creates a database.
+	for _, e := range endpoints {
+		if got := e2eFileStateOf(t, w.sqlitePath(e)); got != before[e] {
+			t.Errorf("%s: status changed the file: %+v -> %+v", e, before[e], got)
+		}
+	}
+	if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
+		t.Errorf("status created the missing database %s (%v)", gone.Path, err)
+	}
+
+	// --product limits, in endpoint order, and decides the exit code alone.
+	r := supervisor(t, w.Dir, "", env, "status", "--product", "f-pg", "--product", "a-current")
+	if r.code != 0 {
+		t.Errorf("status of two up-to-date products: want exit 0\n%s", r)
+	}
+	if _, order := e2eStatusTable(t, r); !slices.Equal(order, []string{"a-current", "f-pg"}) {
+		t.Errorf("--product f-pg --product a-current: rows %q", order)
+	}
+	r = supervisor(t, w.Dir, "", env, "status", "--product", "c-old", "--json")
+	if r.code != 1 {
+		t.Errorf("status --product c-old: want exit 1\n%s", r)
+	}
+	if rows := e2eStatusJSON(t, r); len(rows) != 1 || rows[0].Endpoint != "c-old" || rows[0].Status != string(status.SchemaMismatchOK) {
+		t.Errorf("status --product c-old --json: %+v", rows)
+	}
+	// An unknown product is bad usage: exit 2, nothing printed on stdout,
+	// never a wider check.
+	for _, args := range [][]string{
+		{"status", "--product", "nope"},
+		{"status", "--product", "a-current", "--product", "nope"},
+		{"status", "--product", "nope", "--json"},
+	} {
+		r := supervisor(t, w.Dir, "", env, args...)
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, `unknown product "nope"`) {
+			t.Errorf("%q: want exit 2, empty stdout and `unknown product \"nope\"` on stderr\n%s", args, r)
+		}
+	}
+	// Bad usage: exit 2.
+	for _, args := range [][]string{
+		{"status", "-j", "0"},
+		{"status", "--no-such-flag"},
+		{"status", "extra-arg"},
+		{"--log-format", "xml", "status"},
+	} {
+		if r := supervisor(t, w.Dir, "", env, args...); r.code != 2 || r.stdout != "" {
+			t.Errorf("%q: want exit 2 and nothing on stdout\n%s", args, r)
+		}
+	}
+}
+
+// A workspace that was never initialised is a usage error that says what to do.
+func TestE2EStatusNoWorkspace(t *testing.T) {
+	t.Parallel()
+	ws := filepath.Join(t.TempDir(), "nothing-here")
+	for _, args := range [][]string{{"status"}, {"migrate", "-y"}, {"products", "list"}} {
+		r := supervisor(t, ws, "", nil, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "supervisor init") {
+			t.Errorf("%q in an empty directory: want exit 2 and a hint to run init\n%s", args, r)
+		}
+	}
+	if _, err := os.Stat(ws); !os.IsNotExist(err) {
+		t.Errorf("a command other than init created the workspace (%v)", err)
+	}
+}
+
+// e2eProductRow is one element of `products list --json`.
+type e2eProductRow struct {
+	Endpoint    string `json:"endpoint"`
+	DisplayName string `json:"display_name"`
+	Description string `json:"description"`
+	Dialect     string `json:"dialect"`
+	Location    string `json:"location"`
+	PasswordEnv string `json:"password_env"`
+}
+
+func e2eListProducts(t *testing.T, ws string) []e2eProductRow {
+	t.Helper()
+	r := supervisor(t, ws, "", nil, "products", "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("products list --json\n%s", r)
+	}
+	var rows []e2eProductRow
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatalf("products list --json: %v\n%s", err, r)
+	}
+	return rows
+}
+
+func TestE2EWorkspaceCommands(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	ws := filepath.Join(root, "ws")
+
+	// init: config database plus the product "Default", whose file is not
+	// created until migrate initialises it.
+	r := supervisor(t, ws, "", nil, "init")
+	if r.code != 0 {
+		t.Fatalf("init\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "config.sqlite")); err != nil {
+		t.Fatalf("init made no config.sqlite: %v", err)
+	}
+	rows := e2eListProducts(t, ws)
+	defaultPath, _ := filepath.Abs(filepath.Join(ws, "Default.sqlite"))
+	if len(rows) != 1 || rows[0].Endpoint != "Default" || rows[0].Dialect != "sqlite" || rows[0].Location != defaultPath {
+		t.Fatalf("after init: products %+v, want Default at %s", rows, defaultPath)
+	}
+	if r := supervisor(t, ws, "", nil, "init"); r.code != 0 {
+		t.Errorf("init twice: want exit 0 (nothing to do)\n%s", r)
+	}
+	if rows := e2eListProducts(t, ws); len(rows) != 1 {
+		t.Errorf("init twice: products %+v", rows)
+	}
+	r = supervisor(t, ws, "", nil, "status", "--json")
+	if st := e2eStatusJSON(t, r); r.code != 1 || len(st) != 1 || st[0].Status != string(status.Missing) {
+		t.Errorf("status after init: want Default missing, exit 1\n%s", r)
+	}
+	ws2 := filepath.Join(root, "ws2")
+	if r := supervisor(t, ws2, "", nil, "init", "--no-default"); r.code != 0 {
+		t.Fatalf("init --no-default\n%s", r)
+	}
+	if rows := e2eListProducts(t, ws2); len(rows) != 0 {
+		t.Errorf("init --no-default: products %+v", rows)
+	}
+	if r := supervisor(t, ws2, "", nil, "status"); r.code != 0 {
+		t.Errorf("status with no products: want exit 0\n%s", r)
+	}
+
+	// products add.
+	dbPath := filepath.Join(root, "alpha.sqlite")
+	if _, err := workspace.MakeProduct(context.Background(), job.Target{Dialect: "sqlite", Path: dbPath}, "latest", fleet.Options{Reports: 20, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r = supervisor(t, ws, "", nil, "products", "add", "alpha", "--sqlite", dbPath, "--display-name", "Alpha", "--description", "the first")
+	if r.code != 0 {
+		t.Fatalf("products add alpha\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "[alpha]") {
+		t.Errorf("products add: the log line does not name the product\n%s", r)
+	}
+	r = supervisor(t, ws, "", nil, "products", "add", "beta", "--postgresql", "--db-host", "db.example", "--db-port", "5433",
+		"--db-username", "cc", "--db-name", "beta_db", "--db-password-env", "BETA_PW")
+	if r.code != 0 {
+		t.Fatalf("products add beta\n%s", r)
+	}
+	rows = e2eListProducts(t, ws)
+	wantRows := []e2eProductRow{
+		{Endpoint: "Default", DisplayName: "Default", Description: "Default product", Dialect: "sqlite", Location: defaultPath},
+		{Endpoint: "alpha", DisplayName: "Alpha", Description: "the first", Dialect: "sqlite", Location: dbPath},
+		{Endpoint: "beta", DisplayName: "beta", Dialect: "postgres", Location: "cc@db.example:5433/beta_db", PasswordEnv: "BETA_PW"},
+	}
+	if !slices.Equal(rows, wantRows) {
+		t.Errorf("products list --json:\n got %+v\nwant %+v", rows, wantRows)
+	}
+	r = supervisor(t, ws, "", nil, "products", "list")
+	if tables := e2eTablesOf(r.stdout); r.code != 0 || len(tables) != 1 || len(tables[0]) != 4 ||
+		!strings.Contains(r.stdout, "alpha") || !strings.Contains(r.stdout, "cc@db.example:5433/beta_db") {
+		t.Errorf("products list: want a table of the three products\n%s", r)
+	}
+
+	// Bad adds: exit 2, a message that says what is wrong, nothing added.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"products", "add", "bad/name", "--sqlite", filepath.Join(root, "x.sqlite")}, "not allowed"},
+		{[]string{"products", "add", "with space", "--sqlite", filepath.Join(root, "x.sqlite")}, "not allowed"},
+		{[]string{"products", "add", "", "--sqlite", filepath.Join(root, "x.sqlite")}, "empty"},
+		{[]string{"products", "add", "Products", "--sqlite", filepath.Join(root, "x.sqlite")}, "reserves"},
+		{[]string{"products", "add", strings.Repeat("x", 101), "--sqlite", filepath.Join(root, "x.sqlite")}, "at most 100"},
+		{[]string{"products", "add", "alpha", "--sqlite", filepath.Join(root, "other.sqlite")}, "alpha"},
+		{[]string{"products", "add", "gamma", "--sqlite", dbPath}, ""},
+		{[]string{"products", "add", "gamma"}, "--sqlite"},
+		{[]string{"products", "add", "gamma", "--sqlite", "x.sqlite", "--postgresql"}, "not both"},
+		{[]string{"products", "add", "gamma", "--sqlite", "x.sqlite", "--db-password-env", "X"}, "--postgresql"},
+		{[]string{"products", "add"}, "ENDPOINT"},
+		{[]string{"products", "add", "gamma", "delta", "--sqlite", "x.sqlite"}, "ENDPOINT"},
+		{[]string{"products", "frobnicate"}, "frobnicate"},
+	} {
+		r := supervisor(t, ws, "", nil, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.HasPrefix(r.stderr, "supervisor: ") {
+			t.Errorf("%q: want exit 2 and a 'supervisor: ...%s...' message\n%s", tc.args, tc.want, r)
+		}
+	}
+	if rows := e2eListProducts(t, ws); len(rows) != 3 {
+		t.Errorf("after the refused adds: products %+v", rows)
+	}
+
+	// products remove: the registry entry goes, the database stays.
+	before := e2eFileStateOf(t, dbPath)
+	r = supervisor(t, ws, "", nil, "products", "remove", "alpha")
+	if r.code != 0 || !strings.Contains(r.stderr, "[alpha]") {
+		t.Fatalf("products remove alpha\n%s", r)
+	}
+	if got := e2eFileStateOf(t, dbPath); got != before || got.sum == "" {
+		t.Errorf("products remove touched the database file: %+v -> %+v", before, got)
+	}
+	if rows := e2eListProducts(t, ws); len(rows) != 2 || slices.ContainsFunc(rows, func(p e2eProductRow) bool { return p.Endpoint == "alpha" }) {
+		t.Errorf("after remove: products %+v", rows)
+	}
+	if r := supervisor(t, ws, "", nil, "products", "remove", "alpha"); r.code != 2 || !strings.Contains(r.stderr, "alpha") {
+		t.Errorf("remove an unknown product: want exit 2\n%s", r)
+	}
+	if r := supervisor(t, ws, "", nil, "products", "remove"); r.code != 2 {
+		t.Errorf("remove without an endpoint: want exit 2\n%s", r)
+	}
+	// The removed database can be registered again, as it was.
+	if r := supervisor(t, ws, "", nil, "products", "add", "alpha2", "--sqlite", dbPath); r.code != 0 {
+		t.Errorf("re-add the removed database\n%s", r)
+	}
+	r = supervisor(t, ws, "", nil, "status", "--product", "alpha2", "--json")
+	if st := e2eStatusJSON(t, r); r.code != 0 || st[0].Status != string(status.OK) {
+		t.Errorf("status of the re-added database\n%s", r)
+	}
+}
