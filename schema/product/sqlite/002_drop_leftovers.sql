@@ -8,8 +8,8 @@
 -- swapped (so dropping a parent does not cascade into its children) and
 -- PRAGMA foreign_key_check must report nothing new before the commit.
 --
--- It also adds the indexes garbage collection needs to find unused analysis_info and
--- checker_set rows without scanning the link tables once per row.
+-- It also adds the indexes garbage collection needs to find unused analysis_info,
+-- checker_set and files rows without scanning the link tables once per row.
 
 CREATE TABLE new_runs (
 	id INTEGER NOT NULL, 
@@ -81,3 +81,4 @@ CREATE INDEX ix_reports_checker_id ON reports (checker_id);
 CREATE INDEX supervisor_ix_report_analysis_info_analysis_info_id ON report_analysis_info (analysis_info_id);
 CREATE INDEX supervisor_ix_run_history_analysis_info_analysis_info_id ON run_history_analysis_info (analysis_info_id);
 CREATE INDEX supervisor_ix_analysis_info_checker_set_id ON analysis_info (checker_set_id);
+CREATE INDEX supervisor_ix_source_component_files_file_id ON source_component_files (file_id);

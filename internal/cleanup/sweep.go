@@ -1,0 +1,213 @@
+package cleanup
+
+import (
+	"fmt"
+)
+
+type (
+	// sweep describes a batched delete of the unused rows of one table.
+	sweep struct {
+		// key is the result key the deleted rows are counted under.
+		key string
+		// table and column: the table and its (single-column) primary key.
+		table, column string
+		// text says the key is a string (content_hash), not an integer.
+		text bool
+		// unused is the SQL condition, on the table's columns qualified
+		// by the table name, that makes a row garbage. It is checked again
+		// in every DELETE.
+		unused string
+		// cascades are the rows ON DELETE CASCADE removes with the table's
+		// rows, counted per batch before the delete.
+		cascades []cascade
+		// helpers are referencing columns without an index in
+		// CodeChecker's schema, that the delete would otherwise scan once
+		// per deleted row (see the package comment).
+		helpers []column
+		// lazyHelpers builds the helper indexes only once there is
+		// something to delete: right for helpers that only the foreign-key
+		// actions use, not the unused condition.
+		lazyHelpers bool
+	}
+
+	// cascade is a referencing column whose rows go with their parent.
+	cascade struct {
+		key, table, column string
+	}
+
+	// column names a table's column.
+	column struct {
+		table, name string
+	}
+)
+
+// run deletes every row of s.table that s.unused holds for, in batches of
+// the runner's batch size. It returns what it deleted and what the cascades
+// took, by key; the caller adds them to the result once its transaction
+// committed.
+func (s sweep) run(t *tx) (map[string]int64, error) {
+	got := map[string]int64{s.key: 0}
+	for _, c := range s.cascades {
+		got[c.key] = 0
+	}
+	var (
+		last    any
+		started bool
+		helpers []string // the temporary indexes built
+		built   bool
+	)
+	build := func() error {
+		built = true
+		var err error
+		helpers, err = t.helperIndexes(s.helpers)
+		return err
+	}
+	if !s.lazyHelpers {
+		if err := build(); err != nil {
+			return got, err
+		}
+	}
+	for {
+		if err := t.ctx.Err(); err != nil {
+			return got, err
+		}
+		keys, err := s.next(t, last, started)
+		if err != nil {
+			return got, fmt.Errorf("select unused %s: %w", s.table, err)
+		}
+		if len(keys) == 0 {
+			break
+		}
+		if !built {
+			if err := build(); err != nil {
+				return got, err
+			}
+		}
+		in := placeholders(len(keys))
+		for _, c := range s.cascades {
+			var n int64
+			q := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IN (%s)", c.table, c.column, in)
+			if err := t.queryRow(q, keys...).Scan(&n); err != nil {
+				return got, fmt.Errorf("count %s rows of unused %s: %w", c.table, s.table, err)
+			}
+			got[c.key] += n
+		}
+		q := fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s) AND %s", s.table, s.column, in, s.unused)
+		n, err := t.exec(q, keys...)
+		if err != nil {
+			return got, fmt.Errorf("delete unused %s: %w", s.table, err)
+		}
+		got[s.key] += n
+		if len(keys) < t.r.batch {
+			break
+		}
+		last, started = keys[len(keys)-1], true
+	}
+	for _, name := range helpers {
+		if _, err := t.exec("DROP INDEX " + quoteIdent(name)); err != nil {
+			return got, fmt.Errorf("drop temporary index %s: %w", name, err)
+		}
+	}
+	return got, nil
+}
+
+// next selects the next batch of unused keys after last (from the start
+// when !started), in key order. Only the keys are held, so memory is
+// bounded by the batch size.
+func (s sweep) next(t *tx, last any, started bool) ([]any, error) {
+	where := s.unused
+	args := []any{}
+	if started {
+		where = fmt.Sprintf("%s > ? AND %s", s.column, s.unused)
+		args = append(args, last)
+	}
+	args = append(args, t.r.batch)
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT ?", s.column, s.table, where, s.column)
+	rows, err := t.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	keys := make([]any, 0, t.r.batch)
+	for rows.Next() {
+		if s.text {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+		} else {
+			var k int64
+			if err := rows.Scan(&k); err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+		}
+	}
+	return keys, rows.Err()
+}
+
+// helperIndexes makes sure each column is the leading column of some index,
+// creating the missing ones inside the open transaction; it returns the
+// names it created, for the caller to drop before the commit. Nothing of
+// it outlives the transaction, so the schema stays CodeChecker's. When an
+// index cannot be created (on PostgreSQL, a user who does not own the
+// table), it logs a warning and the sweep goes on without: correct, only
+// slower.
+func (t *tx) helperIndexes(cols []column) ([]string, error) {
+	var created []string
+	for _, c := range cols {
+		has, err := t.hasLeadingIndex(c)
+		if err != nil {
+			return created, fmt.Errorf("look for an index on %s.%s: %w", c.table, c.name, err)
+		}
+		if has {
+			continue
+		}
+		name := "tmp_cleanup_" + c.table + "_" + c.name
+		create := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quoteIdent(name), c.table, quoteIdent(c.name))
+		if t.r.dialect == DialectPostgres {
+			// A failed statement aborts a PostgreSQL transaction; the
+			// savepoint lets us go on without the index.
+			if _, err := t.exec("SAVEPOINT cleanup_helper_index"); err != nil {
+				return created, fmt.Errorf("savepoint: %w", err)
+			}
+			if _, err := t.exec(create); err != nil {
+				if _, rerr := t.exec("ROLLBACK TO SAVEPOINT cleanup_helper_index"); rerr != nil {
+					return created, fmt.Errorf("create temporary index on %s.%s: %w (roll back to savepoint: %v)", c.table, c.name, err, rerr)
+				}
+				t.r.log.Warn("cannot create a temporary index for the delete; going on without it, which may be slow",
+					"table", c.table, "column", c.name, "error", err)
+				continue
+			}
+			if _, err := t.exec("RELEASE SAVEPOINT cleanup_helper_index"); err != nil {
+				return created, fmt.Errorf("release savepoint: %w", err)
+			}
+		} else if _, err := t.exec(create); err != nil {
+			return created, fmt.Errorf("create temporary index on %s.%s: %w", c.table, c.name, err)
+		}
+		t.r.log.Debug("created a temporary index for the delete; it is dropped before the commit",
+			"index", name, "table", c.table, "column", c.name)
+		created = append(created, name)
+	}
+	return created, nil
+}
+
+// hasLeadingIndex says whether some index of c.table starts with c.name.
+func (t *tx) hasLeadingIndex(c column) (bool, error) {
+	var q string
+	switch t.r.dialect {
+	case DialectPostgres:
+		q = `SELECT EXISTS (
+			SELECT 1 FROM pg_index i
+			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+			WHERE i.indrelid = to_regclass(?) AND a.attname = ?)`
+	default:
+		q = `SELECT EXISTS (
+			SELECT 1 FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii
+			WHERE ii.seqno = 0 AND ii.name = ?)`
+	}
+	var has bool
+	err := t.queryRow(q, c.table, c.name).Scan(&has)
+	return has, err
+}
