@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -289,6 +290,11 @@ func workerEnv(environ []string, products []registry.Product) []string {
 
 // outcomeReason is the one-line reason a product failed.
 func outcomeReason(o supervise.Outcome) string {
+	// The supervisor knows better than the worker why a worker stopped: a
+	// worker stopped by a timeout or an interrupt only saw SIGTERM.
+	if o.Err != nil && !errors.Is(o.Err, supervise.ErrJobFailed) {
+		return o.Err.Error()
+	}
 	if o.Result != nil && o.Result.Error != "" {
 		return o.Result.Error
 	}

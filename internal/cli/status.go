@@ -113,7 +113,9 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout t
 		return set(status.FailedToConnect, err.Error())
 	}
 	t.Password = pw
-	db, err := dbconn.Open(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout})
+	// A SQLite file another supervisor is migrating is locked: wait as long
+	// as for a lock, not forever.
+	db, err := dbconn.Open(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout, BusyTimeout: timeout})
 	if errors.Is(err, dbconn.ErrMissing) {
 		// migrate creates the file and applies every packaged file.
 		st.inspected.Pending, _ = allFiles(t.Dialect)

@@ -16,6 +16,8 @@ import (
 	"ariga.io/atlas/sql/sqlclient"
 	"ariga.io/atlas/sql/sqlite"
 	"github.com/hashicorp/go-hclog"
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -56,6 +58,27 @@ var ErrNotUpgradable = errors.New("not possible to upgrade")
 // ErrLockTimeout is returned when another process holds the migration lock too long.
 var ErrLockTimeout = errors.New("timed out waiting for the migration lock")
 
+// LockError returns err wrapped in ErrLockTimeout when it is SQLite's
+// SQLITE_BUSY: another connection (another supervisor migrating the
+// database, a long reader) kept the database locked for longer than timeout,
+// the busy timeout the database was opened with. Any other err, nil
+// included, is returned as it is.
+func LockError(err error, timeout time.Duration) error {
+	if err == nil || errors.Is(err, ErrLockTimeout) || !isBusy(err) {
+		return err
+	}
+	return fmt.Errorf("%w (%s): another connection kept the database locked (another supervisor migrating it?): %w", ErrLockTimeout, timeout, err)
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY ("database is locked").
+func isBusy(err error) bool {
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY
+	}
+	return strings.Contains(err.Error(), "SQLITE_BUSY")
+}
+
 // FileError says which file and statement failed.
 type FileError struct {
 	Version, Description string
@@ -80,7 +103,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // transaction, under the database's write lock, so two supervisors never apply a
 // file twice. On SQLite db must be opened with one connection and immediate
 // transactions (dbconn does both).
-func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, opts Options) (Result, error) {
+func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, opts Options) (_ Result, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -88,6 +111,9 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, 
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = 30 * time.Second
 	}
+	// On SQLite the lock is the database's own write lock, waited for with
+	// busy_timeout = LockTimeout: say so when the wait ran out.
+	defer func() { err = LockError(err, opts.LockTimeout) }()
 	if dialect == "postgres" {
 		unlock, err := lockPostgres(ctx, db, "supervisor:"+string(kind), opts.LockTimeout)
 		if err != nil {
@@ -146,10 +172,11 @@ func adopt(ctx context.Context, db *sql.DB, dialect string, dir *migrate.MemDir)
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, release, err := beginDetached(ctx, db)
 	if err != nil {
 		return fmt.Errorf("adopt: %w", err)
 	}
+	defer release()
 	defer tx.Rollback()
 	rrw := newRevisions(tx, dialect)
 	if err := rrw.create(ctx); err != nil {
@@ -185,17 +212,19 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 		tx  *sqlclient.Tx
 		err error
 	)
+	release := func() {}
 	if dialect == "sqlite" {
-		tx, err = sqlite.OpenTx(ctx, db, nil)
+		tx, release, err = openSQLiteTx(ctx, db)
 	} else {
 		var t *sql.Tx
-		if t, err = db.BeginTx(ctx, nil); err == nil {
+		if t, release, err = beginDetached(ctx, db); err == nil {
 			tx = &sqlclient.Tx{Tx: t}
 		}
 	}
 	if err != nil {
 		return false, fileErr(fmt.Errorf("begin: %w", err))
 	}
+	defer release()
 	done := false
 	defer func() {
 		if !done {
@@ -206,12 +235,95 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 	if err != nil || !applied {
 		return false, err
 	}
+	// Cancelled after the last statement (SIGTERM, the supervisor's death):
+	// roll back, as for a cancellation at any earlier point.
+	if ctx.Err() != nil {
+		return false, fileErr(fmt.Errorf("cancelled before commit: %w", context.Cause(ctx)))
+	}
 	done = true
 	if err := tx.Commit(); err != nil {
 		return false, fileErr(fmt.Errorf("commit: %w", err))
 	}
 	log.Info("applied migration file", "version", f.Version(), "description", f.Desc(), "duration", time.Since(start).Round(time.Millisecond).String())
 	return true, nil
+}
+
+// beginDetached begins a transaction on db whose BEGIN runs under ctx (on
+// SQLite, BEGIN IMMEDIATE waits for the write lock, and a cancellation must
+// end that wait) but whose life is not bound to ctx. database/sql rolls back
+// a transaction whose context is cancelled by itself, in a goroutine of its
+// own, and the caller's Rollback then returns at once (sql.ErrTxDone): a
+// worker cancelled by SIGTERM or by its supervisor's death went on to exit
+// while that rollback was still running, and left a hot journal behind.
+// Statements in the transaction still run under ctx, so a cancellation
+// interrupts the running one; the rollback is then the caller's own, done
+// before it returns. release must be called once the transaction is over.
+func beginDetached(ctx context.Context, db *sql.DB) (tx *sql.Tx, release func(), err error) {
+	txCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	tx, err = db.BeginTx(txCtx, nil)
+	if !stop() {
+		// ctx was cancelled while BEGIN ran, and so is txCtx: database/sql
+		// may be rolling tx back already. Nothing was written in it.
+		if err == nil {
+			tx.Rollback()
+			err = context.Cause(ctx)
+		}
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return tx, cancel, nil
+}
+
+// openSQLiteTx is atlas's sqlite.OpenTx (foreign keys off before BEGIN,
+// PRAGMA foreign_key_check before COMMIT, foreign keys back on after either)
+// on a transaction from beginDetached, so that a cancelled migration is
+// rolled back before applyFile returns. Also unlike OpenTx, a failed BEGIN
+// or first foreign key check turns foreign keys back on and leaves no
+// transaction open.
+func openSQLiteTx(ctx context.Context, db *sql.DB) (*sqlclient.Tx, func(), error) {
+	detached := context.WithoutCancel(ctx)
+	var on sql.NullBool
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
+		return nil, nil, fmt.Errorf("read foreign_keys: %w", err)
+	}
+	restore := func() {
+		if on.Bool {
+			db.ExecContext(detached, "PRAGMA foreign_keys = on")
+		}
+	}
+	if on.Bool {
+		if _, err := db.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
+			return nil, nil, fmt.Errorf("set foreign_keys off: %w", err)
+		}
+	}
+	tx, release, err := beginDetached(ctx, db)
+	if err != nil {
+		restore()
+		return nil, nil, err
+	}
+	// The foreign key checks run under ctx: on a big database they take a
+	// while, and a cancellation must not wait for them.
+	commit, err := sqlite.CommitFunc(ctx, db, tx, on.Bool)
+	if err != nil {
+		tx.Rollback()
+		release()
+		restore()
+		return nil, nil, err
+	}
+	return &sqlclient.Tx{
+		Tx: tx,
+		CommitFn: func() error {
+			err := commit()
+			if err != nil {
+				restore() // commit turns them on under ctx, which may be cancelled
+			}
+			return err
+		},
+		RollbackFn: sqlite.RollbackFunc(detached, db, tx, on.Bool),
+	}, release, nil
 }
 
 // execQuerier is a *sql.DB or a transaction.

@@ -47,10 +47,7 @@ func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 // open opens the product database; create allows making a new SQLite file.
 func open(ctx context.Context, spec job.Spec, create bool) (*sql.DB, error) {
 	t := spec.Target
-	lock := spec.Options.LockTimeout
-	if lock == 0 {
-		lock = 30 * time.Second
-	}
+	lock := lockTimeout(spec)
 	if create && t.Dialect == "sqlite" {
 		if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
 			return nil, err
@@ -64,15 +61,27 @@ func open(ctx context.Context, spec job.Spec, create bool) (*sql.DB, error) {
 	})
 }
 
+// lockTimeout is the job's lock timeout, 30s unless the spec says.
+func lockTimeout(spec job.Spec) time.Duration {
+	if spec.Options.LockTimeout > 0 {
+		return spec.Options.LockTimeout
+	}
+	return 30 * time.Second
+}
+
 func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
+	// Opening and reading a SQLite database wait, up to the lock timeout,
+	// for a writer that holds it exclusively (another supervisor's migration
+	// spilling its cache or committing): say so when that wait runs out.
+	lock := lockTimeout(spec)
 	db, err := open(ctx, spec, true)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + err.Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + migrate.LockError(err, lock).Error()}
 	}
 	defer db.Close()
 	before, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + err.Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + migrate.LockError(err, lock).Error()}
 	}
 	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: string(before.Status)}
 	if before.Status == status.OK {

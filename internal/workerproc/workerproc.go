@@ -126,6 +126,15 @@ func Serve(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 	}()
 
 	if supervised {
+		// When the supervisor dies, the read ends of our stderr and result
+		// pipes die with it. Go kills a process that writes to a broken
+		// pipe on fd 1 or 2 with SIGPIPE unless SIGPIPE is ignored or
+		// notified, and the first log line after the parent's death (the
+		// statement the cancellation interrupted, say) would kill the
+		// worker before it rolls back, leaving a hot journal (SQLite) or a
+		// half-done job. Ignored, such writes fail with EPIPE instead and
+		// the job winds down as on SIGTERM.
+		signal.Ignore(syscall.SIGPIPE)
 		// Parent-death pipe. This goroutine may stay blocked in Read after
 		// Serve returns; the process is about to exit, so that is harmless.
 		go func() {

@@ -78,6 +78,7 @@ type supervised struct {
 	stdin  *os.File // our end; closing it is the parent's death
 	result *os.File
 	stderr *bufio.Reader
+	errR   io.ReadCloser // the pipe under stderr
 	done   chan error
 }
 
@@ -104,7 +105,7 @@ func startSupervised(t *testing.T, endpoint string) *supervised {
 	}
 	inR.Close()
 	resW.Close()
-	w := &supervised{cmd: cmd, stdin: inW, result: resR, stderr: bufio.NewReader(errR), done: make(chan error, 1)}
+	w := &supervised{cmd: cmd, stdin: inW, result: resR, stderr: bufio.NewReader(errR), errR: errR, done: make(chan error, 1)}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		inW.Close()
@@ -167,6 +168,32 @@ func TestParentDeathCancelsJob(t *testing.T) {
 	}
 	if res.OK || !strings.Contains(res.Error, workerproc.ErrParentGone.Error()) || res.Endpoint != "block" {
 		t.Errorf("result = %+v, want a failure caused by %q", res, workerproc.ErrParentGone)
+	}
+}
+
+// When the supervisor dies, the read ends of the worker's stderr and result
+// pipes go with it. The worker must still wind its job down (roll back) and
+// exit by itself, not die of SIGPIPE at its first log line after the
+// cancellation, which is what Go does to a write to a broken fd 2 by default.
+func TestParentDeathWithPipesGone(t *testing.T) {
+	w := startSupervised(t, "block")
+	w.waitFor(t, "blocking")
+	w.errR.Close()
+	w.result.Close()
+	w.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- w.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("worker did not exit within 5s")
+	}
+	ws := w.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		t.Fatalf("worker killed by %v; want it to roll back and exit %d", ws.Signal(), workerproc.ExitFailed)
+	}
+	if code := ws.ExitStatus(); code != workerproc.ExitFailed {
+		t.Errorf("exit code = %d, want %d (its result could not be written)", code, workerproc.ExitFailed)
 	}
 }
 

@@ -1,0 +1,1152 @@
+package integration
+
+// Fault injection against the real binary: workers SIGKILLed at random
+// moments of a long migration, the supervisor SIGKILLed under its workers,
+// SIGINT/SIGTERM to the supervisor, --timeout, --fail-fast, and a worker run
+// by hand. The helpers at the top are shared with e2e_concurrency_test.go.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"supervisor/integration/fleet"
+	"supervisor/integration/workspace"
+	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
+	"supervisor/internal/migrate"
+	"supervisor/internal/status"
+	"supervisor/schema"
+)
+
+// ftSlowReports sizes the "slow" SQLite product: its migration from 001 to
+// 002 (a rebuild of reports, runs and run_histories) takes about 0.5-1 s on
+// a small machine.
+const ftSlowReports = 25000
+
+// ---------------------------------------------------------------------------
+// Product templates: generated once per test binary, copied per product.
+
+// ftTemplate is a SQLite product database at version 001 with generated
+// content, plus what a whole database must look like at 001 and at 002.
+type ftTemplate struct {
+	path   string
+	counts map[string]int64  // rows per table (atlas_schema_revisions aside)
+	schema map[string]string // version -> dump of sqlite_master
+}
+
+var (
+	ftTemplatesMu sync.Mutex
+	ftTemplates   = map[int]*ftTemplate{}
+)
+
+// ftSQLiteTemplate returns the template with n reports, making it on first
+// use. It lives beside the binary under test, which TestMain removes.
+func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
+	t.Helper()
+	ftTemplatesMu.Lock()
+	defer ftTemplatesMu.Unlock()
+	if tp := ftTemplates[n]; tp != nil {
+		return tp
+	}
+	ctx := context.Background()
+	dir := filepath.Dir(supervisorBin)
+	tp := &ftTemplate{path: filepath.Join(dir, fmt.Sprintf("ft-template-%d.sqlite", n)), schema: map[string]string{}}
+	os.Remove(tp.path)
+	start := time.Now()
+	if _, err := workspace.MakeProduct(ctx, job.Target{Dialect: "sqlite", Path: tp.path}, "001", fleet.Options{Reports: n, Seed: 7}); err != nil {
+		t.Fatalf("make template: %v", err)
+	}
+	db := ftOpenSQLite(t, tp.path)
+	tp.counts = ftRowCounts(t, db)
+	tp.schema["001"] = ftSchemaDump(t, db)
+	db.Close()
+
+	// What 002 looks like: a copy migrated in-process, the way a clean run does.
+	up := filepath.Join(dir, fmt.Sprintf("ft-template-%d-002.sqlite", n))
+	os.Remove(up)
+	if err := fleet.CopySQLite(tp.path, up); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(up)
+	udb, err := dbconn.Open(ctx, job.Target{Dialect: "sqlite", Path: up}, dbconn.Options{ImmediateTx: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.Upgrade(ctx, udb, "sqlite", schema.Product, migrate.Options{}); err != nil {
+		t.Fatalf("migrate template copy: %v", err)
+	}
+	tp.schema["002"] = ftSchemaDump(t, udb)
+	if got := ftRowCounts(t, udb); !ftMapsEqual(got, tp.counts) {
+		t.Fatalf("a clean migration changed row counts: %v, want %v", got, tp.counts)
+	}
+	udb.Close()
+	t.Logf("template with %d reports made in %v", n, time.Since(start).Round(time.Millisecond))
+	ftTemplates[n] = tp
+	return tp
+}
+
+// copyTo copies the template to path.
+func (tp *ftTemplate) copyTo(t *testing.T, path string) {
+	t.Helper()
+	if err := fleet.CopySQLite(tp.path, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Workspaces.
+
+// ftWS is a workspace with its config database open for registering products.
+type ftWS struct {
+	dir string
+	ws  *workspace.Workspace
+}
+
+func ftNewWS(t *testing.T) *ftWS {
+	t.Helper()
+	w, err := workspace.Create(context.Background(), filepath.Join(t.TempDir(), "ws"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return &ftWS{dir: w.Dir, ws: w}
+}
+
+// addSQLite copies tp to <ws>/<endpoint>.sqlite, registers it and returns its path.
+func (w *ftWS) addSQLite(t *testing.T, endpoint string, tp *ftTemplate) string {
+	t.Helper()
+	path := filepath.Join(w.dir, endpoint+".sqlite")
+	tp.copyTo(t, path)
+	w.add(t, endpoint, job.Target{Dialect: "sqlite", Path: path}, "")
+	return path
+}
+
+func (w *ftWS) add(t *testing.T, endpoint string, target job.Target, passwordEnv string) {
+	t.Helper()
+	if err := w.ws.Add(context.Background(), endpoint, target, passwordEnv); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Running the supervisor in the background.
+
+// ftBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type ftBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *ftBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *ftBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// ftRunning is a supervisor started in the background.
+type ftRunning struct {
+	cmd            *exec.Cmd
+	stdout, stderr *ftBuffer
+	done           chan struct{}
+	res            result
+	exited         time.Time
+}
+
+// ftStart starts the binary with args in workspace ws, stdin empty.
+// The test's cleanup kills it if it is still running.
+func ftStart(t *testing.T, ws string, env []string, args ...string) *ftRunning {
+	t.Helper()
+	cmd := exec.Command(supervisorBin, append([]string{"-w", ws}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	r := &ftRunning{cmd: cmd, stdout: &ftBuffer{}, stderr: &ftBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		err := cmd.Wait()
+		r.exited = time.Now()
+		r.res = result{stdout: r.stdout.String(), stderr: r.stderr.String()}
+		if err != nil {
+			if ee, ok := err.(*exec.ExitError); ok {
+				r.res.code = ee.ExitCode()
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					r.res.code = 128 + int(ws.Signal())
+				}
+			} else {
+				r.res.code = -1
+			}
+		}
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			cmd.Process.Kill()
+			<-r.done
+		}
+	})
+	return r
+}
+
+func (r *ftRunning) pid() int { return r.cmd.Process.Pid }
+
+// wait waits for the supervisor to exit, failing t after timeout.
+func (r *ftRunning) wait(t *testing.T, timeout time.Duration) result {
+	t.Helper()
+	select {
+	case <-r.done:
+		return r.res
+	case <-time.After(timeout):
+		r.cmd.Process.Kill()
+		<-r.done
+		t.Fatalf("supervisor still running after %v; killed it\n%s", timeout, r.res)
+		return r.res
+	}
+}
+
+func (r *ftRunning) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := syscall.Kill(r.pid(), sig); err != nil {
+		t.Fatalf("signal supervisor: %v", err)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Worker processes, found through /proc.
+
+// ftProcStat returns a process's parent pid and state letter; ok is false when
+// it does not exist.
+func ftProcStat(pid int) (ppid int, state byte, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return ppid, f[0][0], true
+}
+
+// ftAlive reports whether pid runs (a zombie is dead: it has exited).
+func ftAlive(pid int) bool {
+	_, state, ok := ftProcStat(pid)
+	return ok && state != 'Z' && state != 'X'
+}
+
+// ftIsWorker reports whether pid has exec'ed with SUPERVISOR_WORKER=1 (between
+// fork and exec a child still shows its parent's environment).
+func ftIsWorker(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	return slices.Contains(strings.Split(string(b), "\x00"), "SUPERVISOR_WORKER=1")
+}
+
+// ftWorkers lists the live worker processes whose parent is ppid.
+func ftWorkers(ppid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pp, state, ok := ftProcStat(pid); ok && pp == ppid && state != 'Z' && ftIsWorker(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// ftWaitWorkers polls until the supervisor r has at least n live workers and
+// returns them; it fails t if r exits first or after timeout.
+func ftWaitWorkers(t *testing.T, r *ftRunning, n int, timeout time.Duration) []int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if ws := ftWorkers(r.pid()); len(ws) >= n {
+			return ws
+		}
+		select {
+		case <-r.done:
+			t.Fatalf("supervisor exited before %d workers ran\n%s", n, r.res)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d workers after %v\n%s%s", n, timeout, r.stdout, r.stderr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// ftWaitFile polls until path exists (a rollback journal: a write transaction
+// has started writing) and reports whether it did within timeout.
+func ftWaitFile(path string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return false
+}
+
+// ftWaitJournal polls until the rollback journal of path holds at least
+// size bytes, failing t after timeout.
+func ftWaitJournal(t *testing.T, path string, size int64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if fi, err := os.Stat(path + "-journal"); err == nil && fi.Size() >= size {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no journal of %d bytes after %v", path, size, timeout)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// ftHotJournal reports whether path has a rollback journal beside it that
+// still holds content: a writer died before it was done committing or
+// rolling back, which delete it (journal_mode DELETE). Whoever opens the
+// database read-write next rolls it back.
+func ftHotJournal(path string) bool {
+	fi, err := os.Stat(path + "-journal")
+	return err == nil && fi.Size() > 0
+}
+
+// ---------------------------------------------------------------------------
+// Database checks.
+
+func ftOpenSQLite(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	// Read-write: opening rolls back a hot journal a killed writer left.
+	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	return db
+}
+
+// ftRowCounts counts the rows of every table (atlas_schema_revisions aside).
+func ftRowCounts(t *testing.T, db *sql.DB) map[string]int64 {
+	t.Helper()
+	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'atlas_schema_revisions' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	rows.Close()
+	out := map[string]int64{}
+	for _, n := range names {
+		var c int64
+		if err := db.QueryRow(`SELECT count(*) FROM "` + n + `"`).Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		out[n] = c
+	}
+	return out
+}
+
+// ftSchemaDump is the database's schema (revisions table aside), one line per object.
+func ftSchemaDump(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	rows, err := db.Query("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> 'atlas_schema_revisions' ORDER BY type, name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var sb strings.Builder
+	for rows.Next() {
+		var typ, name, tbl, q string
+		if err := rows.Scan(&typ, &name, &tbl, &q); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&sb, "%s %s on %s: %s\n", typ, name, tbl, strings.Join(strings.Fields(q), " "))
+	}
+	return sb.String()
+}
+
+// ftHasColumn reports whether table has column.
+func ftHasColumn(t *testing.T, db *sql.DB, table, column string) bool {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", table, column).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
+// ftRevision is one row of atlas_schema_revisions.
+type ftRevision struct {
+	version, executedAt, operator, errText string
+	typ, applied, total, execTime          int64
+}
+
+// ftReadRevisions reads atlas_schema_revisions in version order.
+func ftReadRevisions(t *testing.T, db *sql.DB) []ftRevision {
+	t.Helper()
+	rows, err := db.Query("SELECT version, type, applied, total, executed_at, execution_time, coalesce(error, ''), operator_version FROM atlas_schema_revisions ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []ftRevision
+	for rows.Next() {
+		var r ftRevision
+		var at any
+		if err := rows.Scan(&r.version, &r.typ, &r.applied, &r.total, &at, &r.execTime, &r.errText, &r.operator); err != nil {
+			t.Fatal(err)
+		}
+		r.executedAt = fmt.Sprint(at)
+		out = append(out, r)
+	}
+	return out
+}
+
+// ftCheckWhole checks that the SQLite product at path (made from tp) is at a
+// whole version and intact, and returns that version: the revisions are a
+// prefix of the packaged files, each fully applied, the schema is exactly
+// the one of that version, integrity_check (quick_check unless full: it
+// skips the index cross-checks, a second of CPU here) says ok,
+// foreign_key_check finds nothing, and every table holds as many rows as
+// the template.
+func ftCheckWhole(t *testing.T, path string, tp *ftTemplate, full bool) string {
+	t.Helper()
+	db := ftOpenSQLite(t, path)
+	defer db.Close()
+	revs := ftReadRevisions(t, db)
+	var versions []string
+	for _, r := range revs {
+		versions = append(versions, r.version)
+		if r.applied != r.total || r.errText != "" {
+			t.Errorf("%s: version %s half applied: %d of %d statements, error %q", path, r.version, r.applied, r.total, r.errText)
+		}
+	}
+	var v string
+	switch strings.Join(versions, ",") {
+	case "001":
+		v = "001"
+	case "001,002":
+		v = "002"
+	default:
+		t.Fatalf("%s: revisions %v, want 001 or 001,002", path, versions)
+	}
+	if got := ftSchemaDump(t, db); got != tp.schema[v] {
+		t.Errorf("%s: schema is not the one of version %s:\n%s\nwant\n%s", path, v, got, tp.schema[v])
+	}
+	// The leftover columns 002 drops, spelled out.
+	if got, want := ftHasColumn(t, db, "reports", "checker_cat_UNUSED"), v == "001"; got != want {
+		t.Errorf("%s at %s: reports.checker_cat_UNUSED present = %v", path, v, got)
+	}
+	if got, want := ftHasColumn(t, db, "runs", "command"), v == "001"; got != want {
+		t.Errorf("%s at %s: runs.command present = %v", path, v, got)
+	}
+	check := "quick_check"
+	if full {
+		check = "integrity_check"
+	}
+	var ic string
+	if err := db.QueryRow("PRAGMA " + check).Scan(&ic); err != nil || ic != "ok" {
+		t.Errorf("%s: %s: %q %v", path, check, ic, err)
+	}
+	rows, err := db.Query("PRAGMA foreign_key_check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	rows.Close()
+	if n != 0 {
+		t.Errorf("%s: foreign_key_check reports %d violations", path, n)
+	}
+	if got := ftRowCounts(t, db); !ftMapsEqual(got, tp.counts) {
+		t.Errorf("%s: row counts changed: %v, want %v", path, got, tp.counts)
+	}
+	return v
+}
+
+// ftMapsEqual reports whether two row counts are the same.
+func ftMapsEqual(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ftSummaryLine returns the summary row of endpoint in a migrate run's stdout.
+func ftSummaryLine(out, endpoint string) string {
+	_, after, ok := strings.Cut(out, "Summary:")
+	if !ok {
+		return ""
+	}
+	for _, l := range strings.Split(after, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == endpoint {
+			return l
+		}
+	}
+	return ""
+}
+
+// ftFinish runs the next `migrate -y` and checks that it brings every
+// product in paths (endpoint -> SQLite file made from tp) to the latest
+// version, and that status then says ok.
+func ftFinish(t *testing.T, ws string, paths map[string]string, tp *ftTemplate) {
+	t.Helper()
+	r := supervisor(t, ws, "", nil, "migrate", "-y", "-j", "2")
+	if r.code != 0 {
+		t.Errorf("the next migrate run did not finish the job:\n%s", r)
+	}
+	for e, p := range paths {
+		if line := ftSummaryLine(r.stdout, e); line != "" && !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+			t.Errorf("%s: %s", e, line)
+		}
+		if v := ftCheckWhole(t, p, tp, false); v != "002" {
+			t.Errorf("%s at %s after the next run, want 002", e, v)
+		}
+	}
+	if r := supervisor(t, ws, "", nil, "status"); r.code != 0 {
+		t.Errorf("status after the next run:\n%s", r)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 1. A worker SIGKILLed at a random moment of a long migration.
+
+// TestE2EWorkerKilledDuringMigration kills the worker of a SQLite product
+// migrating from 001 to 002 (a rebuild of three tables) at a random moment,
+// tens of times. Each time the supervisor must report the product failed,
+// naming the signal, and exit 1 (or exit 0 if the worker was already done);
+// the database must be at a whole version, intact, with every row; and one
+// next `migrate -y` must bring all of them to 002.
+func TestE2EWorkerKilledDuringMigration(t *testing.T) {
+	tp := ftSQLiteTemplate(t, ftSlowReports)
+	trials := 20
+	if testing.Short() {
+		trials = 4
+	}
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 1))
+	t.Logf("seed %d", seed)
+
+	w := ftNewWS(t)
+	paths := map[string]string{}
+	for i := range trials {
+		e := fmt.Sprintf("k%02d", i)
+		paths[e] = w.addSQLite(t, e, tp)
+	}
+	calib := w.addSQLite(t, "calibrate", tp)
+
+	// One clean run first, to learn how long a worker lives.
+	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
+	pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+	start := time.Now()
+	var txStart time.Duration // when its write transaction starts writing
+	for ftAlive(pid) {
+		if _, err := os.Stat(calib + "-journal"); err == nil && txStart == 0 {
+			txStart = time.Since(start)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	life := time.Since(start)
+	if res := r.wait(t, time.Minute); res.code != 0 {
+		t.Fatalf("clean run:\n%s", res)
+	}
+	if v := ftCheckWhole(t, calib, tp, false); v != "002" {
+		t.Fatalf("clean run left %s", v)
+	}
+	t.Logf("a worker migrating %d reports lives %v, writing from %v on", ftSlowReports, life.Round(time.Millisecond), txStart.Round(time.Millisecond))
+	if txStart == 0 || txStart >= life {
+		txStart = 0
+	}
+
+	var at001, at002, hot, missed int
+	var runTime time.Duration
+	for i := range trials {
+		e := fmt.Sprintf("k%02d", i)
+		path := paths[e]
+		// Mostly inside the write transaction; else anywhere in the
+		// worker's life, or a little past it.
+		delay := time.Duration(rng.Int64N(int64(life) * 11 / 10))
+		if rng.IntN(10) < 7 {
+			delay = txStart + time.Duration(rng.Int64N(int64(life-txStart)))
+		}
+		start := time.Now()
+		r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", e)
+		pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+		if i == 0 {
+			// Once for sure: in the middle of writing, with a hot journal
+			// that whoever opens the database next must roll back.
+			ftWaitJournal(t, path, 256<<10, 30*time.Second)
+			delay = time.Since(start)
+		} else {
+			time.Sleep(delay)
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+		// A journal with content at the moment of the kill: it hit the
+		// migration's write transaction.
+		inTx := ftHotJournal(path)
+		res := r.wait(t, time.Minute)
+		runTime += time.Since(start)
+		// The supervisor's own status check after the run has rolled back
+		// the journal (it must be able to read the product). Look at a copy
+		// anyway: the original is for the next run.
+		v := ftCheckWhole(t, ftCopyDB(t, path), tp, true)
+		line := ftSummaryLine(res.stdout, e)
+		if strings.Contains(res.stdout, status.FailedToConnect.Message()) {
+			t.Errorf("trial %d: after its worker was killed the supervisor cannot read the product:\n%s", i, res)
+		}
+		switch {
+		case res.code == 0:
+			// The kill came after the worker had exited.
+			missed++
+			if v != "002" || !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+				t.Errorf("trial %d: exit 0 but %s, %q", i, v, line)
+			}
+		case res.code == 1:
+			if !strings.Contains(line, "FAILED") || !strings.Contains(line, "killed by signal: killed") {
+				t.Errorf("trial %d: the summary does not name the signal: %q\n%s", i, line, res)
+			}
+		default:
+			t.Errorf("trial %d: exit %d, want 0 or 1\n%s", i, res.code, res)
+		}
+		if inTx {
+			hot++
+		}
+		if v == "001" {
+			at001++
+		} else {
+			at002++
+		}
+		t.Logf("trial %2d: kill %4dms after the worker started, in its write transaction: %-5v exit %d, left at %s", i, delay.Milliseconds(), inTx, res.code, v)
+		if t.Failed() {
+			t.Fatalf("output of the failed trial:\n%s", res)
+		}
+	}
+	t.Logf("%d trials, %v per killed run on average: %d kills inside the write transaction; %d left at 001, %d at 002 (%d of them exited before the kill)",
+		trials, (runTime / time.Duration(trials)).Round(time.Millisecond), hot, at001, at002, missed)
+	start = time.Now()
+	delete(paths, "calibrate")
+	ftFinish(t, w.dir, paths, tp)
+	t.Logf("the next run finished all %d in %v", trials, time.Since(start).Round(time.Millisecond))
+}
+
+// ftCopyDB copies a SQLite database and its rollback journal, if any, to a
+// new directory and returns the copy's path.
+func ftCopyDB(t *testing.T, path string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(path))
+	for _, side := range []string{"", "-journal"} {
+		b, err := os.ReadFile(path + side)
+		if os.IsNotExist(err) && side != "" {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst+side, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// seenWorkers records every worker process r starts until it exits; the
+// returned function waits for that and lists them.
+func (r *ftRunning) seenWorkers() func() []int {
+	seen := map[int]bool{}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			for _, pid := range ftWorkers(r.pid()) {
+				seen[pid] = true
+			}
+			select {
+			case <-r.done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	return func() []int {
+		<-stopped
+		var out []int
+		for pid := range seen {
+			out = append(out, pid)
+		}
+		slices.Sort(out)
+		return out
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 2. The supervisor SIGKILLed under its workers.
+
+// TestE2ESupervisorKilled SIGKILLs the supervisor while two workers are in
+// the middle of their migrations. Each worker must notice (its stdin, the
+// parent-death pipe, reaches end of file), roll back and exit within 2 s,
+// leaving its database at 001 with no journal to recover; the next run
+// finishes both.
+func TestE2ESupervisorKilled(t *testing.T) {
+	tp := ftSQLiteTemplate(t, ftSlowReports)
+	w := ftNewWS(t)
+	paths := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
+	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "2")
+	pids := ftWaitWorkers(t, r, 2, 30*time.Second)
+	for e, p := range paths {
+		if !ftWaitFile(p+"-journal", 10*time.Second) {
+			t.Fatalf("%s: the migration never started writing", e)
+		}
+	}
+	// Somewhere in the rebuild, not always right at its first write.
+	time.Sleep(time.Duration(rand.Int64N(int64(150 * time.Millisecond))))
+	if err := r.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	r.wait(t, 10*time.Second)
+
+	var slowest time.Duration
+	for _, pid := range pids {
+		for ftAlive(pid) && time.Since(killed) < 5*time.Second {
+			time.Sleep(time.Millisecond)
+		}
+		d := time.Since(killed)
+		if ftAlive(pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("worker %d still running %v after the supervisor died", pid, d.Round(time.Millisecond))
+			continue
+		}
+		slowest = max(slowest, d)
+	}
+	t.Logf("workers exited %v after the supervisor was killed", slowest.Round(time.Millisecond))
+	if slowest > 2500*time.Millisecond {
+		t.Errorf("a worker took %v to notice its supervisor died, want < 2s", slowest.Round(time.Millisecond))
+	}
+	for e, p := range paths {
+		if ftHotJournal(p) {
+			t.Errorf("%s: the worker left a journal behind: it died instead of rolling back", e)
+		}
+		if v := ftCheckWhole(t, p, tp, true); v != "001" {
+			t.Errorf("%s at %s: the worker went on after its supervisor died", e, v)
+		}
+	}
+	ftFinish(t, w.dir, paths, tp)
+}
+
+// ---------------------------------------------------------------------------
+// 3. SIGINT and SIGTERM to the supervisor.
+
+// ftInterrupt starts `migrate -y -j jobs` over products, waits until the
+// first jobs of them are writing, sends sigs to the supervisor (and to it
+// alone: the workers have process groups of their own) and returns the
+// run's result, the worker processes it ever started, and how long it took
+// to exit after the first signal. A signal after the first is sent once the
+// supervisor says it got the one before (the kernel merges a signal sent
+// while the same one is still pending).
+func ftInterrupt(t *testing.T, w *ftWS, paths []string, jobs int, sigs ...syscall.Signal) (result, []int, time.Duration) {
+	t.Helper()
+	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", strconv.Itoa(jobs))
+	seen := r.seenWorkers()
+	ftWaitWorkers(t, r, jobs, 30*time.Second)
+	for _, p := range paths[:jobs] {
+		if !ftWaitFile(p+"-journal", 10*time.Second) {
+			t.Fatalf("%s: the migration never started writing", p)
+		}
+	}
+	sent := time.Now()
+	for i, sig := range sigs {
+		if i > 0 {
+			for !strings.Contains(r.stderr.String(), "interrupted, stopping workers") {
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+		r.signal(t, sig)
+	}
+	res := r.wait(t, 30*time.Second)
+	took := r.exited.Sub(sent)
+	pids := seen()
+	for _, pid := range pids {
+		if ftAlive(pid) {
+			t.Errorf("worker %d outlived its supervisor", pid)
+		}
+	}
+	return res, pids, took
+}
+
+func TestE2EInterrupt(t *testing.T) {
+	tp := ftSQLiteTemplate(t, ftSlowReports)
+
+	t.Run("SIGINT", func(t *testing.T) {
+		// Four slow products, two at a time: a and b run, c and d wait.
+		w := ftNewWS(t)
+		eps := []string{"a", "b", "c", "d"}
+		var paths []string
+		all := map[string]string{}
+		for _, e := range eps {
+			all[e] = w.addSQLite(t, e, tp)
+			paths = append(paths, all[e])
+		}
+		res, pids, took := ftInterrupt(t, w, paths, 2, syscall.SIGINT)
+		t.Logf("the supervisor exited %v after SIGINT", took.Round(time.Millisecond))
+		if res.code != 130 {
+			t.Errorf("exit %d, want 130\n%s", res.code, res)
+		}
+		if len(pids) != 2 {
+			t.Errorf("%d workers ran, want 2: no new product starts after SIGINT", len(pids))
+		}
+		if !strings.Contains(res.stderr, "interrupted, stopping workers") {
+			t.Errorf("the supervisor does not say it was interrupted:\n%s", res.stderr)
+		}
+		for _, e := range []string{"a", "b"} {
+			line := ftSummaryLine(res.stdout, e)
+			if !strings.Contains(line, "FAILED") || !strings.Contains(line, "SIGTERM") {
+				t.Errorf("%s: want a failure naming SIGTERM: %q", e, line)
+			}
+			if !strings.Contains(res.stderr, "["+e+"] worker interrupted") {
+				t.Errorf("%s: the log does not say it was interrupted:\n%s", e, res.stderr)
+			}
+			if ftHotJournal(all[e]) {
+				t.Errorf("%s: the worker left a journal: it did not roll back", e)
+			}
+		}
+		for _, e := range []string{"c", "d"} {
+			if line := ftSummaryLine(res.stdout, e); !strings.Contains(line, "not started: interrupted") {
+				t.Errorf("%s: want 'not started: interrupted': %q", e, line)
+			}
+		}
+		for e, p := range all {
+			if v := ftCheckWhole(t, p, tp, e == "a"); v != "001" {
+				t.Errorf("%s at %s after the interrupt, want 001 (rolled back or never started)", e, v)
+			}
+		}
+		t.Logf("summary:\n%s", res.stdout[strings.Index(res.stdout, "Summary:"):])
+		ftFinish(t, w.dir, all, tp)
+	})
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		w := ftNewWS(t)
+		all := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
+		res, pids, took := ftInterrupt(t, w, []string{all["a"], all["b"]}, 1, syscall.SIGTERM)
+		t.Logf("the supervisor exited %v after SIGTERM", took.Round(time.Millisecond))
+		if res.code != 143 {
+			t.Errorf("exit %d, want 143\n%s", res.code, res)
+		}
+		if len(pids) != 1 {
+			t.Errorf("%d workers ran, want 1", len(pids))
+		}
+		if line := ftSummaryLine(res.stdout, "a"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "SIGTERM") {
+			t.Errorf("a: want a failure naming SIGTERM: %q", line)
+		}
+		if line := ftSummaryLine(res.stdout, "b"); !strings.Contains(line, "not started: interrupted") {
+			t.Errorf("b: want 'not started: interrupted': %q", line)
+		}
+		for e, p := range all {
+			if ftHotJournal(p) {
+				t.Errorf("%s: a journal was left behind", e)
+			}
+			if v := ftCheckWhole(t, p, tp, false); v != "001" {
+				t.Errorf("%s at %s, want 001", e, v)
+			}
+		}
+		ftFinish(t, w.dir, all, tp)
+	})
+
+	t.Run("SIGINT twice", func(t *testing.T) {
+		// The second SIGINT, right behind the first, SIGKILLs the workers'
+		// process groups at once. The workers may or may not be done
+		// rolling back by then (it takes them a few ms): either way their
+		// databases are at 001, a hot journal at worst, which the next
+		// opener rolls back.
+		w := ftNewWS(t)
+		all := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
+		res, pids, took := ftInterrupt(t, w, []string{all["a"], all["b"]}, 2, syscall.SIGINT, syscall.SIGINT)
+		t.Logf("the supervisor exited %v after two SIGINTs", took.Round(time.Millisecond))
+		if res.code != 130 {
+			t.Errorf("exit %d, want 130\n%s", res.code, res)
+		}
+		if len(pids) != 2 {
+			t.Errorf("%d workers ran, want 2", len(pids))
+		}
+		if !strings.Contains(res.stderr, "interrupted again, killing workers") {
+			t.Errorf("the supervisor does not say it kills the workers:\n%s", res.stderr)
+		}
+		killed := 0
+		for e, p := range all {
+			line := ftSummaryLine(res.stdout, e)
+			if !strings.Contains(line, "FAILED") {
+				t.Errorf("%s: want a failure: %q", e, line)
+			}
+			if strings.Contains(line, "killed by signal: killed") {
+				killed++
+			}
+			t.Logf("%s: %s (journal left: %v)", e, strings.Join(strings.Fields(line), " "), ftHotJournal(p))
+			if v := ftCheckWhole(t, ftCopyDB(t, p), tp, false); v != "001" {
+				t.Errorf("%s at %s, want 001", e, v)
+			}
+		}
+		// The workers take a few ms to roll back after SIGTERM; the SIGKILL
+		// follows the second SIGINT within a millisecond or so.
+		if killed == 0 {
+			t.Errorf("no worker was SIGKILLed after the second SIGINT\n%s", res)
+		}
+		t.Logf("%d of 2 workers were SIGKILLed before they were done rolling back", killed)
+		ftFinish(t, w.dir, all, tp)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 5. --timeout and --fail-fast.
+
+// ftHoldRead opens a read transaction on the SQLite file at path and keeps
+// it (a SHARED lock) until the test ends or the returned function is called.
+// A writer can begin meanwhile but cannot spill its cache or commit: its
+// migration stalls, mid-way, with its journal written.
+func ftHoldRead(t *testing.T, path string) func() {
+	t.Helper()
+	db := ftOpenSQLite(t, path)
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRow("SELECT count(*) FROM runs").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	release := sync.OnceFunc(func() {
+		tx.Rollback()
+		db.Close()
+	})
+	t.Cleanup(release)
+	return release
+}
+
+func TestE2ETimeout(t *testing.T) {
+	slow, small := ftSQLiteTemplate(t, ftSlowReports), ftSQLiteTemplate(t, 200)
+	w := ftNewWS(t)
+	fast := map[string]string{"a": w.addSQLite(t, "a", small), "c": w.addSQLite(t, "c", small)}
+	slowPath := w.addSQLite(t, "b-slow", slow)
+	// b-slow cannot finish: a reader holds its database, so the rebuild
+	// stalls once it has to write the file, and --timeout stops it.
+	release := ftHoldRead(t, slowPath)
+
+	start := time.Now()
+	res := supervisor(t, w.dir, "", nil, "migrate", "-y", "-j", "3", "--timeout", "1s")
+	t.Logf("run took %v", time.Since(start).Round(time.Millisecond))
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1\n%s", res.code, res)
+	}
+	line := ftSummaryLine(res.stdout, "b-slow")
+	if !strings.Contains(line, "FAILED") || !strings.Contains(line, "timed out after 1s") {
+		t.Errorf("b-slow: want a timeout: %q\n%s", line, res)
+	}
+	t.Logf("b-slow: %s", strings.Join(strings.Fields(line), " "))
+	if !strings.Contains(res.stderr, "worker timed out, sending SIGTERM") {
+		t.Errorf("no SIGTERM on timeout in the log:\n%s", res.stderr)
+	}
+	for e, p := range fast {
+		if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+			t.Errorf("%s: %q", e, line)
+		}
+		if v := ftCheckWhole(t, p, small, false); v != "002" {
+			t.Errorf("%s at %s, want 002", e, v)
+		}
+	}
+	release()
+	if ftHotJournal(slowPath) {
+		t.Errorf("b-slow: the worker left a journal: it did not roll back")
+	}
+	if v := ftCheckWhole(t, slowPath, slow, true); v != "001" {
+		t.Errorf("b-slow at %s, want 001", v)
+	}
+	ftFinish(t, w.dir, map[string]string{"b-slow": slowPath}, slow)
+}
+
+func TestE2EFailFast(t *testing.T) {
+	slow, small := ftSQLiteTemplate(t, ftSlowReports), ftSQLiteTemplate(t, 200)
+	w := ftNewWS(t)
+	// a-bad fails at once: a table in its way makes version 002 fail.
+	bad := w.addSQLite(t, "a-bad", small)
+	db := ftOpenSQLite(t, bad)
+	if _, err := db.Exec("CREATE TABLE new_runs (id INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	slowPath := w.addSQLite(t, "b-slow", slow)
+	rest := map[string]string{"c": w.addSQLite(t, "c", small), "d": w.addSQLite(t, "d", small)}
+
+	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "2", "--fail-fast")
+	seen := r.seenWorkers()
+	res := r.wait(t, time.Minute)
+	if n := len(seen()); n != 2 {
+		t.Errorf("%d workers ran, want 2 (a-bad and b-slow)", n)
+	}
+	if res.code != 1 {
+		t.Errorf("exit %d, want 1\n%s", res.code, res)
+	}
+	if line := ftSummaryLine(res.stdout, "a-bad"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "new_runs") {
+		t.Errorf("a-bad: %q", line)
+	}
+	// b-slow was running when a-bad failed: it finishes.
+	if line := ftSummaryLine(res.stdout, "b-slow"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+		t.Errorf("b-slow: %q\n%s", line, res)
+	}
+	if v := ftCheckWhole(t, slowPath, slow, false); v != "002" {
+		t.Errorf("b-slow at %s, want 002", v)
+	}
+	for e, p := range rest {
+		if line := ftSummaryLine(res.stdout, e); !strings.Contains(line, "not started: an earlier product failed (fail-fast)") {
+			t.Errorf("%s: %q", e, line)
+		}
+		if v := ftCheckWhole(t, p, small, false); v != "001" {
+			t.Errorf("%s at %s, want 001 (never started)", e, v)
+		}
+	}
+	db = ftOpenSQLite(t, bad)
+	defer db.Close()
+	if revs := ftReadRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
+		t.Errorf("a-bad: revisions %+v, want 001 alone", revs)
+	}
+	if ftHasColumn(t, db, "reports", "checker_cat_UNUSED") == false {
+		t.Errorf("a-bad: the failed 002 was not rolled back")
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 6. A worker run by hand.
+
+var (
+	workerBinOnce sync.Once
+	workerBin     string
+	workerBinErr  error
+)
+
+// ftWorkerBin builds cmd/worker beside the supervisor binary, once.
+func ftWorkerBin(t *testing.T) string {
+	t.Helper()
+	workerBinOnce.Do(func() {
+		workerBin = filepath.Join(filepath.Dir(supervisorBin), "worker")
+		build := exec.Command("go", "build", "-o", workerBin, "../cmd/worker")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			workerBinErr = fmt.Errorf("build worker: %v\n%s", err, out)
+		}
+	})
+	if workerBinErr != nil {
+		t.Fatal(workerBinErr)
+	}
+	return workerBin
+}
+
+func TestE2EWorkerByHand(t *testing.T) {
+	run := func(t *testing.T, bin string, env []string, stdin *os.File, input string) result {
+		t.Helper()
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), env...)
+		if stdin != nil {
+			cmd.Stdin = stdin
+		} else {
+			cmd.Stdin = strings.NewReader(input)
+		}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		r := result{stdout: out.String(), stderr: errb.String()}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	bins := map[string]struct {
+		bin string
+		env []string
+	}{
+		"supervisor with SUPERVISOR_WORKER=1": {supervisorBin, []string{"SUPERVISOR_WORKER=1"}},
+		"cmd/worker":                          {ftWorkerBin(t), nil},
+	}
+	for name, b := range bins {
+		t.Run(name, func(t *testing.T) {
+			for _, in := range []struct {
+				name  string
+				file  *os.File
+				input string
+			}{{"/dev/null", devNull, ""}, {"empty pipe", nil, ""}} {
+				r := run(t, b.bin, b.env, in.file, in.input)
+				if r.code != 2 || !strings.Contains(r.stderr, "This program is a supervisor worker") || r.stdout != "" {
+					t.Errorf("stdin %s: want exit 2 and a word on what it is\n%s", in.name, r)
+				}
+			}
+			r := run(t, b.bin, b.env, nil, "{not json")
+			if r.code != 2 || !strings.Contains(r.stderr, "bad job spec") {
+				t.Errorf("garbage spec: want exit 2 and 'bad job spec'\n%s", r)
+			}
+			// A real job by hand: the result comes on stdout.
+			tp := ftSQLiteTemplate(t, 200)
+			path := filepath.Join(t.TempDir(), "p.sqlite")
+			tp.copyTo(t, path)
+			spec := fmt.Sprintf(`{"action":"migrate","endpoint":"p","target":{"dialect":"sqlite","path":%q}}`, path)
+			r = run(t, b.bin, b.env, nil, spec)
+			if r.code != 0 || !strings.Contains(r.stdout, `"ok":true`) || !strings.Contains(r.stdout, `"to_version":"002"`) {
+				t.Errorf("a job by hand:\n%s", r)
+			}
+			if v := ftCheckWhole(t, path, tp, false); v != "002" {
+				t.Errorf("by hand: at %s, want 002", v)
+			}
+		})
+	}
+}
