@@ -10,16 +10,19 @@
 //
 // The content is a pure function of Options: the same Options give the same
 // rows, on either dialect. Nothing depends on the clock; expired run locks
-// are dated in 2025, live ones on 2099-12-31.
+// are dated 2025-03-01 or earlier, live ones 2099-12-31.
 //
 // Fill never names the leftover columns that CodeChecker's SQLite schema still
 // carries (reports.checker_name_MOVED_TO_checkers and friends, runs.command,
 // run_histories.check_command), so it works whether or not a later migration
 // dropped them.
 //
-// Making many products: generate one template with Fill, then copy it with
-// CopySQLite (SQLite) or CREATE DATABASE ... TEMPLATE (PostgreSQL); copying is
-// far cheaper than filling again.
+// Speed: 200k reports (about 1.3 million rows) take about 5 to 7 seconds on
+// SQLite on a 2-core machine, nearly all of it SQLite's own B-tree work for
+// the rows and their 5 million index entries, and about 8 seconds on
+// PostgreSQL (see BenchmarkFillSQLite, BenchmarkFillPostgres). To make many
+// products, fill one template and copy it with CopySQLite (SQLite) or CREATE
+// DATABASE ... TEMPLATE (PostgreSQL), which takes milliseconds.
 package fleet
 
 import (
@@ -60,8 +63,9 @@ type Options struct {
 // Comments are on bug hashes that no report has. AnalysisInfo rows are in
 // neither run_history_analysis_info nor report_analysis_info. CheckerSets are
 // referenced by no analysis_info outside the garbage ones, and
-// CheckerSetItems are the items of those sets. ExpiredRunLocks were taken in
-// 2025 and never released.
+// CheckerSetItems are the items of those sets. ExpiredRunLocks were taken on
+// 2025-03-01 or earlier and never released (the live locks are dated
+// 2099-12-31).
 type Garbage struct {
 	ExpiredRunLocks, Files, FileContents, Comments, AnalysisInfo, CheckerSets, CheckerSetItems int64
 }

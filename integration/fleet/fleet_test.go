@@ -190,6 +190,9 @@ func checkContent(t *testing.T, db *sql.DB, o Options) {
 		"SELECT COUNT(*) FROM files WHERE content_hash IS NULL OR NOT EXISTS (SELECT 1 FROM file_contents c WHERE c.content_hash = files.content_hash)",
 		"SELECT COUNT(*) FROM bug_path_events WHERE file_id IS NULL",
 		"SELECT COUNT(*) FROM bug_report_points WHERE file_id IS NULL",
+		// A bug hash is one finding: one checker, one file, once per run.
+		"SELECT COUNT(*) FROM (SELECT bug_id FROM reports GROUP BY bug_id HAVING COUNT(DISTINCT checker_id) > 1 OR COUNT(DISTINCT file_id) > 1) AS x",
+		"SELECT COUNT(*) FROM (SELECT run_id, bug_id FROM reports GROUP BY run_id, bug_id HAVING COUNT(*) > 1) AS x",
 		"SELECT COUNT(*) FROM review_statuses s WHERE EXISTS (SELECT 1 FROM reports r WHERE r.bug_id = s.bug_hash AND (r.review_status <> s.status OR r.review_status_is_in_source))",
 	} {
 		if n := queryInt(t, db, q); n != 0 {

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"time"
 )
 
 // Shape of the generated content. The numbers follow the fixture
@@ -164,21 +163,16 @@ func (gn *gen) run(pre preState) error {
 		gn.writeComments,
 		gn.writeMisc,
 	}
-	for i, step := range steps {
-		t0 := time.Now()
-		defer func() { _ = i }()
+	for _, step := range steps {
 		if err := step(); err != nil {
 			return err
 		}
 		if err := gn.l.failed(); err != nil {
 			return err
 		}
-		DebugSteps = append(DebugSteps, time.Since(t0))
 	}
 	return nil
 }
-
-var DebugSteps []time.Duration
 
 // planted returns how many rows of a garbage kind to plant next to live
 // ones: the garbage fraction of it, but at least one.

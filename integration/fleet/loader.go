@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"time"
 )
@@ -16,8 +15,9 @@ type (
 		rowid bool // cols[0] is "id", the INTEGER PRIMARY KEY (the rowid) on SQLite
 	}
 
-	// backend writes batches of rows into one open transaction. A backend is
-	// used from one goroutine at a time.
+	// backend writes batches of rows into one open transaction. write is
+	// called from the loader's writer goroutine only; stamp and flag are pure
+	// and are called by the generator.
 	backend interface {
 		// rowsPerBatch is how many rows of t one write call should get.
 		rowsPerBatch(t *table) int
@@ -67,12 +67,8 @@ func newLoader(ctx context.Context, be backend) *loader {
 }
 
 func (l *loader) run() {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	defer close(l.done)
-	idleStart := time.Now()
 	for j := range l.jobs {
-		DebugIdle += time.Since(idleStart)
 		if l.failed() == nil {
 			if err := l.be.write(l.ctx, j.t, j.vals); err != nil {
 				l.mu.Lock()
@@ -85,7 +81,6 @@ func (l *loader) run() {
 		case l.free <- j.vals[:0]:
 		default:
 		}
-		idleStart = time.Now()
 	}
 }
 
@@ -210,5 +205,3 @@ func (s stamp) text() string {
 	put(20, us, 6)
 	return string(b[:])
 }
-
-var DebugIdle time.Duration

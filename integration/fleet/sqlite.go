@@ -4,10 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"strconv"
-	"syscall"
-	"time"
 	"strings"
 )
 
@@ -131,10 +127,6 @@ type sqliteBackend struct {
 }
 
 func (b *sqliteBackend) rowsPerBatch(t *table) int {
-	if x := os.Getenv("FLEET_BATCH"); x != "" {
-		n, _ := strconv.Atoi(x)
-		return min(sqliteMaxParams/len(t.cols), n)
-	}
 	return min(sqliteMaxParams/len(t.cols), sqliteBatchRows)
 }
 
@@ -173,11 +165,9 @@ func (b *sqliteBackend) write(ctx context.Context, t *table, vals []any) error {
 		}
 		b.stmts[k] = st
 	}
-	t0 := threadCPU()
 	if _, err := st.ExecContext(ctx, vals...); err != nil {
 		return fmt.Errorf("insert into %s: %w", t.name, err)
 	}
-	DebugTimes[t.name] += threadCPU() - t0
 	return nil
 }
 
@@ -263,12 +253,4 @@ func (q sqlQuerier) checkers(ctx context.Context) ([]existingChecker, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-var DebugTimes = map[string]time.Duration{}
-
-func threadCPU() time.Duration {
-	var r syscall.Rusage
-	syscall.Getrusage(1, &r) // RUSAGE_THREAD
-	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
 }
