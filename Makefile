@@ -17,8 +17,8 @@ build:
 # real binary without it (big SQLite workloads are too slow under -race).
 test:
 	$(GO) vet ./...
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /integration)
-	$(GO) test -count=1 -timeout 20m ./integration/...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/integration$$')
+	$(GO) test -count=1 -timeout 20m ./integration/
 
 # Without PostgreSQL: only when you say so (CI never does).
 test-short:
