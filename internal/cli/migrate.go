@@ -62,11 +62,9 @@ type migrateFlags struct {
 func runMigrate(ctx context.Context, g *globals, args []string) error {
 	var f migrateFlags
 	fs := pflag.NewFlagSet("migrate", pflag.ContinueOnError)
-	f.pool.register(fs)
-	fs.BoolVarP(&f.yes, "yes", "y", false, "answer yes to every question")
+	f.register(fs)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list the pending files per product; touch nothing, ask nothing")
 	fs.BoolVar(&f.sql, "sql", false, "print the SQL of the pending files per product; touch nothing")
-	fs.StringVar(&f.backupDir, "backup-dir", "", "copy each SQLite product here (VACUUM INTO) before its first pending file")
 	if err := g.parse("migrate", migrateUsage, fs, args); err != nil {
 		return err
 	}
@@ -79,17 +77,7 @@ func runMigrate(ctx context.Context, g *globals, args []string) error {
 	if f.dryRun || f.sql {
 		return migrateOffline(ctx, g, f)
 	}
-	// Check the selection before anything is asked or touched: an unknown
-	// --product is bad usage, and exit 2 promises that nothing was touched
-	// (the config database upgrade below included).
-	if _, _, err := g.readProducts(ctx, f.pool.selected); err != nil {
-		return err
-	}
-	prompts := newPrompter(g.env.Stdin, g.env.Stdout, f.yes)
-	if err := upgradeConfig(ctx, g, prompts); err != nil {
-		return err
-	}
-	products, _, err := g.readProducts(ctx, f.pool.selected)
+	products, prompts, err := configThenProducts(ctx, g, f)
 	if err != nil {
 		return err
 	}
@@ -98,6 +86,29 @@ func runMigrate(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	return res.err()
+}
+
+// register adds the options migrate and up share.
+func (f *migrateFlags) register(fs *pflag.FlagSet) {
+	f.pool.register(fs)
+	fs.BoolVarP(&f.yes, "yes", "y", false, "answer yes to every question")
+	fs.StringVar(&f.backupDir, "backup-dir", "", "copy each SQLite product here (VACUUM INTO) before its first pending file")
+}
+
+// configThenProducts is the start of migrate and up: the config database is
+// checked (and upgraded after asking), then the selected products are read.
+// The selection is checked first: an unknown --product is bad usage, and exit
+// 2 promises that nothing was touched, the config database included.
+func configThenProducts(ctx context.Context, g *globals, f migrateFlags) ([]registry.Product, *prompter, error) {
+	if _, _, err := g.readProducts(ctx, f.pool.selected); err != nil {
+		return nil, nil, err
+	}
+	prompts := newPrompter(g.env.Stdin, g.env.Stdout, f.yes)
+	if err := upgradeConfig(ctx, g, prompts); err != nil {
+		return nil, nil, err
+	}
+	products, _, err := g.readProducts(ctx, f.pool.selected)
+	return products, prompts, err
 }
 
 // upgradeConfig checks the config database first, as CodeChecker does, and

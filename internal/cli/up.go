@@ -20,10 +20,8 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 		skipCleanup bool
 	)
 	fs := pflag.NewFlagSet("up", pflag.ContinueOnError)
-	f.pool.register(fs)
+	f.register(fs)
 	cf.register(fs, g.env)
-	fs.BoolVarP(&f.yes, "yes", "y", false, "answer yes to every question")
-	fs.StringVar(&f.backupDir, "backup-dir", "", "copy each SQLite product here (VACUUM INTO) before its first pending file")
 	fs.BoolVar(&skipCleanup, "skip-cleanup", false, "only migrate, no garbage collection")
 	if err := g.parse("up", upUsage, fs, args); err != nil {
 		return err
@@ -37,11 +35,7 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 0 {
 		return usagef("up: unexpected arguments %v", fs.Args())
 	}
-	prompts := newPrompter(g.env.Stdin, g.env.Stdout, f.yes)
-	if err := upgradeConfig(ctx, g, prompts); err != nil {
-		return err
-	}
-	products, _, err := g.readProducts(ctx, f.pool.selected)
+	products, prompts, err := configThenProducts(ctx, g, f)
 	if err != nil {
 		return err
 	}
