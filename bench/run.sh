@@ -52,5 +52,6 @@ $G -w "$OUT/wspg" --products 1 --reports $r --garbage 0.3 --version latest --pg-
 timeit "cleanup, 1 PostgreSQL product x $r reports, 30% garbage files" $S -w "$OUT/wspg" --log-level debug cleanup --checker-labels ../shared/fixtures/codechecker/labels
 echo "   worker peak RSS: $(peak_rss) MiB" | tee -a "$OUT/results.txt"
 pg_stop
+rm -rf "$OUT/ws200" "$OUT/wspg"
 
 echo "results: $OUT/results.txt"

@@ -368,6 +368,21 @@ func applyWith(ctx context.Context, conn execQuerier, db *sql.DB, dialect string
 	return true, nil
 }
 
+// Lock takes the per-database lock every supervisor's work on a database of
+// kind holds: a PostgreSQL session advisory lock (the one Upgrade takes), so
+// that a cleanup never runs beside a migration of the same database. SQLite
+// needs none beyond its own write lock, which every transaction here takes
+// at BEGIN. The returned function releases the lock.
+func Lock(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, timeout time.Duration) (func(context.Context), error) {
+	if dialect != "postgres" {
+		return func(context.Context) {}, nil
+	}
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	return lockPostgres(ctx, db, "supervisor:"+string(kind), timeout)
+}
+
 // lockPostgres takes a session advisory lock on its own connection, waiting at
 // most timeout, and returns its release.
 func lockPostgres(ctx context.Context, db *sql.DB, name string, timeout time.Duration) (func(context.Context), error) {

@@ -26,6 +26,11 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + err.Error()}
 	}
 	defer db.Close()
+	unlock, err := migrate.Lock(ctx, db, spec.Target.Dialect, schema.Product, lockTimeout(spec))
+	if err != nil {
+		return job.Result{Error: err.Error()}
+	}
+	defer unlock(context.WithoutCancel(ctx))
 	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
 		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + err.Error()}
