@@ -25,9 +25,9 @@ type cleanupFlags struct {
 
 func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
 	fs.StringVar(&c.checkerLabels, "checker-labels", env.Getenv("SUPERVISOR_CHECKER_LABELS"),
-		"CodeChecker checker label directory (analyzers/*.json) for the severity upgrade (env SUPERVISOR_CHECKER_LABELS); without it that step is skipped")
+		"CodeChecker checker label `DIR` (analyzers/*.json) for the severity upgrade (env SUPERVISOR_CHECKER_LABELS); without it that step is skipped")
 	fs.DurationVar(&c.sessionLifetime, "session-lifetime", 0,
-		"remove config-database login sessions unused for this long (default: session_lifetime of <workspace>/server_config.json, else 5m as in CodeChecker)")
+		"remove config-database login sessions unused for `DUR` (default: session_lifetime of <workspace>/server_config.json, else 5m as in CodeChecker)")
 }
 
 // check validates the label directory up front: a typo must not surface as

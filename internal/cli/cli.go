@@ -73,10 +73,10 @@ func (g *globals) flags(fs *pflag.FlagSet) {
 	if v := g.env.Getenv("SUPERVISOR_WORKSPACE"); v != "" {
 		ws = v
 	}
-	fs.StringVarP(&g.workspace, "workspace", "w", ws, "workspace directory (env SUPERVISOR_WORKSPACE)")
-	fs.StringVar(&g.configDB, "config-db", "", "config database: sqlite:PATH or postgres://user@host:port/db (default <workspace>/config.sqlite)")
-	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&g.logLevel, "log-level", "info", "log level: trace, debug, info, warn or error")
+	fs.StringVarP(&g.workspace, "workspace", "w", ws, "workspace `DIR` (env SUPERVISOR_WORKSPACE)")
+	fs.StringVar(&g.configDB, "config-db", "", "config database `URL`: sqlite:PATH or postgres://user@host:port/db (default <workspace>/config.sqlite)")
+	fs.StringVar(&g.logFormat, "log-format", "text", "log `FORMAT`: text or json")
+	fs.StringVar(&g.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
 }
 
 type command struct {
@@ -217,7 +217,13 @@ func (g *globals) parse(name, usage string, fs *pflag.FlagSet, args []string) er
 		return usagef("%s: %v (see 'supervisor %s --help')", name, err, name)
 	}
 	if *help {
-		fmt.Fprintf(g.env.Stdout, "Usage:\n  supervisor %s\n\nOptions:\n%s", usage, fs.FlagUsages())
+		summary := ""
+		for _, c := range commands() {
+			if c.name == strings.Fields(name)[0] {
+				summary = c.summary + "\n\n"
+			}
+		}
+		fmt.Fprintf(g.env.Stdout, "supervisor %s: %sUsage:\n  supervisor %s\n\nOptions:\n%s", name, summary, usage, fs.FlagUsages())
 		return pflag.ErrHelp
 	}
 	format, err := logging.ParseFormat(g.logFormat)

@@ -36,12 +36,12 @@ type poolFlags struct {
 }
 
 func (p *poolFlags) register(fs *pflag.FlagSet) {
-	fs.IntVarP(&p.jobs, "jobs", "j", runtime.NumCPU(), "run N worker processes at a time")
-	fs.StringArrayVar(&p.selected, "product", nil, "work on this product only (repeatable)")
-	fs.DurationVar(&p.timeout, "timeout", 0, "stop a worker that runs longer than this (SIGTERM, then SIGKILL); 0 = no limit")
+	fs.IntVarP(&p.jobs, "jobs", "j", runtime.NumCPU(), "run `N` worker processes at a time")
+	fs.StringArrayVar(&p.selected, "product", nil, "work on product `ENDPOINT` only (repeatable; never widens to all)")
+	fs.DurationVar(&p.timeout, "timeout", 0, "stop a worker that runs longer than `DUR` (SIGTERM, then SIGKILL); 0 = no limit")
 	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
-	fs.DurationVar(&p.lockTimeout, "lock-timeout", 30*time.Second, "give up waiting for a product's lock after this long")
-	fs.DurationVar(&p.connectTimeout, "connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after this long")
+	fs.DurationVar(&p.lockTimeout, "lock-timeout", 30*time.Second, "give up waiting for a product's lock after `DUR`")
+	fs.DurationVar(&p.connectTimeout, "connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after `DUR`")
 }
 
 func (p *poolFlags) check() error {
@@ -92,7 +92,7 @@ func runMigrate(ctx context.Context, g *globals, args []string) error {
 func (f *migrateFlags) register(fs *pflag.FlagSet) {
 	f.pool.register(fs)
 	fs.BoolVarP(&f.yes, "yes", "y", false, "answer yes to every question")
-	fs.StringVar(&f.backupDir, "backup-dir", "", "copy each SQLite product here (VACUUM INTO) before its first pending file")
+	fs.StringVar(&f.backupDir, "backup-dir", "", "copy each SQLite product into `DIR` (VACUUM INTO) before its first pending file")
 }
 
 // configThenProducts is the start of migrate and up: the config database is

@@ -37,15 +37,15 @@ func runProducts(ctx context.Context, g *globals, args []string) error {
 
 func productsAdd(ctx context.Context, g *globals, args []string) error {
 	fs := pflag.NewFlagSet("products add", pflag.ContinueOnError)
-	sqlitePath := fs.String("sqlite", "", "SQLite database file of the product")
+	sqlitePath := fs.String("sqlite", "", "the product's SQLite database `FILE`")
 	pg := fs.Bool("postgresql", false, "the product database is on a PostgreSQL server")
-	host := fs.String("db-host", "localhost", "PostgreSQL server host")
-	port := fs.Int("db-port", 5432, "PostgreSQL server port")
-	user := fs.String("db-username", "codechecker", "PostgreSQL user")
-	name := fs.String("db-name", "", "PostgreSQL database name (default: the endpoint)")
-	pwEnv := fs.String("db-password-env", "", "environment variable holding the PostgreSQL password (never stored; default PGPASSWORD or ~/.pgpass)")
-	display := fs.String("display-name", "", "name shown in the web UI (default: the endpoint)")
-	desc := fs.String("description", "", "free-text description")
+	host := fs.String("db-host", "localhost", "PostgreSQL server `HOST`")
+	port := fs.Int("db-port", 5432, "PostgreSQL server `PORT`")
+	user := fs.String("db-username", "codechecker", "PostgreSQL `USER`")
+	name := fs.String("db-name", "", "PostgreSQL database `NAME` (default: the endpoint)")
+	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; default PGPASSWORD or ~/.pgpass)")
+	display := fs.String("display-name", "", "`NAME` shown in the web UI (default: the endpoint)")
+	desc := fs.String("description", "", "free-text `TEXT`")
 	if err := g.parse("products add", productsUsage, fs, args); err != nil {
 		return err
 	}

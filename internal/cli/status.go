@@ -37,11 +37,11 @@ type productState struct {
 
 func runStatus(ctx context.Context, g *globals, args []string) error {
 	fs := pflag.NewFlagSet("status", pflag.ContinueOnError)
-	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "check N products at a time")
+	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "check `N` products at a time")
 	var selected []string
-	fs.StringArrayVar(&selected, "product", nil, "check only this product (repeatable)")
+	fs.StringArrayVar(&selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")
 	asJSON := fs.Bool("json", false, "print the table as JSON")
-	timeout := fs.Duration("connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after this long")
+	timeout := fs.Duration("connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after `DUR`")
 	if err := g.parse("status", "status [-j N] [--product E]... [--json] [--connect-timeout DUR]", fs, args); err != nil {
 		return err
 	}
