@@ -97,9 +97,10 @@ func (e *FileError) Error() string {
 func (e *FileError) Unwrap() error { return e.Err }
 
 // Upgrade applies every pending packaged file to db, one transaction per file
-// (on SQLite through atlas's sqlite.OpenTx, which turns foreign keys off before
-// BEGIN and checks them before COMMIT, so a table rebuild does not cascade-delete
-// child rows). Whether a file is still pending is decided again inside its own
+// (on SQLite as atlas's sqlite.OpenTx does it, with atlas's own CommitFunc:
+// foreign keys off before BEGIN, PRAGMA foreign_key_check before COMMIT, so a
+// table rebuild does not cascade-delete child rows; see openSQLiteTx for why
+// not OpenTx itself). Whether a file is still pending is decided again inside its own
 // transaction, under the database's write lock, so two supervisors never apply a
 // file twice. On SQLite db must be opened with one connection and immediate
 // transactions (dbconn does both).
