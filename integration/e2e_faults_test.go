@@ -1035,6 +1035,12 @@ func TestE2EFailFast(t *testing.T) {
 	if line := ftSummaryLine(res.stdout, "a-bad"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "new_runs") {
 		t.Errorf("a-bad: %q", line)
 	}
+	// The status table after the run says so in CodeChecker's words.
+	if tables := e2eTablesOf(res.stdout); len(tables) < 2 {
+		t.Errorf("want the status table before and after the run\n%s", res)
+	} else if row := e2eByEndpoint(t, tables[1])["a-bad"]; len(row) < 2 || row[1] != "Schema upgrade failed." {
+		t.Errorf("a-bad after the run: %q, want \"Schema upgrade failed.\"", row)
+	}
 	// b-slow was running when a-bad failed: it finishes.
 	if line := ftSummaryLine(res.stdout, "b-slow"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 		t.Errorf("b-slow: %q\n%s", line, res)

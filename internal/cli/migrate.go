@@ -218,6 +218,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 		summary = append(summary, row)
 	}
 	after := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
+	markFailedUpgrades(after, states, outcomes)
 	printStatusTable(g.env.Stdout, after)
 	printSummary(g.env.Stdout, products, summary)
 	for _, st := range after {
@@ -226,6 +227,29 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 		}
 	}
 	return result, nil
+}
+
+// markFailedUpgrades shows, as CodeChecker does, "Schema upgrade failed." (or
+// "Schema initialization error." for a new database) for a product whose
+// worker failed and whose database is still not up to date but readable.
+func markFailedUpgrades(after, before []productState, outcomes []supervise.Outcome) {
+	failed := map[string]supervise.Outcome{}
+	for _, o := range outcomes {
+		if !o.OK() {
+			failed[o.Spec.Endpoint] = o
+		}
+	}
+	for i := range after {
+		o, ok := failed[after[i].Endpoint]
+		if !ok || !after[i].Status.Upgradable() {
+			continue
+		}
+		s := status.SchemaUpgradeFailed
+		if before[i].Status == status.Missing || before[i].Status == status.SchemaMissing {
+			s = status.SchemaInitError
+		}
+		after[i].Status, after[i].Message, after[i].Reason = s, s.Message(), outcomeReason(o)
+	}
 }
 
 // spec builds a worker's job; the password is resolved here and travels only
