@@ -3,7 +3,9 @@
 //
 //	echo '{"action":"migrate","endpoint":"Default","target":{"dialect":"sqlite","path":"/ws/Default.sqlite"}}' | worker
 //
-// It is the same code the supervisor runs in each of its worker processes.
+// Durations in the spec's "options" (lock_timeout, connect_timeout) are
+// integers of nanoseconds. It is the same code the supervisor runs in each of
+// its worker processes.
 package main
 
 import (

@@ -17,11 +17,12 @@ const productsUsage = `products add ENDPOINT (--sqlite PATH | --postgresql --db-
   supervisor products remove ENDPOINT`
 
 func runProducts(ctx context.Context, g *globals, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		fmt.Fprintf(g.env.Stderr, "Usage:\n  supervisor %s\n", productsUsage)
+		return usagef("products: say add, list or remove")
+	}
+	if args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintf(g.env.Stdout, "Usage:\n  supervisor %s\n", productsUsage)
-		if len(args) == 0 {
-			return usagef("products: say add, list or remove")
-		}
 		return nil
 	}
 	switch args[0] {

@@ -31,6 +31,9 @@ func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 	}
 	switch {
 	case strings.HasPrefix(raw, "sqlite:") && !strings.HasPrefix(raw, "sqlite://"):
+		if raw == "sqlite:" {
+			return job.Target{}, "", usagef("--config-db sqlite: needs a PATH (e.g. sqlite:workspace/config.sqlite)")
+		}
 		path, err := filepath.Abs(strings.TrimPrefix(raw, "sqlite:"))
 		if err != nil {
 			return job.Target{}, "", err

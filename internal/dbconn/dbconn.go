@@ -90,7 +90,14 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 			// a hot journal, which only a read-write connection can roll back.
 			// Rolling it back is what any SQLite client does on first access;
 			// without it the database could never be read (nor upgraded).
-			o.ReadOnly = false
+			// Then open read-only again, as asked.
+			rw := o
+			rw.ReadOnly = false
+			fixed, rerr := openSQLite(ctx, path, rw)
+			if rerr != nil {
+				return nil, rerr
+			}
+			fixed.Close()
 			return openSQLite(ctx, path, o)
 		}
 		return nil, err

@@ -23,7 +23,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return notAttempted(status.Missing)
 	}
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + err.Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + migrate.LockError(err, lockTimeout(spec)).Error()}
 	}
 	defer db.Close()
 	unlock, err := migrate.Lock(ctx, db, spec.Target.Dialect, schema.Product, lockTimeout(spec))
@@ -33,7 +33,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	defer unlock(context.WithoutCancel(ctx))
 	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + err.Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + migrate.LockError(err, lockTimeout(spec)).Error()}
 	}
 	if st.Status != status.OK {
 		return notAttempted(st.Status)

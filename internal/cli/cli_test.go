@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Bad usage exits 2, says why on stderr and touches nothing.
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr string
+	}{
+		{"no command", nil, "Usage:"},
+		{"only global flags", []string{"-w", "x", "--log-level", "debug"}, "Commands:"},
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown global flag", []string{"--bogus", "status"}, "unknown flag: --bogus"},
+		{"global flag without value", []string{"status", "-w"}, "flag needs an argument"},
+		{"unknown command flag", []string{"status", "--bogus"}, "status: unknown flag: --bogus"},
+		{"bad flag value", []string{"status", "-j", "many"}, "invalid argument"},
+		{"status -j 0", []string{"status", "-j", "0"}, "-j must be at least 1"},
+		{"status -j -1", []string{"status", "-j=-1"}, "-j must be at least 1"},
+		{"migrate -j 0", []string{"migrate", "-j", "0"}, "-j must be at least 1"},
+		{"cleanup -j 0", []string{"cleanup", "-j", "0"}, "-j must be at least 1"},
+		{"up -j 0", []string{"up", "-j", "0"}, "-j must be at least 1"},
+		{"status with arguments", []string{"status", "Default"}, "unexpected arguments"},
+		{"products alone", []string{"products"}, "products: say add, list or remove"},
+		{"products unknown subcommand", []string{"products", "rename"}, `unknown subcommand "rename"`},
+		{"products add without endpoint", []string{"products", "add", "--sqlite", "x.sqlite"}, "want exactly one ENDPOINT, got 0"},
+		{"products add without location", []string{"products", "add", "p"}, "--sqlite PATH or --postgresql"},
+		{"products add with both locations", []string{"products", "add", "p", "--sqlite", "x", "--postgresql"}, "not both"},
+		{"products add sqlite with password env", []string{"products", "add", "p", "--sqlite", "x", "--db-password-env", "PW"}, "--postgresql products only"},
+		{"products add invalid endpoint", []string{"products", "add", "no/slash", "--sqlite", "x"}, "endpoint"},
+		{"products remove without endpoint", []string{"products", "remove"}, "want exactly one ENDPOINT, got 0"},
+		{"products list with arguments", []string{"products", "list", "x"}, "unexpected arguments"},
+		{"bad log format", []string{"--log-format", "xml", "status"}, "xml"},
+		{"bad log level", []string{"status", "--log-level", "loud"}, "loud"},
+		{"bad checker labels", []string{"cleanup", "--checker-labels", "/no/such/labels"}, "--checker-labels"},
+		{"bad config-db", []string{"--config-db", "mysql://u@h/d", "status"}, "--config-db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"-w", filepath.Join(dir, "ws")}, tt.args...)
+			if tt.args == nil {
+				args = nil
+			}
+			r := run(t, args...)
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", r.code, ExitUsage, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("stderr:\n%s\nwant it to contain %q", r.stderr, tt.wantStderr)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("bad usage created %s", entries[0].Name())
+			}
+		})
+	}
+}
+
+// A command that needs the workspace, without one, is bad configuration:
+// exit 2, the advice to run init, and no config database made by looking.
+func TestNoWorkspace(t *testing.T) {
+	for _, args := range [][]string{
+		{"status"},
+		{"products", "list"},
+		{"products", "add", "p", "--sqlite", "p.sqlite"},
+		{"products", "remove", "p"},
+		{"migrate", "-y"},
+		{"migrate", "--dry-run"},
+		{"cleanup"},
+		{"up", "-y"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			ws := filepath.Join(t.TempDir(), "ws")
+			r := run(t, append([]string{"-w", ws}, args...)...)
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", r.code, ExitUsage, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "run 'supervisor init' first") {
+				t.Errorf("stderr:\n%s\nwant the advice to run init", r.stderr)
+			}
+			if fileExists(t, ws) {
+				t.Errorf("%v created the workspace %s", args, ws)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"Usage:", "Commands:", "init", "migrate", "cleanup", "Exit codes:", "--config-db"}},
+		{[]string{"-h"}, []string{"Usage:", "Commands:"}},
+		{[]string{"-w", "x", "--help", "status"}, []string{"Commands:"}},
+		{[]string{"status", "--help"}, []string{"supervisor status:", "--json", "--product", "--connect-timeout", "-w, --workspace"}},
+		{[]string{"migrate", "-h"}, []string{"supervisor migrate:", "--dry-run", "--yes", "--backup-dir"}},
+		{[]string{"cleanup", "--help"}, []string{"supervisor cleanup:", "--checker-labels", "--session-lifetime"}},
+		{[]string{"up", "--help"}, []string{"supervisor up:", "--skip-cleanup"}},
+		{[]string{"init", "--help"}, []string{"supervisor init:", "--no-default"}},
+		{[]string{"products", "--help"}, []string{"products add ENDPOINT", "products list", "products remove"}},
+		{[]string{"products", "add", "--help"}, []string{"--sqlite", "--postgresql", "--db-password-env"}},
+		{[]string{"version", "--help"}, []string{"supervisor version:"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := run(t, tt.args...)
+			if r.code != ExitOK {
+				t.Errorf("exit %d, want 0\nstderr:\n%s", r.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout:\n%s\nwant it to contain %q", r.stdout, w)
+				}
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr = %q, want nothing", r.stderr)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := mustRun(t, ExitOK, "version")
+	for _, w := range []string{
+		"supervisor ",
+		"config schema (sqlite): 002 (CodeChecker 635389f535cd = 001)",
+		"product schema (postgres): 002 (CodeChecker b1be74589382 = 001)",
+	} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("version output:\n%s\nwant it to contain %q", r.stdout, w)
+		}
+	}
+}
+
+// With --log-format json every line on stderr is JSON, errors included.
+func TestJSONErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"after parsing", []string{"--log-format", "json", "status", "-j", "0"}, "-j must be at least 1"},
+		{"flag error", []string{"--log-format", "json", "status", "--bogus"}, "unknown flag"},
+		{"after the command", []string{"status", "--log-format", "json", "-j", "0"}, "-j must be at least 1"},
+		{"missing workspace", []string{"-w", "/nonexistent/ws", "--log-format=json", "products", "list"}, "supervisor init"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.args...)
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want 2", r.code)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			for _, l := range lines {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Errorf("stderr line %q is not JSON: %v", l, err)
+				}
+			}
+			if !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, `"@level":"error"`) {
+				t.Errorf("stderr:\n%s\nwant an error line about %q", r.stderr, tt.want)
+			}
+		})
+	}
+}
