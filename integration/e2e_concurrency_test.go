@@ -78,31 +78,6 @@ func ccOpen(t *testing.T, tg job.Target) *sql.DB {
 	return db
 }
 
-// ccPGCounts counts the rows of every table of a PostgreSQL product.
-func ccPGCounts(t *testing.T, db *sql.DB) map[string]int64 {
-	t.Helper()
-	rows, err := db.Query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'atlas_schema_revisions' ORDER BY 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	out := map[string]int64{}
-	for _, n := range names {
-		var c int64
-		if err := db.QueryRow(`SELECT count(*) FROM "` + n + `"`).Scan(&c); err != nil {
-			t.Fatal(err)
-		}
-		out[n] = c
-	}
-	return out
-}
-
 // ccPGProduct makes database name on c at version 001 with generated content
 // and registers it; the target it returns carries the password.
 func ccPGProduct(t *testing.T, w *ftWS, c *pgtest.Cluster, name string, reports int) job.Target {
@@ -199,7 +174,7 @@ func TestE2ETwoSupervisors(t *testing.T) {
 	for e, tg := range pg {
 		db := ccOpen(t, tg)
 		before[e] = ccRevisions(t, db)
-		pgCounts[e] = ccPGCounts(t, db)
+		pgCounts[e] = e2eCounts(t, db, "postgres")
 		db.Close()
 	}
 
@@ -234,7 +209,7 @@ func TestE2ETwoSupervisors(t *testing.T) {
 	for e, tg := range pg {
 		db := ccOpen(t, tg)
 		ccCheckRevisions(t, e, db, before[e])
-		if got := ccPGCounts(t, db); !ftMapsEqual(got, pgCounts[e]) {
+		if got := e2eCounts(t, db, "postgres"); !ftMapsEqual(got, pgCounts[e]) {
 			t.Errorf("%s: row counts changed: %v, want %v", e, got, pgCounts[e])
 		}
 		for _, ix := range ccIndexesOf002(t) {

@@ -70,7 +70,7 @@ func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
 		t.Fatalf("make template: %v", err)
 	}
 	db := ftOpenSQLite(t, tp.path)
-	tp.counts = ftRowCounts(t, db)
+	tp.counts = e2eCounts(t, db, "sqlite")
 	tp.schema["001"] = ftSchemaDump(t, db)
 	db.Close()
 
@@ -89,7 +89,7 @@ func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
 		t.Fatalf("migrate template copy: %v", err)
 	}
 	tp.schema["002"] = ftSchemaDump(t, udb)
-	if got := ftRowCounts(t, udb); !ftMapsEqual(got, tp.counts) {
+	if got := e2eCounts(t, udb, "sqlite"); !ftMapsEqual(got, tp.counts) {
 		t.Fatalf("a clean migration changed row counts: %v, want %v", got, tp.counts)
 	}
 	udb.Close()
@@ -363,31 +363,6 @@ func ftOpenSQLite(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-// ftRowCounts counts the rows of every table (atlas_schema_revisions aside).
-func ftRowCounts(t *testing.T, db *sql.DB) map[string]int64 {
-	t.Helper()
-	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'atlas_schema_revisions' ORDER BY name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	out := map[string]int64{}
-	for _, n := range names {
-		var c int64
-		if err := db.QueryRow(`SELECT count(*) FROM "` + n + `"`).Scan(&c); err != nil {
-			t.Fatal(err)
-		}
-		out[n] = c
-	}
-	return out
-}
-
 // ftSchemaDump is the database's schema (revisions table aside), one line per object.
 func ftSchemaDump(t *testing.T, db *sql.DB) string {
 	t.Helper()
@@ -502,7 +477,7 @@ func ftCheckWhole(t *testing.T, path string, tp *ftTemplate, full bool) string {
 	if n != 0 {
 		t.Errorf("%s: foreign_key_check reports %d violations", path, n)
 	}
-	if got := ftRowCounts(t, db); !ftMapsEqual(got, tp.counts) {
+	if got := e2eCounts(t, db, "sqlite"); !ftMapsEqual(got, tp.counts) {
 		t.Errorf("%s: row counts changed: %v, want %v", path, got, tp.counts)
 	}
 	return v

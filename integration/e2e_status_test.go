@@ -266,8 +266,15 @@ func e2eRowCounts(t *testing.T, tg job.Target) map[string]int64 {
 	t.Helper()
 	db := e2eOpenDB(t, tg)
 	defer db.Close()
+	return e2eCounts(t, db, tg.Dialect)
+}
+
+// e2eCounts counts the rows of every table of an open database, revision
+// tables excluded.
+func e2eCounts(t *testing.T, db *sql.DB, dialect string) map[string]int64 {
+	t.Helper()
 	out := map[string]int64{}
-	for _, name := range e2eTableNames(t, db, tg.Dialect) {
+	for _, name := range e2eTableNames(t, db, dialect) {
 		if name == migrate.RevisionsTable {
 			continue
 		}

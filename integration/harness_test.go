@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 	"time"
 )
@@ -18,7 +19,7 @@ import (
 var supervisorBin string
 
 // fixtures is CodeChecker's reference data, beside the checkout.
-const fixtures = "../../shared/fixtures/codechecker/"
+var fixtures = testutil.Fixtures + "/"
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "supervisor-e2e-")

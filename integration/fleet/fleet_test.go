@@ -10,13 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite"
 )
 
-const fixtureDir = "../../../shared/fixtures/codechecker"
+var fixtureDir = testutil.Fixtures
 
 // fixture returns the path of a CodeChecker fixture file; shared/ sits beside
 // the repository, in the workspace and in CI.

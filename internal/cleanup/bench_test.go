@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"supervisor/internal/testutil"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func (g genConfig) want() map[string]int64 {
 // quick to make.
 func generateProduct(tb testing.TB, path string, g genConfig) {
 	tb.Helper()
-	copyFile(tb, fixtures+"/product-head.sqlite", path)
+	testutil.CopyFile(tb, fixtures+"/product-head.sqlite", path)
 	db := openSQLite(tb, path)
 	defer db.Close()
 	seq := func(n int) string {
@@ -168,7 +169,7 @@ func BenchmarkRun(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				path := filepath.Join(b.TempDir(), "product.sqlite")
-				copyFile(b, template, path)
+				testutil.CopyFile(b, template, path)
 				db := openSQLite(b, path)
 				runtime.GC()
 				resetPeakRSS()

@@ -5,12 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"supervisor/internal/testutil"
 	"sync"
 	"testing"
 	"time"
@@ -21,11 +20,11 @@ import (
 	"supervisor/internal/labels"
 )
 
-const (
-	fixtures     = "/work/shared/fixtures/codechecker"
-	sampleDB     = fixtures + "/product-sample.sqlite"
-	labelsDir    = fixtures + "/labels"
-	pgSchemaFile = fixtures + "/product-head.postgres.sql"
+var (
+	fixtures     = testutil.Fixtures
+	sampleDB     = testutil.Fixture("product-sample.sqlite")
+	labelsDir    = testutil.Fixture("labels")
+	pgSchemaFile = testutil.Fixture("product-head.postgres.sql")
 )
 
 // fixedNow is the clock of the tests: after the fixture's crashed-store
@@ -37,27 +36,8 @@ func fixedNow() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.Loc
 func copySample(tb testing.TB) string {
 	tb.Helper()
 	dst := filepath.Join(tb.TempDir(), "product.sqlite")
-	copyFile(tb, sampleDB, dst)
+	testutil.CopyFile(tb, sampleDB, dst)
 	return dst
-}
-
-func copyFile(tb testing.TB, src, dst string) {
-	tb.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		tb.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		tb.Fatal(err)
-	}
 }
 
 // openSQLite opens path the way the worker does: foreign keys on, a busy

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 
 	"supervisor/internal/dbconn"
@@ -16,7 +16,7 @@ import (
 	"supervisor/schema"
 )
 
-const fixtures = "../../../shared/fixtures/codechecker/"
+var fixtures = testutil.Fixtures
 
 // result is what one Run did.
 type result struct {
@@ -83,26 +83,6 @@ func productAt(t *testing.T, path, v string) {
 	}
 	defer db.Close()
 	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{ToVersion: v}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// copyFixture copies a (read-only) fixture to dst, writable.
-func copyFixture(t *testing.T, name, dst string) {
-	t.Helper()
-	in, err := os.Open(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
 }

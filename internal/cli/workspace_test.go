@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 	"time"
 
@@ -64,7 +65,7 @@ func TestInitOnCodeCheckerConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.sqlite")
-	copyFixture(t, "config-head.sqlite", cfg)
+	testutil.CopyFile(t, testutil.Fixture("config-head.sqlite"), cfg)
 	before, _ := os.ReadFile(cfg)
 	r := run(t, "--config-db", "sqlite:"+cfg, "init")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "already exists") || !strings.Contains(r.stderr, "supervisor migrate") {
@@ -165,7 +166,7 @@ func statusWorkspace(t *testing.T) (ws string, paths map[string]string) {
 	if err := os.WriteFile(paths["bad"], []byte(strings.Repeat("garbage\x00\xff", 1000)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	copyFixture(t, "product-head.sqlite", paths["codechecker"])
+	testutil.CopyFile(t, testutil.Fixture("product-head.sqlite"), paths["codechecker"])
 	productAt(t, paths["good"], "")
 	productAt(t, paths["old"], "001")
 	return ws, paths

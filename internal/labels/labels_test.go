@@ -5,10 +5,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 )
 
-const fixtureDir = "/work/shared/fixtures/codechecker/labels"
+var fixtureDir = testutil.Fixture("labels")
 
 // writeLabels makes a label directory with one analyzers/<name>.json per
 // entry of files and returns its path.

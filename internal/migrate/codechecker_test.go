@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 
 	"ariga.io/atlas/sql/migrate"
@@ -132,7 +133,7 @@ func upgradeTo(t *testing.T, db *sql.DB, dialect string, kind sschema.Kind, vers
 func TestVersion1IsCodeCheckersSchemaSQLite(t *testing.T) {
 	for _, kind := range []sschema.Kind{sschema.Config, sschema.Product} {
 		t.Run(string(kind), func(t *testing.T) {
-			ref := openSQLite(t, copyFile(t, fixtures+string(kind)+"-head.sqlite"))
+			ref := openSQLite(t, testutil.CopyFixture(t, string(kind)+"-head.sqlite"))
 			drv, want := inspectRealm(t, ref, "sqlite")
 			ours := openSQLite(t, t.TempDir()+"/ours.sqlite")
 			upgradeTo(t, ours, "sqlite", kind, "001")

@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 
 	"supervisor/internal/dbconn"
@@ -20,29 +19,7 @@ import (
 	"supervisor/schema"
 )
 
-const fixtures = "../../../shared/fixtures/codechecker/"
-
-// copyFile copies a fixture into the test's directory and returns its path.
-func copyFile(t *testing.T, src string) string {
-	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
+var fixtures = testutil.Fixtures + "/"
 
 func openSQLite(t *testing.T, path string) *sql.DB {
 	t.Helper()
@@ -108,7 +85,7 @@ func TestAdoptsCodeCheckerHead(t *testing.T) {
 		fixture string
 	}{{schema.Config, "config-head.sqlite"}, {schema.Product, "product-head.sqlite"}} {
 		t.Run(string(tc.kind), func(t *testing.T) {
-			db := openSQLite(t, copyFile(t, fixtures+tc.fixture))
+			db := openSQLite(t, testutil.CopyFixture(t, tc.fixture))
 			st := inspect(t, db, tc.kind)
 			want := tc.kind.CodeCheckerHead() + " (CodeChecker)"
 			if st.Status != status.SchemaMismatchOK || st.DBVersion != want || !st.Adopt {
@@ -143,7 +120,7 @@ func TestNotUpgradable(t *testing.T) {
 		{"newer than package", "CREATE TABLE atlas_schema_revisions (version text, description text, type integer, applied integer, total integer, executed_at datetime, execution_time integer, error text, error_stmt text, hash text, partial_hashes json, operator_version text); INSERT INTO atlas_schema_revisions VALUES ('999', 'future', 2, 1, 1, '2030-01-01T00:00:00Z', 1, NULL, NULL, 'x', NULL, 'x')", "newer than this package"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openSQLite(t, copyFile(t, fixtures+"product-head.sqlite"))
+			db := openSQLite(t, testutil.CopyFixture(t, "product-head.sqlite"))
 			if _, err := db.Exec(tc.setup); err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +154,7 @@ func TestChangedFileIsReported(t *testing.T) {
 // TestUpgradeKeepsEveryRow upgrades CodeChecker's sample database with content
 // through the table-rebuilding version and compares every table before and after.
 func TestUpgradeKeepsEveryRow(t *testing.T) {
-	db := openSQLite(t, copyFile(t, fixtures+"product-sample.sqlite"))
+	db := openSQLite(t, testutil.CopyFixture(t, "product-sample.sqlite"))
 	before := dumpTables(t, db)
 	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"database/sql"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -60,24 +59,4 @@ func newSQLiteConfig(tb testing.TB, upTo int) (*sql.DB, string) {
 		}
 	}
 	return db, dir
-}
-
-// copyFile copies src to dst.
-func copyFile(tb testing.TB, src, dst string) {
-	tb.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		tb.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		tb.Fatal(err)
-	}
 }

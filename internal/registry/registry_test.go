@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 
 	"supervisor/internal/job"
@@ -263,7 +264,7 @@ func TestCodeCheckerConfig(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.sqlite")
-	copyFile(t, "/work/shared/fixtures/codechecker/config-head.sqlite", path)
+	testutil.CopyFile(t, testutil.Fixture("config-head.sqlite"), path)
 	db := openSQLite(t, path, true)
 	// As CodeChecker's addProduct inserts them (SQLAlchemy names every column).
 	for _, row := range []struct{ endpoint, conn, name string }{

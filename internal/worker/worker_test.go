@@ -3,12 +3,12 @@ package worker_test
 import (
 	"context"
 	"errors"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 	"time"
 
@@ -23,7 +23,7 @@ import (
 	"supervisor/schema"
 )
 
-const fixtures = "../../../shared/fixtures/codechecker/"
+var fixtures = testutil.Fixtures
 
 // latest is the newest packaged product version for SQLite.
 func latest(t *testing.T) string {
@@ -33,28 +33,6 @@ func latest(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return v
-}
-
-// copyFixture copies a (read-only) fixture into a writable file of the test.
-func copyFixture(t *testing.T, name string) string {
-	t.Helper()
-	in, err := os.Open(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	dst := filepath.Join(t.TempDir(), name)
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // productAt makes a SQLite product database at version v.
@@ -125,7 +103,7 @@ func TestMigrate(t *testing.T) {
 		},
 		{
 			name:   "CodeChecker database is adopted",
-			path:   func(t *testing.T) string { return copyFixture(t, "product-head.sqlite") },
+			path:   func(t *testing.T) string { return testutil.CopyFixture(t, "product-head.sqlite") },
 			wantOK: true, wantStatus: status.OK, wantFrom: "b1be74589382 (CodeChecker)", wantTo: v, wantApplied: 1, wantVersion: v,
 		},
 		{
@@ -214,7 +192,7 @@ func TestMigrateNotUpgradable(t *testing.T) {
 		{
 			name: "older CodeChecker revision",
 			path: func(t *testing.T) string {
-				path := copyFixture(t, "product-head.sqlite")
+				path := testutil.CopyFixture(t, "product-head.sqlite")
 				exec(t, path, "UPDATE alembic_version SET version_num = 'a7f3c8e21b90'")
 				return path
 			},
@@ -269,7 +247,7 @@ func TestCleanup(t *testing.T) {
 		},
 		{
 			name:       "CodeChecker database not adopted yet",
-			path:       func(t *testing.T) string { return copyFixture(t, "product-head.sqlite") },
+			path:       func(t *testing.T) string { return testutil.CopyFixture(t, "product-head.sqlite") },
 			wantStatus: status.SchemaMismatchOK,
 			wantErr:    `Cleanup not attempted, database status is "Database schema mismatch! Possible to upgrade."`,
 		},
@@ -465,7 +443,7 @@ func TestLockTimeout(t *testing.T) {
 // counts, and a second cleanup finds nothing left.
 func TestSampleMigrateThenCleanup(t *testing.T) {
 	t.Parallel()
-	path := copyFixture(t, "product-sample.sqlite")
+	path := testutil.CopyFixture(t, "product-sample.sqlite")
 	m := worker.Run(context.Background(), spec(job.ActionMigrate, path), hclog.NewNullLogger())
 	if !m.OK || m.Applied != 1 {
 		t.Fatalf("migrate: OK %v, Applied %d, Error %q; want true, 1", m.OK, m.Applied, m.Error)
