@@ -723,6 +723,13 @@ func TestE2ESupervisorKilled(t *testing.T) {
 	}
 	// Somewhere in the rebuild, not always right at its first write.
 	time.Sleep(time.Duration(rand.Int64N(int64(150 * time.Millisecond))))
+	// A migration whose journal is gone by now has committed already (on a
+	// fast run the sleep can outlast it); only one still writing must roll back.
+	writing := map[string]bool{}
+	for e, p := range paths {
+		_, err := os.Stat(p + "-journal")
+		writing[e] = err == nil
+	}
 	if err := r.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -750,8 +757,12 @@ func TestE2ESupervisorKilled(t *testing.T) {
 		if ftHotJournal(p) {
 			t.Errorf("%s: the worker left a journal behind: it died instead of rolling back", e)
 		}
-		if v := ftCheckWhole(t, p, tp, true); v != "001" {
+		v := ftCheckWhole(t, p, tp, true)
+		switch {
+		case writing[e] && v != "001":
 			t.Errorf("%s at %s: the worker went on after its supervisor died", e, v)
+		case !writing[e]:
+			t.Logf("%s had committed version %s before the supervisor was killed", e, v)
 		}
 	}
 	ftFinish(t, w.dir, paths, tp)
