@@ -27,7 +27,8 @@ import (
 // ccPasswordEnv names the variable the PostgreSQL products' password is in.
 const ccPasswordEnv = "CC_PGPASSWORD"
 
-// ccRev is one row of atlas_schema_revisions, on either dialect.
+// ccRev is one row of atlas_schema_revisions, on either dialect (shared by
+// the end-to-end tests that check what was recorded).
 type ccRev struct {
 	version, errText, operator string
 	applied, total, execTime   int64

@@ -392,33 +392,6 @@ func ftHasColumn(t *testing.T, db *sql.DB, table, column string) bool {
 	return n > 0
 }
 
-// ftRevision is one row of atlas_schema_revisions.
-type ftRevision struct {
-	version, executedAt, operator, errText string
-	typ, applied, total, execTime          int64
-}
-
-// ftReadRevisions reads atlas_schema_revisions in version order.
-func ftReadRevisions(t *testing.T, db *sql.DB) []ftRevision {
-	t.Helper()
-	rows, err := db.Query("SELECT version, type, applied, total, executed_at, execution_time, coalesce(error, ''), operator_version FROM atlas_schema_revisions ORDER BY version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []ftRevision
-	for rows.Next() {
-		var r ftRevision
-		var at any
-		if err := rows.Scan(&r.version, &r.typ, &r.applied, &r.total, &at, &r.execTime, &r.errText, &r.operator); err != nil {
-			t.Fatal(err)
-		}
-		r.executedAt = fmt.Sprint(at)
-		out = append(out, r)
-	}
-	return out
-}
-
 // ftCheckWhole checks that the SQLite product at path (made from tp) is at a
 // whole version and intact, and returns that version: the revisions are a
 // prefix of the packaged files, each fully applied, the schema is exactly
@@ -430,7 +403,7 @@ func ftCheckWhole(t *testing.T, path string, tp *ftTemplate, full bool) string {
 	t.Helper()
 	db := ftOpenSQLite(t, path)
 	defer db.Close()
-	revs := ftReadRevisions(t, db)
+	revs := ccRevisions(t, db)
 	var versions []string
 	for _, r := range revs {
 		versions = append(versions, r.version)
@@ -1044,7 +1017,7 @@ func TestE2EFailFast(t *testing.T) {
 	}
 	db = ftOpenSQLite(t, bad)
 	defer db.Close()
-	if revs := ftReadRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
+	if revs := ccRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
 		t.Errorf("a-bad: revisions %+v, want 001 alone", revs)
 	}
 	if ftHasColumn(t, db, "reports", "checker_cat_UNUSED") == false {

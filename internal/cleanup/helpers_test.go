@@ -157,14 +157,7 @@ func tableRows(tb testing.TB, db *sql.DB, table string) []string {
 	}
 	var out []string
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			tb.Fatal(err)
-		}
+		vals := testutil.ScanRow(tb, rows, len(cols))
 		var b strings.Builder
 		for i, c := range cols {
 			if i > 0 {

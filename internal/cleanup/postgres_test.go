@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"supervisor/internal/testutil"
 	"testing"
 	"time"
 
@@ -174,14 +175,7 @@ func copyToPG(t *testing.T, lite, pg *sql.DB) {
 		}
 		var all [][]any
 		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+			vals := testutil.ScanRow(t, rows, len(cols))
 			for i, c := range cols {
 				vals[i] = toPG(c, vals[i])
 			}
@@ -287,14 +281,7 @@ func commonSnapshot(t *testing.T, db, pg *sql.DB, lite bool) snapshot {
 		}
 		var out []string
 		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+			vals := testutil.ScanRow(t, rows, len(cols))
 			parts := make([]string, len(cols))
 			for i, c := range cols {
 				parts[i] = c.name + "=" + renderValue(c, vals[i])

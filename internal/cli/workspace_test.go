@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -268,20 +265,7 @@ func TestStatusLockedDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "busy.sqlite")
 	productAt(t, path, "")
 	mustRun(t, ExitOK, "-w", ws, "products", "add", "busy", "--sqlite", path)
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	testutil.HoldSQLiteLock(t, path)
 	start := time.Now()
 	r := mustRun(t, ExitFailed, "-w", ws, "status", "--json", "--product", "busy", "--connect-timeout", "300ms")
 	if took := time.Since(start); took > 5*time.Second {

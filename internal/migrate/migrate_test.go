@@ -225,14 +225,7 @@ func dumpTables(t *testing.T, db *sql.DB) map[string][]row {
 		}
 		cols, _ := rows.Columns()
 		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+			vals := testutil.ScanRow(t, rows, len(cols))
 			pairs := make([]string, len(cols))
 			for i, c := range cols {
 				pairs[i] = fmt.Sprintf("%s=%#v", c, vals[i])

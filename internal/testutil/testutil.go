@@ -3,11 +3,16 @@
 package testutil
 
 import (
+	"context"
+	"database/sql"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
 )
 
 // Fixtures is the directory of CodeChecker's reference data
@@ -52,4 +57,42 @@ func CopyFixture(tb testing.TB, name string) string {
 	dst := filepath.Join(tb.TempDir(), filepath.Base(name))
 	CopyFile(tb, Fixture(name), dst)
 	return dst
+}
+
+// HoldSQLiteLock takes an exclusive lock on the SQLite database at path, as
+// another process writing to it would, until the test ends.
+func HoldSQLiteLock(tb testing.TB, path string) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := dbconn.Open(ctx, job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		conn.ExecContext(ctx, "ROLLBACK")
+		conn.Close()
+		db.Close()
+	})
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// ScanRow scans the current row of rows, whatever its columns, into n values.
+func ScanRow(tb testing.TB, rows *sql.Rows, n int) []any {
+	tb.Helper()
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		tb.Fatal(err)
+	}
+	return vals
 }

@@ -401,7 +401,7 @@ func TestLockTimeout(t *testing.T) {
 		wantErr string
 	}{
 		{job.ActionMigrate, "timed out waiting for the migration lock (300ms)"},
-		{job.ActionCleanup, "locked"},
+		{job.ActionCleanup, "timed out waiting for the migration lock (300ms)"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.action), func(t *testing.T) {
@@ -410,20 +410,7 @@ func TestLockTimeout(t *testing.T) {
 			if tt.action == job.ActionMigrate {
 				path = productAt(t, "001")
 			}
-			other, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
-			conn, err := other.Conn(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-				t.Fatal(err)
-			}
-			defer conn.ExecContext(context.Background(), "ROLLBACK")
+			testutil.HoldSQLiteLock(t, path)
 			s := spec(tt.action, path)
 			s.Options.LockTimeout = 300 * time.Millisecond
 			start := time.Now()
