@@ -43,13 +43,13 @@ rm -rf "$OUT/ws8" "$OUT/ws8.orig"
 # 3. Cleanup of one product with 1M reports and 30% garbage files.
 r=$((1000000 / scale))
 $G -w "$OUT/ws1m" --products 1 --reports $r --garbage 0.3 --version latest >/dev/null
-timeit "cleanup, 1 SQLite product x $r reports, 30% garbage files" $S -w "$OUT/ws1m" --log-level debug cleanup --checker-labels ../shared/fixtures/codechecker/labels
+timeit "cleanup, 1 SQLite product x $r reports, 30% garbage files" $S -w "$OUT/ws1m" --log-level debug cleanup --checker-labels testdata/labels
 echo "   worker peak RSS: $(peak_rss) MiB" | tee -a "$OUT/results.txt"
 rm -rf "$OUT/ws1m"
 
 pg_start
 $G -w "$OUT/wspg" --products 1 --reports $r --garbage 0.3 --version latest --pg-host "$PGHOST" --pg-port "$PGPORT" --prefix pgbench >/dev/null
-timeit "cleanup, 1 PostgreSQL product x $r reports, 30% garbage files" $S -w "$OUT/wspg" --log-level debug cleanup --checker-labels ../shared/fixtures/codechecker/labels
+timeit "cleanup, 1 PostgreSQL product x $r reports, 30% garbage files" $S -w "$OUT/wspg" --log-level debug cleanup --checker-labels testdata/labels
 echo "   worker peak RSS: $(peak_rss) MiB" | tee -a "$OUT/results.txt"
 pg_stop
 rm -rf "$OUT/ws200" "$OUT/wspg"

@@ -9,6 +9,7 @@ import (
 
 	"supervisor/internal/job"
 	"supervisor/internal/pgtest"
+	"supervisor/internal/testutil"
 )
 
 // garbageLeft counts, with CodeChecker's definitions, the garbage of each
@@ -55,7 +56,7 @@ func TestE2EUp(t *testing.T) {
 		}
 	}
 
-	r := supervisor(t, w.Dir, "", []string{"PGPASSFILE=" + passfile}, "up", "-j", "2", "-y", "--checker-labels", fixtures+"labels")
+	r := supervisor(t, w.Dir, "", []string{"PGPASSFILE=" + passfile}, "up", "-j", "2", "-y", "--checker-labels", testutil.LabelsDir)
 	if r.code != 1 {
 		t.Fatalf("up: want exit 1 (broken product), got\n%s", r)
 	}

@@ -18,7 +18,7 @@ import (
 // supervisorBin is the binary under test, built once by TestMain.
 var supervisorBin string
 
-// fixtures is CodeChecker's reference data, beside the checkout.
+// fixtures holds the databases CodeChecker itself made (testdata/codechecker).
 var fixtures = testutil.Fixtures + "/"
 
 func TestMain(m *testing.M) {

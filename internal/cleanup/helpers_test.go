@@ -23,7 +23,7 @@ import (
 var (
 	fixtures     = testutil.Fixtures
 	sampleDB     = testutil.Fixture("product-sample.sqlite")
-	labelsDir    = testutil.Fixture("labels")
+	labelsDir    = testutil.LabelsDir
 	pgSchemaFile = testutil.Fixture("product-head.postgres.sql")
 )
 

@@ -19,22 +19,30 @@ import (
 const cleanupUsage = "cleanup [-j N] [--product E]... [--timeout DUR] [--checker-labels DIR] [--session-lifetime DUR]"
 
 type cleanupFlags struct {
-	checkerLabels   string
+	checkerLabels string
+	// labelsFoundVia says how check found checkerLabels when no flag or
+	// variable named it ("" when one did).
+	labelsFoundVia  string
 	sessionLifetime time.Duration
 }
 
 func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
 	fs.StringVar(&c.checkerLabels, "checker-labels", env.Getenv("SUPERVISOR_CHECKER_LABELS"),
-		"CodeChecker checker label `DIR` (analyzers/*.json) for the severity upgrade (env SUPERVISOR_CHECKER_LABELS); without it that step is skipped")
+		"CodeChecker checker label `DIR` (analyzers/*.json) for the severity upgrade (env SUPERVISOR_CHECKER_LABELS; default: $CC_DATA_FILES_DIR/config/labels, else the labels of the CodeChecker on PATH); without one that step is skipped")
 	fs.DurationVar(&c.sessionLifetime, "session-lifetime", 0,
 		"remove config-database login sessions unused for `DUR` (default: session_lifetime of <workspace>/server_config.json, else 5m as in CodeChecker)")
 }
 
-// check validates the label directory up front: a typo must not surface as
-// one failure per product.
-func (c *cleanupFlags) check() error {
+// check finds the label directory of a CodeChecker installation when none
+// was named, and validates it up front: a typo must not surface as one
+// failure per product.
+func (c *cleanupFlags) check(env Env) error {
 	if c.checkerLabels == "" {
-		return nil
+		f, ok := labels.Find(env.Getenv)
+		if !ok {
+			return nil
+		}
+		c.checkerLabels, c.labelsFoundVia = f.Dir, f.Via
 	}
 	if _, err := labels.Load(c.checkerLabels); err != nil {
 		return usagef("--checker-labels: %v", err)
@@ -56,7 +64,7 @@ func runCleanup(ctx context.Context, g *globals, args []string) error {
 	if err := pool.check(); err != nil {
 		return err
 	}
-	if err := cf.check(); err != nil {
+	if err := cf.check(g.env); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -82,8 +90,11 @@ func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanup
 		result runResult
 		rows   = map[string]cleanupRow{}
 	)
-	if cf.checkerLabels == "" {
-		g.log.Info("no checker labels given (--checker-labels or SUPERVISOR_CHECKER_LABELS): the severity upgrade is skipped")
+	switch {
+	case cf.checkerLabels == "":
+		g.log.Info("no checker labels given (--checker-labels, SUPERVISOR_CHECKER_LABELS) or found (CC_DATA_FILES_DIR, CodeChecker on PATH): the severity upgrade is skipped")
+	case cf.labelsFoundVia != "":
+		g.log.Info("checker labels found", "dir", cf.checkerLabels, "via", cf.labelsFoundVia)
 	}
 	for i, st := range states {
 		p := products[i]

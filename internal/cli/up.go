@@ -29,7 +29,7 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 	if err := f.pool.check(); err != nil {
 		return err
 	}
-	if err := cf.check(); err != nil {
+	if err := cf.check(g.env); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {

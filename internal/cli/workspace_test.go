@@ -471,3 +471,24 @@ func TestCleanupNotAttempted(t *testing.T) {
 		t.Error("cleanup created Default.sqlite")
 	}
 }
+
+// TestCleanupFindsCodeCheckerLabels: with no --checker-labels, the label
+// directory of the CodeChecker installation CC_DATA_FILES_DIR names is used,
+// and the log says where it came from.
+func TestCleanupFindsCodeCheckerLabels(t *testing.T) {
+	t.Parallel()
+	ws, _ := statusWorkspace(t)
+	pkg := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(pkg, "config", "labels", "analyzers"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	in := invocation{env: map[string]string{"CC_DATA_FILES_DIR": pkg}}
+	r := in.run(t, "-w", ws, "cleanup", "--product", "old")
+	if !strings.Contains(r.stderr, "checker labels found") || !strings.Contains(r.stderr, "via=CC_DATA_FILES_DIR") {
+		t.Errorf("cleanup stderr:\n%s\nwant the label directory found through CC_DATA_FILES_DIR", r.stderr)
+	}
+	r = run(t, "-w", ws, "cleanup", "--product", "old")
+	if !strings.Contains(r.stderr, "the severity upgrade is skipped") {
+		t.Errorf("cleanup stderr without labels:\n%s\nwant the skipped severity upgrade said", r.stderr)
+	}
+}

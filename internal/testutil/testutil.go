@@ -1,5 +1,6 @@
-// Package testutil holds what many packages' tests need: where CodeChecker's
-// reference fixtures are, and copying them into a test's own directory.
+// Package testutil holds what many packages' tests need: where the project's
+// copies of CodeChecker-made databases and its checker label set are, and
+// copying them into a test's own directory.
 package testutil
 
 import (
@@ -15,16 +16,23 @@ import (
 	"supervisor/internal/job"
 )
 
-// Fixtures is the directory of CodeChecker's reference data
-// (shared/fixtures/codechecker beside the checkout), found from this source
-// file so that it does not depend on where the checkout is or which package's
-// test asks.
-var Fixtures = func() string {
+// testdata is the checkout's testdata directory, found from this source file
+// so that it does not depend on where the checkout is or which package's test
+// asks.
+var testdata = func() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "fixtures", "codechecker")
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata")
 }()
 
-// Fixture is the path of a fixture file, e.g. "product-sample.sqlite" or "labels".
+// Fixtures is the directory of the databases CodeChecker itself made
+// (testdata/codechecker; its README says where they come from).
+var Fixtures = filepath.Join(testdata, "codechecker")
+
+// LabelsDir is the project's checker label set in CodeChecker's format
+// (testdata/labels): the checkers the fixtures and the fleet generator use.
+var LabelsDir = filepath.Join(testdata, "labels")
+
+// Fixture is the path of a fixture file, e.g. "product-sample.sqlite".
 func Fixture(name string) string {
 	return filepath.Join(Fixtures, name)
 }

@@ -350,7 +350,7 @@ func TestCleanupBadCheckerLabels(t *testing.T) {
 func TestCleanupWithCheckerLabels(t *testing.T) {
 	t.Parallel()
 	s := spec(job.ActionCleanup, productAt(t, ""))
-	s.Options.CheckerLabels = filepath.Join(fixtures, "labels")
+	s.Options.CheckerLabels = testutil.LabelsDir
 	got := worker.Run(context.Background(), s, hclog.NewNullLogger())
 	if !got.OK || got.Error != "" {
 		t.Errorf("OK, Error = %v, %q; want true, none", got.OK, got.Error)
@@ -436,7 +436,7 @@ func TestSampleMigrateThenCleanup(t *testing.T) {
 		t.Fatalf("migrate: OK %v, Applied %d, Error %q; want true, 1", m.OK, m.Applied, m.Error)
 	}
 	s := spec(job.ActionCleanup, path)
-	s.Options.CheckerLabels = filepath.Join(fixtures, "labels")
+	s.Options.CheckerLabels = testutil.LabelsDir
 	want := map[string]int64{
 		cleanup.KeyRunLocks:             3,
 		cleanup.KeyFiles:                15,

@@ -34,7 +34,7 @@ func run() error {
 	version := flag.String("version", "latest", `schema version of the products ("latest", "001", ...)`)
 	garbage := flag.Float64("garbage", 0, "fraction of files that are garbage (0 = the generator's default)")
 	prefix := flag.String("prefix", "p", "endpoint prefix for --products")
-	fixtures := flag.String("fixtures", "../shared/fixtures/codechecker", "CodeChecker fixture directory (for --demo)")
+	fixtures := flag.String("fixtures", "testdata/codechecker", "directory of the CodeChecker-made databases (for --demo)")
 	pgHost := flag.String("pg-host", "", "make the --products as databases on this PostgreSQL server instead of SQLite files")
 	pgPort := flag.Int("pg-port", 5432, "PostgreSQL port (with --pg-host)")
 	pgUser := flag.String("pg-user", "postgres", "PostgreSQL user (with --pg-host); the password comes from PGPASSWORD")
@@ -107,8 +107,9 @@ func makeDemo(ctx context.Context, ws *workspace.Workspace, fixtures string) err
 	// A database made by CodeChecker itself, with content and garbage.
 	cc := sqlite("codechecker-sample")
 	if err := workspace.CopyFile(filepath.Join(fixtures, "product-sample.sqlite"), cc.Path); err != nil {
-		fmt.Fprintf(os.Stderr, "fleetgen: no CodeChecker fixture (%v); skipping that product\n", err)
-	} else if err := ws.Add(ctx, "codechecker-sample", cc, ""); err != nil {
+		return fmt.Errorf("the CodeChecker-made product (run from the checkout, or name the directory with --fixtures): %w", err)
+	}
+	if err := ws.Add(ctx, "codechecker-sample", cc, ""); err != nil {
 		return err
 	}
 	// Registered but never created: migrate initialises it.
