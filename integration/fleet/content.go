@@ -99,27 +99,29 @@ var (
 	reviewMessages = []string{"triaged", "confirmed with a unit test", "checked by the caller", "by design", "known limitation of the analyzer"}
 )
 
-// blobs holds the compressed payloads Fill reuses: compressing them once
-// keeps file content cheap however many files there are.
+// blobs holds the encoded payloads Fill reuses: compressing them once keeps
+// file content cheap however many files there are.
 var blobs = sync.OnceValue(func() *blobSet {
 	s := &blobSet{}
 	for i := range 8 {
-		s.sources = append(s.sources, deflate(sourceText(i)))
+		s.sources = append(s.sources, blob("file_contents.content", sourceText(i)))
 	}
 	for i := range 3 {
-		s.blame = append(s.blame, deflate(blameText(i)))
+		s.blame = append(s.blame, blob("file_contents.blame_info", blameText(i)))
 	}
 	for _, m := range reviewMessages {
-		s.review = append(s.review, deflate(m))
+		// The same text goes into both review-message columns.
+		s.review = append(s.review, blob("reports.review_status_message", m))
+		s.rule = append(s.rule, blob("review_statuses.message", m))
 	}
-	s.clangVersion = deflate("clang version 19.1.7 (https://github.com/llvm/llvm-project.git)")
-	s.cppcheckVersion = deflate("Cppcheck 2.16.0")
-	s.failed = deflate("/home/ci/workspace/src/broken/generated_parser.c\n/home/ci/workspace/src/broken/asm_stub.c\n")
+	s.clangVersion = blob("analyzer_statistics.version", "clang version 19.1.7 (https://github.com/llvm/llvm-project.git)")
+	s.cppcheckVersion = blob("analyzer_statistics.version", "Cppcheck 2.16.0")
+	s.failed = blob("analyzer_statistics.failed_files", "/home/ci/workspace/src/broken/generated_parser.c\n/home/ci/workspace/src/broken/asm_stub.c\n")
 	return s
 })
 
 type blobSet struct {
-	sources, blame, review                [][]byte
+	sources, blame, review, rule          [][]byte
 	clangVersion, cppcheckVersion, failed []byte
 }
 

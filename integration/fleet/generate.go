@@ -531,7 +531,7 @@ func (gn *gen) writeAnalysisInfo() error {
 	newAI := func(p *project, extra string, set any) int64 {
 		gn.nextAIID++
 		cmd := fmt.Sprintf("CodeChecker analyze %s%s/build/compile_commands.json -o reports --analyzers clangsa clang-tidy cppcheck --jobs 8%s", workspace, p.name, extra)
-		ai.add(gn.nextAIID, deflate(cmd), set)
+		ai.add(gn.nextAIID, blob("analysis_info.analyzer_command", cmd), set)
 		return gn.nextAIID
 	}
 	for _, r := range gn.runs {

@@ -38,6 +38,50 @@ var (
 	tRunLocks                = newTable("run_locks", "name", "locked_at", "username")
 )
 
+// blobEncoding is how CodeChecker stores the bytes of a BLOB (bytea) column.
+type blobEncoding int
+
+const (
+	// plainBlob columns hold the text's UTF-8 bytes as they are.
+	plainBlob blobEncoding = iota
+	// zlibBlob columns hold the bytes zlib-compressed (CodeChecker's
+	// zlib.compress; readers only inflate).
+	zlibBlob
+)
+
+// blobColumns lists every BLOB column Fill writes, with the encoding
+// CodeChecker's server uses for it: file contents, blame info, analyzer
+// versions, failed-file lists and analyzer commands are compressed; comments,
+// review-status messages and source-component values are plain UTF-8, which
+// is what CodeChecker's client decodes them as (a compressed review message
+// makes `CodeChecker cmd results` fail with "'utf-8' codec can't decode").
+// Every payload Fill writes into one of these columns goes through blob, so
+// this list is the one place that decides.
+var blobColumns = map[string]blobEncoding{
+	"file_contents.content":            zlibBlob,
+	"file_contents.blame_info":         zlibBlob,
+	"analyzer_statistics.version":      zlibBlob,
+	"analyzer_statistics.failed_files": zlibBlob,
+	"analysis_info.analyzer_command":   zlibBlob,
+	"comments.message":                 plainBlob,
+	"reports.review_status_message":    plainBlob,
+	"review_statuses.message":          plainBlob,
+	"source_components.value":          plainBlob,
+}
+
+// blob returns text encoded for column ("table.column") as CodeChecker
+// stores it. A column missing from blobColumns is a programming error.
+func blob(column, text string) []byte {
+	enc, ok := blobColumns[column]
+	if !ok {
+		panic("fleet: BLOB column " + column + " is not in blobColumns")
+	}
+	if enc == zlibBlob {
+		return deflate(text)
+	}
+	return []byte(text)
+}
+
 var tableCount int
 
 func newTable(name string, cols ...string) *table {

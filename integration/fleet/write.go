@@ -295,7 +295,7 @@ func (gn *gen) writeComments() error {
 	for i := range gn.bugs {
 		b := &gn.bugs[i]
 		if b.review != reviewNone && !b.inSource {
-			rules.add(b.hash, reviewStatuses[b.review], users[b.reviewer], bl.review[b.reviewMsg], gn.be.stamp(b.reviewDate))
+			rules.add(b.hash, reviewStatuses[b.review], users[b.reviewer], bl.rule[b.reviewMsg], gn.be.stamp(b.reviewDate))
 		}
 		if b.comments == 0 {
 			continue
@@ -304,19 +304,19 @@ func (gn *gen) writeComments() error {
 		t := epoch + 20*day + stamp(st.intn(30*24))*hour
 		for c := range int(b.comments) {
 			id++
-			comments.add(id, b.hash, users[st.intn(len(users))], []byte(commentMessages[st.intn(len(commentMessages))]),
+			comments.add(id, b.hash, users[st.intn(len(users))], blob("comments.message", commentMessages[st.intn(len(commentMessages))]),
 				gn.be.stamp(t+stamp(c)*hour), int64(0))
 		}
 		if b.review != reviewNone {
 			id++
-			comments.add(id, b.hash, users[b.reviewer], []byte("rev_st_changed "+reviewStatuses[b.review]),
+			comments.add(id, b.hash, users[b.reviewer], blob("comments.message", "rev_st_changed "+reviewStatuses[b.review]),
 				gn.be.stamp(t+stamp(b.comments)*hour), int64(1))
 		}
 	}
 	n := gn.planted(int(id))
 	for i := range n {
 		id++
-		comments.add(id, gn.randomHash(), users[i%len(users)], []byte(commentMessages[i%len(commentMessages)]),
+		comments.add(id, gn.randomHash(), users[i%len(users)], blob("comments.message", commentMessages[i%len(commentMessages)]),
 			gn.be.stamp(epoch+stamp(i)*day), int64(0))
 	}
 	gn.g.Comments = int64(n)
@@ -324,7 +324,7 @@ func (gn *gen) writeComments() error {
 	// garbage.
 	if len(gn.bugs) > 0 {
 		for i := range 2 {
-			rules.add(gn.randomHash(), reviewStatuses[reviewFalsePos], users[i], bl.review[i], gn.be.stamp(epoch+stamp(i)*day))
+			rules.add(gn.randomHash(), reviewStatuses[reviewFalsePos], users[i], bl.rule[i], gn.be.stamp(epoch+stamp(i)*day))
 		}
 	}
 	if err := comments.flush(); err != nil {
@@ -340,8 +340,8 @@ func (gn *gen) writeMisc() error {
 	comps := gn.l.batch(tSourceComponents)
 	compFiles := gn.l.batch(tSourceComponentFiles)
 	if len(gn.garbageAt) > 0 {
-		comps.add("core", []byte("+"+workspace+"*/src/core/*\n-*/test/*"), "core modules", "alice")
-		comps.add("headers", []byte("+*/include/*"), nil, "bob")
+		comps.add("core", blob("source_components.value", "+"+workspace+"*/src/core/*\n-*/test/*"), "core modules", "alice")
+		comps.add("headers", blob("source_components.value", "+*/include/*"), nil, "bob")
 		var core, headers int
 		for _, f := range gn.files {
 			if f.garbage {
