@@ -123,7 +123,7 @@ func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanup
 		}
 		if !o.OK() {
 			result.failed = true
-			row.err = outcomeReason(o)
+			row.err = g.reason(o)
 		}
 		rows[o.Spec.Endpoint] = row
 	}

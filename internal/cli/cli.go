@@ -66,6 +66,10 @@ type globals struct {
 	// it: a worker's environment loses the password variables of all of
 	// them, not only of the products selected.
 	registered []registry.Product
+	// passwordHints are the products whose own password variable was unset
+	// when their job was built, for the reason of a failure to authenticate.
+	// Only the goroutine that builds jobs and reads outcomes touches it.
+	passwordHints map[string]registry.Password
 }
 
 func (g *globals) flags(fs *pflag.FlagSet) {

@@ -37,7 +37,7 @@ func cleanConfig(ctx context.Context, g *globals, cf cleanupFlags) error {
 	}
 	res, err := cfg.db.ExecContext(ctx, q, cutoff)
 	if err != nil {
-		return fmt.Errorf("config database %s: remove expired login sessions: %w", cfg.location, err)
+		return cfg.writeError("config database "+cfg.location+": remove expired login sessions", err)
 	}
 	n, _ := res.RowsAffected()
 	g.log.Info("removed expired login sessions from the config database", "sessions", n, "session_lifetime", lifetime.String(), "from", source)

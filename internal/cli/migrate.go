@@ -134,7 +134,7 @@ func upgradeConfig(ctx context.Context, g *globals, prompts *prompter) error {
 	}
 	res, err := migrate.Upgrade(ctx, cfg.db, cfg.target.Dialect, schema.Config, migrate.Options{Logger: g.log, Operator: buildinfo.Operator()})
 	if err != nil {
-		return fmt.Errorf("upgrade config database %s: %w", cfg.location, err)
+		return cfg.writeError("upgrade config database "+cfg.location, err)
 	}
 	g.log.Info("config database upgraded", "from", res.From, "to", res.To)
 	return nil
@@ -213,7 +213,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 		}
 		if !o.OK() {
 			result.failed = true
-			row.err = outcomeReason(o)
+			row.err = g.reason(o)
 		}
 		summary = append(summary, row)
 	}
@@ -255,12 +255,21 @@ func markFailedUpgrades(after, before []productState, outcomes []supervise.Outco
 // spec builds a worker's job; the password is resolved here and travels only
 // on the worker's stdin.
 func (g *globals) spec(p registry.Product, action job.Action, pool poolFlags) (job.Spec, error) {
+	if p.Err != nil {
+		return job.Spec{}, p.Err
+	}
 	t := p.Target
-	pw, err := registry.ResolvePassword(p, g.env.Getenv)
+	pw, err := g.password(p)
 	if err != nil {
 		return job.Spec{}, err
 	}
-	t.Password = pw
+	t.Password = pw.Value
+	if h := pw.Hint(); h != "" {
+		if g.passwordHints == nil {
+			g.passwordHints = map[string]registry.Password{}
+		}
+		g.passwordHints[p.Endpoint] = pw
+	}
 	return job.Spec{Action: action, Endpoint: p.Endpoint, Target: t, Options: job.Options{
 		LockTimeout: pool.lockTimeout, ConnectTimeout: pool.connectTimeout,
 	}}, nil
@@ -321,6 +330,12 @@ func workerEnv(environ []string, products []registry.Product) []string {
 		}
 	}
 	return append(env, workerproc.EnvMarker+"=1")
+}
+
+// reason is the one-line reason a product failed, naming the product's
+// password variable when it was unset and the server asked for a password.
+func (g *globals) reason(o supervise.Outcome) string {
+	return withPasswordHint(outcomeReason(o), g.passwordHints[o.Spec.Endpoint])
 }
 
 // outcomeReason is the one-line reason a product failed.

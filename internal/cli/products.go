@@ -91,7 +91,7 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 			errors.Is(err, registry.ErrDatabaseInUse) || errors.Is(err, registry.ErrConfigOutdated) || errors.Is(err, registry.ErrInvalidEndpoint) {
 			return usagef("products add: %v", err)
 		}
-		return fmt.Errorf("products add: %w", err)
+		return cfg.writeError("products add", err)
 	}
 	g.logs.Product(endpoint).Info("product added", "location", registry.Location(p.Target))
 	return nil
@@ -105,6 +105,10 @@ type productRow struct {
 	Dialect     string `json:"dialect"`
 	Location    string `json:"location"`
 	PasswordEnv string `json:"password_env,omitempty"`
+	// Connection and Error are set for a product that cannot be worked on:
+	// its stored URL (password masked) and why.
+	Connection string `json:"connection,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 func productsList(ctx context.Context, g *globals, args []string) error {
@@ -122,13 +126,23 @@ func productsList(ctx context.Context, g *globals, args []string) error {
 	}
 	rows := make([]productRow, 0, len(products))
 	for _, p := range products {
-		rows = append(rows, productRow{p.Endpoint, p.DisplayName, p.Description, p.Target.Dialect, registry.Location(p.Target), p.PasswordEnv})
+		row := productRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
+		if p.Err != nil {
+			row.Connection, row.Error = p.Connection, p.Err.Error()
+		} else {
+			row.Dialect, row.Location = p.Target.Dialect, registry.Location(p.Target)
+		}
+		rows = append(rows, row)
 	}
 	if *asJSON {
 		return printJSON(g.env.Stdout, rows)
 	}
 	table := [][]string{{"Endpoint", "Display name", "Database", "Location", "Description"}}
 	for _, r := range rows {
+		if r.Error != "" {
+			table = append(table, []string{r.Endpoint, r.DisplayName, "?", r.Connection, "UNUSABLE: " + r.Error})
+			continue
+		}
 		table = append(table, []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description})
 	}
 	printTable(g.env.Stdout, table)
@@ -152,7 +166,7 @@ func productsRemove(ctx context.Context, g *globals, args []string) error {
 		if errors.Is(err, registry.ErrNotFound) {
 			return usagef("products remove: %v", err)
 		}
-		return fmt.Errorf("products remove: %w", err)
+		return cfg.writeError("products remove", err)
 	}
 	g.logs.Product(fs.Arg(0)).Info("product removed from the registry; its database was not touched")
 	return nil
