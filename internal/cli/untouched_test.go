@@ -213,3 +213,177 @@ func TestInitOnAFileIsConfiguration(t *testing.T) {
 		t.Errorf("the file now holds %q", b)
 	}
 }
+
+// insertProduct writes a products row as CodeChecker (or a hand edit)
+// might have, bypassing every check of products add.
+func insertProduct(t *testing.T, ws, endpoint, conn string) {
+	t.Helper()
+	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: filepath.Join(ws, "config.sqlite")}, dbconn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO products (endpoint, connection, display_name, is_review_status_change_disabled, report_limit)
+		VALUES (?, ?, ?, 0, 500000)`, endpoint, conn, endpoint); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// One unreadable registry row fails that product alone: products list shows
+// it with its stored connection and the reason, status and migrate fail it
+// (exit 1, not 2) and do the others.
+func TestUnreadableRegistryRowFailsThatProductOnly(t *testing.T) {
+	t.Parallel()
+	ws := filepath.Join(t.TempDir(), "ws")
+	mustRun(t, ExitOK, "-w", ws, "init", "--no-default")
+	good := filepath.Join(ws, "good.sqlite")
+	productAt(t, good, "")
+	mustRun(t, ExitOK, "-w", ws, "products", "add", "good", "--sqlite", good)
+	insertProduct(t, ws, "broken", "mysql://x:secret@y/z")
+	insertProduct(t, ws, "malformed", "postgresql://cc@h:54x2/db")
+
+	list := decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout)
+	byEndpoint := map[string]productRow{}
+	for _, p := range list {
+		byEndpoint[p.Endpoint] = p
+	}
+	if p := byEndpoint["broken"]; p.Connection != "mysql://x:***@y/z" || !strings.Contains(p.Error, `unsupported database type "mysql"`) {
+		t.Errorf("products list: broken = %+v, want its connection (password masked) and the reason", p)
+	}
+	if p := byEndpoint["malformed"]; p.Connection != "postgresql://cc@h:54x2/db" || !strings.Contains(p.Error, `invalid port "54x2"`) {
+		t.Errorf("products list: malformed = %+v, want its connection and the reason", p)
+	}
+	if p := byEndpoint["good"]; p.Error != "" || p.Location != good {
+		t.Errorf("products list: good = %+v, want it at %s", p, good)
+	}
+	table := mustRun(t, ExitOK, "-w", ws, "products", "list").stdout
+	if !strings.Contains(table, "mysql://x:***@y/z") || !strings.Contains(table, "UNUSABLE: ") || strings.Contains(table, "secret") {
+		t.Errorf("products list:\n%s\nwant broken shown unusable, without its password", table)
+	}
+
+	r := run(t, "-w", ws, "status", "--json")
+	if r.code != ExitFailed {
+		t.Fatalf("status: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	for _, s := range decodeJSON[[]productState](t, r.stdout) {
+		switch s.Endpoint {
+		case "good":
+			if !s.UpToDate {
+				t.Errorf("status: good = %+v, want up to date", s)
+			}
+		default:
+			if s.Status != "failed_to_connect" || !strings.Contains(s.Reason, "invalid database connection") {
+				t.Errorf("status: %s = %+v, want failed_to_connect with the reason", s.Endpoint, s)
+			}
+		}
+	}
+	r = run(t, "-w", ws, "migrate", "-y")
+	if r.code != ExitFailed || !strings.Contains(ftLine(r.stdout, "broken"), "FAILED: Connection failed to the database server. invalid database connection") {
+		t.Errorf("migrate: exit %d, stdout:\n%s\nwant 1 and broken failed with its reason", r.code, r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, "secret") {
+		t.Error("migrate shows the stored password")
+	}
+}
+
+// ftLine is the last line of out that starts with the endpoint e.
+func ftLine(out, e string) string {
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, e+" ") {
+			line = l
+		}
+	}
+	return line
+}
+
+// products add refuses a second product on one database, however the path
+// is spelled; a registry that already has such a pair fails the later one,
+// naming the other, instead of migrating one database twice at once.
+func TestOneDatabaseForTwoProducts(t *testing.T) {
+	t.Parallel()
+	ws := filepath.Join(t.TempDir(), "ws")
+	mustRun(t, ExitOK, "-w", ws, "init", "--no-default")
+	real := filepath.Join(ws, "a.sqlite")
+	productAt(t, real, "")
+	mustRun(t, ExitOK, "-w", ws, "products", "add", "a", "--sqlite", real)
+	link, hard := filepath.Join(ws, "link.sqlite"), filepath.Join(ws, "hard.sqlite")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(real, hard); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ExitOK, "-w", ws, "products", "add", "pg", "--postgresql", "--db-host", "localhost", "--db-port", "5433", "--db-name", "x")
+	for _, args := range [][]string{
+		{"b", "--sqlite", link},
+		{"b", "--sqlite", hard},
+		{"b", "--postgresql", "--db-host", "127.0.0.1", "--db-port", "5433", "--db-name", "x"},
+	} {
+		r := run(t, append([]string{"-w", ws, "products", "add"}, args...)...)
+		want := `product "a"`
+		if args[1] == "--postgresql" {
+			want = `product "pg"`
+		}
+		if r.code != ExitUsage || !strings.Contains(r.stderr, want) {
+			t.Errorf("products add %v: exit %d, stderr:\n%s\nwant %d naming %s", args, r.code, r.stderr, ExitUsage, want)
+		}
+	}
+
+	// A pair CodeChecker let in (it compares the URLs as text).
+	insertProduct(t, ws, "b-link", "sqlite:///"+link)
+	r := run(t, "-w", ws, "status", "--json", "--product", "a", "--product", "b-link")
+	if r.code != ExitFailed {
+		t.Fatalf("status: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	for _, s := range decodeJSON[[]productState](t, r.stdout) {
+		switch s.Endpoint {
+		case "a":
+			if !s.UpToDate {
+				t.Errorf("status: a = %+v, want up to date", s)
+			}
+		case "b-link":
+			if s.Status != "failed_to_connect" || !strings.Contains(s.Reason, `is also the database of product "a"`) {
+				t.Errorf("status: b-link = %+v, want failed naming product a", s)
+			}
+		}
+	}
+	r = run(t, "-w", ws, "migrate", "-y", "--product", "b-link")
+	if r.code != ExitFailed || !strings.Contains(ftLine(r.stdout, "b-link"), `FAILED: `) || !strings.Contains(ftLine(r.stdout, "b-link"), `product "a"`) {
+		t.Errorf("migrate --product b-link: exit %d, stdout:\n%s\nwant 1, b-link failed naming product a", r.code, r.stdout)
+	}
+}
+
+// --fail-fast reacts to every kind of failure, not only a worker's: with a
+// product the supervisor's own inspection finds broken, the products after
+// it in endpoint order are not started (nor asked about), and are reported
+// skipped.
+func TestFailFastStopsAtAnInspectionFailure(t *testing.T) {
+	t.Parallel()
+	ws, _ := statusWorkspace(t)
+	// In endpoint order: bad (random bytes), codechecker and old (upgradable).
+	r := run(t, "-w", ws, "migrate", "-y", "-j", "1", "--fail-fast", "--product", "bad", "--product", "codechecker", "--product", "old")
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	if line := ftLine(r.stdout, "bad"); !strings.Contains(line, "FAILED: Connection failed to the database server.") {
+		t.Errorf("bad: %q, want it failed with its status", line)
+	}
+	for _, e := range []string{"codechecker", "old"} {
+		if line := ftLine(r.stdout, e); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
+			t.Errorf("%s: %q, want it skipped (fail-fast)\n%s", e, line, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "Do you want") {
+		t.Errorf("asked about a product fail-fast leaves out:\n%s", r.stdout)
+	}
+	// No worker was started: one would have failed to start in this test.
+	if strings.Contains(r.stdout+r.stderr, "no-worker-here") {
+		t.Errorf("a worker was started:\n%s\n%s", r.stdout, r.stderr)
+	}
+	// Without --fail-fast the others are tried (and, here, fail to start).
+	r = run(t, "-w", ws, "migrate", "-y", "-j", "1", "--product", "bad", "--product", "old")
+	if line := ftLine(r.stdout, "old"); strings.Contains(line, "SKIPPED") || !strings.Contains(line, "FAILED") {
+		t.Errorf("without --fail-fast, old: %q, want it tried", line)
+	}
+}
