@@ -12,6 +12,7 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/registry"
 	"supervisor/internal/testutil"
 )
 
@@ -385,5 +386,49 @@ func TestFailFastStopsAtAnInspectionFailure(t *testing.T) {
 	r = run(t, "-w", ws, "migrate", "-y", "-j", "1", "--product", "bad", "--product", "old")
 	if line := ftLine(r.stdout, "old"); strings.Contains(line, "SKIPPED") || !strings.Contains(line, "FAILED") {
 		t.Errorf("without --fail-fast, old: %q, want it tried", line)
+	}
+}
+
+// In up, a product that failed in the migrate stage stops new starts with
+// --fail-fast for the cleanup stage too: one rule over the whole run.
+func TestFailFastUpStopsBeforeCleanup(t *testing.T) {
+	t.Parallel()
+	ws, _ := statusWorkspace(t)
+	// Before bad in endpoint order: up to date, so only cleanup has work.
+	first := filepath.Join(t.TempDir(), "a-good.sqlite")
+	productAt(t, first, "")
+	mustRun(t, ExitOK, "-w", ws, "products", "add", "a-good", "--sqlite", first)
+	r := run(t, "-w", ws, "up", "-y", "--fail-fast", "--product", "a-good", "--product", "bad")
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	_, gc, _ := strings.Cut(r.stdout, "Garbage collection summary:")
+	if line := ftLine(gc, "a-good"); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
+		t.Errorf("cleanup of a-good: %q, want skipped (fail-fast)\n%s", line, r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, "no-worker-here") {
+		t.Errorf("a worker was started:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+func TestWithPasswordHint(t *testing.T) {
+	unset := registry.Password{UnsetEnv: "PW"}
+	tests := []struct {
+		name, reason string
+		pw           registry.Password
+		wantHint     bool
+	}{
+		{"server asked, variable unset, nothing else", "FATAL: password authentication failed for user \"cc\"", unset, true},
+		{"another failure", "connection refused", unset, false},
+		{"a password was found elsewhere", "password authentication failed", registry.Password{Value: "x", Source: "PGPASSWORD", UnsetEnv: "PW"}, false},
+		{"no variable named", "password authentication failed", registry.Password{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := withPasswordHint(tt.reason, tt.pw)
+			if named := strings.Contains(got, "environment variable PW"); named != tt.wantHint || !strings.HasPrefix(got, tt.reason) {
+				t.Errorf("withPasswordHint(%q) = %q, want the variable named: %v", tt.reason, got, tt.wantHint)
+			}
+		})
 	}
 }
