@@ -44,7 +44,7 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 	port := fs.Int("db-port", 5432, "PostgreSQL server `PORT`")
 	user := fs.String("db-username", "codechecker", "PostgreSQL `USER`")
 	name := fs.String("db-name", "", "PostgreSQL database `NAME` (default: the endpoint)")
-	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; default PGPASSWORD or ~/.pgpass)")
+	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; when it is unset: the URL's password, PGPASSWORD, ~/.pgpass)")
 	display := fs.String("display-name", "", "`NAME` shown in the web UI (default: the endpoint)")
 	desc := fs.String("description", "", "free-text `TEXT`")
 	if err := g.parse("products add", productsUsage, fs, args); err != nil {
