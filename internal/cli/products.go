@@ -105,8 +105,8 @@ type productRow struct {
 	Dialect     string `json:"dialect"`
 	Location    string `json:"location"`
 	PasswordEnv string `json:"password_env,omitempty"`
-	// Connection and Error are set for a product that cannot be worked on:
-	// its stored URL (password masked) and why.
+	// Error says why the product cannot be worked on; Connection is its
+	// stored URL (password masked) when that cannot be read at all.
 	Connection string `json:"connection,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
@@ -127,10 +127,13 @@ func productsList(ctx context.Context, g *globals, args []string) error {
 	rows := make([]productRow, 0, len(products))
 	for _, p := range products {
 		row := productRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
-		if p.Err != nil {
-			row.Connection, row.Error = p.Connection, p.Err.Error()
-		} else {
+		if p.Target.Dialect != "" {
 			row.Dialect, row.Location = p.Target.Dialect, registry.Location(p.Target)
+		} else {
+			row.Connection = p.Connection // unreadable: what is stored
+		}
+		if p.Err != nil {
+			row.Error = p.Err.Error()
 		}
 		rows = append(rows, row)
 	}
@@ -140,7 +143,7 @@ func productsList(ctx context.Context, g *globals, args []string) error {
 	table := [][]string{{"Endpoint", "Display name", "Database", "Location", "Description"}}
 	for _, r := range rows {
 		if r.Error != "" {
-			table = append(table, []string{r.Endpoint, r.DisplayName, "?", r.Connection, "UNUSABLE: " + r.Error})
+			table = append(table, []string{r.Endpoint, r.DisplayName, orDash(r.Dialect), r.Location + r.Connection, "UNUSABLE: " + r.Error})
 			continue
 		}
 		table = append(table, []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description})

@@ -110,7 +110,9 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout t
 	if p.Err != nil {
 		// An unreadable registry row, or a database an earlier product uses:
 		// this product fails, the others go on.
-		st.Location = p.Connection
+		if p.Target.Dialect == "" {
+			st.Location = p.Connection
+		}
 		return set(status.FailedToConnect, p.Err.Error())
 	}
 	t := p.Target

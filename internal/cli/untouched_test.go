@@ -333,6 +333,11 @@ func TestOneDatabaseForTwoProducts(t *testing.T) {
 
 	// A pair CodeChecker let in (it compares the URLs as text).
 	insertProduct(t, ws, "b-link", "sqlite:///"+link)
+	for _, p := range decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout) {
+		if p.Endpoint == "b-link" && (p.Location != link || !strings.Contains(p.Error, `is also the database of product "a"`)) {
+			t.Errorf("products list: b-link = %+v, want its location and the product it shares the database with", p)
+		}
+	}
 	r := run(t, "-w", ws, "status", "--json", "--product", "a", "--product", "b-link")
 	if r.code != ExitFailed {
 		t.Fatalf("status: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
