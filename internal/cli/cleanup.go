@@ -123,7 +123,11 @@ func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanup
 			g.logs.Product(p.Endpoint).Warn(msg)
 			rows[p.Endpoint] = cleanupRow{err: msg}
 			result.failed = true
-			ff.fail()
+			// A broken product trips --fail-fast; one that only awaits an
+			// upgrade (declined in up, say) does not.
+			if !st.Status.Upgradable() {
+				ff.fail()
+			}
 			continue
 		}
 		if ff.skip() {

@@ -437,3 +437,22 @@ func TestWithPasswordHint(t *testing.T) {
 		})
 	}
 }
+
+// cleanup --fail-fast stops at a broken product, not at one that only
+// awaits an upgrade (cleanup does not attempt it either way).
+func TestFailFastCleanupStopsAtBrokenProductOnly(t *testing.T) {
+	t.Parallel()
+	ws, _ := statusWorkspace(t)
+	// Endpoint order: Default (missing: awaits migrate), bad (random bytes), good.
+	r := run(t, "-w", ws, "cleanup", "--fail-fast", "-j", "1", "--product", "Default", "--product", "good")
+	if line := ftLine(r.stdout, "good"); strings.Contains(line, "SKIPPED") {
+		t.Errorf("good: %q, want it tried: Default is not broken", line)
+	}
+	r = run(t, "-w", ws, "cleanup", "--fail-fast", "-j", "1", "--product", "bad", "--product", "good")
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	if line := ftLine(r.stdout, "good"); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
+		t.Errorf("good: %q, want skipped after bad\n%s", line, r.stdout)
+	}
+}
