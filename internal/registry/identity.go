@@ -45,13 +45,26 @@ func (a identity) same(b identity) bool {
 }
 
 // resolvePath is path with its symbolic links resolved as far as they
-// exist: a file not created yet is compared by its directory's real path.
+// exist: a file not created yet is compared by its directory's real path,
+// and a link to such a file by where it points.
 func resolvePath(path string) string {
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		return p
-	}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
-		return filepath.Join(dir, filepath.Base(path))
+	for range 40 { // the kernel's bound on links in a path
+		if p, err := filepath.EvalSymlinks(path); err == nil {
+			return p
+		}
+		dir := filepath.Dir(path)
+		if d, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = d
+		}
+		path = filepath.Join(dir, filepath.Base(path))
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path // no link: a file not made yet
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		path = target
 	}
 	return filepath.Clean(path)
 }

@@ -393,6 +393,10 @@ func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 	db, dir := newSQLiteConfig(t, 2)
 	reg := New(db, "sqlite", dir)
 	file, symlink, hardlink, dirLink := sqliteSpellings(t, dir)
+	dangling := filepath.Join(dir, "dangling.sqlite")
+	if err := os.Symlink(filepath.Join("real", "future.sqlite"), dangling); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range []Product{
 		{Endpoint: "prod", Target: job.Target{Dialect: "sqlite", Path: file}},
 		{Endpoint: "future", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", "future.sqlite")}},
@@ -412,6 +416,7 @@ func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 		{"path through a linked directory", job.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "prod.sqlite")}, "prod"},
 		{"unclean path", job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", ".", "..", "real", "prod.sqlite")}, "prod"},
 		{"file not created yet, through a linked directory", job.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "future.sqlite")}, "future"},
+		{"link to a file not created yet", job.Target{Dialect: "sqlite", Path: dangling}, "future"},
 		{"127.0.0.1 for localhost", job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "pg"}, "pg"},
 		{"::1 for localhost", job.Target{Dialect: "postgres", Host: "::1", Port: 5433, Database: "pg"}, "pg"},
 		{"LOCALHOST for localhost", job.Target{Dialect: "postgres", Host: "LOCALHOST", Port: 5433, Database: "pg"}, "pg"},
