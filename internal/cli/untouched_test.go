@@ -262,24 +262,17 @@ func TestUnreadableRegistryRowFailsThatProductOnly(t *testing.T) {
 		t.Errorf("products list:\n%s\nwant broken shown unusable, without its password", table)
 	}
 
-	r := run(t, "-w", ws, "status", "--json")
-	if r.code != ExitFailed {
-		t.Fatalf("status: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	states := failedStatus(t, ws)
+	if s := states["good"]; !s.UpToDate {
+		t.Errorf("status: good = %+v, want up to date", s)
 	}
-	for _, s := range decodeJSON[[]productState](t, r.stdout) {
-		switch s.Endpoint {
-		case "good":
-			if !s.UpToDate {
-				t.Errorf("status: good = %+v, want up to date", s)
-			}
-		default:
-			if s.Status != "failed_to_connect" || !strings.Contains(s.Reason, "invalid database connection") {
-				t.Errorf("status: %s = %+v, want failed_to_connect with the reason", s.Endpoint, s)
-			}
+	for _, e := range []string{"broken", "malformed"} {
+		if s := states[e]; s.Status != "failed_to_connect" || !strings.Contains(s.Reason, "invalid database connection") {
+			t.Errorf("status: %s = %+v, want failed_to_connect with the reason", e, s)
 		}
 	}
-	r = run(t, "-w", ws, "migrate", "-y")
-	if r.code != ExitFailed || !strings.Contains(ftLine(r.stdout, "broken"), "FAILED: Connection failed to the database server. invalid database connection") {
+	r := run(t, "-w", ws, "migrate", "-y")
+	if r.code != ExitFailed || !strings.Contains(lineOf(r.stdout, "broken"), "FAILED: Connection failed to the database server. invalid database connection") {
 		t.Errorf("migrate: exit %d, stdout:\n%s\nwant 1 and broken failed with its reason", r.code, r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, "secret") {
@@ -287,8 +280,23 @@ func TestUnreadableRegistryRowFailsThatProductOnly(t *testing.T) {
 	}
 }
 
-// ftLine is the last line of out that starts with the endpoint e.
-func ftLine(out, e string) string {
+// failedStatus runs status --json with args in ws, wants exit 1 (a product
+// failed) and returns the rows by endpoint.
+func failedStatus(t *testing.T, ws string, args ...string) map[string]productState {
+	t.Helper()
+	r := run(t, append([]string{"-w", ws, "status", "--json"}, args...)...)
+	if r.code != ExitFailed {
+		t.Fatalf("status: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	out := map[string]productState{}
+	for _, s := range decodeJSON[[]productState](t, r.stdout) {
+		out[s.Endpoint] = s
+	}
+	return out
+}
+
+// lineOf is the last line of out that starts with the endpoint e.
+func lineOf(out, e string) string {
 	line := ""
 	for _, l := range strings.Split(out, "\n") {
 		if strings.HasPrefix(l, e+" ") {
@@ -338,24 +346,15 @@ func TestOneDatabaseForTwoProducts(t *testing.T) {
 			t.Errorf("products list: b-link = %+v, want its location and the product it shares the database with", p)
 		}
 	}
-	r := run(t, "-w", ws, "status", "--json", "--product", "a", "--product", "b-link")
-	if r.code != ExitFailed {
-		t.Fatalf("status: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	states := failedStatus(t, ws, "--product", "a", "--product", "b-link")
+	if s := states["a"]; !s.UpToDate {
+		t.Errorf("status: a = %+v, want up to date", s)
 	}
-	for _, s := range decodeJSON[[]productState](t, r.stdout) {
-		switch s.Endpoint {
-		case "a":
-			if !s.UpToDate {
-				t.Errorf("status: a = %+v, want up to date", s)
-			}
-		case "b-link":
-			if s.Status != "failed_to_connect" || !strings.Contains(s.Reason, `is also the database of product "a"`) {
-				t.Errorf("status: b-link = %+v, want failed naming product a", s)
-			}
-		}
+	if s := states["b-link"]; s.Status != "failed_to_connect" || !strings.Contains(s.Reason, `is also the database of product "a"`) {
+		t.Errorf("status: b-link = %+v, want failed naming product a", s)
 	}
-	r = run(t, "-w", ws, "migrate", "-y", "--product", "b-link")
-	if r.code != ExitFailed || !strings.Contains(ftLine(r.stdout, "b-link"), `FAILED: `) || !strings.Contains(ftLine(r.stdout, "b-link"), `product "a"`) {
+	r := run(t, "-w", ws, "migrate", "-y", "--product", "b-link")
+	if r.code != ExitFailed || !strings.Contains(lineOf(r.stdout, "b-link"), `FAILED: `) || !strings.Contains(lineOf(r.stdout, "b-link"), `product "a"`) {
 		t.Errorf("migrate --product b-link: exit %d, stdout:\n%s\nwant 1, b-link failed naming product a", r.code, r.stdout)
 	}
 }
@@ -372,11 +371,11 @@ func TestFailFastStopsAtAnInspectionFailure(t *testing.T) {
 	if r.code != ExitFailed {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
-	if line := ftLine(r.stdout, "bad"); !strings.Contains(line, "FAILED: Connection failed to the database server.") {
+	if line := lineOf(r.stdout, "bad"); !strings.Contains(line, "FAILED: Connection failed to the database server.") {
 		t.Errorf("bad: %q, want it failed with its status", line)
 	}
 	for _, e := range []string{"codechecker", "old"} {
-		if line := ftLine(r.stdout, e); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
+		if line := lineOf(r.stdout, e); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
 			t.Errorf("%s: %q, want it skipped (fail-fast)\n%s", e, line, r.stdout)
 		}
 	}
@@ -389,7 +388,7 @@ func TestFailFastStopsAtAnInspectionFailure(t *testing.T) {
 	}
 	// Without --fail-fast the others are tried (and, here, fail to start).
 	r = run(t, "-w", ws, "migrate", "-y", "-j", "1", "--product", "bad", "--product", "old")
-	if line := ftLine(r.stdout, "old"); strings.Contains(line, "SKIPPED") || !strings.Contains(line, "FAILED") {
+	if line := lineOf(r.stdout, "old"); strings.Contains(line, "SKIPPED") || !strings.Contains(line, "FAILED") {
 		t.Errorf("without --fail-fast, old: %q, want it tried", line)
 	}
 }
@@ -408,7 +407,7 @@ func TestFailFastUpStopsBeforeCleanup(t *testing.T) {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
 	_, gc, _ := strings.Cut(r.stdout, "Garbage collection summary:")
-	if line := ftLine(gc, "a-good"); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
+	if line := lineOf(gc, "a-good"); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
 		t.Errorf("cleanup of a-good: %q, want skipped (fail-fast)\n%s", line, r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, "no-worker-here") {
@@ -445,14 +444,14 @@ func TestFailFastCleanupStopsAtBrokenProductOnly(t *testing.T) {
 	ws, _ := statusWorkspace(t)
 	// Endpoint order: Default (missing: awaits migrate), bad (random bytes), good.
 	r := run(t, "-w", ws, "cleanup", "--fail-fast", "-j", "1", "--product", "Default", "--product", "good")
-	if line := ftLine(r.stdout, "good"); strings.Contains(line, "SKIPPED") {
+	if line := lineOf(r.stdout, "good"); strings.Contains(line, "SKIPPED") {
 		t.Errorf("good: %q, want it tried: Default is not broken", line)
 	}
 	r = run(t, "-w", ws, "cleanup", "--fail-fast", "-j", "1", "--product", "bad", "--product", "good")
 	if r.code != ExitFailed {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
-	if line := ftLine(r.stdout, "good"); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
+	if line := lineOf(r.stdout, "good"); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
 		t.Errorf("good: %q, want skipped after bad\n%s", line, r.stdout)
 	}
 }
