@@ -130,24 +130,24 @@ func (r *Registry) hasCredentials(ctx context.Context, q querier) (bool, error) 
 	return ok, nil
 }
 
-// selectProducts is the product query; where is "" or a WHERE clause.
-func (r *Registry) selectProducts(withCredentials bool, where string) string {
+// selectProducts is the product query.
+func (r *Registry) selectProducts(withCredentials bool) string {
 	if !withCredentials {
 		return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), ''
-			FROM products p ` + where + ` ORDER BY p.endpoint`)
+			FROM products p ORDER BY p.endpoint`)
 	}
 	return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), COALESCE(c.password_env, '')
-		FROM products p LEFT JOIN ` + credentialsTable + ` c ON c.product_id = p.id ` + where + ` ORDER BY p.endpoint`)
+		FROM products p LEFT JOIN ` + credentialsTable + ` c ON c.product_id = p.id ORDER BY p.endpoint`)
 }
 
 // products runs selectProducts and parses each row's connection URL; a row
 // that does not parse keeps its error in Product.Err.
-func (r *Registry) products(ctx context.Context, q querier, where string, args ...any) ([]Product, error) {
+func (r *Registry) products(ctx context.Context, q querier) ([]Product, error) {
 	creds, err := r.hasCredentials(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, r.selectProducts(creds, where), args...)
+	rows, err := q.QueryContext(ctx, r.selectProducts(creds))
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (r *Registry) List(ctx context.Context) ([]Product, error) {
 	if err := r.check(); err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
 	}
-	ps, err := r.products(ctx, r.db, "")
+	ps, err := r.products(ctx, r.db)
 	if err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
 	}
