@@ -24,6 +24,10 @@ type cleanupFlags struct {
 	// variable named it ("" when one did).
 	labelsFoundVia  string
 	sessionLifetime time.Duration
+	// lifetime is the session lifetime in force and lifetimeFrom where it
+	// came from, both set by check.
+	lifetime     time.Duration
+	lifetimeFrom string
 }
 
 func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
@@ -34,11 +38,21 @@ func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
 }
 
 // check finds the label directory of a CodeChecker installation when none
-// was named, and validates it up front: a typo must not surface as one
-// failure per product.
-func (c *cleanupFlags) check(env Env) error {
+// was named, and validates it and the session lifetime up front: a typo must
+// not surface as one failure per product, nor after the first write.
+func (c *cleanupFlags) check(g *globals) error {
+	if c.sessionLifetime < 0 {
+		return usagef("--session-lifetime must not be negative")
+	}
+	_, base, err := g.configLocation()
+	if err != nil {
+		return err
+	}
+	if c.lifetime, c.lifetimeFrom, err = sessionLifetime(c.sessionLifetime, base); err != nil {
+		return usagef("%v", err)
+	}
 	if c.checkerLabels == "" {
-		f, ok := labels.Find(env.Getenv)
+		f, ok := labels.Find(g.env.Getenv)
 		if !ok {
 			return nil
 		}
@@ -64,31 +78,37 @@ func runCleanup(ctx context.Context, g *globals, args []string) error {
 	if err := pool.check(); err != nil {
 		return err
 	}
-	if err := cf.check(g.env); err != nil {
-		return err
-	}
 	if fs.NArg() != 0 {
 		return usagef("cleanup: unexpected arguments %v", fs.Args())
 	}
-	if err := cleanConfig(ctx, g, cf); err != nil {
+	if err := cf.check(g); err != nil {
 		return err
 	}
+	// Every input is checked (the selection too) before the first write:
+	// exit 2 promises that nothing was touched.
 	products, _, err := g.readProducts(ctx, pool.selected)
 	if err != nil {
 		return err
 	}
+	if err := cleanConfig(ctx, g, cf); err != nil {
+		return err
+	}
 	states := checkProducts(ctx, g, products, pool.jobs, pool.connectTimeout)
-	res := cleanupProducts(ctx, g, pool, cf, products, states)
+	res := cleanupProducts(ctx, g, pool, cf, products, states, false)
 	return res.err()
 }
 
 // cleanupProducts garbage-collects every product whose database is up to
 // date, in worker processes; the others are reported and count as failed.
-func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanupFlags, products []registry.Product, states []productState) runResult {
+//
+// stopped says that --fail-fast already saw a product fail (in up's
+// migrate stage): then no worker starts.
+func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanupFlags, products []registry.Product, states []productState, stopped bool) runResult {
 	var (
 		specs  []job.Spec
 		result runResult
 		rows   = map[string]cleanupRow{}
+		ff     = failFast{on: pool.failFast, hit: stopped}
 	)
 	switch {
 	case cf.checkerLabels == "":
@@ -103,12 +123,23 @@ func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanup
 			g.logs.Product(p.Endpoint).Warn(msg)
 			rows[p.Endpoint] = cleanupRow{err: msg}
 			result.failed = true
+			// A broken product trips --fail-fast; one that only awaits an
+			// upgrade (declined in up, say) does not.
+			if !st.Status.Upgradable() {
+				ff.fail()
+			}
+			continue
+		}
+		if ff.skip() {
+			rows[p.Endpoint] = cleanupRow{err: errFailFast.Error(), skipped: true}
+			result.failed = true
 			continue
 		}
 		spec, err := g.spec(p, job.ActionCleanup, pool)
 		if err != nil {
 			rows[p.Endpoint] = cleanupRow{err: err.Error()}
 			result.failed = true
+			ff.fail()
 			continue
 		}
 		spec.Options.CheckerLabels = cf.checkerLabels
@@ -116,14 +147,16 @@ func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanup
 	}
 	outcomes, interrupted := g.runWorkers(ctx, pool, products, specs)
 	result.interrupted = interrupted
+	ff.after(outcomes)
+	result.stopped = ff.hit
 	for _, o := range outcomes {
-		row := cleanupRow{duration: o.Duration}
+		row := cleanupRow{duration: o.Duration, skipped: o.Skipped}
 		if o.Result != nil {
 			row.removed = o.Result.Removed
 		}
 		if !o.OK() {
 			result.failed = true
-			row.err = outcomeReason(o)
+			row.err = g.reason(o)
 		}
 		rows[o.Spec.Endpoint] = row
 	}
@@ -135,6 +168,7 @@ type cleanupRow struct {
 	removed  map[string]int64
 	duration time.Duration
 	err      string
+	skipped  bool // never started (fail-fast, interrupted); err says why
 }
 
 // printCleanupSummary prints what was removed per product, in endpoint order.
@@ -155,11 +189,7 @@ func printCleanupSummary(w io.Writer, products []registry.Product, rows map[stri
 				line = append(line, fmt.Sprint(r.removed[k]))
 			}
 		}
-		res := "cleaned"
-		if r.err != "" {
-			res = "FAILED: " + r.err
-		}
-		line = append(line, r.duration.Round(time.Millisecond).String(), res)
+		line = append(line, r.duration.Round(time.Millisecond).String(), resultWord(r.err, r.skipped, "cleaned"))
 		table = append(table, line)
 	}
 	fmt.Fprintln(w, "Garbage collection summary:")

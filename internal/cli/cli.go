@@ -66,6 +66,10 @@ type globals struct {
 	// it: a worker's environment loses the password variables of all of
 	// them, not only of the products selected.
 	registered []registry.Product
+	// passwordHints are the products whose own password variable was unset
+	// when their job was built, for the reason of a failure to authenticate.
+	// Only the goroutine that builds jobs and reads outcomes touches it.
+	passwordHints map[string]registry.Password
 }
 
 func (g *globals) flags(fs *pflag.FlagSet) {
@@ -74,7 +78,7 @@ func (g *globals) flags(fs *pflag.FlagSet) {
 		ws = v
 	}
 	fs.StringVarP(&g.workspace, "workspace", "w", ws, "workspace `DIR` (env SUPERVISOR_WORKSPACE)")
-	fs.StringVar(&g.configDB, "config-db", "", "config database `URL`: sqlite:PATH or postgres://user@host:port/db (default <workspace>/config.sqlite)")
+	fs.StringVar(&g.configDB, "config-db", "", "config database `URL`: sqlite:PATH, a path ending in .sqlite, or postgres://user@host:port/db without a password (default <workspace>/config.sqlite)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log `FORMAT`: text or json")
 	fs.StringVar(&g.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
 }

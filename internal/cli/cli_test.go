@@ -41,6 +41,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad log level", []string{"status", "--log-level", "loud"}, "loud"},
 		{"bad checker labels", []string{"cleanup", "--checker-labels", "/no/such/labels"}, "--checker-labels"},
 		{"bad config-db", []string{"--config-db", "mysql://u@h/d", "status"}, "--config-db"},
+		{"version with arguments", []string{"version", "extra"}, "version: unexpected arguments [extra]"},
+		{"init with arguments", []string{"init", "extra"}, "init: unexpected arguments [extra]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,6 +60,46 @@ func TestUsageErrors(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Errorf("bad usage created %s", entries[0].Name())
+			}
+		})
+	}
+}
+
+// A --config-db that is no config database location gets one error naming
+// the accepted forms, not two contradicting hints.
+func TestConfigDBBogusGivesOneHint(t *testing.T) {
+	for _, raw := range []string{"bogus://x", "mysql://u@h/d", "nonsense", "cc/config.db"} {
+		t.Run(raw, func(t *testing.T) {
+			r := run(t, "--config-db", raw, "status")
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want %d", r.code, ExitUsage)
+			}
+			const forms = "use sqlite:PATH, a path ending in .sqlite, or postgres://user@host:port/db"
+			if !strings.Contains(r.stderr, forms) || strings.Count(r.stderr, "want") != 0 || strings.Contains(r.stderr, "sqlite:////") {
+				t.Errorf("stderr:\n%s\nwant one error with %q and no other hint", r.stderr, forms)
+			}
+			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n != 0 {
+				t.Errorf("stderr has %d lines, want one:\n%s", n+1, r.stderr)
+			}
+		})
+	}
+}
+
+// A --config-db URL with a password puts the password in our argv, which
+// every user sees (ps): refused, pointing to PGPASSWORD and ~/.pgpass,
+// without repeating the password.
+func TestConfigDBPasswordRefused(t *testing.T) {
+	for _, raw := range []string{"postgres://u:secret@h/db", "postgresql+psycopg2://u:secret@h:5433/db?client_encoding=utf8", "postgres://u:secret@h:notaport/db"} {
+		t.Run(raw, func(t *testing.T) {
+			r := run(t, "--config-db", raw, "status")
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", r.code, ExitUsage, r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "secret") {
+				t.Errorf("the password shows in the output:\n%s", r.stderr)
+			}
+			if !strings.Contains(raw, "notaport") && (!strings.Contains(r.stderr, "PGPASSWORD") || !strings.Contains(r.stderr, "~/.pgpass")) {
+				t.Errorf("stderr:\n%s\nwant PGPASSWORD and ~/.pgpass named", r.stderr)
 			}
 		})
 	}

@@ -24,10 +24,7 @@ func cleanConfig(ctx context.Context, g *globals, cf cleanupFlags) error {
 		return err
 	}
 	defer cfg.Close()
-	lifetime, source, err := sessionLifetime(cf.sessionLifetime, cfg.baseDir)
-	if err != nil {
-		return usagef("%v", err)
-	}
+	lifetime := cf.lifetime
 	// CodeChecker writes naive local timestamps; compare the same way (on
 	// SQLite as SQLAlchemy's text, which sorts like the time).
 	cutoff := time.Now().Add(-lifetime).Format("2006-01-02 15:04:05.000000")
@@ -37,10 +34,10 @@ func cleanConfig(ctx context.Context, g *globals, cf cleanupFlags) error {
 	}
 	res, err := cfg.db.ExecContext(ctx, q, cutoff)
 	if err != nil {
-		return fmt.Errorf("config database %s: remove expired login sessions: %w", cfg.location, err)
+		return cfg.writeError("config database "+cfg.location+": remove expired login sessions", err)
 	}
 	n, _ := res.RowsAffected()
-	g.log.Info("removed expired login sessions from the config database", "sessions", n, "session_lifetime", lifetime.String(), "from", source)
+	g.log.Info("removed expired login sessions from the config database", "sessions", n, "session_lifetime", lifetime.String(), "from", cf.lifetimeFrom)
 	return nil
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -22,6 +21,9 @@ func runInit(ctx context.Context, g *globals, args []string) error {
 	if err := g.parse("init", "init [--no-default]", fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() != 0 {
+		return usagef("init: unexpected arguments %v", fs.Args())
+	}
 	cfg, err := g.openConfig(ctx, true)
 	if err != nil {
 		return err
@@ -31,7 +33,7 @@ func runInit(ctx context.Context, g *globals, args []string) error {
 	case status.SchemaMissing:
 		res, err := migrate.Upgrade(ctx, cfg.db, cfg.target.Dialect, schema.Config, migrate.Options{Logger: g.log, Operator: buildinfo.Operator()})
 		if err != nil {
-			return fmt.Errorf("initialise config database %s: %w", cfg.location, err)
+			return cfg.writeError("initialise config database "+cfg.location, err)
 		}
 		g.log.Info("config database created", "location", cfg.location, "version", res.To)
 	case status.OK:
@@ -52,7 +54,7 @@ func runInit(ctx context.Context, g *globals, args []string) error {
 	switch err := cfg.registry().Add(ctx, p); {
 	case errors.Is(err, registry.ErrExists):
 	case err != nil:
-		return fmt.Errorf("add product Default: %w", err)
+		return cfg.writeError("add product Default", err)
 	default:
 		g.logs.Product("Default").Info("product added", "location", path)
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -48,7 +51,58 @@ func (p *poolFlags) check() error {
 	if p.jobs < 1 {
 		return usagef("-j must be at least 1")
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--timeout", p.timeout}, {"--lock-timeout", p.lockTimeout}, {"--connect-timeout", p.connectTimeout}} {
+		if d.v < 0 {
+			return usagef("%s must not be negative", d.name)
+		}
+	}
 	return nil
+}
+
+// check validates the options of migrate and up before anything is read or
+// written: a --backup-dir that cannot be made must not surface per product,
+// after the questions and the config database upgrade.
+func (f *migrateFlags) check() error {
+	if err := f.pool.check(); err != nil {
+		return err
+	}
+	if f.backupDir == "" {
+		return nil
+	}
+	abs, err := filepath.Abs(f.backupDir)
+	if err != nil {
+		return usagef("--backup-dir: %v", err)
+	}
+	f.backupDir = abs
+	if err := canMakeDir(abs); err != nil {
+		return usagef("--backup-dir: %v", err)
+	}
+	return nil
+}
+
+// canMakeDir reports why the directory dir can neither be used nor made,
+// without making it: the nearest existing ancestor must be a directory this
+// process may write (access(2) knows read-only file systems and immutable
+// directories, which even root cannot write).
+func canMakeDir(dir string) error {
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && filepath.Dir(p) != p:
+			continue
+		case err != nil:
+			return err
+		case !fi.IsDir():
+			return fmt.Errorf("%s is not a directory", p)
+		}
+		if err := syscall.Access(p, wOK); err != nil {
+			return fmt.Errorf("%s is not writable: %w", p, err)
+		}
+		return nil
+	}
 }
 
 type migrateFlags struct {
@@ -68,11 +122,11 @@ func runMigrate(ctx context.Context, g *globals, args []string) error {
 	if err := g.parse("migrate", migrateUsage, fs, args); err != nil {
 		return err
 	}
-	if err := f.pool.check(); err != nil {
-		return err
-	}
 	if fs.NArg() != 0 {
 		return usagef("migrate: unexpected arguments %v", fs.Args())
+	}
+	if err := f.check(); err != nil {
+		return err
 	}
 	if f.dryRun || f.sql {
 		return migrateOffline(ctx, g, f)
@@ -134,7 +188,7 @@ func upgradeConfig(ctx context.Context, g *globals, prompts *prompter) error {
 	}
 	res, err := migrate.Upgrade(ctx, cfg.db, cfg.target.Dialect, schema.Config, migrate.Options{Logger: g.log, Operator: buildinfo.Operator()})
 	if err != nil {
-		return fmt.Errorf("upgrade config database %s: %w", cfg.location, err)
+		return cfg.writeError("upgrade config database "+cfg.location, err)
 	}
 	g.log.Info("config database upgraded", "from", res.From, "to", res.To)
 	return nil
@@ -144,6 +198,37 @@ func upgradeConfig(ctx context.Context, g *globals, prompts *prompter) error {
 type runResult struct {
 	failed      bool
 	interrupted int // exit code when a signal stopped the run
+	// stopped is set when --fail-fast saw a product fail: a later stage
+	// (up's cleanup) starts nothing either.
+	stopped bool
+}
+
+// errFailFast is why --fail-fast left a product out; the same words as
+// supervise's for the products it did not start.
+var errFailFast = fmt.Errorf("%w: an earlier product failed (fail-fast)", supervise.ErrSkipped)
+
+// failFast applies --fail-fast's one rule to the failures found before any
+// worker ran (the supervisor's own inspection, a job that cannot be built):
+// products are taken in endpoint order, and the first failure of any kind
+// stops new starts, as a worker's failure does in supervise.Run.
+type failFast struct {
+	on  bool
+	hit bool
+}
+
+// fail records a failure found before the workers ran.
+func (f *failFast) fail() { f.hit = f.on }
+
+// skip reports whether the product at hand, which would run, is left out.
+func (f *failFast) skip() bool { return f.hit }
+
+// after records what the workers came to.
+func (f *failFast) after(outcomes []supervise.Outcome) {
+	for _, o := range outcomes {
+		if !o.OK() && !o.Interrupted {
+			f.fail()
+		}
+	}
 }
 
 func (r runResult) err() error {
@@ -166,8 +251,10 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 		specs   []job.Spec
 		result  runResult
 		summary []summaryRow
+		ff      = failFast{on: f.pool.failFast}
 	)
-	// Every question is asked, in endpoint order, before any work starts.
+	// Every question is asked, in endpoint order, before any work starts;
+	// none about a product --fail-fast leaves out.
 	for i, st := range states {
 		p := products[i]
 		switch {
@@ -175,7 +262,12 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 			continue
 		case !st.Status.Upgradable():
 			result.failed = true
+			ff.fail()
 			summary = append(summary, summaryRow{endpoint: p.Endpoint, from: st.DBVersion, to: st.DBVersion, err: st.Status.Message() + " " + st.Reason})
+			continue
+		case ff.skip():
+			result.failed = true
+			summary = append(summary, summaryRow{endpoint: p.Endpoint, from: st.DBVersion, to: st.DBVersion, err: errFailFast.Error(), skipped: true})
 			continue
 		}
 		question := fmt.Sprintf("Do you want to upgrade '%s' to new schema?", p.Endpoint)
@@ -190,6 +282,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 		spec, err := g.spec(p, job.ActionMigrate, f.pool)
 		if err != nil {
 			result.failed = true
+			ff.fail()
 			summary = append(summary, summaryRow{endpoint: p.Endpoint, from: st.DBVersion, err: err.Error()})
 			continue
 		}
@@ -206,14 +299,16 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 	}
 	outcomes, interrupted := g.runWorkers(ctx, f.pool, products, specs)
 	result.interrupted = interrupted
+	ff.after(outcomes)
+	result.stopped = ff.hit
 	for _, o := range outcomes {
-		row := summaryRow{endpoint: o.Spec.Endpoint, duration: o.Duration}
+		row := summaryRow{endpoint: o.Spec.Endpoint, duration: o.Duration, skipped: o.Skipped}
 		if o.Result != nil {
 			row.from, row.to, row.applied = o.Result.FromVersion, o.Result.ToVersion, o.Result.Applied
 		}
 		if !o.OK() {
 			result.failed = true
-			row.err = outcomeReason(o)
+			row.err = g.reason(o)
 		}
 		summary = append(summary, row)
 	}
@@ -235,7 +330,8 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 func markFailedUpgrades(after, before []productState, outcomes []supervise.Outcome) {
 	failed := map[string]supervise.Outcome{}
 	for _, o := range outcomes {
-		if !o.OK() {
+		// A product never started did not fail an upgrade.
+		if !o.OK() && !o.Skipped {
 			failed[o.Spec.Endpoint] = o
 		}
 	}
@@ -255,12 +351,21 @@ func markFailedUpgrades(after, before []productState, outcomes []supervise.Outco
 // spec builds a worker's job; the password is resolved here and travels only
 // on the worker's stdin.
 func (g *globals) spec(p registry.Product, action job.Action, pool poolFlags) (job.Spec, error) {
+	if p.Err != nil {
+		return job.Spec{}, p.Err
+	}
 	t := p.Target
-	pw, err := registry.ResolvePassword(p, g.env.Getenv)
+	pw, err := g.password(p)
 	if err != nil {
 		return job.Spec{}, err
 	}
-	t.Password = pw
+	t.Password = pw.Value
+	if h := pw.Hint(); h != "" {
+		if g.passwordHints == nil {
+			g.passwordHints = map[string]registry.Password{}
+		}
+		g.passwordHints[p.Endpoint] = pw
+	}
 	return job.Spec{Action: action, Endpoint: p.Endpoint, Target: t, Options: job.Options{
 		LockTimeout: pool.lockTimeout, ConnectTimeout: pool.connectTimeout,
 	}}, nil
@@ -323,6 +428,12 @@ func workerEnv(environ []string, products []registry.Product) []string {
 	return append(env, workerproc.EnvMarker+"=1")
 }
 
+// reason is the one-line reason a product failed, naming the product's
+// password variable when it was unset and the server asked for a password.
+func (g *globals) reason(o supervise.Outcome) string {
+	return withPasswordHint(outcomeReason(o), g.passwordHints[o.Spec.Endpoint])
+}
+
 // outcomeReason is the one-line reason a product failed.
 func outcomeReason(o supervise.Outcome) string {
 	// The supervisor knows better than the worker why a worker stopped: a
@@ -345,6 +456,7 @@ type summaryRow struct {
 	applied  int
 	duration time.Duration
 	err      string
+	skipped  bool // never started (fail-fast, interrupted); err says why
 }
 
 // printSummary prints one line per product, in endpoint order.
@@ -363,14 +475,22 @@ func printSummary(w interface{ Write([]byte) (int, error) }, products []registry
 		if !ok {
 			continue
 		}
-		res := "ok"
-		if r.err != "" {
-			res = "FAILED: " + r.err
-		}
-		table = append(table, []string{r.endpoint, orDash(r.from), orDash(r.to), fmt.Sprint(r.applied), r.duration.Round(time.Millisecond).String(), res})
+		table = append(table, []string{r.endpoint, orDash(r.from), orDash(r.to), fmt.Sprint(r.applied), r.duration.Round(time.Millisecond).String(), resultWord(r.err, r.skipped, "ok")})
 	}
 	fmt.Fprintln(w, "Summary:")
 	printTable(w, table)
+}
+
+// resultWord is a summary's Result column: done, the reason a product
+// failed, or why it was never started.
+func resultWord(err string, skipped bool, done string) string {
+	switch {
+	case skipped:
+		return "SKIPPED: " + err
+	case err != "":
+		return "FAILED: " + err
+	}
+	return done
 }
 
 func orDash(s string) string {

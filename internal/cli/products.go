@@ -44,7 +44,7 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 	port := fs.Int("db-port", 5432, "PostgreSQL server `PORT`")
 	user := fs.String("db-username", "codechecker", "PostgreSQL `USER`")
 	name := fs.String("db-name", "", "PostgreSQL database `NAME` (default: the endpoint)")
-	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; default PGPASSWORD or ~/.pgpass)")
+	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; when it is unset: the URL's password, PGPASSWORD, ~/.pgpass)")
 	display := fs.String("display-name", "", "`NAME` shown in the web UI (default: the endpoint)")
 	desc := fs.String("description", "", "free-text `TEXT`")
 	if err := g.parse("products add", productsUsage, fs, args); err != nil {
@@ -91,7 +91,7 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 			errors.Is(err, registry.ErrDatabaseInUse) || errors.Is(err, registry.ErrConfigOutdated) || errors.Is(err, registry.ErrInvalidEndpoint) {
 			return usagef("products add: %v", err)
 		}
-		return fmt.Errorf("products add: %w", err)
+		return cfg.writeError("products add", err)
 	}
 	g.logs.Product(endpoint).Info("product added", "location", registry.Location(p.Target))
 	return nil
@@ -105,6 +105,10 @@ type productRow struct {
 	Dialect     string `json:"dialect"`
 	Location    string `json:"location"`
 	PasswordEnv string `json:"password_env,omitempty"`
+	// Error says why the product cannot be worked on; Connection is its
+	// stored URL (password masked) when that cannot be read at all.
+	Connection string `json:"connection,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 func productsList(ctx context.Context, g *globals, args []string) error {
@@ -122,13 +126,26 @@ func productsList(ctx context.Context, g *globals, args []string) error {
 	}
 	rows := make([]productRow, 0, len(products))
 	for _, p := range products {
-		rows = append(rows, productRow{p.Endpoint, p.DisplayName, p.Description, p.Target.Dialect, registry.Location(p.Target), p.PasswordEnv})
+		row := productRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
+		if p.Target.Dialect != "" {
+			row.Dialect, row.Location = p.Target.Dialect, registry.Location(p.Target)
+		} else {
+			row.Connection = p.Connection // unreadable: what is stored
+		}
+		if p.Err != nil {
+			row.Error = p.Err.Error()
+		}
+		rows = append(rows, row)
 	}
 	if *asJSON {
 		return printJSON(g.env.Stdout, rows)
 	}
 	table := [][]string{{"Endpoint", "Display name", "Database", "Location", "Description"}}
 	for _, r := range rows {
+		if r.Error != "" {
+			table = append(table, []string{r.Endpoint, r.DisplayName, orDash(r.Dialect), r.Location + r.Connection, "UNUSABLE: " + r.Error})
+			continue
+		}
 		table = append(table, []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description})
 	}
 	printTable(g.env.Stdout, table)
@@ -152,7 +169,7 @@ func productsRemove(ctx context.Context, g *globals, args []string) error {
 		if errors.Is(err, registry.ErrNotFound) {
 			return usagef("products remove: %v", err)
 		}
-		return fmt.Errorf("products remove: %w", err)
+		return cfg.writeError("products remove", err)
 	}
 	g.logs.Product(fs.Arg(0)).Info("product removed from the registry; its database was not touched")
 	return nil

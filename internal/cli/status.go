@@ -107,12 +107,20 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout t
 		st.UpToDate = s == status.OK
 		return st
 	}
+	if p.Err != nil {
+		// An unreadable registry row, or a database an earlier product uses:
+		// this product fails, the others go on.
+		if p.Target.Dialect == "" {
+			st.Location = p.Connection
+		}
+		return set(status.FailedToConnect, p.Err.Error())
+	}
 	t := p.Target
-	pw, err := registry.ResolvePassword(p, g.env.Getenv)
+	pw, err := g.password(p)
 	if err != nil {
 		return set(status.FailedToConnect, err.Error())
 	}
-	t.Password = pw
+	t.Password = pw.Value
 	// A SQLite file another supervisor is migrating is locked: wait as long
 	// as for a lock, not forever.
 	db, err := dbconn.Open(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout, BusyTimeout: timeout})
@@ -122,7 +130,7 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout t
 		return set(status.Missing, "")
 	}
 	if err != nil {
-		return set(status.FailedToConnect, oneLine(err.Error()))
+		return set(status.FailedToConnect, withPasswordHint(oneLine(err.Error()), pw))
 	}
 	defer db.Close()
 	ms, err := migrate.Inspect(ctx, db, t.Dialect, schema.Product)

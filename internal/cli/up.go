@@ -26,14 +26,14 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 	if err := g.parse("up", upUsage, fs, args); err != nil {
 		return err
 	}
-	if err := f.pool.check(); err != nil {
-		return err
-	}
-	if err := cf.check(g.env); err != nil {
-		return err
-	}
 	if fs.NArg() != 0 {
 		return usagef("up: unexpected arguments %v", fs.Args())
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	if err := cf.check(g); err != nil {
+		return err
 	}
 	products, prompts, err := configThenProducts(ctx, g, f)
 	if err != nil {
@@ -50,7 +50,7 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	states := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
-	cleaned := cleanupProducts(ctx, g, f.pool, cf, products, states)
+	cleaned := cleanupProducts(ctx, g, f.pool, cf, products, states, migrated.stopped)
 	if cleaned.interrupted != 0 {
 		return cleaned.err()
 	}

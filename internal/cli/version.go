@@ -16,6 +16,9 @@ func runVersion(ctx context.Context, g *globals, args []string) error {
 	if err := g.parse("version", "version", fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() != 0 {
+		return usagef("version: unexpected arguments %v", fs.Args())
+	}
 	fmt.Fprintf(g.env.Stdout, "supervisor %s\n", buildinfo.Version)
 	for _, kind := range []schema.Kind{schema.Config, schema.Product} {
 		for _, d := range schema.Dialects {

@@ -8,7 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
@@ -18,38 +23,55 @@ import (
 	"supervisor/schema"
 )
 
+// configForms are the --config-db forms, for its error messages.
+const configForms = "use sqlite:PATH, a path ending in .sqlite, or postgres://user@host:port/db"
+
 // configLocation resolves where the config database is: --config-db, else
 // <workspace>/config.sqlite. baseDir resolves relative SQLite product paths.
+// No error repeats the URL: it may hold a password.
 func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 	raw := g.configDB
-	if raw == "" {
-		path, err := filepath.Abs(filepath.Join(g.workspace, "config.sqlite"))
+	sqliteAt := func(path string) (job.Target, string, error) {
+		abs, err := filepath.Abs(path)
 		if err != nil {
 			return job.Target{}, "", err
 		}
-		return job.Target{Dialect: "sqlite", Path: path}, filepath.Dir(path), nil
+		return job.Target{Dialect: "sqlite", Path: abs}, filepath.Dir(abs), nil
 	}
+	scheme, _, isURL := strings.Cut(raw, "://")
 	switch {
-	case strings.HasPrefix(raw, "sqlite:") && !strings.HasPrefix(raw, "sqlite://"):
+	case raw == "":
+		return sqliteAt(filepath.Join(g.workspace, "config.sqlite"))
+	case strings.HasPrefix(raw, "sqlite:") && !isURL:
 		if raw == "sqlite:" {
 			return job.Target{}, "", usagef("--config-db sqlite: needs a PATH (e.g. sqlite:workspace/config.sqlite)")
 		}
-		path, err := filepath.Abs(strings.TrimPrefix(raw, "sqlite:"))
-		if err != nil {
-			return job.Target{}, "", err
-		}
-		return job.Target{Dialect: "sqlite", Path: path}, filepath.Dir(path), nil
-	default:
-		base, _ := filepath.Abs(g.workspace)
-		t, err := registry.ParseConnection(raw, base)
-		if err != nil {
-			return job.Target{}, "", usagef("--config-db: %v (want sqlite:PATH or postgres://user@host:port/db)", err)
-		}
-		if t.Dialect == "sqlite" {
-			base = filepath.Dir(t.Path)
-		}
-		return t, base, nil
+		return sqliteAt(strings.TrimPrefix(raw, "sqlite:"))
+	case !isURL && strings.HasSuffix(raw, ".sqlite"):
+		return sqliteAt(raw)
+	case !isURL:
+		return job.Target{}, "", usagef("--config-db: not a config database location; %s", configForms)
 	}
+	backend, _, _ := strings.Cut(scheme, "+")
+	switch backend {
+	case "sqlite", "postgres", "postgresql":
+	default:
+		return job.Target{}, "", usagef("--config-db: unsupported database type %q; %s", scheme, configForms)
+	}
+	base, _ := filepath.Abs(g.workspace)
+	t, err = registry.ParseConnection(raw, base)
+	if err != nil {
+		return job.Target{}, "", usagef("--config-db: %v; %s", err, configForms)
+	}
+	if t.Password != "" {
+		// Our argv is readable by every user of the machine (ps).
+		return job.Target{}, "", usagef("--config-db: the URL holds a password, which would show in the process list; " +
+			"leave it out and give it in PGPASSWORD or a password file (~/.pgpass or PGPASSFILE)")
+	}
+	if t.Dialect == "sqlite" {
+		base = filepath.Dir(t.Path)
+	}
+	return t, base, nil
 }
 
 // configDB is the open config database and where it stands.
@@ -62,6 +84,40 @@ type configDB struct {
 }
 
 func (c *configDB) Close() error { return c.db.Close() }
+
+// writeError is err, from a write to the config database, with what was
+// being done. A database that cannot be written at all (a read-only file,
+// directory or file system, a read-only PostgreSQL transaction) is bad
+// configuration, exit 2: the write failed as a whole, nothing was changed.
+func (c *configDB) writeError(what string, err error) error {
+	if readOnly(err, c.target) {
+		return usagef("%s: the config database %s is read-only: %v", what, c.location, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// wOK is access(2)'s W_OK, the same on every Unix.
+const wOK = 0x2
+
+// readOnly reports whether err says that the database t cannot be written
+// at all, rather than that this one write failed. It holds for root too: a
+// root process ignores file modes, but not a read-only file system or an
+// immutable file, and SQLite reports those the same way.
+func readOnly(err error, t job.Target) bool {
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY:
+			return true
+		case sqlite3.SQLITE_CANTOPEN:
+			// The journal beside the file could not be made.
+			return syscall.Access(filepath.Dir(t.Path), wOK) != nil
+		}
+		return false
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "25006" // read_only_sql_transaction
+}
 
 func (c *configDB) registry() *registry.Registry {
 	return registry.New(c.db, c.target.Dialect, c.baseDir)
@@ -76,16 +132,22 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 		return nil, err
 	}
 	if t.Dialect == "postgres" {
-		pw, err := registry.ResolvePassword(registry.Product{Endpoint: "config database", Target: t}, g.env.Getenv)
+		pw, err := g.password(registry.Product{Endpoint: "config database", Target: t})
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
-		t.Password = pw
+		t.Password = pw.Value
 	}
 	loc := registry.Location(t)
 	if create && t.Dialect == "sqlite" {
-		if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
-			return nil, fmt.Errorf("create workspace: %w", err)
+		// A directory that cannot be made (a file in the way, no permission,
+		// a read-only file system) is the operator's to fix: exit 2.
+		dir := filepath.Dir(t.Path)
+		if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+			return nil, usagef("workspace %s is a file, not a directory", dir)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, usagef("create workspace: %v", err)
 		}
 	}
 	db, err := dbconn.Open(ctx, t, dbconn.Options{Create: create, ImmediateTx: true, ConnectTimeout: 10 * time.Second})

@@ -340,8 +340,8 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// A PostgreSQL product whose password variable is unset, or whose server is
-// down, is failed_to_connect with the reason; neither stops the others.
+// A PostgreSQL product whose server is down is failed_to_connect with the
+// reason; it does not stop the others.
 func TestStatusPostgresUnreachable(t *testing.T) {
 	t.Parallel()
 	ws := workspace(t)
@@ -367,8 +367,13 @@ func TestStatusPostgresUnreachable(t *testing.T) {
 	for _, s := range got {
 		byEndpoint[s.Endpoint] = s
 	}
-	if s := byEndpoint["pg"]; s.Status != status.FailedToConnect || !strings.Contains(s.Reason, "PG_PRODUCT_PW") {
-		t.Errorf("pg = %s %q, want failed_to_connect naming PG_PRODUCT_PW", s.Status, s.Reason)
+	// Its own variable unset, pg falls back to PGPASSWORD, with a warning.
+	if s := byEndpoint["pg"]; s.Status != status.FailedToConnect || !strings.Contains(s.Reason, "connection refused") {
+		t.Errorf("pg = %s %q, want failed_to_connect: connection refused", s.Status, s.Reason)
+	}
+	if !strings.Contains(r.stderr, "[pg] the product's password variable is not set or empty; using the next source") ||
+		!strings.Contains(r.stderr, "variable=PG_PRODUCT_PW") || !strings.Contains(r.stderr, "source=PGPASSWORD") {
+		t.Errorf("stderr:\n%s\nwant a warning that PG_PRODUCT_PW is unset and PGPASSWORD used", r.stderr)
 	}
 	if s := byEndpoint["pg2"]; s.Status != status.FailedToConnect || s.Reason == "" || strings.Contains(s.Reason, "\n") {
 		t.Errorf("pg2 = %s %q, want failed_to_connect with a one-line reason", s.Status, s.Reason)

@@ -48,10 +48,20 @@ func TestResolvePassword(t *testing.T) {
 			Product{Endpoint: "p", Target: withURLPassword, PasswordEnv: "PROD1_PW"},
 			map[string]string{"PROD1_PW": "from-var", "PGPASSWORD": "from-pgpassword", "PGPASSFILE": passfile},
 			"from-var", ""},
-		{"named variable unset",
+		// The README's order: an unset named variable gives way to the
+		// sources after it (a warning, not an error).
+		{"named variable unset: the URL password",
 			Product{Endpoint: "p", Target: withURLPassword, PasswordEnv: "PROD1_PW"},
 			map[string]string{"PGPASSWORD": "from-pgpassword"},
-			"", "PROD1_PW is not set or empty"},
+			"from-url", ""},
+		{"named variable unset: PGPASSWORD",
+			Product{Endpoint: "p", Target: pg, PasswordEnv: "PROD1_PW"},
+			map[string]string{"PGPASSWORD": "from-pgpassword", "PGPASSFILE": passfile},
+			"from-pgpassword", ""},
+		{"named variable empty: the password file",
+			Product{Endpoint: "p", Target: pg, PasswordEnv: "PROD1_PW"},
+			map[string]string{"PROD1_PW": "", "PGPASSFILE": passfile},
+			"from-pgpass", ""},
 		{"URL password beats PGPASSWORD",
 			Product{Endpoint: "p", Target: withURLPassword},
 			map[string]string{"PGPASSWORD": "from-pgpassword", "PGPASSFILE": passfile},
@@ -95,16 +105,41 @@ func TestResolvePassword(t *testing.T) {
 			got, err := ResolvePassword(tt.product, getenv)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ResolvePassword() = %q, %v; want error containing %q", got, err, tt.wantErr)
+					t.Fatalf("ResolvePassword() = %q, %v; want error containing %q", got.Value, err, tt.wantErr)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatalf("ResolvePassword() error: %v", err)
 			}
-			if got != tt.want {
-				t.Errorf("ResolvePassword() = %q, want %q", got, tt.want)
+			if got.Value != tt.want {
+				t.Errorf("ResolvePassword() = %q, want %q", got.Value, tt.want)
+			}
+			if got.Hint() != "" {
+				t.Errorf("ResolvePassword() hint %q with a password found or no variable named", got.Hint())
 			}
 		})
+	}
+}
+
+// A named variable that is unset, with nothing else giving a password, is
+// no error: the hint names the variable for when the server asks for one.
+func TestResolvePasswordUnsetVariableHint(t *testing.T) {
+	p := Product{Endpoint: "p", PasswordEnv: "PROD1_PW",
+		Target: job.Target{Dialect: "postgres", Host: "h", Port: 5432, User: "cc", Database: "d"}}
+	got, err := ResolvePassword(p, func(k string) string {
+		if k == "HOME" {
+			return t.TempDir()
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatalf("ResolvePassword() error %v, want none", err)
+	}
+	if got.Value != "" || got.UnsetEnv != "PROD1_PW" {
+		t.Errorf("ResolvePassword() = %+v, want no password and UnsetEnv PROD1_PW", got)
+	}
+	if h := got.Hint(); !strings.Contains(h, "PROD1_PW") {
+		t.Errorf("Hint() = %q, want it to name PROD1_PW", h)
 	}
 }

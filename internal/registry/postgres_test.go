@@ -61,6 +61,8 @@ func TestPostgresConfig(t *testing.T) {
 		}
 		zeta.Target.Password = ""
 		alpha.DisplayName, upper.DisplayName = "alpha", "Beta"
+		zeta.Connection = "postgresql+psycopg2://cc@db.example:5433/zeta"
+		alpha.Connection, upper.Connection = "sqlite+pysqlite:////srv/alpha.sqlite", "sqlite+pysqlite:////srv/beta.sqlite"
 		if want := []Product{upper, alpha, zeta}; !reflect.DeepEqual(ps, want) {
 			t.Errorf("List = %+v\nwant %+v", ps, want)
 		}
@@ -89,7 +91,8 @@ func TestPostgresConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []Product{{Endpoint: "prod1", DisplayName: "prod1",
-			Target: job.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"}}}
+			Target:     job.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"},
+			Connection: "postgresql+psycopg2://cc:***@db.example:5433/prod1?client_encoding=utf8"}}
 		if !reflect.DeepEqual(ps, want) {
 			t.Errorf("List = %+v, want %+v", ps, want)
 		}

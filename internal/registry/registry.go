@@ -45,6 +45,14 @@ type (
 		// PasswordEnv names the environment variable holding the PostgreSQL
 		// password, if the product names one.
 		PasswordEnv string
+		// Connection is the URL as the products table stores it, with any
+		// password masked: what to show for a row whose Target is unusable.
+		Connection string
+		// Err, when set, is why this product cannot be worked on: its
+		// connection cannot be read (wraps ErrInvalidConnection; Target is
+		// then zero) or an earlier product, in endpoint order, uses the same
+		// database (wraps ErrDatabaseInUse). The other products are unaffected.
+		Err error
 	}
 
 	// Registry is the product registry of one config database.
@@ -122,23 +130,24 @@ func (r *Registry) hasCredentials(ctx context.Context, q querier) (bool, error) 
 	return ok, nil
 }
 
-// selectProducts is the product query; where is "" or a WHERE clause.
-func (r *Registry) selectProducts(withCredentials bool, where string) string {
+// selectProducts is the product query.
+func (r *Registry) selectProducts(withCredentials bool) string {
 	if !withCredentials {
 		return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), ''
-			FROM products p ` + where + ` ORDER BY p.endpoint`)
+			FROM products p ORDER BY p.endpoint`)
 	}
 	return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), COALESCE(c.password_env, '')
-		FROM products p LEFT JOIN ` + credentialsTable + ` c ON c.product_id = p.id ` + where + ` ORDER BY p.endpoint`)
+		FROM products p LEFT JOIN ` + credentialsTable + ` c ON c.product_id = p.id ORDER BY p.endpoint`)
 }
 
-// products runs selectProducts and parses each row's connection URL.
-func (r *Registry) products(ctx context.Context, q querier, where string, args ...any) ([]Product, error) {
+// products runs selectProducts and parses each row's connection URL; a row
+// that does not parse keeps its error in Product.Err.
+func (r *Registry) products(ctx context.Context, q querier) ([]Product, error) {
 	creds, err := r.hasCredentials(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, r.selectProducts(creds, where), args...)
+	rows, err := q.QueryContext(ctx, r.selectProducts(creds))
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +159,9 @@ func (r *Registry) products(ctx context.Context, q querier, where string, args .
 		if err := rows.Scan(&p.Endpoint, &conn, &p.DisplayName, &p.Description, &p.PasswordEnv); err != nil {
 			return nil, err
 		}
-		p.Target, err = ParseConnection(conn, r.baseDir)
-		if err != nil {
-			return nil, fmt.Errorf("product %q: %w", p.Endpoint, err)
+		p.Connection = maskPassword(conn)
+		if p.Target, p.Err = ParseConnection(conn, r.baseDir); p.Err != nil {
+			p.Target = job.Target{}
 		}
 		ps = append(ps, p)
 	}
@@ -165,32 +174,54 @@ func (r *Registry) products(ctx context.Context, q querier, where string, args .
 	return ps, nil
 }
 
-// List returns every product, ordered by endpoint (byte order). A row whose
-// connection URL cannot be parsed fails the list, naming its endpoint.
+// List returns every product, ordered by endpoint (byte order). One bad row
+// does not fail the list: a product whose connection URL cannot be read, or
+// whose database an earlier product already uses (a registry CodeChecker or
+// an older supervisor let through), comes back with Product.Err set, so that
+// product alone fails and the others can be worked on.
 func (r *Registry) List(ctx context.Context) ([]Product, error) {
 	if err := r.check(); err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
 	}
-	ps, err := r.products(ctx, r.db, "")
+	ps, err := r.products(ctx, r.db)
 	if err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
 	}
+	markShared(ps)
 	return ps, nil
 }
 
-// Get returns the product at endpoint, or an error wrapping ErrNotFound.
+// Get returns the product at endpoint, as List has it (Product.Err
+// included), or an error wrapping ErrNotFound.
 func (r *Registry) Get(ctx context.Context, endpoint string) (Product, error) {
-	if err := r.check(); err != nil {
-		return Product{}, fmt.Errorf("get product %q: %w", endpoint, err)
-	}
-	ps, err := r.products(ctx, r.db, "WHERE p.endpoint = ?", endpoint)
+	ps, err := r.List(ctx)
 	if err != nil {
 		return Product{}, fmt.Errorf("get product %q: %w", endpoint, err)
 	}
-	if len(ps) == 0 {
-		return Product{}, fmt.Errorf("get product %q: %w", endpoint, ErrNotFound)
+	for _, p := range ps {
+		if p.Endpoint == endpoint {
+			return p, nil
+		}
 	}
-	return ps[0], nil
+	return Product{}, fmt.Errorf("get product %q: %w", endpoint, ErrNotFound)
+}
+
+// markShared sets Err on every product (in the order of ps) whose database
+// an earlier readable product already uses, naming that product: two
+// workers must never migrate one database at the same time.
+func markShared(ps []Product) {
+	var seen dbSet
+	for i := range ps {
+		if ps[i].Err != nil {
+			continue
+		}
+		id := identify(ps[i].Target)
+		if other, ok := seen.find(id); ok {
+			ps[i].Err = fmt.Errorf("%w: %s is also the database of product %q", ErrDatabaseInUse, Location(ps[i].Target), other)
+			continue
+		}
+		seen.add(id, ps[i].Endpoint)
+	}
 }
 
 // Add registers p. Its endpoint must be valid (ValidateEndpoint) and free
@@ -277,8 +308,9 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 			return ErrExists
 		}
 	}
+	db := identify(t)
 	for _, e := range existing {
-		if e.err == nil && sameDatabase(e.target, t) {
+		if e.err == nil && db.same(identify(e.target)) {
 			return fmt.Errorf("%w: %s is the database of product %q", ErrDatabaseInUse, Location(t), e.endpoint)
 		}
 	}
@@ -346,25 +378,6 @@ func (r *Registry) allTargets(ctx context.Context, q querier) ([]registered, err
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// sameDatabase reports whether a and b are one database: the same SQLite
-// file, or the same database on the same PostgreSQL server and port.
-func sameDatabase(a, b job.Target) bool {
-	if a.Dialect != b.Dialect {
-		return false
-	}
-	if a.Dialect == "sqlite" {
-		return filepath.Clean(a.Path) == filepath.Clean(b.Path)
-	}
-	pa, pb := a.Port, b.Port
-	if pa == 0 {
-		pa = defaultPort
-	}
-	if pb == 0 {
-		pb = defaultPort
-	}
-	return strings.EqualFold(a.Host, b.Host) && pa == pb && a.Database == b.Database
 }
 
 // Remove unregisters the product at endpoint (ErrNotFound if there is none),

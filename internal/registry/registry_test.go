@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -70,11 +72,13 @@ func TestAddListGetRemove(t *testing.T) {
 	}
 	wantZeta := pgProduct
 	wantZeta.Target.Password = "" // never stored
+	wantZeta.Connection = "postgresql+psycopg2://cc@db.example:5433/zeta"
 	if ps[3] != wantZeta {
 		t.Errorf("List()[3] = %+v, want %+v", ps[3], wantZeta)
 	}
 	wantAlpha := Product{Endpoint: "alpha", DisplayName: "alpha",
-		Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "products", "alpha.sqlite")}}
+		Target:     job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "products", "alpha.sqlite")},
+		Connection: "sqlite+pysqlite:///" + filepath.Join(dir, "products", "alpha.sqlite")}
 	if ps[2] != wantAlpha {
 		t.Errorf("List()[2] = %+v, want %+v (display name defaults to endpoint, path made absolute)", ps[2], wantAlpha)
 	}
@@ -284,10 +288,12 @@ func TestCodeCheckerConfig(t *testing.T) {
 		t.Fatalf("List on a CodeChecker config: %v", err)
 	}
 	want := []Product{
-		{Endpoint: "Default", DisplayName: "Default", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")}},
-		{Endpoint: "abs", DisplayName: "abs", Target: job.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}},
+		{Endpoint: "Default", DisplayName: "Default", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")},
+			Connection: "sqlite+pysqlite:///Default.sqlite"},
+		{Endpoint: "abs", DisplayName: "abs", Target: job.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}, Connection: "sqlite:////abs/x.sqlite"},
 		{Endpoint: "prod1", DisplayName: "Product one", Target: job.Target{Dialect: "postgres", Host: "db.example", Port: 5433,
-			User: "cc", Password: "secret", Database: "prod1"}},
+			User: "cc", Password: "secret", Database: "prod1"},
+			Connection: "postgresql+psycopg2://cc:***@db.example:5433/prod1?client_encoding=utf8"},
 	}
 	if !reflect.DeepEqual(ps, want) {
 		t.Errorf("List = %+v\nwant %+v", ps, want)
@@ -316,14 +322,156 @@ func TestCodeCheckerConfig(t *testing.T) {
 	}
 }
 
-func TestListBadConnection(t *testing.T) {
+// One unreadable row fails that product alone: the others are listed as
+// usual, and the bad one keeps its endpoint, its stored URL (password
+// masked) and the reason.
+func TestListBadConnectionFailsThatProductOnly(t *testing.T) {
 	db, dir := newSQLiteConfig(t, 2)
-	if _, err := db.Exec(`INSERT INTO products (endpoint, connection, display_name) VALUES ('broken', 'mysql://u:secret@h/db', 'b')`); err != nil {
+	reg := New(db, "sqlite", dir)
+	good := Product{Endpoint: "good", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "good.sqlite")}}
+	if err := reg.Add(context.Background(), good); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(db, "sqlite", dir).List(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `product "broken"`) || strings.Contains(err.Error(), "secret") {
-		t.Errorf("List with an unparsable row = %v, want an error naming the product and not the password", err)
+	for _, row := range [][2]string{{"broken", "mysql://u:secret@h/db"}, {"malformed", "postgresql://u:secret@h:54x2/db"}} {
+		if _, err := db.Exec(`INSERT INTO products (endpoint, connection, display_name) VALUES (?, ?, 'b')`, row[0], row[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := reg.List(context.Background())
+	if err != nil {
+		t.Fatalf("List with unparsable rows = %v, want the products", err)
+	}
+	if got, want := endpoints(ps), []string{"broken", "good", "malformed"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("List = %v, want %v", got, want)
+	}
+	for _, tt := range []struct {
+		p          Product
+		conn, want string
+	}{
+		{ps[0], "mysql://u:***@h/db", `unsupported database type "mysql"`},
+		{ps[2], "postgresql://u:***@h:54x2/db", `invalid port "54x2"`},
+	} {
+		if !errors.Is(tt.p.Err, ErrInvalidConnection) || !strings.Contains(tt.p.Err.Error(), tt.want) || strings.Contains(tt.p.Err.Error(), "secret") {
+			t.Errorf("%s: Err = %v, want ErrInvalidConnection saying %q, without the password", tt.p.Endpoint, tt.p.Err, tt.want)
+		}
+		if tt.p.Connection != tt.conn {
+			t.Errorf("%s: Connection = %q, want %q", tt.p.Endpoint, tt.p.Connection, tt.conn)
+		}
+	}
+	if ps[1].Err != nil || ps[1].Target != good.Target {
+		t.Errorf("good = %+v, want it readable at %+v", ps[1], good.Target)
+	}
+}
+
+// sqliteSpellings makes, in dir, a file and the other names it goes by.
+func sqliteSpellings(t *testing.T, dir string) (file, symlink, hardlink, dirLink string) {
+	t.Helper()
+	file = filepath.Join(dir, "real", "prod.sqlite")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	symlink, hardlink, dirLink = filepath.Join(dir, "sym.sqlite"), filepath.Join(dir, "hard.sqlite"), filepath.Join(dir, "linkdir")
+	if err := os.Symlink(file, symlink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(file, hardlink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Dir(file), dirLink); err != nil {
+		t.Fatal(err)
+	}
+	return file, symlink, hardlink, dirLink
+}
+
+// Two products on one database, however it is spelled, are refused with the
+// other product named.
+func TestAddRefusesOneDatabaseTwice(t *testing.T) {
+	ctx := context.Background()
+	db, dir := newSQLiteConfig(t, 2)
+	reg := New(db, "sqlite", dir)
+	file, symlink, hardlink, dirLink := sqliteSpellings(t, dir)
+	dangling := filepath.Join(dir, "dangling.sqlite")
+	if err := os.Symlink(filepath.Join("real", "future.sqlite"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Product{
+		{Endpoint: "prod", Target: job.Target{Dialect: "sqlite", Path: file}},
+		{Endpoint: "future", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", "future.sqlite")}},
+		{Endpoint: "pg", Target: job.Target{Dialect: "postgres", Host: "localhost", Port: 5433, Database: "pg"}},
+	} {
+		if err := reg.Add(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name  string
+		t     job.Target
+		other string
+	}{
+		{"symbolic link to the file", job.Target{Dialect: "sqlite", Path: symlink}, "prod"},
+		{"hard link to the file", job.Target{Dialect: "sqlite", Path: hardlink}, "prod"},
+		{"path through a linked directory", job.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "prod.sqlite")}, "prod"},
+		{"unclean path", job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", ".", "..", "real", "prod.sqlite")}, "prod"},
+		{"file not created yet, through a linked directory", job.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "future.sqlite")}, "future"},
+		{"link to a file not created yet", job.Target{Dialect: "sqlite", Path: dangling}, "future"},
+		{"127.0.0.1 for localhost", job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "pg"}, "pg"},
+		{"::1 for localhost", job.Target{Dialect: "postgres", Host: "::1", Port: 5433, Database: "pg"}, "pg"},
+		{"LOCALHOST for localhost", job.Target{Dialect: "postgres", Host: "LOCALHOST", Port: 5433, Database: "pg"}, "pg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := reg.Add(ctx, Product{Endpoint: "twin", Target: tt.t})
+			if !errors.Is(err, ErrDatabaseInUse) || !strings.Contains(err.Error(), fmt.Sprintf("product %q", tt.other)) {
+				t.Errorf("Add(%+v) = %v, want ErrDatabaseInUse naming product %q", tt.t, err, tt.other)
+			}
+		})
+	}
+	// Not one database: another port, another database, another file.
+	for i, tgt := range []job.Target{
+		{Dialect: "postgres", Host: "127.0.0.1", Port: 5434, Database: "pg"},
+		{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "PG"},
+		{Dialect: "postgres", Host: "db.example", Port: 5433, Database: "pg"},
+		{Dialect: "sqlite", Path: filepath.Join(dir, "real", "other.sqlite")},
+	} {
+		if err := reg.Add(ctx, Product{Endpoint: fmt.Sprintf("distinct%d", i), Target: tgt}); err != nil {
+			t.Errorf("Add(%+v) = %v, want it accepted", tgt, err)
+		}
+	}
+}
+
+// A registry that already holds two products on one database (CodeChecker
+// compares URLs as text) fails the later of the two, naming the other.
+func TestListFailsTheLaterOfTwoOnOneDatabase(t *testing.T) {
+	db, dir := newSQLiteConfig(t, 2)
+	file, symlink, hardlink, _ := sqliteSpellings(t, dir)
+	for _, row := range [][2]string{
+		{"a", "sqlite:///" + file},
+		{"b-sym", "sqlite:///" + symlink},
+		{"c-hard", "sqlite:///" + hardlink},
+		{"d-pg", "postgresql://cc@localhost:5432/x"},
+		{"e-pg", "postgresql://cc@127.0.0.1/x"},
+		{"f-other", "postgresql://cc@127.0.0.1/y"},
+	} {
+		if _, err := db.Exec(`INSERT INTO products (endpoint, connection, display_name) VALUES (?, ?, ?)`, row[0], row[1], row[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps, err := New(db, "sqlite", dir).List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"b-sym": `product "a"`, "c-hard": `product "a"`, "e-pg": `product "d-pg"`}
+	for _, p := range ps {
+		w, dup := want[p.Endpoint]
+		switch {
+		case dup && (!errors.Is(p.Err, ErrDatabaseInUse) || !strings.Contains(p.Err.Error(), w)):
+			t.Errorf("%s: Err = %v, want ErrDatabaseInUse naming %s", p.Endpoint, p.Err, w)
+		case !dup && p.Err != nil:
+			t.Errorf("%s: Err = %v, want none", p.Endpoint, p.Err)
+		}
 	}
 }
 
