@@ -14,7 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"supervisor/internal/job"
 )
@@ -139,4 +140,36 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 func quote(v string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 	return "'" + r.Replace(v) + "'"
+}
+
+// OpenMemory opens a new, empty SQLite database in memory, with the pragmas
+// of a product database (foreign keys on), for scratch work such as
+// replaying packaged migration files to inspect what they make. It is gone
+// once closed.
+func OpenMemory(ctx context.Context) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)")
+	if err != nil {
+		return nil, err
+	}
+	// Every connection to :memory: is a database of its own: keep one.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// IsLocked reports whether err is SQLite's SQLITE_BUSY ("database is
+// locked"): another connection held a lock on the database for longer than
+// the busy timeout the database was opened with.
+func IsLocked(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY
+	}
+	return strings.Contains(err.Error(), "SQLITE_BUSY")
 }
