@@ -37,6 +37,10 @@ type Options struct {
 	ImmediateTx bool
 	// BusyTimeout is how long SQLite waits for another writer's lock (default 30s).
 	BusyTimeout time.Duration
+	// FailIfLocked makes SQLite give up at once, without waiting, when
+	// another connection holds the lock it needs (busy_timeout 0): a caller
+	// that wants to say it is about to wait tries so first.
+	FailIfLocked bool
 }
 
 // Open opens the database t names and checks that it answers.
@@ -68,6 +72,9 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	// CodeChecker's engine turns foreign keys on for every connection and its
 	// cleanup relies on the cascades; so do we.
 	q.Add("_pragma", "foreign_keys(1)")
+	if o.FailIfLocked {
+		busy = 0
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	if o.ReadOnly {
 		q.Set("mode", "ro")

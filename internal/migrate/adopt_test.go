@@ -39,6 +39,9 @@ func assertAdoptionRefused(t *testing.T, db *sql.DB, dialect string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if run == 0 {
+			t.Logf("reason: %s", st.Reason)
+		}
 		if st.Status != status.SchemaMismatchNo || st.Adopt {
 			t.Fatalf("run %d: got %s adopt=%v (%s), want schema_mismatch_no, no adoption", run, st.Status, st.Adopt, st.Reason)
 		}
