@@ -127,7 +127,7 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 	}
 	cfg, err := pgx.ParseConfig(conn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres configuration: %w", err)
+		return nil, fmt.Errorf("postgres configuration: %w", &ConnectError{msg: redact(err.Error(), t.Password), err: err})
 	}
 	if t.Password != "" {
 		cfg.Password = t.Password
@@ -138,7 +138,7 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, connectError(err, cfg.Password)
 	}
 	return db, nil
 }
