@@ -5,6 +5,7 @@ package dbconn
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -133,14 +134,30 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 		cfg.Password = t.Password
 	}
 	cfg.RuntimeParams["application_name"] = "supervisor"
-	db := stdlib.OpenDB(*cfg)
+	// Every connection the pool makes, not only the first, fails with a
+	// one-line error that holds no password.
+	db := sql.OpenDB(connector{stdlib.GetConnector(*cfg), cfg.Password})
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return nil, connectError(err, cfg.Password)
+		return nil, err
 	}
 	return db, nil
+}
+
+// connector is pgx's, with its connection errors rewritten by connectError.
+type connector struct {
+	driver.Connector
+	password string
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, connectError(err, c.password)
+	}
+	return conn, nil
 }
 
 // quote renders v as a libpq keyword/value string.
