@@ -169,3 +169,27 @@ func TestAdoptionIgnoresConstraintOrder(t *testing.T) {
 		t.Fatalf("got %s adopt=%v (%s), want schema_mismatch_ok and adoption", st.Status, st.Adopt, st.Reason)
 	}
 }
+
+// The comparison is for adoption only: a database with its revisions is
+// read from them, and status of an adopted database does not inspect its
+// schema (an index added by hand is drift, for status --drift to find).
+func TestInspectComparesOnlyBeforeAdoption(t *testing.T) {
+	db := openSQLite(t, testutil.CopyFixture(t, "product-head.sqlite"))
+	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE INDEX by_hand ON runs (date)"); err != nil {
+		t.Fatal(err)
+	}
+	if st := inspect(t, db, schema.Product); st.Status != status.OK {
+		t.Fatalf("adopted database with an index added by hand: got %s (%s), want ok", st.Status, st.Reason)
+	}
+	// The same database before adoption is compared, and the index seen.
+	fresh := openSQLite(t, testutil.CopyFixture(t, "product-head.sqlite"))
+	if _, err := fresh.Exec("CREATE INDEX by_hand ON runs (date)"); err != nil {
+		t.Fatal(err)
+	}
+	if st := inspect(t, fresh, schema.Product); st.Status != status.SchemaMismatchNo || !strings.Contains(st.Reason, "extra index by_hand on runs") {
+		t.Fatalf("CodeChecker database with an index added by hand: got %s (%q), want schema_mismatch_no naming it", st.Status, st.Reason)
+	}
+}
