@@ -27,8 +27,9 @@ type State struct {
 	PackageVersion string
 	// Pending are the files an upgrade applies, in order.
 	Pending []migrate.File
-	// Adopt is set for a CodeChecker database at its head: version 001 is
-	// recorded as a baseline, not executed.
+	// Adopt is set for a CodeChecker database at its head whose schema
+	// compares equal to version 001's (see Compare): 001 is recorded as a
+	// baseline, not executed.
 	Adopt bool
 	// Reason says in one line why the status is not ok.
 	Reason string
