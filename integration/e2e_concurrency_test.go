@@ -272,7 +272,7 @@ func ccPGLockKey() int64 {
 // second, says it timed out waiting for the lock, and touches nothing.
 func TestE2ELockTimeout(t *testing.T) {
 	slow := ftSQLiteTemplate(t, ftSlowReports)
-	const want = "timed out waiting for the migration lock (1s)"
+	const want = "timed out waiting for the database lock (1s)"
 
 	t.Run("sqlite, the write lock held", func(t *testing.T) {
 		w := ftNewWS(t)

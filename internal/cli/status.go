@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -42,7 +43,8 @@ func runStatus(ctx context.Context, g *globals, args []string) error {
 	fs.StringArrayVar(&selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")
 	asJSON := fs.Bool("json", false, "print the table as JSON")
 	timeout := fs.Duration("connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after `DUR`")
-	if err := g.parse("status", "status [-j N] [--product E]... [--json] [--connect-timeout DUR]", fs, args); err != nil {
+	lockTimeout := fs.Duration("lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
+	if err := g.parse("status", "status [-j N] [--product E]... [--json] [--connect-timeout DUR] [--lock-timeout DUR]", fs, args); err != nil {
 		return err
 	}
 	if *jobs < 1 {
@@ -59,7 +61,7 @@ func runStatus(ctx context.Context, g *globals, args []string) error {
 		g.log.Warn("config database schema mismatch! Possible to upgrade: run 'supervisor migrate'", "location", cfg.location,
 			"database_version", cfg.state.DBVersion, "package_version", cfg.state.PackageVersion)
 	}
-	states := checkProducts(ctx, g, products, *jobs, *timeout)
+	states := checkProductsWith(ctx, g, products, *jobs, checkTimeouts{connect: *timeout, lock: *lockTimeout})
 	if *asJSON {
 		if err := printJSON(g.env.Stdout, states); err != nil {
 			return err
@@ -75,9 +77,19 @@ func runStatus(ctx context.Context, g *globals, args []string) error {
 	return nil
 }
 
+// checkTimeouts bound one product's check: connecting to a PostgreSQL
+// server, and waiting for a SQLite database another process has locked.
+type checkTimeouts struct{ connect, lock time.Duration }
+
 // checkProducts inspects every product in-process, n at a time (status is
-// read-only and must stay fast; migrate and cleanup use worker processes).
+// read-only and must stay fast; migrate and cleanup use worker processes),
+// waiting as long for a lock as for a connection.
 func checkProducts(ctx context.Context, g *globals, products []registry.Product, n int, timeout time.Duration) []productState {
+	return checkProductsWith(ctx, g, products, n, checkTimeouts{connect: timeout, lock: timeout})
+}
+
+// checkProductsWith is checkProducts with a lock timeout of its own.
+func checkProductsWith(ctx context.Context, g *globals, products []registry.Product, n int, timeout checkTimeouts) []productState {
 	out := make([]productState, len(products))
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
@@ -97,7 +109,7 @@ func checkProducts(ctx context.Context, g *globals, products []registry.Product,
 	return out
 }
 
-func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout time.Duration) productState {
+func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout checkTimeouts) productState {
 	st := productState{Endpoint: p.Endpoint, Location: registry.Location(p.Target)}
 	if v, err := migrate.LatestVersion(schema.Product, p.Target.Dialect); err == nil {
 		st.PackageVersion = v
@@ -121,9 +133,18 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout t
 		return set(status.FailedToConnect, err.Error())
 	}
 	t.Password = pw.Value
-	// A SQLite file another supervisor is migrating is locked: wait as long
-	// as for a lock, not forever.
-	db, err := dbconn.Open(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout, BusyTimeout: timeout})
+	ms, err := inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock, FailIfLocked: t.Dialect == "sqlite"})
+	if dbconn.IsLocked(err) {
+		// Another process (a supervisor migrating or cleaning it, CodeChecker's
+		// server writing) holds the file: say so before waiting for it, as
+		// long as the lock timeout, not forever.
+		g.logs.Product(p.Endpoint).Info("the database is locked by another process; waiting for it", "lock_timeout", timeout.lock.String())
+		start := time.Now()
+		ms, err = inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock})
+		if dbconn.IsLocked(err) {
+			return set(status.FailedToConnect, fmt.Sprintf("the database is locked by another process (waited %s)", time.Since(start).Round(100*time.Millisecond)))
+		}
+	}
 	if errors.Is(err, dbconn.ErrMissing) {
 		// migrate creates the file and applies every packaged file.
 		st.inspected.Pending, _ = allFiles(t.Dialect)
@@ -132,13 +153,18 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout t
 	if err != nil {
 		return set(status.FailedToConnect, withPasswordHint(oneLine(err.Error()), pw))
 	}
-	defer db.Close()
-	ms, err := migrate.Inspect(ctx, db, t.Dialect, schema.Product)
-	if err != nil {
-		return set(status.FailedToConnect, oneLine(err.Error()))
-	}
 	st.DBVersion, st.inspected = ms.DBVersion, ms
 	return set(ms.Status, ms.Reason)
+}
+
+// inspectProduct opens the product database t with o and reads where it stands.
+func inspectProduct(ctx context.Context, t job.Target, o dbconn.Options) (migrate.State, error) {
+	db, err := dbconn.Open(ctx, t, o)
+	if err != nil {
+		return migrate.State{}, err
+	}
+	defer db.Close()
+	return migrate.Inspect(ctx, db, t.Dialect, schema.Product)
 }
 
 // printStatusTable prints CodeChecker's status table, rows by endpoint.

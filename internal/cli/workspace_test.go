@@ -257,9 +257,11 @@ func TestStatus(t *testing.T) {
 	}
 }
 
-// A SQLite file another process is writing to is locked; status waits at
-// most its connect timeout for it, then reports it, not hang.
-func TestStatusLockedDatabase(t *testing.T) {
+// A SQLite file another process is writing to is locked: status says so in
+// a log line of that product when it starts waiting, waits at most
+// --lock-timeout, and reports the lock and the real wait, not a failed
+// connection with SQLite's "database is locked (5)".
+func TestStatusLockedDatabaseSaysItWaitsForTheLock(t *testing.T) {
 	t.Parallel()
 	ws := workspace(t)
 	path := filepath.Join(t.TempDir(), "busy.sqlite")
@@ -267,13 +269,44 @@ func TestStatusLockedDatabase(t *testing.T) {
 	mustRun(t, ExitOK, "-w", ws, "products", "add", "busy", "--sqlite", path)
 	testutil.HoldSQLiteLock(t, path)
 	start := time.Now()
-	r := mustRun(t, ExitFailed, "-w", ws, "status", "--json", "--product", "busy", "--connect-timeout", "300ms")
+	r := mustRun(t, ExitFailed, "-w", ws, "status", "--json", "--product", "busy", "--lock-timeout", "300ms")
 	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("status took %v with --connect-timeout 300ms", took)
+		t.Errorf("status took %v with --lock-timeout 300ms", took)
 	}
 	got := decodeJSON[[]productState](t, r.stdout)
-	if len(got) != 1 || got[0].Status != status.FailedToConnect || !strings.Contains(got[0].Reason, "locked") {
-		t.Errorf("status of a locked database = %+v, want failed_to_connect, locked", got)
+	const prefix = "the database is locked by another process (waited "
+	if len(got) != 1 || got[0].Status != status.FailedToConnect || !strings.HasPrefix(got[0].Reason, prefix) {
+		t.Fatalf("status of a locked database = %+v, want failed_to_connect, %q", got, prefix)
+	}
+	waited, err := time.ParseDuration(strings.TrimSuffix(strings.TrimPrefix(got[0].Reason, prefix), ")"))
+	if err != nil || waited < 300*time.Millisecond {
+		t.Errorf("reason %q: waited %v (%v), want the real wait, at least the 300ms lock timeout", got[0].Reason, waited, err)
+	}
+	t.Logf("stderr:\n%s", r.stderr)
+	var waitLine string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.Contains(l, "locked by another process; waiting for it") {
+			waitLine = l
+		}
+	}
+	if !strings.Contains(waitLine, "[busy]") || !strings.Contains(waitLine, "lock_timeout=300ms") {
+		t.Errorf("stderr:\n%s\nwant a line of [busy] saying it waits for the lock, with its timeout", r.stderr)
+	}
+	if strings.Contains(r.stderr+r.stdout, "(5)") {
+		t.Errorf("output shows SQLite's raw busy error:\n%s%s", r.stdout, r.stderr)
+	}
+}
+
+// An unlocked database is checked without a word about locks.
+func TestStatusUnlockedDatabaseSaysNothingOfLocks(t *testing.T) {
+	t.Parallel()
+	ws := workspace(t)
+	path := filepath.Join(t.TempDir(), "free.sqlite")
+	productAt(t, path, "")
+	mustRun(t, ExitOK, "-w", ws, "products", "add", "free", "--sqlite", path)
+	r := mustRun(t, ExitOK, "-w", ws, "status", "--product", "free")
+	if strings.Contains(r.stderr, "locked") {
+		t.Errorf("stderr of an unlocked status:\n%s\nwant nothing about locks", r.stderr)
 	}
 }
 

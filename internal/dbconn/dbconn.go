@@ -5,6 +5,7 @@ package dbconn
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,7 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"supervisor/internal/job"
 )
@@ -36,6 +38,10 @@ type Options struct {
 	ImmediateTx bool
 	// BusyTimeout is how long SQLite waits for another writer's lock (default 30s).
 	BusyTimeout time.Duration
+	// FailIfLocked makes SQLite give up at once, without waiting, when
+	// another connection holds the lock it needs (busy_timeout 0): a caller
+	// that wants to say it is about to wait tries so first.
+	FailIfLocked bool
 }
 
 // Open opens the database t names and checks that it answers.
@@ -67,6 +73,9 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	// CodeChecker's engine turns foreign keys on for every connection and its
 	// cleanup relies on the cascades; so do we.
 	q.Add("_pragma", "foreign_keys(1)")
+	if o.FailIfLocked {
+		busy = 0
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	if o.ReadOnly {
 		q.Set("mode", "ro")
@@ -119,13 +128,15 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 	}
 	cfg, err := pgx.ParseConfig(conn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres configuration: %w", err)
+		return nil, fmt.Errorf("postgres configuration: %w", &ConnectError{msg: redact(err.Error(), t.Password), err: err})
 	}
 	if t.Password != "" {
 		cfg.Password = t.Password
 	}
 	cfg.RuntimeParams["application_name"] = "supervisor"
-	db := stdlib.OpenDB(*cfg)
+	// Every connection the pool makes, not only the first, fails with a
+	// one-line error that holds no password.
+	db := sql.OpenDB(connector{stdlib.GetConnector(*cfg), cfg.Password})
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -135,8 +146,54 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 	return db, nil
 }
 
+// connector is pgx's, with its connection errors rewritten by connectError.
+type connector struct {
+	driver.Connector
+	password string
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, connectError(err, c.password)
+	}
+	return conn, nil
+}
+
 // quote renders v as a libpq keyword/value string.
 func quote(v string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 	return "'" + r.Replace(v) + "'"
+}
+
+// OpenMemory opens a new, empty SQLite database in memory, with the pragmas
+// of a product database (foreign keys on), for scratch work such as
+// replaying packaged migration files to inspect what they make. It is gone
+// once closed.
+func OpenMemory(ctx context.Context) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(1)")
+	if err != nil {
+		return nil, err
+	}
+	// Every connection to :memory: is a database of its own: keep one.
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// IsLocked reports whether err is SQLite's SQLITE_BUSY ("database is
+// locked"): another connection held a lock on the database for longer than
+// the busy timeout the database was opened with.
+func IsLocked(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) {
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY
+	}
+	return strings.Contains(err.Error(), "SQLITE_BUSY")
 }

@@ -16,16 +16,15 @@ import (
 	"ariga.io/atlas/sql/sqlclient"
 	"ariga.io/atlas/sql/sqlite"
 	"github.com/hashicorp/go-hclog"
-	sqlitedrv "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/status"
 	"supervisor/schema"
 )
 
 // Options tune an upgrade.
 type Options struct {
-	// LockTimeout bounds the wait for the database's migration lock (default 30s).
+	// LockTimeout bounds the wait for the database's lock (default 30s).
 	LockTimeout time.Duration
 	// BackupDir, when set, receives a consistent copy of a SQLite database
 	// (VACUUM INTO) before its first pending file is applied.
@@ -55,28 +54,22 @@ type Result struct {
 // ErrNotUpgradable is returned for a database whose state rules an upgrade out.
 var ErrNotUpgradable = errors.New("not possible to upgrade")
 
-// ErrLockTimeout is returned when another process holds the migration lock too long.
-var ErrLockTimeout = errors.New("timed out waiting for the migration lock")
+// ErrLockTimeout is returned when another process holds the database's lock
+// too long. The lock is the one every supervisor's work on a database takes
+// (migrate and cleanup alike), so the message says who holds it only as far
+// as it is known.
+var ErrLockTimeout = errors.New("timed out waiting for the database lock")
 
 // LockError returns err wrapped in ErrLockTimeout when it is SQLite's
-// SQLITE_BUSY: another connection (another supervisor migrating the
-// database, a long reader) kept the database locked for longer than timeout,
-// the busy timeout the database was opened with. Any other err, nil
-// included, is returned as it is.
+// SQLITE_BUSY: another connection (another supervisor working on the
+// database, a long reader, CodeChecker's server writing) kept the database
+// locked for longer than timeout, the busy timeout the database was opened
+// with. Any other err, nil included, is returned as it is.
 func LockError(err error, timeout time.Duration) error {
-	if err == nil || errors.Is(err, ErrLockTimeout) || !isBusy(err) {
+	if err == nil || errors.Is(err, ErrLockTimeout) || !dbconn.IsLocked(err) {
 		return err
 	}
-	return fmt.Errorf("%w (%s): another connection kept the database locked (another supervisor migrating it?): %w", ErrLockTimeout, timeout, err)
-}
-
-// isBusy reports whether err is SQLite's SQLITE_BUSY ("database is locked").
-func isBusy(err error) bool {
-	var se *sqlitedrv.Error
-	if errors.As(err, &se) {
-		return se.Code()&0xff == sqlite3.SQLITE_BUSY
-	}
-	return strings.Contains(err.Error(), "SQLITE_BUSY")
+	return fmt.Errorf("%w (%s): the database is locked by another process (another supervisor working on it?): %w", ErrLockTimeout, timeout, err)
 }
 
 // FileError says which file and statement failed.
@@ -406,7 +399,7 @@ func lockPostgres(ctx context.Context, db *sql.DB, name string, timeout time.Dur
 		}
 		if time.Now().After(deadline) {
 			conn.Close()
-			return nil, fmt.Errorf("%w (%s): another supervisor is migrating this database", ErrLockTimeout, timeout)
+			return nil, fmt.Errorf("%w (%s): another supervisor is working on this database (it holds the supervisor's lock)", ErrLockTimeout, timeout)
 		}
 		select {
 		case <-ctx.Done():

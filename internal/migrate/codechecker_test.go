@@ -3,121 +3,16 @@ package migrate_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
-	"supervisor/internal/testutil"
 	"testing"
-
-	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/postgres"
-	"ariga.io/atlas/sql/schema"
-	"ariga.io/atlas/sql/sqlite"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	smigrate "supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
+	"supervisor/internal/testutil"
 	sschema "supervisor/schema"
 )
-
-// inspectRealm inspects db with atlas, without CodeChecker's and atlas's
-// bookkeeping tables.
-func inspectRealm(t *testing.T, db *sql.DB, dialect string) (migrate.Driver, *schema.Realm) {
-	t.Helper()
-	var (
-		drv migrate.Driver
-		err error
-	)
-	opts := &schema.InspectRealmOption{}
-	if dialect == "sqlite" {
-		drv, err = sqlite.Open(db)
-	} else {
-		drv, err = postgres.Open(db)
-		opts.Schemas = []string{"public"}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	realm, err := drv.InspectRealm(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range realm.Schemas {
-		var kept []*schema.Table
-		for _, tbl := range s.Tables {
-			if tbl.Name != "alembic_version" && tbl.Name != smigrate.RevisionsTable {
-				kept = append(kept, tbl)
-			}
-		}
-		s.Tables = kept
-		// SQLite names the index of a UNIQUE constraint sqlite_autoindex_T_N;
-		// atlas's differ renames such indexes on one side only. Name them by
-		// their columns on both sides so they are compared, not dropped and added.
-		for _, tbl := range kept {
-			for _, idx := range tbl.Indexes {
-				if strings.HasPrefix(idx.Name, "sqlite_autoindex_") {
-					var cols []string
-					for _, p := range idx.Parts {
-						cols = append(cols, p.C.Name)
-					}
-					idx.Name = tbl.Name + "_unique_" + strings.Join(cols, "_")
-				}
-			}
-		}
-	}
-	return drv, realm
-}
-
-// diff describes the changes that turn realm a into realm b, one per line.
-func diff(t *testing.T, drv migrate.Driver, a, b *schema.Realm) []string {
-	t.Helper()
-	changes, err := drv.RealmDiff(a, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, c := range changes {
-		out = append(out, describe(c))
-	}
-	return out
-}
-
-func describe(c schema.Change) string {
-	switch c := c.(type) {
-	case *schema.ModifyTable:
-		var parts []string
-		for _, tc := range c.Changes {
-			switch tc := tc.(type) {
-			case *schema.AddIndex:
-				parts = append(parts, "add "+describeIndex(tc.I))
-			case *schema.DropIndex:
-				parts = append(parts, "drop "+describeIndex(tc.I))
-			case *schema.ModifyIndex:
-				parts = append(parts, fmt.Sprintf("modify %s -> %s", describeIndex(tc.From), describeIndex(tc.To)))
-			case *schema.ModifyColumn:
-				parts = append(parts, fmt.Sprintf("modify column %s (%v): %+v -> %+v", tc.From.Name, tc.Change, tc.From.Type, tc.To.Type))
-			case *schema.AddColumn:
-				parts = append(parts, "add column "+tc.C.Name)
-			case *schema.DropColumn:
-				parts = append(parts, "drop column "+tc.C.Name)
-			default:
-				parts = append(parts, fmt.Sprintf("%T%+v", tc, tc))
-			}
-		}
-		return fmt.Sprintf("modify table %s: %s", c.T.Name, strings.Join(parts, "; "))
-	case *schema.AddTable:
-		return "add table " + c.T.Name
-	case *schema.DropTable:
-		return "drop table " + c.T.Name
-	case *schema.ModifySchema:
-		var parts []string
-		for _, sc := range c.Changes {
-			parts = append(parts, describe(sc))
-		}
-		return fmt.Sprintf("modify schema %s: %s", c.S.Name, strings.Join(parts, "; "))
-	}
-	return fmt.Sprintf("%T %+v", c, c)
-}
 
 // upgradeTo applies our packaged files up to version.
 func upgradeTo(t *testing.T, db *sql.DB, dialect string, kind sschema.Kind, version string) {
@@ -127,24 +22,34 @@ func upgradeTo(t *testing.T, db *sql.DB, dialect string, kind sschema.Kind, vers
 	}
 }
 
-// TestVersion1IsCodeCheckersSchema inspects CodeChecker's reference database
-// and a fresh database at our version 001 with atlas and fails on any
-// difference; version 002 must differ (so the comparison can fail).
+// compare is smigrate.Compare that fails the test on an error.
+func compare(t *testing.T, db *sql.DB, dialect string, kind sschema.Kind, version string) []string {
+	t.Helper()
+	d, err := smigrate.Compare(context.Background(), db, dialect, kind, version)
+	if err != nil {
+		t.Fatalf("Compare(%s, %s): %v", kind, version, err)
+	}
+	return d
+}
+
+// TestVersion1IsCodeCheckersSchema compares CodeChecker's reference database
+// with our packaged version 001 the way adoption does, and fails on any
+// difference; a database at 002 must differ from 001 (so the comparison can
+// fail) and equal 002.
 func TestVersion1IsCodeCheckersSchemaSQLite(t *testing.T) {
 	for _, kind := range []sschema.Kind{sschema.Config, sschema.Product} {
 		t.Run(string(kind), func(t *testing.T) {
 			ref := openSQLite(t, testutil.CopyFixture(t, string(kind)+"-head.sqlite"))
-			drv, want := inspectRealm(t, ref, "sqlite")
-			ours := openSQLite(t, t.TempDir()+"/ours.sqlite")
-			upgradeTo(t, ours, "sqlite", kind, "001")
-			_, got := inspectRealm(t, ours, "sqlite")
-			if d := diff(t, drv, want, got); len(d) > 0 {
+			if d := compare(t, ref, "sqlite", kind, "001"); len(d) > 0 {
 				t.Fatalf("version 001 differs from CodeChecker's %s schema:\n%s", kind, strings.Join(d, "\n"))
 			}
+			ours := openSQLite(t, t.TempDir()+"/ours.sqlite")
 			upgradeTo(t, ours, "sqlite", kind, "002")
-			_, v2 := inspectRealm(t, ours, "sqlite")
-			if d := diff(t, drv, want, v2); len(d) == 0 {
-				t.Fatal("version 002 inspects the same as CodeChecker's schema; the comparison sees nothing")
+			if d := compare(t, ours, "sqlite", kind, "001"); len(d) == 0 {
+				t.Fatal("version 002 compares equal to 001; the comparison sees nothing")
+			}
+			if d := compare(t, ours, "sqlite", kind, "002"); len(d) > 0 {
+				t.Fatalf("a database at 002 differs from the packaged 002:\n%s", strings.Join(d, "\n"))
 			}
 		})
 	}
@@ -152,38 +57,27 @@ func TestVersion1IsCodeCheckersSchemaSQLite(t *testing.T) {
 
 func TestVersion1IsCodeCheckersSchemaPostgres(t *testing.T) {
 	cluster := pgtest.Start(t)
-	open := func(name string) *sql.DB {
-		t.Helper()
-		cluster.CreateDatabase(t, name)
-		db, err := dbconn.Open(context.Background(), job.Target{Dialect: "postgres", Host: cluster.Host, Port: cluster.Port,
-			User: cluster.User, Password: cluster.Password, Database: name}, dbconn.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
 	for _, kind := range []sschema.Kind{sschema.Config, sschema.Product} {
 		t.Run(string(kind), func(t *testing.T) {
 			refName := string(kind) + "_ref"
-			ref := open(refName)
+			ref := openPostgres(t, cluster, refName)
 			cluster.LoadDump(t, refName, fixtures+string(kind)+"-head.postgres.sql")
-			drv, want := inspectRealm(t, ref, "postgres")
-			ours := open(string(kind) + "_ours")
-			upgradeTo(t, ours, "postgres", kind, "001")
-			_, got := inspectRealm(t, ours, "postgres")
-			if d := diff(t, drv, want, got); len(d) > 0 {
+			if d := compare(t, ref, "postgres", kind, "001"); len(d) > 0 {
 				t.Fatalf("version 001 differs from CodeChecker's %s schema:\n%s", kind, strings.Join(d, "\n"))
 			}
+			ours := openPostgres(t, cluster, string(kind)+"_ours")
 			upgradeTo(t, ours, "postgres", kind, "002")
-			_, v2 := inspectRealm(t, ours, "postgres")
-			if d := diff(t, drv, want, v2); len(d) == 0 {
-				t.Fatal("version 002 inspects the same as CodeChecker's schema; the comparison sees nothing")
+			if d := compare(t, ours, "postgres", kind, "001"); len(d) == 0 {
+				t.Fatal("version 002 compares equal to 001; the comparison sees nothing")
 			}
+			if d := compare(t, ours, "postgres", kind, "002"); len(d) > 0 {
+				t.Fatalf("a database at 002 differs from the packaged 002:\n%s", strings.Join(d, "\n"))
+			}
+			assertNoScratchSchema(t, ours)
 			// CodeChecker's seed rows are part of version 001.
-			var n int
-			if err := ours.QueryRow("SELECT count(*) FROM checkers").Scan(&n); err != nil || (kind == sschema.Product && n != 2) {
-				if kind == sschema.Product {
+			if kind == sschema.Product {
+				var n int
+				if err := ours.QueryRow("SELECT count(*) FROM checkers").Scan(&n); err != nil || n != 2 {
 					t.Fatalf("checkers seed rows: got %d (err %v), want 2", n, err)
 				}
 			}
@@ -191,12 +85,36 @@ func TestVersion1IsCodeCheckersSchemaPostgres(t *testing.T) {
 	}
 }
 
-func describeIndex(i *schema.Index) string {
-	var cols []string
-	for _, p := range i.Parts {
-		if p.C != nil {
-			cols = append(cols, p.C.Name)
-		}
+// openPostgres creates database name on c and opens it.
+func openPostgres(t *testing.T, c *pgtest.Cluster, name string) *sql.DB {
+	t.Helper()
+	c.CreateDatabase(t, name)
+	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port,
+		User: c.User, Password: c.Password, Database: name}, dbconn.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fmt.Sprintf("index %q unique=%v (%s) attrs=%+v", i.Name, i.Unique, strings.Join(cols, ", "), i.Attrs)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// assertNoScratchSchema fails if a comparison left its scratch schema behind.
+func assertNoScratchSchema(t *testing.T, db *sql.DB) {
+	t.Helper()
+	var names []string
+	rows, err := db.Query("SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\\_%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if len(names) > 0 {
+		t.Errorf("schemas left on the server after comparing: %v, want none", names)
+	}
 }

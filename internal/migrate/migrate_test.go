@@ -117,6 +117,8 @@ func TestNotUpgradable(t *testing.T) {
 	}{
 		{"older CodeChecker revision", "UPDATE alembic_version SET version_num = 'a7f3c8e21b90'", "CodeChecker revision a7f3c8e21b90; upgrade it with CodeChecker"},
 		{"unknown tables", "DROP TABLE alembic_version", "no schema version"},
+		{"two alembic_version rows", "INSERT INTO alembic_version VALUES ('a7f3c8e21b90')", "alembic_version has 2 rows (a7f3c8e21b90, b1be74589382) where CodeChecker keeps one: a branched or broken alembic state"},
+		{"unknown alembic revision", "UPDATE alembic_version SET version_num = 'deadbeef0123'", "alembic revision deadbeef0123 is not a CodeChecker revision this supervisor knows; only databases at CodeChecker's config 635389f535cd / product b1be74589382 are adopted"},
 		{"newer than package", "CREATE TABLE atlas_schema_revisions (version text, description text, type integer, applied integer, total integer, executed_at datetime, execution_time integer, error text, error_stmt text, hash text, partial_hashes json, operator_version text); INSERT INTO atlas_schema_revisions VALUES ('999', 'future', 2, 1, 1, '2030-01-01T00:00:00Z', 1, NULL, NULL, 'x', NULL, 'x')", "newer than this package"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,4 +253,54 @@ func project(rows []row, keep func(col string) bool) []row {
 		out[i] = strings.Join(kept, "\x00")
 	}
 	return out
+}
+
+// An unknown alembic revision is not known to be newer: nothing may send
+// the operator to a newer supervisor or to CodeChecker's upgrade for it.
+func TestUnknownAlembicRevisionIsNotCalledNewer(t *testing.T) {
+	db := openSQLite(t, testutil.CopyFixture(t, "product-head.sqlite"))
+	if _, err := db.Exec("UPDATE alembic_version SET version_num = 'deadbeef0123'"); err != nil {
+		t.Fatal(err)
+	}
+	st := inspect(t, db, schema.Product)
+	for _, bad := range []string{"newer", "upgrade it with CodeChecker"} {
+		if strings.Contains(st.Reason, bad) {
+			t.Errorf("reason %q says %q about a revision nobody knows", st.Reason, bad)
+		}
+	}
+	if st.DBVersion != "deadbeef0123 (alembic)" {
+		t.Errorf("db version %q, want %q", st.DBVersion, "deadbeef0123 (alembic)")
+	}
+}
+
+// Two alembic_version rows are shown as the two revisions they are.
+func TestTwoAlembicRowsAreBothNamed(t *testing.T) {
+	db := openSQLite(t, testutil.CopyFixture(t, "product-head.sqlite"))
+	if _, err := db.Exec("INSERT INTO alembic_version VALUES ('a7f3c8e21b90')"); err != nil {
+		t.Fatal(err)
+	}
+	st := inspect(t, db, schema.Product)
+	if st.Status != status.SchemaMismatchNo || st.Adopt || st.DBVersion != "a7f3c8e21b90, b1be74589382 (alembic)" {
+		t.Errorf("got %s adopt=%v at %q, want schema_mismatch_no at %q", st.Status, st.Adopt, st.DBVersion, "a7f3c8e21b90, b1be74589382 (alembic)")
+	}
+}
+
+// A revisions table that lost the row of 001 while 002 is recorded is
+// damaged; it used to be taken as up to date.
+func TestRevisionsGapIsDamaged(t *testing.T) {
+	db := openSQLite(t, filepath.Join(t.TempDir(), "p.sqlite"))
+	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM atlas_schema_revisions WHERE version = '001'"); err != nil {
+		t.Fatal(err)
+	}
+	st := inspect(t, db, schema.Product)
+	want := "atlas_schema_revisions is damaged: version 001 is not recorded, but the later 002 is"
+	if st.Status != status.SchemaMismatchNo || st.Reason != want {
+		t.Fatalf("got %s (%q), want schema_mismatch_no (%q)", st.Status, st.Reason, want)
+	}
+	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); !errors.Is(err, migrate.ErrNotUpgradable) {
+		t.Fatalf("upgrade: got %v, want ErrNotUpgradable", err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 
 	"ariga.io/atlas/sql/migrate"
@@ -26,8 +27,9 @@ type State struct {
 	PackageVersion string
 	// Pending are the files an upgrade applies, in order.
 	Pending []migrate.File
-	// Adopt is set for a CodeChecker database at its head: version 001 is
-	// recorded as a baseline, not executed.
+	// Adopt is set for a CodeChecker database at its head whose schema
+	// compares equal to version 001's (see Compare): 001 is recorded as a
+	// baseline, not executed.
 	Adopt bool
 	// Reason says in one line why the status is not ok.
 	Reason string
@@ -91,7 +93,7 @@ func Inspect(ctx context.Context, db querier, dialect string, kind schema.Kind) 
 	case tables[RevisionsTable]:
 		return inspectRevisions(ctx, db, dialect, dir, files, st)
 	case tables["alembic_version"]:
-		return inspectAlembic(ctx, db, kind, files, st)
+		return inspectAlembic(ctx, db, dialect, kind, files, st)
 	case len(tables) == 0:
 		st.Status, st.Pending = status.SchemaMissing, files
 		st.Reason = "the database has no tables"
@@ -103,36 +105,59 @@ func Inspect(ctx context.Context, db querier, dialect string, kind schema.Kind) 
 	}
 }
 
-func inspectAlembic(ctx context.Context, db querier, kind schema.Kind, files []migrate.File, st State) (State, error) {
-	var rev sql.NullString
-	rows, err := db.QueryContext(ctx, "SELECT version_num FROM alembic_version")
+func inspectAlembic(ctx context.Context, db querier, dialect string, kind schema.Kind, files []migrate.File, st State) (State, error) {
+	rows, err := db.QueryContext(ctx, "SELECT version_num FROM alembic_version ORDER BY version_num")
 	if err != nil {
 		return State{}, fmt.Errorf("read alembic_version: %w", err)
 	}
-	n := 0
+	var revs []string
 	for rows.Next() {
-		n++
+		var rev sql.NullString
 		if err := rows.Scan(&rev); err != nil {
 			rows.Close()
 			return State{}, fmt.Errorf("read alembic_version: %w", err)
 		}
+		revs = append(revs, rev.String)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return State{}, fmt.Errorf("read alembic_version: %w", err)
 	}
 	head := kind.CodeCheckerHead()
+	st.Status = status.SchemaMismatchNo
 	switch {
-	case n == 1 && rev.String == head:
-		st.Status, st.Adopt, st.Pending = status.SchemaMismatchOK, true, files[1:]
-		st.DBVersion = head + " (CodeChecker)"
-	case n == 0:
-		st.Status = status.SchemaMismatchNo
+	case len(revs) == 0:
 		st.Reason = "alembic_version is empty: CodeChecker never finished creating this database"
+	case len(revs) > 1:
+		// CodeChecker's chains are linear and alembic keeps one row per
+		// head: two rows are a branched or broken alembic state, which no
+		// version of ours describes.
+		st.DBVersion = strings.Join(revs, ", ") + " (alembic)"
+		st.Reason = fmt.Sprintf("alembic_version has %d rows (%s) where CodeChecker keeps one: a branched or broken alembic state, not upgradable",
+			len(revs), strings.Join(revs, ", "))
+	case revs[0] == head:
+		st.DBVersion = head + " (CodeChecker)"
+		// Adoption records version 001 without executing it: only if the
+		// schema is 001's. A database of ours that lost its revisions table
+		// still has CodeChecker's alembic_version, and must not be taken for
+		// 001 and have 002 applied again.
+		diffs, err := Compare(ctx, db, dialect, kind, files[0].Version())
+		if err != nil {
+			return State{}, fmt.Errorf("compare with CodeChecker's schema at %s: %w", head, err)
+		}
+		if len(diffs) > 0 {
+			st.Reason = fmt.Sprintf("the schema differs from CodeChecker's %s, which alembic_version names, so it is not adopted: %s",
+				head, summarize(diffs, 5))
+			return st, nil
+		}
+		st.Status, st.Adopt, st.Pending = status.SchemaMismatchOK, true, files[1:]
+	case olderCodeCheckerRevision(kind, revs[0]):
+		st.DBVersion = revs[0] + " (CodeChecker)"
+		st.Reason = fmt.Sprintf("the database is at CodeChecker revision %s; upgrade it with CodeChecker to revision %s first", revs[0], head)
 	default:
-		st.Status = status.SchemaMismatchNo
-		st.DBVersion = rev.String + " (CodeChecker)"
-		st.Reason = fmt.Sprintf("the database is at CodeChecker revision %s; upgrade it with CodeChecker to revision %s first", rev.String, head)
+		st.DBVersion = revs[0] + " (alembic)"
+		st.Reason = fmt.Sprintf("alembic revision %s is not a CodeChecker revision this supervisor knows; only databases at CodeChecker's config %s / product %s are adopted",
+			revs[0], schema.Config.CodeCheckerHead(), schema.Product.CodeCheckerHead())
 	}
 	return st, nil
 }
@@ -174,6 +199,24 @@ func inspectRevisions(ctx context.Context, db querier, dialect string, dir *migr
 			st.Reason = fmt.Sprintf("the database is at version %s, which this package does not have", last.Version)
 		}
 		return st, nil
+	}
+	// Every packaged version up to the last recorded one is recorded (those
+	// a baseline covers need not be: a baseline stands for all before it). A
+	// version missing there means the table was damaged, a row deleted by
+	// hand, and nothing says what the database really holds.
+	recorded, covered := map[string]bool{}, ""
+	for _, r := range revs {
+		recorded[r.Version] = true
+		if r.Type.Has(migrate.RevisionTypeBaseline) && r.Version > covered {
+			covered = r.Version
+		}
+	}
+	for _, f := range files[:idx] {
+		if f.Version() > covered && !recorded[f.Version()] {
+			st.Status = status.SchemaMismatchNo
+			st.Reason = fmt.Sprintf("%s is damaged: version %s is not recorded, but the later %s is", RevisionsTable, f.Version(), last.Version)
+			return st, nil
+		}
 	}
 	st.Pending = files[idx+1:]
 	if len(st.Pending) == 0 {
