@@ -72,14 +72,16 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	// and fd 3 (the result).
 	stdinR, stdinW, err := os.Pipe()
 	if err != nil {
-		o.Err = fmt.Errorf("start worker: %w", err)
+		o.Err = fmt.Errorf("start worker: %w", fdError(err))
+		log.Error("cannot start worker", "error", o.Err.Error())
 		return o
 	}
 	defer stdinW.Close()
 	resultR, resultW, err := os.Pipe()
 	if err != nil {
 		stdinR.Close()
-		o.Err = fmt.Errorf("start worker: %w", err)
+		o.Err = fmt.Errorf("start worker: %w", fdError(err))
+		log.Error("cannot start worker", "error", o.Err.Error())
 		return o
 	}
 	defer resultR.Close()
@@ -103,8 +105,10 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	stdinR.Close()
 	resultW.Close()
 	if err != nil {
-		o.Err = fmt.Errorf("start worker: %w", err)
-		log.Error("cannot start worker", "error", err)
+		// EMFILE from pipe2 or fork/exec is the supervisor's limit, not the
+		// product's fault: say which limit (fdError).
+		o.Err = fmt.Errorf("start worker: %w", fdError(err))
+		log.Error("cannot start worker", "error", o.Err.Error())
 		return o
 	}
 	start := time.Now()
