@@ -111,6 +111,12 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	case "bigresult":
 		os.NewFile(workerproc.ResultFD, "result").Write(bytes.Repeat([]byte("{"), 2<<20))
 		os.Exit(0)
+	case "stamped":
+		// A line from long ago: the supervisor must keep its time.
+		fmt.Fprintln(os.Stderr, `{"@level":"info","@message":"from the past","@timestamp":"2001-02-03T04:05:06.789012Z","k":"v"}`)
+		fmt.Fprintln(os.Stderr, `{"@level":"info","@message":"unreadable time","@timestamp":"yesterday"}`)
+		fmt.Fprintln(os.Stderr, "plain line")
+		return job.Result{OK: true, Status: "ok"}
 	case "noresult":
 		log.Info("forgot the result")
 		os.Exit(0)

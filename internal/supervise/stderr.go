@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
+
+	"supervisor/internal/logging"
 )
 
 const (
@@ -22,22 +25,23 @@ const (
 
 // stderrSink is the io.Writer exec copies the worker's stderr (and stdout)
 // into. It cuts the stream into lines with a fixed-size buffer and re-logs
-// each line through the product's logger: hclog JSON lines at their own
-// level with their fields, anything else (panic traces, stray prints, JSON of
-// the wrong shape) verbatim at ERROR. One worker line makes one output line.
+// each line under the product's name: hclog JSON lines at their own level,
+// with their fields and their own time, anything else (panic traces, stray
+// prints, JSON of the wrong shape) verbatim at ERROR, stamped when read. One
+// worker line makes one output line.
 //
 // exec calls Write from a single goroutine (Stdout and Stderr are the same
 // writer) and Wait returns only after that goroutine is done, so the sink
 // needs no lock; Flush and LastLines are called after Wait.
 type stderrSink struct {
-	log     hclog.Logger
+	log     *logging.Relay
 	buf     []byte // the current line, at most maxLine bytes
 	dropped int64  // bytes of the current line beyond maxLine
 	last    []string
 	panic   string // first "panic: ..." or "fatal error: ..." line
 }
 
-func newStderrSink(log hclog.Logger) *stderrSink {
+func newStderrSink(log *logging.Relay) *stderrSink {
 	return &stderrSink{log: log}
 }
 
@@ -88,7 +92,7 @@ func (s *stderrSink) line() {
 		dropped += int64(len(b) - len(kept))
 		b = kept
 		text := fmt.Sprintf("%s… [truncated %d bytes]", b, dropped)
-		s.log.Error(text)
+		s.log.Log(time.Time{}, hclog.Error, text)
 		s.remember(text)
 		return
 	}
@@ -96,12 +100,12 @@ func (s *stderrSink) line() {
 		return // blank lines (between panic trace blocks) carry nothing
 	}
 	if e, ok := parseEntry(b); ok {
-		s.log.Log(e.level, e.msg, e.args...)
+		s.log.Log(e.at, e.level, e.msg, e.args...)
 		s.remember(e.summary())
 		return
 	}
 	text := string(b)
-	s.log.Error(text)
+	s.log.Log(time.Time{}, hclog.Error, text)
 	s.remember(text)
 	if s.panic == "" && (strings.HasPrefix(text, "panic: ") || strings.HasPrefix(text, "fatal error: ")) {
 		s.panic = shorten(text)
@@ -156,6 +160,7 @@ func shorten(s string) string {
 
 // entry is one hclog JSON line of a worker.
 type entry struct {
+	at    time.Time // the worker's @timestamp; zero when it gave none we can read
 	level hclog.Level
 	msg   string
 	args  []interface{}
@@ -174,7 +179,8 @@ func (e entry) summary() string {
 // "@level" are strings (and "@timestamp", when present, too). Other fields
 // become key/value pairs in key order: strings, json.Number, bools and nil
 // as such, objects and arrays as rawJSON. Any other shape is not an entry.
-// The worker's @timestamp is dropped: the line is stamped when re-logged.
+// The worker's @timestamp becomes the entry's time: a line keeps the time the
+// worker logged it, however late the supervisor reads it.
 func parseEntry(line []byte) (entry, bool) {
 	if len(line) == 0 || line[0] != '{' {
 		return entry{}, false
@@ -195,10 +201,13 @@ func parseEntry(line []byte) (entry, bool) {
 	if level == hclog.NoLevel {
 		return entry{}, false
 	}
+	var at time.Time
 	if ts, present := m["@timestamp"]; present {
-		if _, ok := jsonString(ts); !ok {
+		s, ok := jsonString(ts)
+		if !ok {
 			return entry{}, false
 		}
+		at = parseTimestamp(s)
 	}
 	delete(m, "@message")
 	delete(m, "@level")
@@ -213,7 +222,23 @@ func parseEntry(line []byte) (entry, bool) {
 	for _, k := range keys {
 		args = append(args, k, jsonValue(m[k]))
 	}
-	return entry{level: level, msg: msg, args: args}, true
+	return entry{at: at, level: level, msg: msg, args: args}, true
+}
+
+// timestampLayouts are what hclog writes as @timestamp (its TimeFormatJSON,
+// which RFC 3339 parsing accepts, and its text TimeFormat, which a worker
+// configured with TimeFormat may use).
+var timestampLayouts = []string{time.RFC3339Nano, hclog.TimeFormat}
+
+// parseTimestamp reads a worker's @timestamp; zero (stamp when re-logged)
+// when it is in no layout we know.
+func parseTimestamp(s string) time.Time {
+	for _, layout := range timestampLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 func jsonString(raw json.RawMessage) (string, bool) {
@@ -241,7 +266,12 @@ func jsonValue(raw json.RawMessage) interface{} {
 	case 'n':
 		return nil
 	case '{', '[':
-		return rawJSON(raw)
+		// Compacted: whitespace inside (a raw CR, say) has no business in a log line.
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return rawJSON(raw)
+		}
+		return rawJSON(b.String())
 	default:
 		return json.Number(raw)
 	}

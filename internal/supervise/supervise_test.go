@@ -381,3 +381,55 @@ func TestNoCommand(t *testing.T) {
 		t.Errorf("got %+v", got[0])
 	}
 }
+
+// Relayed lines carry the time the worker logged them, not the time the
+// supervisor read them; lines without a readable time get the read time.
+func TestRelayedLinesKeepWorkerTimestamp(t *testing.T) {
+	for _, tc := range []struct {
+		format, past string
+	}{
+		{"text", "2001-02-03T04:05:06.789Z [INFO]  [stamped] from the past: k=v"},
+		{"json", `"@timestamp":"2001-02-03T04:05:06.789012Z"`},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			logs, out := newLogs(t, tc.format)
+			got := runWithin(t, 10*time.Second, context.Background(), Config{Command: helperCommand(), Logs: logs}, "stamped")
+			if !got[0].OK() {
+				t.Fatalf("stamped: %v", got[0].Err)
+			}
+			seen := map[string]bool{}
+			for _, l := range out.Lines() {
+				for _, msg := range []string{"from the past", "unreadable time", "plain line"} {
+					if !strings.Contains(l, msg) {
+						continue
+					}
+					seen[msg] = true
+					if old := strings.Contains(l, "2001-02-03T04:05:06.789"); old != (msg == "from the past") {
+						t.Errorf("line %q: carries the worker's 2001 time: %v", l, old)
+					}
+					if msg == "from the past" && !strings.Contains(l, tc.past) {
+						t.Errorf("line %q lacks %q", l, tc.past)
+					}
+				}
+			}
+			if len(seen) != 3 {
+				t.Errorf("saw %v of the three lines:\n%s", seen, out.String())
+			}
+		})
+	}
+}
+
+func TestParseTimestamp(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2001-02-03T04:05:06.789012Z":      time.Date(2001, 2, 3, 4, 5, 6, 789012000, time.UTC),
+		"2001-02-03T04:05:06.789012+01:00": time.Date(2001, 2, 3, 3, 5, 6, 789012000, time.UTC),
+		"2001-02-03T04:05:06.789+0100":     time.Date(2001, 2, 3, 3, 5, 6, 789000000, time.UTC),
+		"2001-02-03T04:05:06Z":             time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC),
+		"yesterday":                        {},
+		"":                                 {},
+	} {
+		if got := parseTimestamp(in); !got.Equal(want) {
+			t.Errorf("parseTimestamp(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -86,7 +86,7 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	}
 	defer resultR.Close()
 
-	sink := newStderrSink(log)
+	sink := newStderrSink(cfg.Logs.Relay(spec.Endpoint))
 	cmd.Stdin = stdinR
 	cmd.Stdout = sink // the same writer as Stderr: one pipe, one copier
 	cmd.Stderr = sink
