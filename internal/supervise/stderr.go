@@ -15,12 +15,19 @@ import (
 )
 
 const (
-	// maxLine is the longest worker line re-logged whole; the rest of a
-	// longer line is counted and dropped, never buffered.
+	// maxLine is the longest worker line re-logged as one line. A longer one
+	// is re-logged in pieces of at most maxLine bytes as it arrives, marked
+	// as such: nothing is lost, and nothing is buffered beyond maxLine.
 	maxLine = 64 << 10
 	// keepLines and keepLineLen bound the tail kept for failure reports.
 	keepLines   = 10
 	keepLineLen = 240
+)
+
+// The marks on the pieces of a line longer than maxLine.
+const (
+	continues = " [continues]"
+	continued = "[continued] "
 )
 
 // stderrSink is the io.Writer exec copies the worker's stderr (and stdout)
@@ -28,17 +35,18 @@ const (
 // each line under the product's name: hclog JSON lines at their own level,
 // with their fields and their own time, anything else (panic traces, stray
 // prints, JSON of the wrong shape) verbatim at ERROR, stamped when read. One
-// worker line makes one output line.
+// worker line makes one output line, but for one longer than maxLine: that
+// makes one per maxLine bytes, all at ERROR.
 //
 // exec calls Write from a single goroutine (Stdout and Stderr are the same
 // writer) and Wait returns only after that goroutine is done, so the sink
 // needs no lock; Flush and LastLines are called after Wait.
 type stderrSink struct {
-	log     *logging.Relay
-	buf     []byte // the current line, at most maxLine bytes
-	dropped int64  // bytes of the current line beyond maxLine
-	last    []string
-	panic   string // first "panic: ..." or "fatal error: ..." line
+	log   *logging.Relay
+	buf   []byte // the current line (or piece of one), at most maxLine bytes
+	cont  bool   // buf continues a line whose start was re-logged already
+	last  []string
+	panic string // first "panic: ..." or "fatal error: ..." line
 }
 
 func newStderrSink(log *logging.Relay) *stderrSink {
@@ -55,11 +63,17 @@ func (s *stderrSink) Write(p []byte) (int, error) {
 		if i >= 0 {
 			chunk = p[:i]
 		}
-		if room := maxLine - len(s.buf); len(chunk) <= room {
-			s.buf = append(s.buf, chunk...)
-		} else {
-			s.buf = append(s.buf, chunk[:room]...)
-			s.dropped += int64(len(chunk) - room)
+		for len(chunk) > 0 {
+			room := maxLine - len(s.buf)
+			if room == 0 {
+				// Only now that more of the line has come: a line of
+				// exactly maxLine bytes stays one line.
+				s.piece()
+				continue
+			}
+			k := min(room, len(chunk))
+			s.buf = append(s.buf, chunk[:k]...)
+			chunk = chunk[k:]
 		}
 		if i < 0 {
 			break
@@ -72,9 +86,24 @@ func (s *stderrSink) Write(p []byte) (int, error) {
 
 // Flush handles a last line that had no newline.
 func (s *stderrSink) Flush() {
-	if len(s.buf) > 0 || s.dropped > 0 {
+	if len(s.buf) > 0 || s.cont {
 		s.line()
 	}
+}
+
+// piece re-logs the full buffer as a piece of a longer line, keeping back a
+// UTF-8 sequence cut in half at its end for the next piece.
+func (s *stderrSink) piece() {
+	b := cutIncompleteRune(s.buf)
+	text := string(b) + continues
+	if s.cont {
+		text = continued + text
+	} else {
+		s.remember(text) // the start of the line is enough for a report
+	}
+	s.log.Log(time.Time{}, hclog.Error, text)
+	s.cont = true
+	s.buf = s.buf[:copy(s.buf, s.buf[len(b):])]
 }
 
 // LastLines returns a copy of the kept tail, oldest first.
@@ -84,16 +113,12 @@ func (s *stderrSink) LastLines() []string {
 
 // line re-logs the buffered line and resets the buffer (keeping its memory).
 func (s *stderrSink) line() {
-	b, dropped := bytes.TrimSuffix(s.buf, []byte("\r")), s.dropped
-	s.buf, s.dropped = s.buf[:0], 0
+	b, cont := bytes.TrimSuffix(s.buf, []byte("\r")), s.cont
+	s.buf, s.cont = s.buf[:0], false
 
-	if dropped > 0 {
-		kept := cutIncompleteRune(b)
-		dropped += int64(len(b) - len(kept))
-		b = kept
-		text := fmt.Sprintf("%s… [truncated %d bytes]", b, dropped)
-		s.log.Log(time.Time{}, hclog.Error, text)
-		s.remember(text)
+	if cont {
+		// The last piece of a long line: never blank, never JSON to decode.
+		s.log.Log(time.Time{}, hclog.Error, continued+string(b))
 		return
 	}
 	if len(bytes.TrimSpace(b)) == 0 {

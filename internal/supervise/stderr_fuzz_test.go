@@ -92,7 +92,7 @@ func FuzzStderrSink(f *testing.F) {
 }
 
 // wantLines is how many output lines data makes: one per line that is not
-// blank, and one per overlong line whatever it holds.
+// blank, and one per piece of a line longer than maxLine, whatever it holds.
 func wantLines(data []byte) int {
 	n := 0
 	segs := bytes.Split(data, []byte("\n"))
@@ -100,9 +100,19 @@ func wantLines(data []byte) int {
 		if i == len(segs)-1 && len(seg) == 0 {
 			break // data ended with a newline
 		}
-		if len(seg) > maxLine || len(bytes.TrimSpace(bytes.TrimSuffix(seg, []byte("\r")))) > 0 {
+		if len(seg) <= maxLine {
+			if len(bytes.TrimSpace(bytes.TrimSuffix(seg, []byte("\r")))) > 0 {
+				n++
+			}
+			continue
+		}
+		// Full pieces while more follows, each keeping back a cut rune.
+		pos := 0
+		for len(seg)-pos > maxLine {
+			pos += len(cutIncompleteRune(seg[pos : pos+maxLine]))
 			n++
 		}
+		n++ // the last piece
 	}
 	return n
 }
