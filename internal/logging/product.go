@@ -30,7 +30,7 @@ func (p *productLogger) Log(level hclog.Level, msg string, args ...interface{}) 
 		p.Logger.Log(level, utf8Escaped(msg), p.jsonArgs(args)...)
 		return
 	}
-	p.Logger.Log(level, "["+printable(p.endpoint)+"] "+printable(msg), textArgs(args)...)
+	p.Logger.Log(level, "["+Printable(p.endpoint)+"] "+Printable(msg), textArgs(args)...)
 }
 
 func (p *productLogger) Trace(msg string, args ...interface{}) { p.Log(hclog.Trace, msg, args...) }
@@ -121,7 +121,7 @@ func renameReserved(args []interface{}) []interface{} {
 }
 
 // textArgs escapes keys and string, error and Stringer values with
-// printable, copying only when needed.
+// Printable, copying only when needed.
 func textArgs(args []interface{}) []interface{} {
 	var out []interface{}
 	for i, a := range args {
@@ -136,7 +136,7 @@ func textArgs(args []interface{}) []interface{} {
 		default:
 			continue
 		}
-		e := printable(s)
+		e := Printable(s)
 		if e == s {
 			continue
 		}
@@ -151,15 +151,17 @@ func textArgs(args []interface{}) []interface{} {
 	return out
 }
 
-// printable keeps a text-format record on one output line and the terminal
+// Printable keeps a text-format record on one output line and the terminal
 // showing it honest: hclog writes messages and keys raw and spreads values
 // with line breaks over several lines, and a line without the [endpoint]
 // prefix — or a forged "[other] ..." after a line break, a carriage return
 // or a cursor movement — would name the wrong product. Line breaks, other
 // control characters (C0 but tab, DEL, C1), the Unicode line and paragraph
 // separators and the bidi controls become \n, \r, \xNN or \uNNNN; bytes that
-// are not UTF-8 become \xNN, so nothing is lost either.
-func printable(s string) string {
+// are not UTF-8 become \xNN, so nothing is lost either. It is exported for
+// text that reaches a terminal by other ways than a logger (failure reasons
+// in tables).
+func Printable(s string) string {
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -201,7 +203,7 @@ func printable(s string) string {
 	return b.String()
 }
 
-// unsafeRune reports whether the rune r, size bytes long, is one printable
+// unsafeRune reports whether the rune r, size bytes long, is one Printable
 // escapes.
 func unsafeRune(r rune, size int) bool {
 	switch {

@@ -85,8 +85,11 @@ func FuzzStderrSink(f *testing.F) {
 				}
 			}
 		}
-		if r := s.reason(errLines); strings.ContainsAny(r, "\r\n") {
-			t.Fatalf("reason %q is not one line", r)
+		reason := s.reason(errLines)
+		for _, r := range reason {
+			if r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0x2028 || r == 0x2029 {
+				t.Fatalf("reason %q holds the raw control character %U", reason, r)
+			}
 		}
 	})
 }

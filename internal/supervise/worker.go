@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 )
 
 const (
@@ -330,6 +331,10 @@ func exitDescription(ps *os.ProcessState) string {
 	return fmt.Sprintf("worker exited with status %d", ps.ExitCode())
 }
 
+// oneLine makes s one line for a failure reason, which ends up in tables on
+// a terminal too: white space runs become one space, and what could still
+// move the cursor or fake a line (escape sequences, other control
+// characters, bytes that are not UTF-8) is escaped.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return logging.Printable(strings.Join(strings.Fields(s), " "))
 }
