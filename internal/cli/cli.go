@@ -15,6 +15,7 @@ import (
 
 	"supervisor/internal/logging"
 	"supervisor/internal/registry"
+	"supervisor/internal/supervise"
 )
 
 // Exit codes of DESIGN.md.
@@ -243,5 +244,12 @@ func (g *globals) parse(name, usage string, fs *pflag.FlagSet, args []string) er
 		return usagef("%v", err)
 	}
 	g.log = g.logs.Logger()
+	// -j past what the file-descriptor limit allows fails products with
+	// EMFILE: capped once here, for the status inspection and the workers.
+	if n, err := fs.GetInt("jobs"); err == nil {
+		if c := supervise.LimitParallel(n, g.log); c != n {
+			_ = fs.Set("jobs", fmt.Sprint(c))
+		}
+	}
 	return nil
 }

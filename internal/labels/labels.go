@@ -119,6 +119,16 @@ func loadFile(path string) (string, *analyzerLabels, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	name, a, err := decodeFile(b)
+	if err != nil {
+		return "", nil, err
+	}
+	a.file = path
+	return name, a, nil
+}
+
+// decodeFile decodes the bytes of one analyzer file (its file field unset).
+func decodeFile(b []byte) (string, *analyzerLabels, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := expectDelim(dec, '{'); err != nil {
 		return "", nil, fmt.Errorf("top level: %w", err)
@@ -165,7 +175,6 @@ func loadFile(path string) (string, *analyzerLabels, error) {
 	if !haveLabel {
 		return "", nil, errors.New(`no "labels" object`)
 	}
-	a.file = path
 	return analyzer, a, nil
 }
 

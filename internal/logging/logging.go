@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -29,6 +30,14 @@ const EndpointKey = "endpoint"
 type Logs struct {
 	root hclog.Logger
 	json bool
+
+	// relay writes the lines workers logged, stamped with the time the worker
+	// gave them: a second root on the same output and output mutex, whose
+	// TimeFn returns relayAt. relayMu is held around each of its lines, so
+	// relayAt belongs to the line being written. nil in Discard's Logs.
+	relay   hclog.Logger
+	relayMu sync.Mutex
+	relayAt time.Time
 }
 
 // New returns Logs writing to w in format ("text" or "json") at level.
@@ -45,14 +54,20 @@ func New(w io.Writer, format string, level hclog.Level) (*Logs, error) {
 	}
 	// Every logger derived from root shares its output mutex (hclog copies
 	// the pointer into sub-loggers), and each line is one Write under it.
-	root := hclog.New(&hclog.LoggerOptions{
+	// The relay root shares it too.
+	opts := hclog.LoggerOptions{
 		Output:     w,
 		Level:      level,
 		JSONFormat: f == FormatJSON,
 		Color:      hclog.ColorOff,
 		TimeFn:     func() time.Time { return time.Now().UTC() },
-	})
-	return &Logs{root: root, json: f == FormatJSON}, nil
+		Mutex:      new(sync.Mutex),
+	}
+	l := &Logs{root: hclog.New(&opts), json: f == FormatJSON}
+	relayOpts := opts
+	relayOpts.TimeFn = func() time.Time { return l.relayAt } // under relayMu
+	l.relay = hclog.New(&relayOpts)
+	return l, nil
 }
 
 // Discard returns Logs that write nothing, for callers without output.
@@ -80,6 +95,38 @@ func (l *Logs) Product(endpoint string) hclog.Logger {
 		return hclog.NewNullLogger()
 	}
 	return &productLogger{Logger: l.root, endpoint: endpoint, json: l.json}
+}
+
+// Relay returns the writer of the lines a worker of endpoint logged. Its
+// lines name the product as Product's do, and carry the time the worker
+// logged them, not the time the supervisor got to read them.
+func (l *Logs) Relay(endpoint string) *Relay {
+	if l == nil || l.relay == nil {
+		return &Relay{}
+	}
+	return &Relay{logs: l, p: &productLogger{Logger: l.relay, endpoint: endpoint, json: l.json}}
+}
+
+// Relay writes one product's worker lines; see Logs.Relay. The zero Relay
+// discards them.
+type Relay struct {
+	logs *Logs
+	p    *productLogger
+}
+
+// Log writes one line at level, stamped at (in UTC): the time the worker
+// logged it. A zero at, for a line that carried no time of its own, means now.
+func (r *Relay) Log(at time.Time, level hclog.Level, msg string, args ...interface{}) {
+	if r == nil || r.p == nil {
+		return
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	r.logs.relayMu.Lock()
+	defer r.logs.relayMu.Unlock()
+	r.logs.relayAt = at.UTC()
+	r.p.Log(level, msg, args...)
 }
 
 // ParseFormat checks a --log-format value.

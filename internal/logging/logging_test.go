@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -131,4 +132,123 @@ func TestParse(t *testing.T) {
 	nilLogs.Product("x").Info("discarded")
 	nilLogs.Logger().Info("discarded")
 	Discard().Product("x").Info("discarded")
+}
+
+// Relayed worker lines keep the worker's time, in both formats, even while
+// other goroutines log lines stamped now through the same output.
+func TestRelayKeepsWorkerTimestamp(t *testing.T) {
+	at := time.Date(2001, 2, 3, 4, 5, 6, 789012000, time.FixedZone("x", 3600))
+	for _, tc := range []struct {
+		format, stamp string
+	}{
+		{"text", "2001-02-03T03:05:06.789Z "},
+		{"json", `"@timestamp":"2001-02-03T03:05:06.789012Z"`},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			var buf bytes.Buffer
+			logs, err := New(&buf, tc.format, hclog.Info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					r := logs.Relay(fmt.Sprintf("w%d", g))
+					for range 100 {
+						r.Log(at, hclog.Info, "relayed", "k", "v")
+					}
+				}()
+				go func() {
+					defer wg.Done()
+					p := logs.Product(fmt.Sprintf("s%d", g))
+					for range 100 {
+						p.Info("supervisor's own")
+					}
+				}()
+			}
+			wg.Wait()
+			logs.Relay("now").Log(time.Time{}, hclog.Info, "no time of its own")
+			got := lines(&buf)
+			if len(got) != 801 {
+				t.Fatalf("got %d lines, want 801", len(got))
+			}
+			for _, l := range got {
+				relayed := strings.Contains(l, "relayed")
+				if stamped := strings.Contains(l, tc.stamp); stamped != relayed {
+					t.Fatalf("line %q: has the worker's time %v, is relayed %v", l, stamped, relayed)
+				}
+				if relayed && !strings.Contains(l, "[w") && !strings.Contains(l, `"endpoint":"w`) {
+					t.Fatalf("relayed line %q does not name its product", l)
+				}
+			}
+		})
+	}
+	Discard().Relay("x").Log(at, hclog.Error, "discarded")
+	var nilLogs *Logs
+	nilLogs.Relay("x").Log(at, hclog.Error, "discarded")
+}
+
+// A message, key or value cannot break out of its line or forge another
+// product's prefix, and bytes that are not UTF-8 survive as \xNN.
+func TestTextEscapesWhatCouldForgeALine(t *testing.T) {
+	var buf bytes.Buffer
+	logs, err := New(&buf, "text", hclog.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := "2026-01-01T00:00:00.000Z [INFO]  [other] forged"
+	p := logs.Product("victim")
+	p.Info("a\n"+forged, "k\n"+forged, "v\r"+forged)
+	p.Info("esc \x1b[2K\x1b[1G" + forged)
+	p.Info("c1 \u0085 ls \u2028 rlo \u202e bad \xff\xfe tab\tkept é")
+	p.Info("stringer", "v", stringer("x\ny"))
+	got := lines(&buf)
+	if len(got) != 4 {
+		t.Fatalf("got %d lines, want 4:\n%s", len(got), buf.String())
+	}
+	for _, l := range got {
+		if !victimLine.MatchString(l) {
+			t.Errorf("line %q does not start with the victim's prefix", l)
+		}
+		for _, r := range l {
+			if r < 0x20 && r != '\t' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x202e {
+				t.Errorf("line %q holds the raw control character %U", l, r)
+			}
+		}
+	}
+	for i, want := range []string{
+		`[victim] a\n` + forged + `: k\n` + forged + `="v\r` + forged + `"`,
+		`esc \x1b[2K\x1b[1G` + forged,
+		`c1 \u0085 ls \u2028 rlo \u202e bad \xff\xfe tab` + "\t" + `kept é`,
+		`stringer: v=x\ny`,
+	} {
+		if !strings.Contains(got[i], want) {
+			t.Errorf("line %d = %q, want it to contain %q", i+1, got[i], want)
+		}
+	}
+}
+
+var victimLine = regexp.MustCompile(`^\S+ \[INFO\]  \[victim\] `)
+
+type stringer string
+
+func (s stringer) String() string { return string(s) }
+
+// JSON lines keep bytes that are not UTF-8 as \xNN instead of U+FFFD.
+func TestJSONKeepsNonUTF8Bytes(t *testing.T) {
+	var buf bytes.Buffer
+	logs, err := New(&buf, "json", hclog.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs.Product("p").Info("bad \xff", "k\xfe", "v\xfd\n")
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if m["@message"] != `bad \xff` || m[`k\xfe`] != "v\\xfd\n" {
+		t.Errorf("got %s, want the bytes as \\xNN", buf.String())
+	}
 }

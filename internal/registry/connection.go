@@ -91,6 +91,14 @@ func parsePostgres(part func(string) string, scheme string) (job.Target, error) 
 	if t.Host == "" {
 		return job.Target{}, fmt.Errorf("%w: %s URL names no host", ErrInvalidConnection, scheme)
 	}
+	// An '@' after the user information means a user name or password with
+	// an unescaped '@' or '/': the rest of the secret would land in the
+	// host, port or database, and be shown wherever they are. Refuse it,
+	// repeating none of it. (No PostgreSQL host has an '@', and a database
+	// name with one would not read back as itself either.)
+	if strings.Contains(t.Host+part("port")+t.Database, "@") {
+		return job.Target{}, fmt.Errorf("%w: %s URL has an '@' after its user information: percent-escape '@' (%%40), '/' (%%2F) and ':' (%%3A) in a user name or password", ErrInvalidConnection, scheme)
+	}
 	if p := part("port"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -222,7 +230,9 @@ func checkTarget(t job.Target) error {
 
 // checkPostgresDBName applies CodeChecker's rule for product databases (1 to
 // 63 bytes; no quotes, backslash, semicolon, whitespace or NUL), adding
-// control characters and '?', which would end the database part of the URL.
+// control characters, '?', which would end the database part of the URL, and
+// '@', which would make the URL read back as a user name (and which
+// ParseConnection refuses there).
 func checkPostgresDBName(name string) error {
 	if name == "" {
 		return fmt.Errorf("%w: no PostgreSQL database name", ErrInvalidConnection)
@@ -231,7 +241,7 @@ func checkPostgresDBName(name string) error {
 		return fmt.Errorf("%w: PostgreSQL database name %q is %d bytes long, at most 63 are allowed", ErrInvalidConnection, name, len(name))
 	}
 	for i, c := range name {
-		if unicode.IsSpace(c) || unicode.IsControl(c) || strings.ContainsRune(`'"\;?`, c) {
+		if unicode.IsSpace(c) || unicode.IsControl(c) || strings.ContainsRune(`'"\;?@`, c) {
 			return fmt.Errorf("%w: PostgreSQL database name %q: character %q at byte %d is not allowed", ErrInvalidConnection, name, c, i+1)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -111,6 +112,24 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	case "bigresult":
 		os.NewFile(workerproc.ResultFD, "result").Write(bytes.Repeat([]byte("{"), 2<<20))
 		os.Exit(0)
+	case "stamped":
+		// A line from long ago: the supervisor must keep its time.
+		fmt.Fprintln(os.Stderr, `{"@level":"info","@message":"from the past","@timestamp":"2001-02-03T04:05:06.789012Z","k":"v"}`)
+		fmt.Fprintln(os.Stderr, `{"@level":"info","@message":"unreadable time","@timestamp":"yesterday"}`)
+		fmt.Fprintln(os.Stderr, "plain line")
+		return job.Result{OK: true, Status: "ok"}
+	case "binary":
+		// Lines of bytes that are mostly not UTF-8, some longer than
+		// maxLine, written in writes of random sizes, the last one
+		// without a newline.
+		stream := bytes.Join(binaryLines(), []byte("\n"))
+		r := rand.New(rand.NewPCG(7, 7))
+		for len(stream) > 0 {
+			n := min(1+r.IntN(100000), len(stream))
+			os.Stderr.Write(stream[:n])
+			stream = stream[n:]
+		}
+		return job.Result{OK: true, Status: "ok"}
 	case "noresult":
 		log.Info("forgot the result")
 		os.Exit(0)
@@ -132,6 +151,37 @@ const (
 	hugeLine   = 10 << 20
 	floodLines = 5000
 )
+
+// binaryLines is what the "binary" worker writes: 40 lines, each starting
+// with a letter, of bytes without '\n', '\r', '\\', '{' or white space,
+// most of them not UTF-8 (some forming C1 controls, U+2028 or é).
+func binaryLines() [][]byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	var lines [][]byte
+	for i := range 40 {
+		n := 1 + r.IntN(2000)
+		if i%8 == 3 {
+			n = maxLine - 2 + r.IntN(3*maxLine) // around and beyond maxLine
+		}
+		l := []byte{byte('a' + i%26)}
+		for len(l) < n {
+			switch k := r.IntN(10); {
+			case k < 5:
+				l = append(l, byte(0x80+r.IntN(0x80)))
+			case k < 7:
+				l = append(l, byte('a'+r.IntN(26)))
+			case k == 7:
+				l = append(l, 0xc2, byte(0x80+r.IntN(0x20))) // C1 control
+			case k == 8:
+				l = append(l, "é\u2028"...)
+			default:
+				l = append(l, 0xe2, 0x80) // a sequence cut short, maybe at a piece's end
+			}
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
 
 // slowWorker records how many slow workers run at once (files in the helper
 // dir) and its start in the order file.

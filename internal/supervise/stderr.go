@@ -6,38 +6,50 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
+
+	"supervisor/internal/logging"
 )
 
 const (
-	// maxLine is the longest worker line re-logged whole; the rest of a
-	// longer line is counted and dropped, never buffered.
+	// maxLine is the longest worker line re-logged as one line. A longer one
+	// is re-logged in pieces of at most maxLine bytes as it arrives, marked
+	// as such: nothing is lost, and nothing is buffered beyond maxLine.
 	maxLine = 64 << 10
 	// keepLines and keepLineLen bound the tail kept for failure reports.
 	keepLines   = 10
 	keepLineLen = 240
 )
 
+// The marks on the pieces of a line longer than maxLine.
+const (
+	continues = " [continues]"
+	continued = "[continued] "
+)
+
 // stderrSink is the io.Writer exec copies the worker's stderr (and stdout)
 // into. It cuts the stream into lines with a fixed-size buffer and re-logs
-// each line through the product's logger: hclog JSON lines at their own
-// level with their fields, anything else (panic traces, stray prints, JSON of
-// the wrong shape) verbatim at ERROR. One worker line makes one output line.
+// each line under the product's name: hclog JSON lines at their own level,
+// with their fields and their own time, anything else (panic traces, stray
+// prints, JSON of the wrong shape) verbatim at ERROR, stamped when read. One
+// worker line makes one output line, but for one longer than maxLine: that
+// makes one per maxLine bytes, all at ERROR.
 //
 // exec calls Write from a single goroutine (Stdout and Stderr are the same
 // writer) and Wait returns only after that goroutine is done, so the sink
 // needs no lock; Flush and LastLines are called after Wait.
 type stderrSink struct {
-	log     hclog.Logger
-	buf     []byte // the current line, at most maxLine bytes
-	dropped int64  // bytes of the current line beyond maxLine
-	last    []string
-	panic   string // first "panic: ..." or "fatal error: ..." line
+	log   *logging.Relay
+	buf   []byte // the current line (or piece of one), at most maxLine bytes
+	cont  bool   // buf continues a line whose start was re-logged already
+	last  []string
+	panic string // first "panic: ..." or "fatal error: ..." line
 }
 
-func newStderrSink(log hclog.Logger) *stderrSink {
+func newStderrSink(log *logging.Relay) *stderrSink {
 	return &stderrSink{log: log}
 }
 
@@ -51,11 +63,17 @@ func (s *stderrSink) Write(p []byte) (int, error) {
 		if i >= 0 {
 			chunk = p[:i]
 		}
-		if room := maxLine - len(s.buf); len(chunk) <= room {
-			s.buf = append(s.buf, chunk...)
-		} else {
-			s.buf = append(s.buf, chunk[:room]...)
-			s.dropped += int64(len(chunk) - room)
+		for len(chunk) > 0 {
+			room := maxLine - len(s.buf)
+			if room == 0 {
+				// Only now that more of the line has come: a line of
+				// exactly maxLine bytes stays one line.
+				s.piece()
+				continue
+			}
+			k := min(room, len(chunk))
+			s.buf = append(s.buf, chunk[:k]...)
+			chunk = chunk[k:]
 		}
 		if i < 0 {
 			break
@@ -68,9 +86,24 @@ func (s *stderrSink) Write(p []byte) (int, error) {
 
 // Flush handles a last line that had no newline.
 func (s *stderrSink) Flush() {
-	if len(s.buf) > 0 || s.dropped > 0 {
+	if len(s.buf) > 0 || s.cont {
 		s.line()
 	}
+}
+
+// piece re-logs the full buffer as a piece of a longer line, keeping back a
+// UTF-8 sequence cut in half at its end for the next piece.
+func (s *stderrSink) piece() {
+	b := cutIncompleteRune(s.buf)
+	text := string(b) + continues
+	if s.cont {
+		text = continued + text
+	} else {
+		s.remember(text) // the start of the line is enough for a report
+	}
+	s.log.Log(time.Time{}, hclog.Error, text)
+	s.cont = true
+	s.buf = s.buf[:copy(s.buf, s.buf[len(b):])]
 }
 
 // LastLines returns a copy of the kept tail, oldest first.
@@ -80,28 +113,24 @@ func (s *stderrSink) LastLines() []string {
 
 // line re-logs the buffered line and resets the buffer (keeping its memory).
 func (s *stderrSink) line() {
-	b, dropped := bytes.TrimSuffix(s.buf, []byte("\r")), s.dropped
-	s.buf, s.dropped = s.buf[:0], 0
+	b, cont := bytes.TrimSuffix(s.buf, []byte("\r")), s.cont
+	s.buf, s.cont = s.buf[:0], false
 
-	if dropped > 0 {
-		kept := cutIncompleteRune(b)
-		dropped += int64(len(b) - len(kept))
-		b = kept
-		text := fmt.Sprintf("%s… [truncated %d bytes]", b, dropped)
-		s.log.Error(text)
-		s.remember(text)
+	if cont {
+		// The last piece of a long line: never blank, never JSON to decode.
+		s.log.Log(time.Time{}, hclog.Error, continued+string(b))
 		return
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return // blank lines (between panic trace blocks) carry nothing
 	}
 	if e, ok := parseEntry(b); ok {
-		s.log.Log(e.level, e.msg, e.args...)
+		s.log.Log(e.at, e.level, e.msg, e.args...)
 		s.remember(e.summary())
 		return
 	}
 	text := string(b)
-	s.log.Error(text)
+	s.log.Log(time.Time{}, hclog.Error, text)
 	s.remember(text)
 	if s.panic == "" && (strings.HasPrefix(text, "panic: ") || strings.HasPrefix(text, "fatal error: ")) {
 		s.panic = shorten(text)
@@ -143,7 +172,7 @@ func cutIncompleteRune(b []byte) []byte {
 
 // shorten makes a line fit a one-line report.
 func shorten(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = oneLine(s)
 	if len(s) <= keepLineLen {
 		return s
 	}
@@ -156,6 +185,7 @@ func shorten(s string) string {
 
 // entry is one hclog JSON line of a worker.
 type entry struct {
+	at    time.Time // the worker's @timestamp; zero when it gave none we can read
 	level hclog.Level
 	msg   string
 	args  []interface{}
@@ -174,7 +204,8 @@ func (e entry) summary() string {
 // "@level" are strings (and "@timestamp", when present, too). Other fields
 // become key/value pairs in key order: strings, json.Number, bools and nil
 // as such, objects and arrays as rawJSON. Any other shape is not an entry.
-// The worker's @timestamp is dropped: the line is stamped when re-logged.
+// The worker's @timestamp becomes the entry's time: a line keeps the time the
+// worker logged it, however late the supervisor reads it.
 func parseEntry(line []byte) (entry, bool) {
 	if len(line) == 0 || line[0] != '{' {
 		return entry{}, false
@@ -195,10 +226,13 @@ func parseEntry(line []byte) (entry, bool) {
 	if level == hclog.NoLevel {
 		return entry{}, false
 	}
+	var at time.Time
 	if ts, present := m["@timestamp"]; present {
-		if _, ok := jsonString(ts); !ok {
+		s, ok := jsonString(ts)
+		if !ok {
 			return entry{}, false
 		}
+		at = parseTimestamp(s)
 	}
 	delete(m, "@message")
 	delete(m, "@level")
@@ -213,7 +247,23 @@ func parseEntry(line []byte) (entry, bool) {
 	for _, k := range keys {
 		args = append(args, k, jsonValue(m[k]))
 	}
-	return entry{level: level, msg: msg, args: args}, true
+	return entry{at: at, level: level, msg: msg, args: args}, true
+}
+
+// timestampLayouts are what hclog writes as @timestamp (its TimeFormatJSON,
+// which RFC 3339 parsing accepts, and its text TimeFormat, which a worker
+// configured with TimeFormat may use).
+var timestampLayouts = []string{time.RFC3339Nano, hclog.TimeFormat}
+
+// parseTimestamp reads a worker's @timestamp; zero (stamp when re-logged)
+// when it is in no layout we know.
+func parseTimestamp(s string) time.Time {
+	for _, layout := range timestampLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 func jsonString(raw json.RawMessage) (string, bool) {
@@ -241,7 +291,12 @@ func jsonValue(raw json.RawMessage) interface{} {
 	case 'n':
 		return nil
 	case '{', '[':
-		return rawJSON(raw)
+		// Compacted: whitespace inside (a raw CR, say) has no business in a log line.
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return rawJSON(raw)
+		}
+		return rawJSON(b.String())
 	default:
 		return json.Number(raw)
 	}

@@ -26,7 +26,8 @@ type Config struct {
 	// (Stdout is merged into Stderr). ctx ends once the worker is over:
 	// Run does the signalling itself, so exec.CommandContext is optional.
 	Command func(ctx context.Context) *exec.Cmd
-	// Parallel is the number of workers running at once (-j N); below 1 means 1.
+	// Parallel is the number of workers running at once (-j N); below 1
+	// means 1. Run caps it by the file-descriptor limit (LimitParallel).
 	Parallel int
 	// Timeout bounds each worker; 0 means none. Past it the worker's
 	// process group gets SIGTERM, then SIGKILL after Grace.
@@ -98,6 +99,7 @@ func Run(ctx context.Context, cfg Config, jobs []job.Spec) []Outcome {
 	if cfg.Parallel < 1 {
 		cfg.Parallel = 1
 	}
+	cfg.Parallel = LimitParallel(min(cfg.Parallel, max(len(jobs), 1)), cfg.Logs.Logger())
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}

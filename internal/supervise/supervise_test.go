@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,10 +9,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // runWithin runs Run and fails the test if it takes longer than limit.
@@ -138,7 +141,8 @@ func TestAllBehaviours(t *testing.T) {
 		`[ERROR] [garbage] {"@level":"warn","@message":"cut short"` + "\n",
 		"[ERROR] [garbage] last words without a newline\n",
 		"[ERROR] [huge] xxxx",
-		"… [truncated ",
+		"x" + continues + "\n",
+		"[ERROR] [huge] " + continued + "xxxx",
 		"[INFO]  [huge] after huge",
 		"[WARN]  [hang] worker timed out, sending SIGTERM: timeout=3s",
 		"[WARN]  [hang-ignore-term] worker still running after SIGTERM, sending SIGKILL: grace=1s",
@@ -189,33 +193,135 @@ func TestJSONOutput(t *testing.T) {
 	}
 }
 
-func TestHugeLineBoundedMemory(t *testing.T) {
+// A 10 MiB line reaches the log whole, in marked pieces of at most maxLine
+// bytes, while another worker goes on (the relay does not block on it).
+func TestHugeLineRelayedWholeInPieces(t *testing.T) {
 	logs, out := newLogs(t, "text")
-	cfg := Config{Command: helperCommand(), Logs: logs}
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	got := runWithin(t, 10*time.Second, context.Background(), cfg, "huge")
-	runtime.ReadMemStats(&after)
-	if !got[0].OK() {
-		t.Fatalf("huge: %v", got[0].Err)
+	cfg := Config{Command: helperCommand(), Logs: logs, Parallel: 2}
+	got := runWithin(t, 20*time.Second, context.Background(), cfg, "huge", "flood")
+	for _, o := range got {
+		if !o.OK() {
+			t.Fatalf("%s: %v", o.Spec.Endpoint, o.Err)
+		}
 	}
-	// Reading the line whole would allocate at least its 10 MiB.
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
-		t.Errorf("Run allocated %d bytes for a %d-byte line", alloc, hugeLine)
-	}
-	marker := "… [truncated 10420224 bytes]" // 10 MiB - 64 KiB kept
-	var found bool
+	var xs, pieces int
 	for _, l := range out.Lines() {
 		if len(l) > maxLine+200 {
 			t.Errorf("output line of %d bytes", len(l))
 		}
-		if strings.HasSuffix(l, "x"+marker) {
-			found = true
+		_, msg, ok := strings.Cut(l, "[ERROR] [huge] ")
+		if !ok {
+			continue
+		}
+		pieces++
+		msg = strings.TrimPrefix(msg, continued)
+		msg = strings.TrimSuffix(msg, continues)
+		if strings.Trim(msg, "x") != "" {
+			t.Errorf("piece holds more than x's and marks: %.100q", msg)
+		}
+		xs += len(msg)
+	}
+	if xs != hugeLine || pieces != (hugeLine+maxLine-1)/maxLine {
+		t.Errorf("%d x's in %d pieces, want %d in %d", xs, pieces, hugeLine, (hugeLine+maxLine-1)/maxLine)
+	}
+	if n := strings.Count(out.String(), "[INFO]  [flood] flood line: i="); n != floodLines {
+		t.Errorf("got %d flood lines, want %d", n, floodLines)
+	}
+}
+
+// A worker writing bytes that are not UTF-8, in lines short and long, gets
+// every byte to the merged log, each as an escape that reads back to it.
+func TestNonUTF8StreamRelayedWithoutLoss(t *testing.T) {
+	logs, out := newLogs(t, "text")
+	got := runWithin(t, 20*time.Second, context.Background(), Config{Command: helperCommand(), Logs: logs}, "binary")
+	if !got[0].OK() {
+		t.Fatalf("binary: %v", got[0].Err)
+	}
+	var lines [][]byte
+	var cur []byte
+	for _, l := range out.Lines() {
+		_, msg, ok := strings.Cut(l, "[ERROR] [binary] ")
+		if !ok {
+			continue
+		}
+		if !utf8.ValidString(msg) {
+			t.Fatalf("output line is not UTF-8: %.200q", l)
+		}
+		more := strings.HasSuffix(msg, continues)
+		msg = strings.TrimSuffix(strings.TrimPrefix(msg, continued), continues)
+		cur = append(cur, unescape(t, msg)...)
+		if !more {
+			lines, cur = append(lines, cur), nil
 		}
 	}
-	if !found {
-		t.Errorf("no line ends with %q", marker)
+	want := binaryLines()
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d", len(lines), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(lines[i], want[i]) {
+			t.Errorf("line %d: got %d bytes, want %d; they differ from byte %d", i, len(lines[i]), len(want[i]), firstDiff(lines[i], want[i]))
+		}
+	}
+}
+
+// unescape reverses logging's escapes (\xNN, \uNNNN) of a line that held no
+// backslash of its own.
+func unescape(t *testing.T, s string) []byte {
+	t.Helper()
+	var b []byte
+	for i := 0; i < len(s); {
+		if s[i] != '\\' {
+			b = append(b, s[i])
+			i++
+			continue
+		}
+		switch {
+		case strings.HasPrefix(s[i:], `\x`) && i+4 <= len(s):
+			v, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
+			if err != nil {
+				t.Fatalf("bad escape %q", s[i:i+4])
+			}
+			b = append(b, byte(v))
+			i += 4
+		case strings.HasPrefix(s[i:], `\u`) && i+6 <= len(s):
+			v, err := strconv.ParseUint(s[i+2:i+6], 16, 32)
+			if err != nil {
+				t.Fatalf("bad escape %q", s[i:i+6])
+			}
+			b = utf8.AppendRune(b, rune(v))
+			i += 6
+		default:
+			t.Fatalf("unknown escape at %.10q", s[i:])
+		}
+	}
+	return b
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// The sink's buffer stays bounded by maxLine whatever the line length: the
+// line is never held whole.
+func TestSinkBufferBoundedOnHugeLine(t *testing.T) {
+	logs, _ := newLogs(t, "text")
+	s := newStderrSink(logs.Relay("huge"))
+	chunk := bytes.Repeat([]byte("y"), 40000) // not a divisor of maxLine
+	for range hugeLine / len(chunk) {
+		s.Write(chunk)
+		if c := cap(s.buf); c > 2*maxLine {
+			t.Fatalf("buffer grew to %d bytes", c)
+		}
+	}
+	s.Write([]byte("\n"))
+	if len(s.buf) != 0 || s.cont {
+		t.Errorf("after the newline: %d bytes buffered, continuation %v", len(s.buf), s.cont)
 	}
 }
 
@@ -379,5 +485,70 @@ func TestNoCommand(t *testing.T) {
 	got := Run(context.Background(), Config{}, specs("ok"))
 	if got[0].Err == nil || got[0].OK() {
 		t.Errorf("got %+v", got[0])
+	}
+}
+
+// Relayed lines carry the time the worker logged them, not the time the
+// supervisor read them; lines without a readable time get the read time.
+func TestRelayedLinesKeepWorkerTimestamp(t *testing.T) {
+	for _, tc := range []struct {
+		format, past string
+	}{
+		{"text", "2001-02-03T04:05:06.789Z [INFO]  [stamped] from the past: k=v"},
+		{"json", `"@timestamp":"2001-02-03T04:05:06.789012Z"`},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			logs, out := newLogs(t, tc.format)
+			got := runWithin(t, 10*time.Second, context.Background(), Config{Command: helperCommand(), Logs: logs}, "stamped")
+			if !got[0].OK() {
+				t.Fatalf("stamped: %v", got[0].Err)
+			}
+			seen := map[string]bool{}
+			for _, l := range out.Lines() {
+				for _, msg := range []string{"from the past", "unreadable time", "plain line"} {
+					if !strings.Contains(l, msg) {
+						continue
+					}
+					seen[msg] = true
+					if old := strings.Contains(l, "2001-02-03T04:05:06.789"); old != (msg == "from the past") {
+						t.Errorf("line %q: carries the worker's 2001 time: %v", l, old)
+					}
+					if msg == "from the past" && !strings.Contains(l, tc.past) {
+						t.Errorf("line %q lacks %q", l, tc.past)
+					}
+				}
+			}
+			if len(seen) != 3 {
+				t.Errorf("saw %v of the three lines:\n%s", seen, out.String())
+			}
+		})
+	}
+}
+
+func TestParseTimestamp(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2001-02-03T04:05:06.789012Z":      time.Date(2001, 2, 3, 4, 5, 6, 789012000, time.UTC),
+		"2001-02-03T04:05:06.789012+01:00": time.Date(2001, 2, 3, 3, 5, 6, 789012000, time.UTC),
+		"2001-02-03T04:05:06.789+0100":     time.Date(2001, 2, 3, 3, 5, 6, 789000000, time.UTC),
+		"2001-02-03T04:05:06Z":             time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC),
+		"yesterday":                        {},
+		"":                                 {},
+	} {
+		if got := parseTimestamp(in); !got.Equal(want) {
+			t.Errorf("parseTimestamp(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// A failure reason holds no raw control character: it is printed in tables
+// on a terminal, where an escape sequence could rewrite what is shown.
+func TestFailureReasonEscapesControlCharacters(t *testing.T) {
+	got := oneLine("migration failed:\n  \x1b[2K\x1b[1Gall good \xff\u202e")
+	want := `migration failed: \x1b[2K\x1b[1Gall good \xff\u202e`
+	if got != want {
+		t.Errorf("oneLine = %q, want %q", got, want)
+	}
+	if s := shorten("a\tb\x07"); s != `a b\x07` {
+		t.Errorf("shorten = %q", s)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 )
 
 const (
@@ -72,19 +73,21 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	// and fd 3 (the result).
 	stdinR, stdinW, err := os.Pipe()
 	if err != nil {
-		o.Err = fmt.Errorf("start worker: %w", err)
+		o.Err = fmt.Errorf("start worker: %w", fdError(err))
+		log.Error("cannot start worker", "error", o.Err.Error())
 		return o
 	}
 	defer stdinW.Close()
 	resultR, resultW, err := os.Pipe()
 	if err != nil {
 		stdinR.Close()
-		o.Err = fmt.Errorf("start worker: %w", err)
+		o.Err = fmt.Errorf("start worker: %w", fdError(err))
+		log.Error("cannot start worker", "error", o.Err.Error())
 		return o
 	}
 	defer resultR.Close()
 
-	sink := newStderrSink(log)
+	sink := newStderrSink(cfg.Logs.Relay(spec.Endpoint))
 	cmd.Stdin = stdinR
 	cmd.Stdout = sink // the same writer as Stderr: one pipe, one copier
 	cmd.Stderr = sink
@@ -103,8 +106,10 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	stdinR.Close()
 	resultW.Close()
 	if err != nil {
-		o.Err = fmt.Errorf("start worker: %w", err)
-		log.Error("cannot start worker", "error", err)
+		// EMFILE from pipe2 or fork/exec is the supervisor's limit, not the
+		// product's fault: say which limit (fdError).
+		o.Err = fmt.Errorf("start worker: %w", fdError(err))
+		log.Error("cannot start worker", "error", o.Err.Error())
 		return o
 	}
 	start := time.Now()
@@ -326,6 +331,10 @@ func exitDescription(ps *os.ProcessState) string {
 	return fmt.Sprintf("worker exited with status %d", ps.ExitCode())
 }
 
+// oneLine makes s one line for a failure reason, which ends up in tables on
+// a terminal too: white space runs become one space, and what could still
+// move the cursor or fake a line (escape sequences, other control
+// characters, bytes that are not UTF-8) is escaped.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return logging.Printable(strings.Join(strings.Fields(s), " "))
 }
