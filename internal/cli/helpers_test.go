@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"supervisor/internal/testutil"
 	"testing"
 
 	"supervisor/internal/dbconn"
@@ -15,8 +14,6 @@ import (
 	"supervisor/internal/migrate"
 	"supervisor/schema"
 )
-
-var fixtures = testutil.Fixtures
 
 // result is what one Run did.
 type result struct {

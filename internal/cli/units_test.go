@@ -77,7 +77,9 @@ func TestPrompterBrokenInput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
 			p := newPrompter(in, &out, false)
-			if p.ask("Q?") || p.ask("Q?") {
+			first := p.ask("Q?")
+			second := p.ask("Q?") // asked again: the input stays broken
+			if first || second {
 				t.Error("ask said yes on a broken input")
 			}
 			if n := strings.Count(out.String(), "taking that as \"no\""); n != 1 {

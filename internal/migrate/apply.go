@@ -203,10 +203,10 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 		return applyWith(ctx, db, db, dialect, dir, f, opts, log, start, fileErr)
 	}
 	var (
-		tx  *sqlclient.Tx
-		err error
+		tx      *sqlclient.Tx
+		release func()
+		err     error
 	)
-	release := func() {}
 	if dialect == "sqlite" {
 		tx, release, err = openSQLiteTx(ctx, db)
 	} else {

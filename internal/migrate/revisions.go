@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -179,13 +178,4 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
-}
-
-// errNoTable reports whether err says the table does not exist.
-func isNoTable(err error) bool {
-	if err == nil {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") || errors.Is(err, sql.ErrNoRows)
 }

@@ -23,8 +23,6 @@ import (
 	"supervisor/schema"
 )
 
-var fixtures = testutil.Fixtures
-
 // latest is the newest packaged product version for SQLite.
 func latest(t *testing.T) string {
 	t.Helper()

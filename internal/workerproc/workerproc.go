@@ -27,9 +27,6 @@ import (
 // secret and carries no data.
 const EnvMarker = "SUPERVISOR_WORKER"
 
-// IsWorker reports whether this process was started as a worker (EnvMarker=1).
-func IsWorker() bool { return os.Getenv(EnvMarker) == "1" }
-
 // EnvLogLevel optionally sets the level of the worker's own log lines (trace,
 // debug, info, warn, error); the default is debug. The supervisor filters
 // what it re-logs by its own --log-level anyway.
