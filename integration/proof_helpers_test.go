@@ -133,12 +133,12 @@ func proofRun(t *testing.T, name string, args ...string) {
 }
 
 // proofMount runs mount with args (the last one is the mount point) and
-// unmounts it when the test ends.
-func proofMount(t *testing.T, args ...string) {
+// returns a function that unmounts it; the test's cleanup calls it too.
+func proofMount(t *testing.T, args ...string) (unmount func()) {
 	t.Helper()
 	point := args[len(args)-1]
 	proofRun(t, "mount", args...)
-	t.Cleanup(func() {
+	unmount = sync.OnceFunc(func() {
 		if out, err := exec.Command("umount", point).CombinedOutput(); err != nil {
 			// Something still holds it (a process the test killed is being
 			// reaped): detach it so the temporary directory can go.
@@ -147,13 +147,16 @@ func proofMount(t *testing.T, args ...string) {
 			}
 		}
 	})
+	t.Cleanup(unmount)
+	return unmount
 }
 
 // proofReadOnlyBind bind-mounts src on dst (both exist) read-only.
-func proofReadOnlyBind(t *testing.T, src, dst string) {
+func proofReadOnlyBind(t *testing.T, src, dst string) (unmount func()) {
 	t.Helper()
-	proofMount(t, "--bind", src, dst)
+	unmount = proofMount(t, "--bind", src, dst)
 	proofRun(t, "mount", "-o", "remount,bind,ro", dst)
+	return unmount
 }
 
 // ---------------------------------------------------------------------------
