@@ -90,7 +90,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 	}
 
 	rng := proofRand(t)
-	for i := range proofTrials(t) {
+	for i := range proofTrialsOr(t, 1) {
 		n := 2 + rng.IntN(3)
 		actions := []string{"migrate", "cleanup"}
 		for len(actions) < n {

@@ -38,9 +38,16 @@ const proofDefaultTrials = 3
 // proofTrials is how many trials a randomized scenario runs.
 func proofTrials(t *testing.T) int {
 	t.Helper()
+	return proofTrialsOr(t, proofDefaultTrials)
+}
+
+// proofTrialsOr is proofTrials for a scenario whose trials cost many
+// seconds each: def of them when SUPERVISOR_FAULT_TRIALS is unset.
+func proofTrialsOr(t *testing.T, def int) int {
+	t.Helper()
 	s := os.Getenv("SUPERVISOR_FAULT_TRIALS")
 	if s == "" {
-		return proofDefaultTrials
+		return def
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {

@@ -222,7 +222,7 @@ func TestProofServerStopped(t *testing.T) {
 		newPG(t, "calibrate")
 		life := proofCalibrate(t, w.dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
 		rng := proofRand(t)
-		for i := range proofTrials(t) {
+		for i := range proofTrialsOr(t, 2) {
 			pgs := map[string]job.Target{}
 			var sel []string
 			for _, e := range []string{fmt.Sprintf("r%03d-pg1", i), fmt.Sprintf("r%03d-pg2", i)} {

@@ -114,7 +114,7 @@ func proofFill(t *testing.T, dir string) string {
 func TestProofStorageFaults(t *testing.T) {
 	proofRequireRoot(t)
 	old := ftSQLiteTemplate(t, 2000)
-	ct := proofSQLiteCleanupTemplate(t, "generated")
+	ct := proofSQLiteCleanupTemplate(t, "sample")
 	w := ftNewWS(t)
 	// healthy registers a migrate and a cleanup product that nothing is
 	// wrong with, for a run to finish beside the faulty ones.
