@@ -318,8 +318,8 @@ func proofSQLiteIntact(pt *proofTrial, db *sql.DB, name string) {
 	}
 }
 
-// proofSQLiteVersion returns the SQLite product's whole version from its
-// revisions, failing the trial if a file is recorded half applied or the
+// proofRevisionsVersion returns a product's whole version from its
+// revisions (either dialect), failing the trial if a file is recorded half applied or the
 // revisions are not a prefix of the packaged files.
 func proofRevisionsVersion(pt *proofTrial, db *sql.DB, name string) string {
 	pt.Helper()
@@ -534,7 +534,7 @@ func proofStartPGServer(t *testing.T) *proofPGServer {
 		"--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	s.port = e2eFreePortNumber(t)
+	s.port = proofFreePort(t)
 	s.start(t)
 	return s
 }
@@ -572,8 +572,9 @@ func (s *proofPGServer) target(database string) job.Target {
 	return job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: s.port, User: "postgres", Password: s.password, Database: database}
 }
 
-// e2eFreePortNumber returns a TCP port of 127.0.0.1 free a moment ago.
-func e2eFreePortNumber(t *testing.T) int {
+// proofFreePort returns a TCP port of 127.0.0.1 that was free a moment ago
+// (pg_ctl binds it itself, so no socket may stay on it).
+func proofFreePort(t *testing.T) int {
 	t.Helper()
 	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/testutil"
@@ -130,7 +131,7 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 		db.Close()
 		// The same at the latest version with garbage, for cleanup.
 		newerC := filepath.Join(w.dir, "newer-c.sqlite")
-		if err := copyFile(ct.path, newerC); err != nil {
+		if err := workspace.CopyFile(ct.path, newerC); err != nil {
 			pt.Fatal(err)
 		}
 		db = ftOpenSQLite(pt.T, newerC)
@@ -189,23 +190,6 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 
 func jobSQLite(path string) job.Target { return job.Target{Dialect: "sqlite", Path: path} }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
 // TestProofWorkerNotExecutable runs a copy of the binary and, while it asks
 // its questions (before any worker starts), makes that copy non-executable:
 // the re-exec of every worker fails. Each product must fail with a reason
@@ -218,7 +202,7 @@ func TestProofWorkerNotExecutable(t *testing.T) {
 		a, b := w.addSQLite(pt.T, "a", tp), w.addSQLite(pt.T, "b", tp)
 		files := proofRecord(pt.T, a, b)
 		bin := filepath.Join(pt.TempDir(), "supervisor-copy")
-		if err := copyFile(supervisorBin, bin); err != nil {
+		if err := workspace.CopyFile(supervisorBin, bin); err != nil {
 			pt.Fatal(err)
 		}
 		os.Chmod(bin, 0o755)
@@ -281,7 +265,7 @@ func TestProofMalformedLabels(t *testing.T) {
 		p.trial(t, c.name, func(pt *proofTrial) {
 			w := ftNewWS(pt.T)
 			path := filepath.Join(w.dir, "p.sqlite")
-			if err := copyFile(ct.path, path); err != nil {
+			if err := workspace.CopyFile(ct.path, path); err != nil {
 				pt.Fatal(err)
 			}
 			w.add(pt.T, "p", jobSQLite(path), "")
@@ -289,7 +273,7 @@ func TestProofMalformedLabels(t *testing.T) {
 			os.MkdirAll(filepath.Join(labels, "analyzers"), 0o755)
 			good, _ := filepath.Glob(filepath.Join(testutil.LabelsDir, "analyzers", "*.json"))
 			for _, g := range good {
-				copyFile(g, filepath.Join(labels, "analyzers", filepath.Base(g)))
+				workspace.CopyFile(g, filepath.Join(labels, "analyzers", filepath.Base(g)))
 			}
 			bad := filepath.Join(labels, "analyzers", "clangsa.json")
 			os.WriteFile(bad, []byte(c.content), 0o644)

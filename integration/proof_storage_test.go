@@ -77,7 +77,7 @@ func proofStorageRun(pt *proofTrial, ws string, action string, cases []*proofSto
 	}
 }
 
-// proofIntact checks a SQLite product file (on a copy: the original may be
+// proofIntactCopy checks a SQLite product file (on a copy: the original may be
 // read-only): integrity, foreign keys, the whole version want.
 func proofIntactCopy(pt *proofTrial, path, want string) {
 	pt.Helper()
