@@ -246,7 +246,7 @@ func TestProofServerStopped(t *testing.T) {
 						line, n := proofRowJoined(res.stdout, e)
 						pt.Logf("stopped %v into the run: %s", delay.Round(time.Millisecond), line)
 						if n > 1 {
-							pt.Logf("KNOWN BUG: the reason of %s spans %d lines of the summary table", e, n)
+							pt.Errorf("the reason of %s spans %d lines of the summary table, want one", e, n)
 						}
 						if strings.Contains(line, "FAILED") && !proofServerLost.MatchString(line) {
 							pt.Errorf("%s: the reason %q does not say the server went away", e, line)

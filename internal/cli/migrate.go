@@ -434,8 +434,14 @@ func (g *globals) reason(o supervise.Outcome) string {
 	return withPasswordHint(outcomeReason(o), g.passwordHints[o.Spec.Endpoint])
 }
 
-// outcomeReason is the one-line reason a product failed.
+// outcomeReason is the one-line reason a product failed. A worker's error
+// can span lines (a driver's per-attempt errors): a table cell and a status
+// reason must not, so it is folded to one line here, once for every caller.
 func outcomeReason(o supervise.Outcome) string {
+	return oneLine(rawOutcomeReason(o))
+}
+
+func rawOutcomeReason(o supervise.Outcome) string {
 	// The supervisor knows better than the worker why a worker stopped: a
 	// worker stopped by a timeout or an interrupt only saw SIGTERM.
 	if o.Err != nil && !errors.Is(o.Err, supervise.ErrJobFailed) {

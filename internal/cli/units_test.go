@@ -15,6 +15,7 @@ import (
 
 	"supervisor/internal/job"
 	"supervisor/internal/registry"
+	"supervisor/internal/supervise"
 )
 
 func TestPrompter(t *testing.T) {
@@ -396,5 +397,30 @@ func TestConfigLocationHidesPassword(t *testing.T) {
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("configLocation(%q) error %q shows the password", raw, err)
 		}
+	}
+}
+
+// TestOutcomeReasonIsOneLine: a worker error that spans lines (a driver's
+// per-attempt errors) gives a one-line reason, so a summary row or status
+// reason never spills over several table lines.
+func TestOutcomeReasonIsOneLine(t *testing.T) {
+	multi := "connect: failed to connect to `host=db user=u database=p`:\n\t127.0.0.1:5432 (db): server closed the connection\n\t[::1]:5432 (db): dial error"
+	tests := []struct {
+		name string
+		o    supervise.Outcome
+	}{
+		{"worker result", supervise.Outcome{Result: &job.Result{Error: multi}, Err: supervise.ErrJobFailed}},
+		{"supervisor error", supervise.Outcome{Err: errors.New(multi)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := outcomeReason(tt.o)
+			if strings.ContainsAny(got, "\n\r\t") {
+				t.Errorf("outcomeReason = %q, want one line", got)
+			}
+			if !strings.Contains(got, "server closed the connection") {
+				t.Errorf("outcomeReason = %q, lost the cause", got)
+			}
+		})
 	}
 }
