@@ -84,24 +84,34 @@ func Start(tb testing.TB) *Cluster {
 	if err != nil {
 		tb.Fatalf("pgtest: prepare template cluster: %v", err)
 	}
+	c, err := s.start()
+	if err != nil {
+		tb.Fatalf("pgtest: start postgres: %v", err)
+	}
+	tb.Cleanup(func() { c.cleanup(tb) })
+	return c
+}
+
+// start launches a cluster from the template on a free port, trying another
+// port when the one found is taken before postgres binds it.
+func (s *setup) start() (*Cluster, error) {
+	var err error
 	for range portAttempts {
 		var port int
 		port, err = freePort()
 		if err != nil {
-			break
+			return nil, err
 		}
 		var c *Cluster
 		c, err = s.launch(port)
 		if err == nil {
-			tb.Cleanup(func() { c.cleanup(tb) })
-			return c
+			return c, nil
 		}
 		if !errors.Is(err, errPortInUse) {
-			break
+			return nil, err
 		}
 	}
-	tb.Fatalf("pgtest: start postgres: %v", err)
-	return nil
+	return nil, err
 }
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago.

@@ -112,19 +112,31 @@ func TestParallelClusters(t *testing.T) {
 	}
 }
 
-// TestStartTiming reports what a Start costs once the template exists.
-func TestStartTiming(t *testing.T) {
-	Start(t) // make sure initdb has run
-	const n = 5
-	var total time.Duration
-	for range n {
-		t.Run("start", func(t *testing.T) {
-			start := time.Now()
-			Start(t)
-			total += time.Since(start)
-		})
+// BenchmarkStartFromTemplate measures what a Start costs once initdb has
+// made the template: copying the data directory and starting postgres until
+// it accepts a connection. Stopping the cluster is not counted.
+//
+//	go test -run '^$' -bench StartFromTemplate -benchtime 10x ./internal/pgtest/
+func BenchmarkStartFromTemplate(b *testing.B) {
+	s, err := loadSetup()
+	if err != nil {
+		b.Fatal(err)
 	}
-	t.Logf("Start after the first: %v on average over %d", total/n, n)
+	for b.Loop() {
+		c, err := s.start()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		exitedEarly := c.stop()
+		if err := os.RemoveAll(c.dir); err != nil {
+			b.Fatal(err)
+		}
+		if exitedEarly {
+			b.Fatalf("postgres on port %d exited on its own: %v", c.Port, c.waitErr)
+		}
+		b.StartTimer()
+	}
 }
 
 func TestStopRemovesFiles(t *testing.T) {
