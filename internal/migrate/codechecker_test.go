@@ -151,6 +151,7 @@ func TestVersion1IsCodeCheckersSchemaSQLite(t *testing.T) {
 }
 
 func TestVersion1IsCodeCheckersSchemaPostgres(t *testing.T) {
+	t.Parallel() // mostly waits for its own PostgreSQL server
 	cluster := pgtest.Start(t)
 	open := func(name string) *sql.DB {
 		t.Helper()
