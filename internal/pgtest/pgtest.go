@@ -8,7 +8,8 @@
 // the OS user postgres, as they refuse root.
 //
 // Tests fail, never skip silently, when the PostgreSQL binaries are
-// missing, unless SUPERVISOR_SKIP_POSTGRES=1 asks for a skip.
+// missing, unless SUPERVISOR_SKIP_POSTGRES=1 asks for a skip. With -short
+// (make test-short) every Start skips its test, saying so.
 package pgtest
 
 import (
@@ -71,6 +72,24 @@ func Available() bool {
 // tb.Cleanup.
 func Start(tb testing.TB) *Cluster {
 	tb.Helper()
+	s := requireSetup(tb)
+	c, err := s.start()
+	if err != nil {
+		tb.Fatalf("pgtest: start postgres: %v", err)
+	}
+	tb.Cleanup(func() { c.cleanup(tb) })
+	return c
+}
+
+// requireSetup returns the process's template setup, making it on first use;
+// it skips tb under -short or when asked to for missing binaries, and fails
+// it otherwise.
+func requireSetup(tb testing.TB) *setup {
+	tb.Helper()
+	if testing.Short() {
+		// make test-short: the quick run without a database server.
+		tb.Skip("pgtest: starts a PostgreSQL cluster; skipped with -short")
+	}
 	if !Available() {
 		if os.Getenv(skipEnv) == "1" {
 			tb.Skip("PostgreSQL binaries not found; skipping because " + skipEnv + "=1")
@@ -84,12 +103,7 @@ func Start(tb testing.TB) *Cluster {
 	if err != nil {
 		tb.Fatalf("pgtest: prepare template cluster: %v", err)
 	}
-	c, err := s.start()
-	if err != nil {
-		tb.Fatalf("pgtest: start postgres: %v", err)
-	}
-	tb.Cleanup(func() { c.cleanup(tb) })
-	return c
+	return s
 }
 
 // start launches a cluster from the template on a free port, trying another

@@ -15,6 +15,7 @@ import (
 )
 
 func TestStartCreateExec(t *testing.T) {
+	t.Parallel()
 	c := Start(t)
 	if c.Host != "127.0.0.1" || c.User != "postgres" || c.Port == 0 || c.Password == "" {
 		t.Fatalf("cluster = %+v, want host 127.0.0.1, user postgres, a port and a password", c)
@@ -57,6 +58,7 @@ func TestStartCreateExec(t *testing.T) {
 }
 
 func TestPasswordEnforced(t *testing.T) {
+	t.Parallel()
 	c := Start(t)
 	wrong := *c
 	wrong.Password = "wrong"
@@ -72,6 +74,7 @@ func TestPasswordEnforced(t *testing.T) {
 }
 
 func TestTwoClustersAtOnce(t *testing.T) {
+	t.Parallel()
 	a, b := Start(t), Start(t)
 	if a.Port == b.Port {
 		t.Fatalf("both clusters on port %d", a.Port)
@@ -118,10 +121,7 @@ func TestParallelClusters(t *testing.T) {
 //
 //	go test -run '^$' -bench StartFromTemplate -benchtime 10x ./internal/pgtest/
 func BenchmarkStartFromTemplate(b *testing.B) {
-	s, err := loadSetup()
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := requireSetup(b)
 	for b.Loop() {
 		c, err := s.start()
 		if err != nil {
@@ -140,6 +140,8 @@ func BenchmarkStartFromTemplate(b *testing.B) {
 }
 
 func TestStopRemovesFiles(t *testing.T) {
+	t.Parallel()
+	requireSetup(t) // skips here, not in the subtest, so that nothing below checks pid 0
 	var dir string
 	var pid int
 	t.Run("cluster", func(t *testing.T) {
@@ -154,11 +156,9 @@ func TestStopRemovesFiles(t *testing.T) {
 	}
 }
 
+// Not parallel: it counts the cluster directories of the process.
 func TestLaunchPortInUse(t *testing.T) {
-	s, err := loadSetup()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := requireSetup(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
