@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X supervisor/internal/buildinfo.Version=$(VERSION)
 DEMO     := demo
 
-.PHONY: build test test-short demo bench clean schema-sum
+.PHONY: build test test-short test-faults demo bench clean schema-sum
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/supervisor ./cmd/supervisor
@@ -15,14 +15,24 @@ build:
 
 # The race detector needs cgo; the end-to-end tests in integration/ build the
 # real binary without it (big SQLite workloads are too slow under -race).
+# atexit_sleep_ms=0: a race-built binary otherwise sleeps a second as it
+# exits, in every test binary and in every worker process a test re-execs;
+# the tests fail on a race as it is reported, not at exit.
 test:
 	$(GO) vet ./...
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/integration$$')
+	CGO_ENABLED=1 GORACE="atexit_sleep_ms=0 $(GORACE)" $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v '/integration$$')
 	$(GO) test -count=1 -timeout 20m ./integration/
 
-# Without PostgreSQL: only when you say so (CI never does).
+# The quick run: no race detector, -short. Skips every test that needs a
+# PostgreSQL server (internal/pgtest skips them under -short) and kills fewer
+# workers in the fault tests. Not what CI runs.
 test-short:
-	SUPERVISOR_SKIP_POSTGRES=1 $(GO) test -count=1 ./...
+	SUPERVISOR_SKIP_POSTGRES=1 $(GO) test -short -count=1 ./...
+
+# The fault and proof suite (integration/, tests named *Fault*, *Kill*,
+# *Proof*): many trials each, far longer than make test.
+test-faults:
+	SUPERVISOR_FAULT_TRIALS=100 $(GO) test -count=1 -timeout 60m -run 'Fault|Kill|Proof' ./integration/
 
 # A demo workspace with products at different versions, then `status`.
 demo: build

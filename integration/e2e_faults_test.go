@@ -9,7 +9,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -26,6 +28,7 @@ import (
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -982,11 +985,10 @@ func TestE2EFailFast(t *testing.T) {
 	slowPath := w.addSQLite(t, "b-slow", slow)
 	rest := map[string]string{"c": w.addSQLite(t, "c", small), "d": w.addSQLite(t, "d", small)}
 
-	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "2", "--fail-fast")
-	seen := r.seenWorkers()
-	res := r.wait(t, time.Minute)
-	if n := len(seen()); n != 2 {
-		t.Errorf("%d workers ran, want 2 (a-bad and b-slow)", n)
+	res := supervisor(t, w.dir, "", nil, "--log-format", "json", "--log-level", "debug", "migrate", "-y", "-j", "2", "--fail-fast")
+	// The supervisor's own account of the workers it started, one line each.
+	if got, want := ftWorkerStarts(t, res.stderr), map[string]int{"a-bad": 1, "b-slow": 1}; !maps.Equal(got, want) {
+		t.Errorf("workers started per product: %v, want %v (a-bad and b-slow, nothing after a-bad failed)\n%s", got, want, res)
 	}
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
@@ -1023,6 +1025,26 @@ func TestE2EFailFast(t *testing.T) {
 	if ftHasColumn(t, db, "reports", "checker_cat_UNUSED") == false {
 		t.Errorf("a-bad: the failed 002 was not rolled back")
 	}
+}
+
+// ftWorkerStarts counts, per endpoint, the "worker started" lines the
+// supervisor logs (at debug level) as it starts each worker, in the JSON log
+// stderr holds (--log-format json). Unlike watching /proc, it misses no
+// worker however short-lived.
+func ftWorkerStarts(t *testing.T, stderr string) map[string]int {
+	t.Helper()
+	starts := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("stderr line is not JSON (%v): %q", err, line)
+		}
+		if m["@message"] == "worker started" {
+			endpoint, _ := m[logging.EndpointKey].(string)
+			starts[endpoint]++
+		}
+	}
+	return starts
 }
 
 // ---------------------------------------------------------------------------

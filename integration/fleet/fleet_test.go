@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,10 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"supervisor/internal/testutil"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
 )
 
 var fixtureDir = testutil.Fixtures
@@ -521,23 +524,61 @@ func TestFillSQLiteConstraintFailure(t *testing.T) {
 	}
 }
 
-// TestFillCancelledMidway cancels a fill while it writes.
+// midwayCancels maps the key a test's trigger passes to fleet_test_cancel
+// to the function that function calls: a test's hook into the middle of a
+// fill.
+var midwayCancels sync.Map // string -> func()
+
+// registerCancelFunc makes the SQL function fleet_test_cancel(key) known to
+// every SQLite connection opened after it: it calls the function
+// midwayCancels holds for key.
+var registerCancelFunc = sync.OnceValue(func() error {
+	return sqlite.RegisterScalarFunction("fleet_test_cancel", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		if f, ok := midwayCancels.Load(args[0]); ok {
+			f.(func())()
+		}
+		return nil, nil
+	})
+})
+
+// TestFillCancelledMidway cancels a fill while it writes: a trigger calls
+// back into the test as every report row goes in, and the callback cancels
+// the fill's context at the cancelAt-th, from inside the fill, however fast
+// the machine is. Fill must stop with context.Canceled and leave nothing.
 func TestFillCancelledMidway(t *testing.T) {
 	t.Parallel()
+	if err := registerCancelFunc(); err != nil {
+		t.Fatal(err)
+	}
+	const reports, cancelAt = 5000, 1000
 	db, _ := emptyProduct(t)
 	db.SetMaxOpenConns(1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	time.AfterFunc(50*time.Millisecond, cancel)
-	_, err := Fill(ctx, db, Options{Dialect: DialectSQLite, Reports: 200_000})
-	if err == nil {
-		t.Skip("Fill finished before the cancellation")
+	var seen atomic.Int64
+	midwayCancels.Store(t.Name(), func() {
+		if seen.Add(1) == cancelAt {
+			cancel()
+		}
+	})
+	defer midwayCancels.Delete(t.Name())
+	trigger := fmt.Sprintf("CREATE TRIGGER cancel_midway AFTER INSERT ON reports BEGIN SELECT fleet_test_cancel('%s'); END",
+		strings.ReplaceAll(t.Name(), "'", "''"))
+	if _, err := db.Exec(trigger); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := Fill(ctx, db, Options{Dialect: DialectSQLite, Reports: reports})
+	if n := seen.Load(); n < cancelAt {
+		t.Fatalf("the trigger saw %d report rows, want at least %d: the fill never reached the cancellation (Fill: %v)", n, cancelAt, err)
 	}
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Fill cancelled midway: %v, want context.Canceled", err)
+		t.Fatalf("Fill cancelled at report row %d of %d: %v, want context.Canceled", cancelAt, reports, err)
 	}
-	if n := queryInt(t, db, "SELECT COUNT(*) FROM runs"); n != 0 {
-		t.Errorf("runs = %d after a cancelled Fill, want 0", n)
+	for _, table := range []string{"runs", "reports"} {
+		if n := queryInt(t, db, "SELECT COUNT(*) FROM "+table); n != 0 {
+			t.Errorf("%s = %d after a cancelled Fill, want 0", table, n)
+		}
 	}
 	if n := queryInt(t, db, "PRAGMA foreign_keys"); n != 1 {
 		t.Errorf("PRAGMA foreign_keys = %d after a cancelled Fill, want 1", n)

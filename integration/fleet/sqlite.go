@@ -28,7 +28,13 @@ func fillSQLite(ctx context.Context, conn *sql.Conn, o Options) (g Garbage, err 
 	}
 	defer restore()
 
-	tx, err := conn.BeginTx(ctx, nil)
+	// Not ctx: database/sql rolls a transaction back on a goroutine of its
+	// own once the transaction's context is done, so restore could run
+	// before that rollback and set foreign_keys inside the dying
+	// transaction, where the pragma is a no-op. The statements still get
+	// ctx, which interrupts them; the deferred Rollback below ends the
+	// transaction before restore runs.
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return g, fmt.Errorf("begin: %w", err)
 	}

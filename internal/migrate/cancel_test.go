@@ -37,33 +37,91 @@ func productAt001(t *testing.T, n int) (string, *sql.DB) {
 // have rolled back by the time Upgrade returns: the worker exits right
 // after, and a rollback still running then leaves a hot journal. It also
 // leaves the connection with foreign keys on.
+//
+// The trials cancel at fractions of how long the upgrade writes for on this
+// run (the race detector makes it some 30 times slower), so a small database
+// is enough either way: filling one is most of this test's time under -race,
+// and it is filled once and copied per run.
 func TestCancelledUpgradeRollsBackBeforeReturning(t *testing.T) {
-	for i := range 3 {
-		path, db := productAt001(t, 20000)
+	t.Parallel()
+	template, tdb := productAt001(t, 3000)
+	if err := tdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() (string, *sql.DB) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "p.sqlite")
+		if err := fleet.CopySQLite(template, path); err != nil {
+			t.Fatal(err)
+		}
+		return path, openSQLite(t, path)
+	}
+	// upgrade runs the upgrade of db and calls cancel delay after its journal
+	// appears (if it has not returned by then). It reports when the journal
+	// appeared, zero if it never did.
+	upgrade := func(path string, db *sql.DB, delay time.Duration) (journalAt time.Time, err error) {
 		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
+		returned := make(chan struct{})
+		seen := make(chan time.Time, 1)
 		go func() {
 			for {
 				if _, err := os.Stat(path + "-journal"); err == nil {
+					seen <- time.Now()
 					break
 				}
-				time.Sleep(time.Millisecond)
+				select {
+				case <-returned:
+					close(seen)
+					return
+				case <-time.After(time.Millisecond):
+				}
 			}
-			time.Sleep(time.Duration(i) * 20 * time.Millisecond)
-			cancel(errors.New("terminated"))
+			select {
+			case <-returned:
+			case <-time.After(delay):
+				cancel(errors.New("terminated"))
+			}
 		}()
-		_, err := migrate.Upgrade(ctx, db, "sqlite", schema.Product, migrate.Options{})
-		if err == nil {
-			t.Fatal("the upgrade finished before it was cancelled; make the database bigger")
-		}
-		if fi, statErr := os.Stat(path + "-journal"); statErr == nil && fi.Size() > 0 {
-			t.Errorf("trial %d: Upgrade returned (%v) with the journal still there: the rollback was not done", i, err)
-		}
-		if st := inspect(t, db, schema.Product); st.Status != status.SchemaMismatchOK || st.DBVersion != "001" {
-			t.Errorf("trial %d: after the cancelled upgrade: %s %s", i, st.Status, st.DBVersion)
-		}
-		var fk int
-		if err := db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
-			t.Errorf("trial %d: foreign_keys = %d (%v) after the rollback, want 1", i, fk, err)
+		_, err = migrate.Upgrade(ctx, db, "sqlite", schema.Product, migrate.Options{})
+		close(returned)
+		return <-seen, err
+	}
+
+	// How long the upgrade writes for, uncancelled.
+	path, db := fresh()
+	journalAt, err := upgrade(path, db, time.Hour)
+	if err != nil || journalAt.IsZero() {
+		t.Fatalf("uncancelled upgrade: %v (journal seen at %v)", err, journalAt)
+	}
+	writing := time.Since(journalAt)
+	t.Logf("the upgrade wrote for %v", writing.Round(time.Millisecond))
+
+	for i, frac := range []float64{0, 1.0 / 8, 1.0 / 4} {
+		delay := time.Duration(frac * float64(writing))
+		for {
+			path, db := fresh()
+			_, err := upgrade(path, db, delay)
+			if err == nil {
+				// Faster than the run that was timed: cancel earlier.
+				if delay == 0 {
+					t.Fatal("the upgrade finished before it was cancelled; make the database bigger")
+				}
+				t.Logf("trial %d: the upgrade finished within %v; again, cancelling sooner", i, delay)
+				delay /= 2
+				continue
+			}
+			if fi, statErr := os.Stat(path + "-journal"); statErr == nil && fi.Size() > 0 {
+				t.Errorf("trial %d (cancelled %v after the journal appeared): Upgrade returned (%v) with the journal still there: the rollback was not done", i, delay, err)
+			}
+			if st := inspect(t, db, schema.Product); st.Status != status.SchemaMismatchOK || st.DBVersion != "001" {
+				t.Errorf("trial %d: after the cancelled upgrade: %s %s", i, st.Status, st.DBVersion)
+			}
+			var fk int
+			if err := db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+				t.Errorf("trial %d: foreign_keys = %d (%v) after the rollback, want 1", i, fk, err)
+			}
+			break
 		}
 	}
 }

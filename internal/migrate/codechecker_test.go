@@ -56,6 +56,7 @@ func TestVersion1IsCodeCheckersSchemaSQLite(t *testing.T) {
 }
 
 func TestVersion1IsCodeCheckersSchemaPostgres(t *testing.T) {
+	t.Parallel() // mostly waits for its own PostgreSQL server
 	cluster := pgtest.Start(t)
 	for _, kind := range []sschema.Kind{sschema.Config, sschema.Product} {
 		t.Run(string(kind), func(t *testing.T) {

@@ -8,7 +8,8 @@
 // the OS user postgres, as they refuse root.
 //
 // Tests fail, never skip silently, when the PostgreSQL binaries are
-// missing, unless SUPERVISOR_SKIP_POSTGRES=1 asks for a skip.
+// missing, unless SUPERVISOR_SKIP_POSTGRES=1 asks for a skip. With -short
+// (make test-short) every Start skips its test, saying so.
 package pgtest
 
 import (
@@ -71,6 +72,24 @@ func Available() bool {
 // tb.Cleanup.
 func Start(tb testing.TB) *Cluster {
 	tb.Helper()
+	s := requireSetup(tb)
+	c, err := s.start()
+	if err != nil {
+		tb.Fatalf("pgtest: start postgres: %v", err)
+	}
+	tb.Cleanup(func() { c.cleanup(tb) })
+	return c
+}
+
+// requireSetup returns the process's template setup, making it on first use;
+// it skips tb under -short or when asked to for missing binaries, and fails
+// it otherwise.
+func requireSetup(tb testing.TB) *setup {
+	tb.Helper()
+	if testing.Short() {
+		// make test-short: the quick run without a database server.
+		tb.Skip("pgtest: starts a PostgreSQL cluster; skipped with -short")
+	}
 	if !Available() {
 		if os.Getenv(skipEnv) == "1" {
 			tb.Skip("PostgreSQL binaries not found; skipping because " + skipEnv + "=1")
@@ -84,24 +103,29 @@ func Start(tb testing.TB) *Cluster {
 	if err != nil {
 		tb.Fatalf("pgtest: prepare template cluster: %v", err)
 	}
+	return s
+}
+
+// start launches a cluster from the template on a free port, trying another
+// port when the one found is taken before postgres binds it.
+func (s *setup) start() (*Cluster, error) {
+	var err error
 	for range portAttempts {
 		var port int
 		port, err = freePort()
 		if err != nil {
-			break
+			return nil, err
 		}
 		var c *Cluster
 		c, err = s.launch(port)
 		if err == nil {
-			tb.Cleanup(func() { c.cleanup(tb) })
-			return c
+			return c, nil
 		}
 		if !errors.Is(err, errPortInUse) {
-			break
+			return nil, err
 		}
 	}
-	tb.Fatalf("pgtest: start postgres: %v", err)
-	return nil
+	return nil, err
 }
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago.

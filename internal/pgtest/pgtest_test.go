@@ -15,6 +15,7 @@ import (
 )
 
 func TestStartCreateExec(t *testing.T) {
+	t.Parallel()
 	c := Start(t)
 	if c.Host != "127.0.0.1" || c.User != "postgres" || c.Port == 0 || c.Password == "" {
 		t.Fatalf("cluster = %+v, want host 127.0.0.1, user postgres, a port and a password", c)
@@ -57,6 +58,7 @@ func TestStartCreateExec(t *testing.T) {
 }
 
 func TestPasswordEnforced(t *testing.T) {
+	t.Parallel()
 	c := Start(t)
 	wrong := *c
 	wrong.Password = "wrong"
@@ -72,6 +74,7 @@ func TestPasswordEnforced(t *testing.T) {
 }
 
 func TestTwoClustersAtOnce(t *testing.T) {
+	t.Parallel()
 	a, b := Start(t), Start(t)
 	if a.Port == b.Port {
 		t.Fatalf("both clusters on port %d", a.Port)
@@ -112,22 +115,33 @@ func TestParallelClusters(t *testing.T) {
 	}
 }
 
-// TestStartTiming reports what a Start costs once the template exists.
-func TestStartTiming(t *testing.T) {
-	Start(t) // make sure initdb has run
-	const n = 5
-	var total time.Duration
-	for range n {
-		t.Run("start", func(t *testing.T) {
-			start := time.Now()
-			Start(t)
-			total += time.Since(start)
-		})
+// BenchmarkStartFromTemplate measures what a Start costs once initdb has
+// made the template: copying the data directory and starting postgres until
+// it accepts a connection. Stopping the cluster is not counted.
+//
+//	go test -run '^$' -bench StartFromTemplate -benchtime 10x ./internal/pgtest/
+func BenchmarkStartFromTemplate(b *testing.B) {
+	s := requireSetup(b)
+	for b.Loop() {
+		c, err := s.start()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		exitedEarly := c.stop()
+		if err := os.RemoveAll(c.dir); err != nil {
+			b.Fatal(err)
+		}
+		if exitedEarly {
+			b.Fatalf("postgres on port %d exited on its own: %v", c.Port, c.waitErr)
+		}
+		b.StartTimer()
 	}
-	t.Logf("Start after the first: %v on average over %d", total/n, n)
 }
 
 func TestStopRemovesFiles(t *testing.T) {
+	t.Parallel()
+	requireSetup(t) // skips here, not in the subtest, so that nothing below checks pid 0
 	var dir string
 	var pid int
 	t.Run("cluster", func(t *testing.T) {
@@ -142,11 +156,9 @@ func TestStopRemovesFiles(t *testing.T) {
 	}
 }
 
+// Not parallel: it counts the cluster directories of the process.
 func TestLaunchPortInUse(t *testing.T) {
-	s, err := loadSetup()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := requireSetup(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
