@@ -298,11 +298,24 @@ func e2eWatchSecrets(t *testing.T, ws string, sr e2eSecretRun) {
 	leaks := map[string]bool{}
 	workers := map[int]bool{}
 	scansSinceAll := 0
+	// A child caught between fork and exec still shows the supervisor's own
+	// argv and environment (the copy exec is about to replace): that is not
+	// a worker's environment, so it is not judged as one.
+	var supCmdline []byte
 	deadline := time.Now().Add(90 * time.Second)
 	var waitErr error
 scan:
 	for {
-		for _, p := range e2eProcs() {
+		procs := e2eProcs()
+		for _, p := range procs {
+			if p.pid == sup && len(p.cmdline) > 0 {
+				supCmdline = p.cmdline
+			}
+		}
+		for _, p := range procs {
+			if p.ppid == sup && supCmdline != nil && bytes.Equal(p.cmdline, supCmdline) {
+				continue // forked, not yet exec'd
+			}
 			for name, pw := range sr.secrets {
 				if bytes.Contains(p.cmdline, []byte(pw)) {
 					leaks[fmt.Sprintf("argv of pid %d (%q) holds the password of %s", p.pid, p.cmdline, name)] = true
