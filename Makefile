@@ -32,7 +32,8 @@ test-short:
 # The fault and proof suite (integration/, tests named *Fault*, *Kill*,
 # *Proof*): many trials each, far longer than make test.
 test-faults:
-	SUPERVISOR_FAULT_TRIALS=100 $(GO) test -count=1 -timeout 60m -run 'Fault|Kill|Proof' ./integration/
+	SUPERVISOR_FAULT_TRIALS=100 $(GO) test -v -count=1 -timeout 60m -run 'Fault|Kill|Proof' ./integration/ > test-faults.log 2>&1; \
+	status=$$?; grep -E '^(--- FAIL|ok|FAIL)|proof: scenario=' test-faults.log; echo "full output: test-faults.log"; exit $$status
 
 # A demo workspace with products at different versions, then `status`.
 demo: build
