@@ -18,7 +18,7 @@ import (
 // runCleanup garbage-collects one product database. It only runs on a
 // database that is up to date and never touches the schema version.
 func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
-	db, err := open(ctx, spec, false)
+	db, err := open(ctx, spec, false, log)
 	if errors.Is(err, dbconn.ErrMissing) {
 		return notAttempted(status.Missing)
 	}
@@ -28,7 +28,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	defer db.Close()
 	unlock, err := migrate.Lock(ctx, db, spec.Target.Dialect, schema.Product, lockTimeout(spec))
 	if err != nil {
-		return job.Result{Error: err.Error()}
+		return job.Result{Error: explain(err, "before the garbage collection", lockTimeout(spec))}
 	}
 	defer unlock(context.WithoutCancel(ctx))
 	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
@@ -48,7 +48,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	removed, err := cleanup.Run(ctx, db, cleanup.Options{Dialect: spec.Target.Dialect, Labels: lbl, Logger: log})
 	res := job.Result{Status: string(status.OK), FromVersion: st.DBVersion, ToVersion: st.DBVersion, Removed: removed}
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = explain(err, "during the garbage collection", lockTimeout(spec))
 		return res
 	}
 	log.Info("Garbage collection finished.")
