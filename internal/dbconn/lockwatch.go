@@ -45,8 +45,14 @@ func (b Blocker) String() string {
 	if b.State != "" {
 		about = append(about, b.State)
 	}
-	if b.Statement != "" {
+	// pg_stat_activity's query is the running statement of an active
+	// session, the last one of an idle one (a transaction left open).
+	switch {
+	case b.Statement == "":
+	case b.State == "active":
 		about = append(about, "running "+oneLine(b.Statement, 120))
+	default:
+		about = append(about, "last statement "+oneLine(b.Statement, 120))
 	}
 	if len(about) > 0 {
 		s += " (" + strings.Join(about, ", ") + ")"
