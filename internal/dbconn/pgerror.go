@@ -184,8 +184,12 @@ func Explain(err error, lockTimeout time.Duration) error {
 	var (
 		lost *LostError
 		lock *LockTimeoutError
+		ce   *ConnectError
+		pce  *pgconn.ConnectError
 	)
-	if errors.As(err, &lost) || errors.As(err, &lock) {
+	// A connection that was never made was not lost: a ConnectError says
+	// why already.
+	if errors.As(err, &lost) || errors.As(err, &lock) || errors.As(err, &ce) || errors.As(err, &pce) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -219,7 +223,7 @@ func connectionGone(err error) bool {
 	switch {
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, pgconn.ErrConnClosed),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.As(err, &ne):
 		return true
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -316,5 +317,23 @@ func TestKilledClientsStatementStops(t *testing.T) {
 			t.Fatalf("backend %d of the killed client still there after 60s, running its statement", pid)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A connection that was never made was not lost: a refused connect keeps
+// its own reason (a ConnectError), it is not told as a closed connection.
+func TestExplainLeavesConnectErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // nothing listens there now
+	_, err = dbconn.Open(context.Background(), job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: port, User: "u", Database: "d", Password: "p"}, dbconn.Options{ConnectTimeout: 5 * time.Second})
+	if err == nil {
+		t.Fatal("Open on a closed port = nil error")
+	}
+	if got := dbconn.Explain(err, 0); got != err {
+		t.Errorf("Explain(%q) = %q, want it unchanged", err, got)
 	}
 }

@@ -23,17 +23,17 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return notAttempted(status.Missing)
 	}
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + migrate.LockError(err, lockTimeout(spec)).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
 	}
 	defer db.Close()
 	unlock, err := migrate.Lock(ctx, db, spec.Target.Dialect, schema.Product, lockTimeout(spec))
 	if err != nil {
-		return job.Result{Error: explain(err, "before the garbage collection", lockTimeout(spec))}
+		return job.Result{Error: explain(spec, err, "", "before the garbage collection")}
 	}
 	defer unlock(context.WithoutCancel(ctx))
 	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + migrate.LockError(err, lockTimeout(spec)).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "read schema version: ", "while reading the schema version")}
 	}
 	if st.Status != status.OK {
 		return notAttempted(st.Status)
@@ -48,7 +48,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	removed, err := cleanup.Run(ctx, db, cleanup.Options{Dialect: spec.Target.Dialect, Labels: lbl, Logger: log})
 	res := job.Result{Status: string(status.OK), FromVersion: st.DBVersion, ToVersion: st.DBVersion, Removed: removed}
 	if err != nil {
-		res.Error = explain(err, "during the garbage collection", lockTimeout(spec))
+		res.Error = explain(spec, err, "", "during the garbage collection")
 		return res
 	}
 	log.Info("Garbage collection finished.")

@@ -83,17 +83,21 @@ func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*s
 	return dbconn.Open(ctx, t, o)
 }
 
-// explain is err, the error of a statement of the job, said as what
-// happened when the session was lost (dbconn.Explain), with where it
-// happened: "the PostgreSQL server shut down during the garbage collection:
-// ...". An error that says so already (a FileError, an error holding a
-// LostError) is left as it is.
-func explain(err error, during string, lock time.Duration) string {
+// explain is err, an error of the job's work on its database, as a
+// reason: said as what happened when the session was lost
+// (dbconn.Explain), with where it happened ("the PostgreSQL server shut
+// down during the garbage collection: ..."), else what prefix says the job
+// was doing, then err (always so on SQLite). An error that says it already (a FileError, an
+// error holding a LostError) is left as it is.
+func explain(spec job.Spec, err error, prefix, during string) string {
 	var lost *dbconn.LostError
 	if errors.As(err, &lost) {
 		return err.Error()
 	}
-	err = dbconn.Explain(err, lock)
+	if spec.Target.Dialect != "postgres" {
+		return prefix + err.Error()
+	}
+	err = dbconn.Explain(err, lockTimeout(spec))
 	if errors.As(err, &lost) {
 		msg := lost.What() + " " + during
 		if d := lost.Detail(); d != "" {
@@ -101,7 +105,7 @@ func explain(err error, during string, lock time.Duration) string {
 		}
 		return msg
 	}
-	return err.Error()
+	return prefix + err.Error()
 }
 
 // oneLine squeezes whitespace and cuts s to n runes.
@@ -128,12 +132,12 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	lock := lockTimeout(spec)
 	db, err := open(ctx, spec, true, log)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + migrate.LockError(err, lock).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lock), "connect: ", "while connecting")}
 	}
 	defer db.Close()
 	before, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + migrate.LockError(err, lock).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lock), "read schema version: ", "while reading the schema version")}
 	}
 	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: string(before.Status)}
 	if before.Status == status.OK {
@@ -161,12 +165,12 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		if errors.Is(err, migrate.ErrNotUpgradable) {
 			res.Status = string(before.Status)
 		}
-		res.Error = explain(err, "during the upgrade", lock)
+		res.Error = explain(spec, err, "", "during the upgrade")
 		return res
 	}
 	after, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		res.Error = "read schema version after the upgrade: " + err.Error()
+		res.Error = explain(spec, err, "read schema version after the upgrade: ", "while reading the schema version after the upgrade")
 		return res
 	}
 	res.Status, res.ToVersion = string(after.Status), after.DBVersion
