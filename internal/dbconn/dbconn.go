@@ -223,7 +223,7 @@ func setSession(ctx context.Context, conn *pgx.Conn) error {
 	}
 	_, err := conn.Exec(ctx, fmt.Sprintf("SET client_connection_check_interval = '%dms'", ClientCheckInterval.Milliseconds()))
 	if err != nil {
-		return fmt.Errorf("set client_connection_check_interval: %w", err)
+		return fmt.Errorf("set client_connection_check_interval: %w", Explain(err, 0))
 	}
 	return nil
 }

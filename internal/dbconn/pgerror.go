@@ -187,15 +187,22 @@ func Explain(err error, lockTimeout time.Duration) error {
 		ce   *ConnectError
 		pce  *pgconn.ConnectError
 	)
+	if errors.As(err, &lost) || errors.As(err, &lock) {
+		return err
+	}
+	var pe *pgconn.PgError
 	// A connection that was never made was not lost: a ConnectError says
-	// why already.
-	if errors.As(err, &lost) || errors.As(err, &lock) || errors.As(err, &ce) || errors.As(err, &pce) {
+	// why already. But for one the server refused because it is shutting
+	// down (SQLSTATE 57P03), as the pool connects again under a job.
+	if errors.As(err, &ce) || errors.As(err, &pce) {
+		if errors.As(err, &pe) && pe.Code == "57P03" && strings.Contains(pe.Message, "shutting down") {
+			return &LostError{Shutdown: true, err: err}
+		}
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
 		case pe.Code == "55P03":
