@@ -330,7 +330,7 @@ func TestProofStorageFaults(t *testing.T) {
 			res := supervisor(pt.T, pw.dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
 			reason := proofOneLineReason(pt.T, res, "pg")
 			pt.Logf("migrate pg: %s", reason)
-			if !strings.Contains(reason, "timed out waiting for the migration lock (1s)") {
+			if !strings.Contains(reason, "timed out waiting for the database lock (1s)") {
 				pt.Errorf("reason %q", reason)
 			}
 			release()
