@@ -313,6 +313,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 		summary = append(summary, row)
 	}
 	after := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
+	versionsFromStates(summary[len(summary)-len(outcomes):], states, after)
 	markFailedUpgrades(after, states, outcomes)
 	printStatusTable(g.env.Stdout, after)
 	printSummary(g.env.Stdout, products, summary)
@@ -322,6 +323,29 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 		}
 	}
 	return result, nil
+}
+
+// versionsFromStates sets the From and To of the workers' summary rows to
+// the versions of the status tables before and after the run, as the tables
+// show them: a worker killed, or failed, after it changed the database
+// (adopted it as 001, applied a file) recorded nothing, or less than the
+// database holds. A product whose state could not be read after the run
+// keeps what its worker said.
+func versionsFromStates(rows []summaryRow, before, after []productState) {
+	idx := map[string]int{}
+	for i, st := range before {
+		idx[st.Endpoint] = i
+	}
+	for r := range rows {
+		i, ok := idx[rows[r].endpoint]
+		if !ok {
+			continue
+		}
+		rows[r].from = before[i].DBVersion
+		if after[i].Status != status.FailedToConnect {
+			rows[r].to = after[i].DBVersion
+		}
+	}
 }
 
 // markFailedUpgrades shows, as CodeChecker does, "Schema upgrade failed." (or
@@ -408,11 +432,42 @@ func (g *globals) runWorkers(ctx context.Context, pool poolFlags, products []reg
 	return outcomes, code
 }
 
-// workerEnv is the supervisor's environment for a worker: the worker marker
-// added, and every variable that holds a database password removed, since
-// secrets reach workers only on their stdin.
+// workerEnvNames are the variables of the supervisor's environment a worker
+// gets: what a worker needs to run and to connect, nothing that holds a
+// secret. Secrets reach workers only on their stdin (the job spec holds the
+// resolved password), so that no variable of the operator's shell (a token,
+// another service's password) reaches a process that does not need it.
+//
+//   - locale and time: LANG, LC_* (any), TZ; the system: PATH, HOME (pgx
+//     finds ~/.postgresql's client certificates and ~/.pg_service.conf
+//     there), USER, LOGNAME (the default PostgreSQL user), TMPDIR;
+//     SSL_CERT_FILE, SSL_CERT_DIR (Go's TLS roots);
+//   - the worker's own: SUPERVISOR_WORKER (the marker, always set to 1
+//     here), SUPERVISOR_WORKER_LOG_LEVEL;
+//   - Go's runtime: GODEBUG, GOMAXPROCS, GOGC, GOMEMLIMIT, GOTRACEBACK,
+//     GORACE, GOCOVERDIR (race and coverage runs of the tests);
+//   - libpq's connection variables that pgx reads, but for PGPASSWORD and
+//     PGSSLPASSWORD, which are secrets (the password is on stdin; a
+//     client key needing a passphrase is not supported in workers).
+//     PGPASSFILE and PGSERVICEFILE are paths, not secrets: a worker with no
+//     password from the supervisor looks in the same password file the
+//     supervisor did (which found nothing there), never in another one.
+var workerEnvNames = []string{
+	"LANG", "TZ", "PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
+	workerproc.EnvLogLevel,
+	"GODEBUG", "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GOTRACEBACK", "GORACE", "GOCOVERDIR",
+	"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSFILE", "PGAPPNAME", "PGCONNECT_TIMEOUT",
+	"PGSSLMODE", "PGSSLKEY", "PGSSLCERT", "PGSSLCERTMODE", "PGSSLSNI", "PGSSLROOTCERT", "PGSSLNEGOTIATION",
+	"PGTARGETSESSIONATTRS", "PGSERVICE", "PGSERVICEFILE", "PGTZ", "PGOPTIONS",
+	"PGMINPROTOCOLVERSION", "PGMAXPROTOCOLVERSION", "PGCHANNELBINDING", "PGREQUIREAUTH",
+}
+
+// workerEnv is a worker's environment: the variables of environ that
+// workerEnvNames allows, in their order, and the worker marker. A product's
+// --db-password-env variable is left out even when its name is allowed:
+// that it holds a password is the operator's word.
 func workerEnv(environ []string, products []registry.Product) []string {
-	secret := map[string]bool{"PGPASSWORD": true, workerproc.EnvMarker: true}
+	secret := map[string]bool{}
 	for _, p := range products {
 		if p.PasswordEnv != "" {
 			secret[p.PasswordEnv] = true
@@ -421,7 +476,7 @@ func workerEnv(environ []string, products []registry.Product) []string {
 	var env []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if !secret[name] {
+		if (slices.Contains(workerEnvNames, name) || strings.HasPrefix(name, "LC_")) && !secret[name] {
 			env = append(env, kv)
 		}
 	}

@@ -133,7 +133,9 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout c
 		return set(status.FailedToConnect, err.Error())
 	}
 	t.Password = pw.Value
-	ms, err := inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock, FailIfLocked: t.Dialect == "sqlite"})
+	// LockTimeout bounds, on PostgreSQL, a catalog read waiting behind
+	// another session's DDL as BusyTimeout bounds a wait for SQLite's lock.
+	ms, err := inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock, LockTimeout: timeout.lock, FailIfLocked: t.Dialect == "sqlite"})
 	if dbconn.IsLocked(err) {
 		// Another process (a supervisor migrating or cleaning it, CodeChecker's
 		// server writing) holds the file: say so before waiting for it, as
@@ -151,7 +153,7 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout c
 		return set(status.Missing, "")
 	}
 	if err != nil {
-		return set(status.FailedToConnect, withPasswordHint(oneLine(err.Error()), pw))
+		return set(status.FailedToConnect, withPasswordHint(oneLine(dbconn.Explain(err, timeout.lock).Error()), pw))
 	}
 	st.DBVersion, st.inspected = ms.DBVersion, ms
 	return set(ms.Status, ms.Reason)

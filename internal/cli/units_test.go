@@ -15,6 +15,7 @@ import (
 
 	"supervisor/internal/job"
 	"supervisor/internal/registry"
+	"supervisor/internal/status"
 	"supervisor/internal/supervise"
 )
 
@@ -180,37 +181,61 @@ func TestSelectProducts(t *testing.T) {
 	}
 }
 
-func TestWorkerEnv(t *testing.T) {
+// A worker gets the allow-listed variables only: locale, time, the
+// system's, Go's, the worker's own and libpq's that hold no secret. Every
+// other variable of the operator's shell, whatever its name, stays out,
+// and so do PGPASSWORD, PGSSLPASSWORD and the products' password variables.
+func TestWorkerEnvAllowsOnlyTheListed(t *testing.T) {
 	environ := []string{
 		"PATH=/usr/bin",
 		"PGPASSWORD=global-secret",
 		"ALPHA_PW=alpha-secret",
 		"HOME=/home/op",
-		"BETA_PW=beta-secret",
+		"AWS_SECRET_ACCESS_KEY=aws-secret",
+		"GITHUB_TOKEN=gh-secret",
+		"PGSSLPASSWORD=key-secret",
+		"LANG=C.UTF-8",
+		"LC_ALL=C",
+		"LC_MESSAGES=C",
+		"TZ=UTC",
 		"SUPERVISOR_WORKER=0",
-		"PGPASSWORD_HINT=kept", // only the exact names go
-		"EMPTY=",
-		"ALPHA_PW=set twice",
+		"SUPERVISOR_WORKER_LOG_LEVEL=debug",
 		"SUPERVISOR_WORKSPACE=/ws",
+		"PGHOST=db.example",
+		"PGPORT=5433",
+		"PGUSER=op",
+		"PGSSLMODE=verify-full",
+		"PGPASSFILE=/home/op/.pgpass",
+		"PGPASSWORD_HINT=not-listed-secret",
+		"BETA_PW=beta-secret",
+		"PGAPPNAME=mine",
+		"GOCOVERDIR=/cover",
+		"ALPHA_PW=set twice secret",
 	}
 	ps := []registry.Product{
 		{Endpoint: "alpha", PasswordEnv: "ALPHA_PW", Target: job.Target{Dialect: "postgres"}},
 		{Endpoint: "beta", PasswordEnv: "BETA_PW", Target: job.Target{Dialect: "postgres"}},
+		// A password variable whose name is on the list is still left out.
+		{Endpoint: "delta", PasswordEnv: "PGAPPNAME", Target: job.Target{Dialect: "postgres"}},
 		{Endpoint: "gamma", Target: job.Target{Dialect: "sqlite", Path: "/g"}},
 	}
 	got := workerEnv(environ, ps)
-	want := []string{"PATH=/usr/bin", "HOME=/home/op", "PGPASSWORD_HINT=kept", "EMPTY=", "SUPERVISOR_WORKSPACE=/ws", "SUPERVISOR_WORKER=1"}
+	want := []string{
+		"PATH=/usr/bin", "HOME=/home/op", "LANG=C.UTF-8", "LC_ALL=C", "LC_MESSAGES=C", "TZ=UTC",
+		"SUPERVISOR_WORKER_LOG_LEVEL=debug", "PGHOST=db.example", "PGPORT=5433", "PGUSER=op",
+		"PGSSLMODE=verify-full", "PGPASSFILE=/home/op/.pgpass", "GOCOVERDIR=/cover", "SUPERVISOR_WORKER=1",
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("workerEnv =\n%q\nwant\n%q", got, want)
 	}
 	for _, kv := range got {
-		if strings.Contains(kv, "secret") || strings.Contains(kv, "twice") {
+		if strings.Contains(kv, "secret") {
 			t.Errorf("workerEnv kept %q", kv)
 		}
 	}
-	// No products: PGPASSWORD still goes, the marker is still set once.
-	got = workerEnv([]string{"PGPASSWORD=x", "A=1"}, nil)
-	if want := []string{"A=1", "SUPERVISOR_WORKER=1"}; !slices.Equal(got, want) {
+	// No products: the marker is still set once, nothing unlisted kept.
+	got = workerEnv([]string{"PGPASSWORD=x", "A=1", "SUPERVISOR_WORKER=1"}, nil)
+	if want := []string{"SUPERVISOR_WORKER=1"}; !slices.Equal(got, want) {
 		t.Errorf("workerEnv without products = %q, want %q", got, want)
 	}
 }
@@ -422,5 +447,34 @@ func TestOutcomeReasonIsOneLine(t *testing.T) {
 				t.Errorf("outcomeReason = %q, lost the cause", got)
 			}
 		})
+	}
+}
+
+// A worker killed after it adopted its database as 001 records nothing: the
+// summary row still says the versions the status tables say (before the
+// run, after it), not "-". A product whose state could not be read after
+// the run keeps what its worker said.
+func TestSummaryVersionsFromStatusAfterKilledWorker(t *testing.T) {
+	before := []productState{
+		{Endpoint: "adopted", Status: status.SchemaMismatchOK, DBVersion: "cc:abc"},
+		{Endpoint: "unreachable", Status: status.SchemaMismatchOK, DBVersion: "001"},
+		{Endpoint: "new", Status: status.Missing},
+	}
+	after := []productState{
+		{Endpoint: "adopted", Status: status.SchemaMismatchOK, DBVersion: "001"},
+		{Endpoint: "unreachable", Status: status.FailedToConnect},
+		{Endpoint: "new", Status: status.OK, DBVersion: "002"},
+	}
+	rows := []summaryRow{
+		{endpoint: "adopted", err: "worker killed"},       // no result record
+		{endpoint: "unreachable", from: "001", to: "002"}, // its record
+		{endpoint: "new", from: "", to: "001"},            // stale record
+	}
+	versionsFromStates(rows, before, after)
+	want := [][2]string{{"cc:abc", "001"}, {"001", "002"}, {"", "002"}}
+	for i, r := range rows {
+		if got := [2]string{r.from, r.to}; got != want[i] {
+			t.Errorf("%s: from/to = %q, want %q", r.endpoint, got, want[i])
+		}
 	}
 }

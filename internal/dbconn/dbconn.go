@@ -42,6 +42,15 @@ type Options struct {
 	// another connection holds the lock it needs (busy_timeout 0): a caller
 	// that wants to say it is about to wait tries so first.
 	FailIfLocked bool
+	// LockTimeout is PostgreSQL's lock_timeout for every session of the
+	// pool: a statement that waits longer for a table or row lock held by
+	// another session fails (SQLSTATE 55P03; see Explain). 0 keeps the
+	// server's setting.
+	LockTimeout time.Duration
+	// OnLockWait, when set, is told once per statement when a session of
+	// the pool starts waiting for a lock held by another session. A
+	// connection of its own polls the server for it every LockWatchInterval.
+	OnLockWait func(LockWait)
 }
 
 // Open opens the database t names and checks that it answers.
@@ -134,9 +143,16 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 		cfg.Password = t.Password
 	}
 	cfg.RuntimeParams["application_name"] = "supervisor"
+	if o.LockTimeout > 0 {
+		cfg.RuntimeParams["lock_timeout"] = fmt.Sprintf("%dms", max(o.LockTimeout.Milliseconds(), 1))
+	}
 	// Every connection the pool makes, not only the first, fails with a
 	// one-line error that holds no password.
-	db := sql.OpenDB(connector{stdlib.GetConnector(*cfg), cfg.Password})
+	c := &connector{Connector: stdlib.GetConnector(*cfg, stdlib.OptionAfterConnect(setSession)), password: cfg.Password}
+	if o.OnLockWait != nil {
+		c.watch = newLockWatch(cfg, o.OnLockWait)
+	}
+	db := sql.OpenDB(c)
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -146,18 +162,83 @@ func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error)
 	return db, nil
 }
 
-// connector is pgx's, with its connection errors rewritten by connectError.
+// connector is pgx's, with its connection errors rewritten by
+// connectError, and, with a lock watch, the backends of its connections
+// made known to the watch while they are open.
 type connector struct {
 	driver.Connector
 	password string
+	watch    *lockWatch
 }
 
-func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, connectError(err, c.password)
 	}
-	return conn, nil
+	sc, ok := conn.(*stdlib.Conn)
+	if c.watch == nil || !ok {
+		return conn, nil
+	}
+	pid := sc.Conn().PgConn().PID()
+	c.watch.add(pid)
+	return &watchedConn{Conn: sc, done: func() { c.watch.remove(pid) }}, nil
+}
+
+// Close stops the lock watch; database/sql calls it from DB.Close.
+func (c *connector) Close() error {
+	if c.watch != nil {
+		c.watch.close()
+	}
+	return nil
+}
+
+// watchedConn is pgx's connection, which tells the lock watch when it
+// closes (so that a backend pid the server reuses is not watched).
+type watchedConn struct {
+	*stdlib.Conn
+	done func()
+}
+
+func (w *watchedConn) Close() error {
+	w.done()
+	return w.Conn.Close()
+}
+
+// ClientCheckInterval is PostgreSQL's client_connection_check_interval on
+// every session (PostgreSQL 14 and later): how often the server checks,
+// while a statement runs, that the client is still there. Without it a
+// backend whose worker was killed runs its statement (a CREATE INDEX on a
+// big table) to the end before it notices, and holds the statement's locks
+// till then; with it the statement is cancelled, and its transaction
+// rolled back, within about this long.
+const ClientCheckInterval = time.Second
+
+// setSession sets, on a new PostgreSQL session, what the startup packet
+// cannot carry: client_connection_check_interval is unknown to servers
+// before 14, which refuse a connection that names it.
+func setSession(ctx context.Context, conn *pgx.Conn) error {
+	if serverMajor(conn.PgConn().ParameterStatus("server_version")) < 14 {
+		return nil
+	}
+	_, err := conn.Exec(ctx, fmt.Sprintf("SET client_connection_check_interval = '%dms'", ClientCheckInterval.Milliseconds()))
+	if err != nil {
+		return fmt.Errorf("set client_connection_check_interval: %w", Explain(err, 0))
+	}
+	return nil
+}
+
+// serverMajor is the major version of a server_version parameter
+// ("15.18 (Debian 15.18-0+deb12u1)"), 0 when it cannot be read.
+func serverMajor(v string) int {
+	n := 0
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			break
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n
 }
 
 // quote renders v as a libpq keyword/value string.

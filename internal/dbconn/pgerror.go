@@ -1,9 +1,15 @@
 package dbconn
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"regexp"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -107,4 +113,132 @@ func redact(msg, password string) string {
 	}
 	msg = rePasswordKV.ReplaceAllString(msg, "${1}xxxxx")
 	return rePasswordURL.ReplaceAllString(msg, "${1}xxxxx@")
+}
+
+// LostError is a PostgreSQL session that ended under a statement: the
+// server shut down, or the connection closed (the server or its host died,
+// an administrator ended the session, the network dropped it). database/sql
+// says only "driver: bad connection" when the connection was found closed
+// before a statement could start; this says what happened.
+type LostError struct {
+	// Shutdown is set when the server said it is shutting down.
+	Shutdown bool
+	err      error
+}
+
+// What is the event: "the PostgreSQL server shut down" or "the PostgreSQL
+// server closed the connection".
+func (e *LostError) What() string {
+	if e.Shutdown {
+		return "the PostgreSQL server shut down"
+	}
+	return "the PostgreSQL server closed the connection"
+}
+
+// Detail is what the error said besides the event: the driver's words,
+// the context callers added; database/sql's "driver: bad connection" says
+// nothing more and is left out.
+func (e *LostError) Detail() string {
+	msg := strings.Join(strings.Fields(e.err.Error()), " ")
+	if errors.Is(e.err, driver.ErrBadConn) {
+		msg = strings.TrimSuffix(strings.TrimSuffix(msg, driver.ErrBadConn.Error()), ": ")
+	}
+	return msg
+}
+
+func (e *LostError) Error() string {
+	if d := e.Detail(); d != "" {
+		return e.What() + ": " + d
+	}
+	return e.What()
+}
+
+func (e *LostError) Unwrap() error { return e.err }
+
+// LockTimeoutError is a statement that waited for a lock held by another
+// session for longer than its lock_timeout (SQLSTATE 55P03).
+type LockTimeoutError struct {
+	Timeout time.Duration
+	err     error
+}
+
+func (e *LockTimeoutError) Error() string {
+	msg := "timed out waiting for a lock held by another session"
+	if e.Timeout > 0 {
+		msg += " (lock timeout " + e.Timeout.String() + ")"
+	}
+	return msg + ": " + strings.Join(strings.Fields(e.err.Error()), " ")
+}
+
+func (e *LockTimeoutError) Unwrap() error { return e.err }
+
+// Explain returns err, a statement's error, as a *LostError when the
+// session it ran on is gone, or as a *LockTimeoutError when it gave up
+// waiting for a lock after lockTimeout (the session's lock_timeout, only
+// told); any other err, nil included, is returned as it is, and so is one
+// already explained.
+func Explain(err error, lockTimeout time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		lost *LostError
+		lock *LockTimeoutError
+		ce   *ConnectError
+		pce  *pgconn.ConnectError
+	)
+	if errors.As(err, &lost) || errors.As(err, &lock) {
+		return err
+	}
+	var pe *pgconn.PgError
+	// A connection that was never made was not lost: a ConnectError says
+	// why already. But for one the server refused because it is shutting
+	// down (SQLSTATE 57P03), as the pool connects again under a job.
+	if errors.As(err, &ce) || errors.As(err, &pce) {
+		if errors.As(err, &pe) && pe.Code == "57P03" && strings.Contains(pe.Message, "shutting down") {
+			return &LostError{Shutdown: true, err: err}
+		}
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "55P03":
+			return &LockTimeoutError{Timeout: lockTimeout, err: err}
+		// 57P01 admin_shutdown also ends a session pg_terminate_backend
+		// ended: only its message tells a shutdown.
+		case pe.Code == "57P02", pe.Code == "57P03", strings.Contains(pe.Message, "shutdown"):
+			return &LostError{Shutdown: true, err: err}
+		case strings.HasPrefix(pe.Code, "57P"), pe.Severity == "FATAL", pe.Severity == "PANIC":
+			return &LostError{err: err}
+		}
+		return err
+	}
+	if connectionGone(err) {
+		return &LostError{err: err}
+	}
+	return err
+}
+
+// connectionGone reports whether err says the connection is closed or
+// broke: database/sql's ErrBadConn, pgx's closed connection, an EOF or a
+// network error where a server's answer was due.
+func connectionGone(err error) bool {
+	var ne net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.As(err, &ne):
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"conn closed", "unexpected EOF", "connection reset", "broken pipe"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

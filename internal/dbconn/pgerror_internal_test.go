@@ -1,9 +1,12 @@
 package dbconn
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // No password reaches a connection error's message, however the error
@@ -35,5 +38,22 @@ func TestConnectErrorRedactsPasswords(t *testing.T) {
 				t.Errorf("message %q does not show where the password was", msg)
 			}
 		})
+	}
+}
+
+// A connection the server refused because it is shutting down, made by the
+// pool under a job that was already connected, is a lost session (the
+// server shut down); any other refused connection keeps its own reason.
+func TestExplainConnectRefusedWhileShuttingDown(t *testing.T) {
+	shutting := &ConnectError{msg: "server error: FATAL: the database system is shutting down (SQLSTATE 57P03)",
+		err: &pgconn.PgError{Severity: "FATAL", Code: "57P03", Message: "the database system is shutting down"}}
+	var lost *LostError
+	if got := Explain(fmt.Errorf("list tables: %w", shutting), 0); !errors.As(got, &lost) || !lost.Shutdown {
+		t.Errorf("Explain(shutting down) = %q, want a LostError with Shutdown", got)
+	}
+	starting := &ConnectError{msg: "server error: FATAL: the database system is starting up (SQLSTATE 57P03)",
+		err: &pgconn.PgError{Severity: "FATAL", Code: "57P03", Message: "the database system is starting up"}}
+	if got := Explain(starting, 0); got != error(starting) {
+		t.Errorf("Explain(starting up) = %q, want it unchanged", got)
 	}
 }

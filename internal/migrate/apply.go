@@ -81,8 +81,19 @@ type FileError struct {
 
 func (e *FileError) Error() string {
 	msg := fmt.Sprintf("version %s (%s)", e.Version, e.Description)
+	// A lost session is the event, the file and statement where it hit.
+	var lost *dbconn.LostError
+	if errors.As(e.Err, &lost) {
+		msg = lost.What() + " during " + msg
+	}
 	if e.Statement != "" {
 		msg += ": statement " + oneLine(e.Statement, 120)
+	}
+	if lost != nil {
+		if d := lost.Detail(); d != "" {
+			msg += ": " + d
+		}
+		return msg
 	}
 	return msg + ": " + e.Err.Error()
 }
@@ -195,9 +206,9 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 	fileErr := func(err error) error {
 		var se *migrate.StmtExecError
 		if errors.As(err, &se) {
-			return &FileError{Version: f.Version(), Description: f.Desc(), Statement: se.Stmt.Text, Err: se.Err}
+			return &FileError{Version: f.Version(), Description: f.Desc(), Statement: se.Stmt.Text, Err: dbconn.Explain(se.Err, opts.LockTimeout)}
 		}
-		return &FileError{Version: f.Version(), Description: f.Desc(), Err: err}
+		return &FileError{Version: f.Version(), Description: f.Desc(), Err: dbconn.Explain(err, opts.LockTimeout)}
 	}
 	if lf, ok := f.(*migrate.LocalFile); ok && len(lf.Directive("txmode")) > 0 && lf.Directive("txmode")[0] == "none" {
 		return applyWith(ctx, db, db, dialect, dir, f, opts, log, start, fileErr)
@@ -382,7 +393,7 @@ func Lock(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, tim
 func lockPostgres(ctx context.Context, db *sql.DB, name string, timeout time.Duration) (func(context.Context), error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
+		return nil, fmt.Errorf("take the supervisor's lock: %w", dbconn.Explain(err, 0))
 	}
 	h := fnv.New64a()
 	h.Write([]byte(name))
@@ -392,7 +403,7 @@ func lockPostgres(ctx context.Context, db *sql.DB, name string, timeout time.Dur
 		var got bool
 		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("lock: %w", err)
+			return nil, fmt.Errorf("take the supervisor's lock: %w", dbconn.Explain(err, 0))
 		}
 		if got {
 			break

@@ -18,22 +18,22 @@ import (
 // runCleanup garbage-collects one product database. It only runs on a
 // database that is up to date and never touches the schema version.
 func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
-	db, err := open(ctx, spec, false)
+	db, err := open(ctx, spec, false, log)
 	if errors.Is(err, dbconn.ErrMissing) {
 		return notAttempted(status.Missing)
 	}
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + migrate.LockError(err, lockTimeout(spec)).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
 	}
 	defer db.Close()
 	unlock, err := migrate.Lock(ctx, db, spec.Target.Dialect, schema.Product, lockTimeout(spec))
 	if err != nil {
-		return job.Result{Error: err.Error()}
+		return job.Result{Error: explain(spec, err, "", "before the garbage collection")}
 	}
 	defer unlock(context.WithoutCancel(ctx))
 	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + migrate.LockError(err, lockTimeout(spec)).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "read schema version: ", "while reading the schema version")}
 	}
 	if st.Status != status.OK {
 		return notAttempted(st.Status)
@@ -48,7 +48,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	removed, err := cleanup.Run(ctx, db, cleanup.Options{Dialect: spec.Target.Dialect, Labels: lbl, Logger: log})
 	res := job.Result{Status: string(status.OK), FromVersion: st.DBVersion, ToVersion: st.DBVersion, Removed: removed}
 	if err != nil {
-		res.Error = err.Error()
+		res.Error = explain(spec, err, "", "during the garbage collection")
 		return res
 	}
 	log.Info("Garbage collection finished.")

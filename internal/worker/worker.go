@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -45,7 +46,15 @@ func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 }
 
 // open opens the product database; create allows making a new SQLite file.
-func open(ctx context.Context, spec job.Spec, create bool) (*sql.DB, error) {
+//
+// On PostgreSQL every statement of the job waits at most the lock timeout
+// for a lock held by another session (lock_timeout), and a wait is logged
+// when it starts: a table lock held by a leftover backend (a killed
+// worker's CREATE INDEX still running) or a long transaction must neither
+// stall the job past --lock-timeout nor keep it waiting silently. The
+// session also has client_connection_check_interval set (dbconn), so that
+// if this worker is killed, its own statement stops soon after.
+func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*sql.DB, error) {
 	t := spec.Target
 	lock := lockTimeout(spec)
 	if create && t.Dialect == "sqlite" {
@@ -53,12 +62,59 @@ func open(ctx context.Context, spec job.Spec, create bool) (*sql.DB, error) {
 			return nil, err
 		}
 	}
-	return dbconn.Open(ctx, t, dbconn.Options{
+	o := dbconn.Options{
 		Create:         create,
 		ImmediateTx:    true,
 		BusyTimeout:    lock,
 		ConnectTimeout: spec.Options.ConnectTimeout,
-	})
+	}
+	if t.Dialect == "postgres" {
+		o.LockTimeout = lock
+		o.OnLockWait = func(w dbconn.LockWait) {
+			held := make([]string, len(w.Blockers))
+			for i, b := range w.Blockers {
+				held[i] = b.String()
+			}
+			log.Warn("waiting for a lock held by another session",
+				"statement", oneLine(w.Statement, 200), "lock", w.Lock, "held_by", strings.Join(held, "; "),
+				"lock_timeout", lock.String())
+		}
+	}
+	return dbconn.Open(ctx, t, o)
+}
+
+// explain is err, an error of the job's work on its database, as a
+// reason: said as what happened when the session was lost
+// (dbconn.Explain), with where it happened ("the PostgreSQL server shut
+// down during the garbage collection: ..."), else what prefix says the job
+// was doing, then err (always so on SQLite). An error that says it already (a FileError, an
+// error holding a LostError) is left as it is.
+func explain(spec job.Spec, err error, prefix, during string) string {
+	var lost *dbconn.LostError
+	if errors.As(err, &lost) {
+		return err.Error()
+	}
+	if spec.Target.Dialect != "postgres" {
+		return prefix + err.Error()
+	}
+	err = dbconn.Explain(err, lockTimeout(spec))
+	if errors.As(err, &lost) {
+		msg := lost.What() + " " + during
+		if d := lost.Detail(); d != "" {
+			msg += ": " + d
+		}
+		return msg
+	}
+	return prefix + err.Error()
+}
+
+// oneLine squeezes whitespace and cuts s to n runes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // lockTimeout is the job's lock timeout, 30s unless the spec says.
@@ -74,14 +130,14 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	// for a writer that holds it exclusively (another supervisor's migration
 	// spilling its cache or committing): say so when that wait runs out.
 	lock := lockTimeout(spec)
-	db, err := open(ctx, spec, true)
+	db, err := open(ctx, spec, true, log)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "connect: " + migrate.LockError(err, lock).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lock), "connect: ", "while connecting")}
 	}
 	defer db.Close()
 	before, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: "read schema version: " + migrate.LockError(err, lock).Error()}
+		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lock), "read schema version: ", "while reading the schema version")}
 	}
 	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: string(before.Status)}
 	if before.Status == status.OK {
@@ -109,12 +165,12 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		if errors.Is(err, migrate.ErrNotUpgradable) {
 			res.Status = string(before.Status)
 		}
-		res.Error = err.Error()
+		res.Error = explain(spec, err, "", "during the upgrade")
 		return res
 	}
 	after, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		res.Error = "read schema version after the upgrade: " + err.Error()
+		res.Error = explain(spec, err, "read schema version after the upgrade: ", "while reading the schema version after the upgrade")
 		return res
 	}
 	res.Status, res.ToVersion = string(after.Status), after.DBVersion
