@@ -33,7 +33,7 @@ import (
 
 // proofDefaultTrials is the trial count of a randomized scenario when
 // SUPERVISOR_FAULT_TRIALS is unset.
-const proofDefaultTrials = 3
+const proofDefaultTrials = 2
 
 // proofTrials is how many trials a randomized scenario runs.
 func proofTrials(t *testing.T) int {
