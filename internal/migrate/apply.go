@@ -211,7 +211,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 		return &FileError{Version: f.Version(), Description: f.Desc(), Err: dbconn.Explain(err, opts.LockTimeout)}
 	}
 	if lf, ok := f.(*migrate.LocalFile); ok && len(lf.Directive("txmode")) > 0 && lf.Directive("txmode")[0] == "none" {
-		return applyWith(ctx, db, db, dialect, dir, f, opts, log, start, fileErr)
+		return applyWith(ctx, db, dialect, dir, f, opts, log, fileErr)
 	}
 	var (
 		tx      *sqlclient.Tx
@@ -236,7 +236,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 			tx.Rollback()
 		}
 	}()
-	applied, err := applyWith(ctx, tx, db, dialect, dir, f, opts, log, start, fileErr)
+	applied, err := applyWith(ctx, tx, dialect, dir, f, opts, log, fileErr)
 	if err != nil || !applied {
 		return false, err
 	}
@@ -337,7 +337,9 @@ type execQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func applyWith(ctx context.Context, conn execQuerier, db *sql.DB, dialect string, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, start time.Time, fileErr func(error) error) (bool, error) {
+// applyWith applies f on conn (the file's transaction, or the database for a
+// file run outside one) unless another process recorded it first.
+func applyWith(ctx context.Context, conn execQuerier, dialect string, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
 	rrw := newRevisions(conn, dialect)
 	if err := rrw.create(ctx); err != nil {
 		return false, fileErr(err)
