@@ -135,11 +135,7 @@ func runMigrate(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := migrateProducts(ctx, g, f, prompts, products)
-	if err != nil {
-		return err
-	}
-	return res.err()
+	return migrateProducts(ctx, g, f, prompts, products).err()
 }
 
 // register adds the options migrate and up share.
@@ -243,7 +239,7 @@ func (r runResult) err() error {
 
 // migrateProducts is the product half of migrate (and of up): status table,
 // prompts, workers, status table again, summary.
-func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *prompter, products []registry.Product) (runResult, error) {
+func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *prompter, products []registry.Product) runResult {
 	states := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
 	printStatusTable(g.env.Stdout, states)
 
@@ -322,7 +318,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 			result.failed = true
 		}
 	}
-	return result, nil
+	return result
 }
 
 // versionsFromStates sets the From and To of the workers' summary rows to

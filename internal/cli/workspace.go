@@ -165,27 +165,35 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 	return &configDB{db: db, target: t, baseDir: base, state: st, location: loc}, nil
 }
 
+// configSeen is what readProducts saw of the config database it has closed
+// again: where it is and the state of its schema.
+type configSeen struct {
+	location string
+	state    migrate.State
+}
+
 // readProducts reads the selected products (all if none selected) in endpoint
 // order and closes the config database before returning: product work must
 // never hold it open (a long migration used to time CodeChecker's out).
-func (g *globals) readProducts(ctx context.Context, selected []string) ([]registry.Product, *configDB, error) {
+func (g *globals) readProducts(ctx context.Context, selected []string) ([]registry.Product, configSeen, error) {
 	cfg, err := g.openConfig(ctx, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, configSeen{}, err
 	}
 	defer cfg.Close()
+	seen := configSeen{location: cfg.location, state: cfg.state}
 	switch cfg.state.Status {
 	case status.OK, status.SchemaMismatchOK:
 	default:
-		return nil, nil, usagef("config database %s: %s %s", cfg.location, cfg.state.Status.Message(), cfg.state.Reason)
+		return nil, seen, usagef("config database %s: %s %s", cfg.location, cfg.state.Status.Message(), cfg.state.Reason)
 	}
 	all, err := cfg.registry().List(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("config database %s: %w", cfg.location, err)
+		return nil, seen, fmt.Errorf("config database %s: %w", cfg.location, err)
 	}
 	g.registered = all
 	products, err := selectProducts(all, selected)
-	return products, cfg, err
+	return products, seen, err
 }
 
 // selectProducts keeps the products named by --product, in endpoint order.
