@@ -18,6 +18,7 @@ import (
 
 	"supervisor/internal/buildinfo"
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -489,7 +490,7 @@ func (g *globals) reason(o supervise.Outcome) string {
 // can span lines (a driver's per-attempt errors): a table cell and a status
 // reason must not, so it is folded to one line here, once for every caller.
 func outcomeReason(o supervise.Outcome) string {
-	return oneLine(rawOutcomeReason(o))
+	return logging.OneLine(rawOutcomeReason(o))
 }
 
 func rawOutcomeReason(o supervise.Outcome) string {

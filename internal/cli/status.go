@@ -16,6 +16,7 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -153,7 +154,7 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout c
 		return set(status.Missing, "")
 	}
 	if err != nil {
-		return set(status.FailedToConnect, withPasswordHint(oneLine(dbconn.Explain(err, timeout.lock).Error()), pw))
+		return set(status.FailedToConnect, withPasswordHint(logging.OneLine(dbconn.Explain(err, timeout.lock).Error()), pw))
 	}
 	st.DBVersion, st.inspected = ms.DBVersion, ms
 	return set(ms.Status, ms.Reason)
@@ -218,11 +219,6 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// oneLine joins the lines of s (pgx's connect errors span several).
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // allFiles are the packaged product files, for a database that does not exist yet.

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/logging"
 	"supervisor/internal/status"
 	"supervisor/schema"
 )
@@ -87,7 +88,7 @@ func (e *FileError) Error() string {
 		msg = lost.What() + " during " + msg
 	}
 	if e.Statement != "" {
-		msg += ": statement " + oneLine(e.Statement, 120)
+		msg += ": statement " + logging.OneLineCut(e.Statement, 120)
 	}
 	if lost != nil {
 		if d := lost.Detail(); d != "" {
@@ -453,19 +454,10 @@ type atlasLogger struct{ log hclog.Logger }
 func (l atlasLogger) Log(e migrate.LogEntry) {
 	switch e := e.(type) {
 	case migrate.LogStmt:
-		l.log.Debug("executing statement", "sql", oneLine(e.SQL, 200))
+		l.log.Debug("executing statement", "sql", logging.OneLineCut(e.SQL, 200))
 	case migrate.LogError:
 		if e.SQL != "" {
-			l.log.Error("statement failed", "sql", oneLine(e.SQL, 200), "error", e.Error)
+			l.log.Error("statement failed", "sql", logging.OneLineCut(e.SQL, 200), "error", e.Error)
 		}
 	}
-}
-
-// oneLine squeezes whitespace and cuts s to n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -14,6 +14,7 @@ import (
 	"ariga.io/atlas/sql/sqlite"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/logging"
 	"supervisor/schema"
 )
 
@@ -106,7 +107,7 @@ func replaySQLite(ctx context.Context, stmts []string) (*aschema.Schema, error) 
 	defer scratch.Close()
 	for _, stmt := range stmts {
 		if _, err := scratch.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("replay %s: %w", oneLine(stmt, 80), err)
+			return nil, fmt.Errorf("replay %s: %w", logging.OneLineCut(stmt, 80), err)
 		}
 	}
 	drv, err := sqlite.Open(scratch)
@@ -154,7 +155,7 @@ func replayPostgres(ctx context.Context, db aschema.ExecQuerier, stmts []string)
 	name := "supervisor_scratch_" + hex.EncodeToString(b)
 	for _, stmt := range append([]string{"CREATE SCHEMA " + name, "SET LOCAL search_path TO " + name}, stmts...) {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("replay %s: %w", oneLine(stmt, 80), err)
+			return nil, fmt.Errorf("replay %s: %w", logging.OneLineCut(stmt, 80), err)
 		}
 	}
 	drv, err := postgres.Open(conn)

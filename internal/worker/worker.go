@@ -19,6 +19,7 @@ import (
 	"supervisor/internal/buildinfo"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -76,7 +77,7 @@ func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*s
 				held[i] = b.String()
 			}
 			log.Warn("waiting for a lock held by another session",
-				"statement", oneLine(w.Statement, 200), "lock", w.Lock, "held_by", strings.Join(held, "; "),
+				"statement", logging.OneLineCut(w.Statement, 200), "lock", w.Lock, "held_by", strings.Join(held, "; "),
 				"lock_timeout", lock.String())
 		}
 	}
@@ -106,15 +107,6 @@ func explain(spec job.Spec, err error, prefix, during string) string {
 		return msg
 	}
 	return prefix + err.Error()
-}
-
-// oneLine squeezes whitespace and cuts s to n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }
 
 // lockTimeout is the job's lock timeout, 30s unless the spec says.
