@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/buildinfo"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
@@ -44,8 +45,8 @@ func (p *poolFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&p.selected, "product", nil, "work on product `ENDPOINT` only (repeatable; never widens to all)")
 	fs.DurationVar(&p.timeout, "timeout", 0, "stop a worker that runs longer than `DUR` (SIGTERM, then SIGKILL); 0 = no limit")
 	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
-	fs.DurationVar(&p.lockTimeout, "lock-timeout", 30*time.Second, "give up waiting for a product's lock after `DUR`")
-	fs.DurationVar(&p.connectTimeout, "connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after `DUR`")
+	fs.DurationVar(&p.lockTimeout, "lock-timeout", dbconn.DefaultLockTimeout, "give up waiting for a product's lock after `DUR`")
+	fs.DurationVar(&p.connectTimeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 }
 
 func (p *poolFlags) check() error {

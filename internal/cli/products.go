@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/registry"
 )
@@ -41,7 +42,7 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 	sqlitePath := fs.String("sqlite", "", "the product's SQLite database `FILE`")
 	pg := fs.Bool("postgresql", false, "the product database is on a PostgreSQL server")
 	host := fs.String("db-host", "localhost", "PostgreSQL server `HOST`")
-	port := fs.Int("db-port", 5432, "PostgreSQL server `PORT`")
+	port := fs.Int("db-port", dbconn.DefaultPort, "PostgreSQL server `PORT`")
 	user := fs.String("db-username", "codechecker", "PostgreSQL `USER`")
 	name := fs.String("db-name", "", "PostgreSQL database `NAME` (default: the endpoint)")
 	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; when it is unset: the URL's password, PGPASSWORD, ~/.pgpass)")

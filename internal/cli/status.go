@@ -43,7 +43,7 @@ func runStatus(ctx context.Context, g *globals, args []string) error {
 	var selected []string
 	fs.StringArrayVar(&selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")
 	asJSON := fs.Bool("json", false, "print the table as JSON")
-	timeout := fs.Duration("connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after `DUR`")
+	timeout := fs.Duration("connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 	lockTimeout := fs.Duration("lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
 	if err := g.parse("status", "status [-j N] [--product E]... [--json] [--connect-timeout DUR] [--lock-timeout DUR]", fs, args); err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	sqlitedrv "modernc.org/sqlite"
@@ -150,7 +149,7 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 			return nil, usagef("create workspace: %v", err)
 		}
 	}
-	db, err := dbconn.Open(ctx, t, dbconn.Options{Create: create, ImmediateTx: true, ConnectTimeout: 10 * time.Second})
+	db, err := dbconn.Open(ctx, t, dbconn.Options{Create: create, ImmediateTx: true, ConnectTimeout: dbconn.DefaultConnectTimeout})
 	if errors.Is(err, dbconn.ErrMissing) {
 		return nil, usagef("no config database at %s: run 'supervisor init' first (or point --config-db at one)", loc)
 	}

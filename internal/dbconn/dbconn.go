@@ -31,12 +31,14 @@ type Options struct {
 	// Create allows creating a missing SQLite file. Without it a missing file
 	// is ErrMissing: looking must never create a database.
 	Create bool
-	// ConnectTimeout bounds connecting to a PostgreSQL server (default 10s).
+	// ConnectTimeout bounds connecting to a PostgreSQL server (default
+	// DefaultConnectTimeout).
 	ConnectTimeout time.Duration
 	// ImmediateTx makes every SQLite transaction BEGIN IMMEDIATE: it takes the
 	// write lock at once, so what a migration decides inside it stays true.
 	ImmediateTx bool
-	// BusyTimeout is how long SQLite waits for another writer's lock (default 30s).
+	// BusyTimeout is how long SQLite waits for another writer's lock
+	// (default DefaultLockTimeout).
 	BusyTimeout time.Duration
 	// FailIfLocked makes SQLite give up at once, without waiting, when
 	// another connection holds the lock it needs (busy_timeout 0): a caller
@@ -76,7 +78,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	}
 	busy := o.BusyTimeout
 	if busy == 0 {
-		busy = 30 * time.Second
+		busy = DefaultLockTimeout
 	}
 	q := url.Values{}
 	// CodeChecker's engine turns foreign keys on for every connection and its
@@ -126,7 +128,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error) {
 	timeout := o.ConnectTimeout
 	if timeout == 0 {
-		timeout = 10 * time.Second
+		timeout = DefaultConnectTimeout
 	}
 	// Keyword/value settings on top of libpq's defaults (PG* environment, pgpass
 	// file): the fields we know override them, an explicit password wins over both.

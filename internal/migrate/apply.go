@@ -115,7 +115,7 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, 
 		log = hclog.NewNullLogger()
 	}
 	if opts.LockTimeout == 0 {
-		opts.LockTimeout = 30 * time.Second
+		opts.LockTimeout = dbconn.DefaultLockTimeout
 	}
 	// On SQLite the lock is the database's own write lock, waited for with
 	// busy_timeout = LockTimeout: say so when the wait ran out.
@@ -386,7 +386,7 @@ func Lock(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, tim
 		return func(context.Context) {}, nil
 	}
 	if timeout == 0 {
-		timeout = 30 * time.Second
+		timeout = dbconn.DefaultLockTimeout
 	}
 	return lockPostgres(ctx, db, "supervisor:"+string(kind), timeout)
 }

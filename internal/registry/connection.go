@@ -9,11 +9,9 @@ import (
 	"strings"
 	"unicode"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 )
-
-// defaultPort is PostgreSQL's port, used when a URL names none.
-const defaultPort = 5432
 
 // sqlalchemyURL is the pattern SQLAlchemy's make_url matches (1.4 and 2.0),
 // anchored at both ends: where SQLAlchemy would quietly ignore trailing text
@@ -80,7 +78,7 @@ func parsePostgres(part func(string) string, scheme string) (job.Target, error) 
 	t := job.Target{
 		Dialect:  "postgres",
 		Host:     part("ipv4host"),
-		Port:     defaultPort,
+		Port:     dbconn.DefaultPort,
 		User:     pyUnquote(part("username")),
 		Password: pyUnquote(part("password")),
 		Database: part("database"),
@@ -180,7 +178,7 @@ func quoteUserinfo(s string) string {
 func hostPort(t job.Target) string {
 	port := t.Port
 	if port == 0 {
-		port = defaultPort
+		port = dbconn.DefaultPort
 	}
 	return net.JoinHostPort(t.Host, strconv.Itoa(port))
 }

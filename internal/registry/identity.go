@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 )
 
@@ -34,7 +35,7 @@ func identify(t job.Target) identity {
 	}
 	port := t.Port
 	if port == 0 {
-		port = defaultPort
+		port = dbconn.DefaultPort
 	}
 	return identity{key: "postgres:" + serverName(t.Host) + ":" + strconv.Itoa(port) + "/" + t.Database}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgpassfile"
+
+	"supervisor/internal/dbconn"
 )
 
 // Password is what ResolvePassword found for a product.
@@ -83,7 +85,7 @@ func ResolvePassword(p Product, getenv func(string) string) (Password, error) {
 	}
 	port := p.Target.Port
 	if port == 0 {
-		port = defaultPort
+		port = dbconn.DefaultPort
 	}
 	if v := pf.FindPassword(p.Target.Host, strconv.Itoa(port), p.Target.Database, p.Target.User); v != "" {
 		pw.Value, pw.Source = v, path

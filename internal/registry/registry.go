@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 )
 
@@ -264,7 +265,7 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 		t.Path = abs
 	}
 	if t.Dialect == "postgres" && t.Port == 0 {
-		t.Port = defaultPort
+		t.Port = dbconn.DefaultPort
 	}
 	if err := checkTarget(t); err != nil {
 		return err

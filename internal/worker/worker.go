@@ -109,12 +109,13 @@ func explain(spec job.Spec, err error, prefix, during string) string {
 	return prefix + err.Error()
 }
 
-// lockTimeout is the job's lock timeout, 30s unless the spec says.
+// lockTimeout is the job's lock timeout, dbconn.DefaultLockTimeout unless
+// the spec says.
 func lockTimeout(spec job.Spec) time.Duration {
 	if spec.Options.LockTimeout > 0 {
 		return spec.Options.LockTimeout
 	}
-	return 30 * time.Second
+	return dbconn.DefaultLockTimeout
 }
 
 func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
