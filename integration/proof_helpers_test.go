@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/schema"
@@ -209,7 +210,7 @@ func proofOneLineReason(t *testing.T, res result, endpoint string) string {
 
 const proofSeverityKey = "checkers.severity"
 
-func proofSnapshot(t *testing.T, db *sql.DB, dialect string) map[string]int64 {
+func proofSnapshot(t *testing.T, db *sql.DB, dialect dbconn.Dialect) map[string]int64 {
 	t.Helper()
 	out := e2eCounts(t, db, dialect)
 	rows, err := db.Query("SELECT id, coalesce(severity, -1) FROM checkers ORDER BY id")
@@ -459,7 +460,7 @@ func proofPGCheckWhole(pt *proofTrial, db *sql.DB, name string, counts map[strin
 }
 
 // proofLatest is the newest packaged product version on dialect.
-func proofLatest(t *testing.T, dialect string) string {
+func proofLatest(t *testing.T, dialect dbconn.Dialect) string {
 	t.Helper()
 	v, err := migrate.LatestVersion(schema.Product, dialect)
 	if err != nil {

@@ -289,7 +289,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 	}
 	if f.backupDir != "" {
 		for _, s := range specs {
-			if s.Target.Dialect == "postgres" {
+			if s.Target.Dialect == dbconn.Postgres {
 				g.log.Warn("--backup-dir copies SQLite products only: back up PostgreSQL products yourself (pg_dump)")
 				break
 			}

@@ -70,12 +70,12 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 		if err != nil {
 			return err
 		}
-		p.Target = job.Target{Dialect: "sqlite", Path: path}
+		p.Target = job.Target{Dialect: dbconn.SQLite, Path: path}
 	case *pg:
 		if *name == "" {
 			*name = endpoint
 		}
-		p.Target = job.Target{Dialect: "postgres", Host: *host, Port: *port, User: *user, Database: *name}
+		p.Target = job.Target{Dialect: dbconn.Postgres, Host: *host, Port: *port, User: *user, Database: *name}
 	default:
 		return usagef("products add: say where the database is: --sqlite PATH or --postgresql --db-host ... (see --help)")
 	}
@@ -129,7 +129,7 @@ func productsList(ctx context.Context, g *globals, args []string) error {
 	for _, p := range products {
 		row := productRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
 		if p.Target.Dialect != "" {
-			row.Dialect, row.Location = p.Target.Dialect, registry.Location(p.Target)
+			row.Dialect, row.Location = p.Target.Dialect.String(), registry.Location(p.Target)
 		} else {
 			row.Connection = p.Connection // unreadable: what is stored
 		}

@@ -136,7 +136,7 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout c
 	t.Password = pw.Value
 	// LockTimeout bounds, on PostgreSQL, a catalog read waiting behind
 	// another session's DDL as BusyTimeout bounds a wait for SQLite's lock.
-	ms, err := inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock, LockTimeout: timeout.lock, FailIfLocked: t.Dialect == "sqlite"})
+	ms, err := inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock, LockTimeout: timeout.lock, FailIfLocked: t.Dialect == dbconn.SQLite})
 	if dbconn.IsLocked(err) {
 		// Another process (a supervisor migrating or cleaning it, CodeChecker's
 		// server writing) holds the file: say so before waiting for it, as
@@ -222,7 +222,7 @@ func printJSON(w io.Writer, v any) error {
 }
 
 // allFiles are the packaged product files, for a database that does not exist yet.
-func allFiles(dialect string) ([]amigrate.File, error) {
+func allFiles(dialect dbconn.Dialect) ([]amigrate.File, error) {
 	dir, err := migrate.Dir(schema.Product, dialect)
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 		if err != nil {
 			return job.Target{}, "", err
 		}
-		return job.Target{Dialect: "sqlite", Path: abs}, filepath.Dir(abs), nil
+		return job.Target{Dialect: dbconn.SQLite, Path: abs}, filepath.Dir(abs), nil
 	}
 	scheme, _, isURL := strings.Cut(raw, "://")
 	switch {
@@ -67,7 +67,7 @@ func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 		return job.Target{}, "", usagef("--config-db: the URL holds a password, which would show in the process list; " +
 			"leave it out and give it in PGPASSWORD or a password file (~/.pgpass or PGPASSFILE)")
 	}
-	if t.Dialect == "sqlite" {
+	if t.Dialect == dbconn.SQLite {
 		base = filepath.Dir(t.Path)
 	}
 	return t, base, nil
@@ -130,7 +130,7 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 	if err != nil {
 		return nil, err
 	}
-	if t.Dialect == "postgres" {
+	if t.Dialect == dbconn.Postgres {
 		pw, err := g.password(registry.Product{Endpoint: "config database", Target: t})
 		if err != nil {
 			return nil, usagef("%v", err)
@@ -138,7 +138,7 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 		t.Password = pw.Value
 	}
 	loc := registry.Location(t)
-	if create && t.Dialect == "sqlite" {
+	if create && t.Dialect == dbconn.SQLite {
 		// A directory that cannot be made (a file in the way, no permission,
 		// a read-only file system) is the operator's to fix: exit 2.
 		dir := filepath.Dir(t.Path)

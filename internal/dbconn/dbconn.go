@@ -17,8 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
-
-	"supervisor/internal/job"
 )
 
 // ErrMissing reports a SQLite database file that does not exist.
@@ -56,11 +54,11 @@ type Options struct {
 }
 
 // Open opens the database t names and checks that it answers.
-func Open(ctx context.Context, t job.Target, o Options) (*sql.DB, error) {
+func Open(ctx context.Context, t Target, o Options) (*sql.DB, error) {
 	switch t.Dialect {
-	case "sqlite":
+	case SQLite:
 		return openSQLite(ctx, t.Path, o)
-	case "postgres":
+	case Postgres:
 		return openPostgres(ctx, t, o)
 	default:
 		return nil, fmt.Errorf("unknown database dialect %q", t.Dialect)
@@ -125,7 +123,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	return db, nil
 }
 
-func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error) {
+func openPostgres(ctx context.Context, t Target, o Options) (*sql.DB, error) {
 	timeout := o.ConnectTimeout
 	if timeout == 0 {
 		timeout = DefaultConnectTimeout

@@ -109,7 +109,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // transaction, under the database's write lock, so two supervisors never apply a
 // file twice. On SQLite db must be opened with one connection and immediate
 // transactions (dbconn does both).
-func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, opts Options) (_ Result, err error) {
+func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, opts Options) (_ Result, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -120,7 +120,7 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, 
 	// On SQLite the lock is the database's own write lock, waited for with
 	// busy_timeout = LockTimeout: say so when the wait ran out.
 	defer func() { err = LockError(err, opts.LockTimeout) }()
-	if dialect == "postgres" {
+	if dialect == dbconn.Postgres {
 		unlock, err := lockPostgres(ctx, db, "supervisor:"+string(kind), opts.LockTimeout)
 		if err != nil {
 			return Result{}, err
@@ -143,7 +143,7 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, 
 	if err != nil {
 		return res, err
 	}
-	if len(st.Pending) > 0 && opts.BackupDir != "" && dialect == "sqlite" && st.Status != status.SchemaMissing {
+	if len(st.Pending) > 0 && opts.BackupDir != "" && dialect == dbconn.SQLite && st.Status != status.SchemaMissing {
 		if res.Backup, err = backup(ctx, db, opts, st.DBVersion); err != nil {
 			return res, err
 		}
@@ -173,7 +173,7 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, 
 }
 
 // adopt records version 001 as a baseline for a CodeChecker database at its head.
-func adopt(ctx context.Context, db *sql.DB, dialect string, dir *migrate.MemDir) error {
+func adopt(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir) error {
 	files, err := dir.Files()
 	if err != nil {
 		return err
@@ -202,7 +202,7 @@ func adopt(ctx context.Context, db *sql.DB, dialect string, dir *migrate.MemDir)
 
 // applyFile applies one file in its own transaction. It reports false when
 // another process applied it first.
-func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger) (bool, error) {
+func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger) (bool, error) {
 	start := time.Now()
 	fileErr := func(err error) error {
 		var se *migrate.StmtExecError
@@ -219,7 +219,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 		release func()
 		err     error
 	)
-	if dialect == "sqlite" {
+	if dialect == dbconn.SQLite {
 		tx, release, err = openSQLiteTx(ctx, db)
 	} else {
 		var t *sql.Tx
@@ -340,7 +340,7 @@ type execQuerier interface {
 
 // applyWith applies f on conn (the file's transaction, or the database for a
 // file run outside one) unless another process recorded it first.
-func applyWith(ctx context.Context, conn execQuerier, dialect string, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
+func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
 	rrw := newRevisions(conn, dialect)
 	if err := rrw.create(ctx); err != nil {
 		return false, fileErr(err)
@@ -357,7 +357,7 @@ func applyWith(ctx context.Context, conn execQuerier, dialect string, dir *migra
 		drv migrate.Driver
 		err error
 	)
-	if dialect == "sqlite" {
+	if dialect == dbconn.SQLite {
 		drv, err = sqlite.Open(conn)
 	} else {
 		drv, err = postgres.Open(conn)
@@ -381,8 +381,8 @@ func applyWith(ctx context.Context, conn execQuerier, dialect string, dir *migra
 // that a cleanup never runs beside a migration of the same database. SQLite
 // needs none beyond its own write lock, which every transaction here takes
 // at BEGIN. The returned function releases the lock.
-func Lock(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, timeout time.Duration) (func(context.Context), error) {
-	if dialect != "postgres" {
+func Lock(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, timeout time.Duration) (func(context.Context), error) {
+	if dialect != dbconn.Postgres {
 		return func(context.Context) {}, nil
 	}
 	if timeout == 0 {

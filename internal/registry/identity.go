@@ -26,7 +26,7 @@ type identity struct {
 
 // identify computes t's identity. It looks at the file system for SQLite.
 func identify(t job.Target) identity {
-	if t.Dialect == "sqlite" {
+	if t.Dialect == dbconn.SQLite {
 		id := identity{key: "sqlite:" + resolvePath(t.Path)}
 		if fi, err := os.Stat(t.Path); err == nil {
 			id.info = fi

@@ -55,7 +55,7 @@ func (pw Password) Hint() string {
 // be read is an error. SQLite products have no password.
 func ResolvePassword(p Product, getenv func(string) string) (Password, error) {
 	var pw Password
-	if p.Target.Dialect != "postgres" {
+	if p.Target.Dialect != dbconn.Postgres {
 		return pw, nil
 	}
 	if p.PasswordEnv != "" {

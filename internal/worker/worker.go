@@ -58,7 +58,7 @@ func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*sql.DB, error) {
 	t := spec.Target
 	lock := lockTimeout(spec)
-	if create && t.Dialect == "sqlite" {
+	if create && t.Dialect == dbconn.SQLite {
 		if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
 			return nil, err
 		}
@@ -69,7 +69,7 @@ func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*s
 		BusyTimeout:    lock,
 		ConnectTimeout: spec.Options.ConnectTimeout,
 	}
-	if t.Dialect == "postgres" {
+	if t.Dialect == dbconn.Postgres {
 		o.LockTimeout = lock
 		o.OnLockWait = func(w dbconn.LockWait) {
 			held := make([]string, len(w.Blockers))
@@ -95,7 +95,7 @@ func explain(spec job.Spec, err error, prefix, during string) string {
 	if errors.As(err, &lost) {
 		return err.Error()
 	}
-	if spec.Target.Dialect != "postgres" {
+	if spec.Target.Dialect != dbconn.Postgres {
 		return prefix + err.Error()
 	}
 	err = dbconn.Explain(err, lockTimeout(spec))
