@@ -28,8 +28,6 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
-	"supervisor/internal/migrate"
-	"supervisor/schema"
 )
 
 // proofDefaultTrials is the trial count of a randomized scenario when
@@ -455,16 +453,6 @@ func proofPGCheckWhole(pt *proofTrial, db *sql.DB, name string, counts map[strin
 	proofPGIntact(pt, db, name)
 	if got := e2eCounts(pt.T, db, "postgres"); !ftMapsEqual(got, counts) {
 		pt.lost("%s: row counts %v, want %v", name, got, counts)
-	}
-	return v
-}
-
-// proofLatest is the newest packaged product version on dialect.
-func proofLatest(t *testing.T, dialect dbconn.Dialect) string {
-	t.Helper()
-	v, err := migrate.LatestVersion(schema.Product, dialect)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return v
 }
