@@ -238,7 +238,7 @@ func e2eRevision(t *testing.T, tg job.Target) string {
 	return v.String
 }
 
-func e2eTableNames(t *testing.T, db *sql.DB, dialect string) []string {
+func e2eTableNames(t *testing.T, db *sql.DB, dialect dbconn.Dialect) []string {
 	t.Helper()
 	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
 	if dialect == "postgres" {
@@ -271,7 +271,7 @@ func e2eRowCounts(t *testing.T, tg job.Target) map[string]int64 {
 
 // e2eCounts counts the rows of every table of an open database, revision
 // tables excluded.
-func e2eCounts(t *testing.T, db *sql.DB, dialect string) map[string]int64 {
+func e2eCounts(t *testing.T, db *sql.DB, dialect dbconn.Dialect) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
 	for _, name := range e2eTableNames(t, db, dialect) {
@@ -288,7 +288,7 @@ func e2eCounts(t *testing.T, db *sql.DB, dialect string) map[string]int64 {
 }
 
 // e2eLatest is the newest packaged product schema version.
-func e2eLatest(t *testing.T, dialect string) string {
+func e2eLatest(t *testing.T, dialect dbconn.Dialect) string {
 	t.Helper()
 	v, err := migrate.LatestVersion(schema.Product, dialect)
 	if err != nil {

@@ -26,9 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
-	"supervisor/internal/migrate"
-	"supervisor/schema"
 )
 
 // proofDefaultTrials is the trial count of a randomized scenario when
@@ -209,7 +208,7 @@ func proofOneLineReason(t *testing.T, res result, endpoint string) string {
 
 const proofSeverityKey = "checkers.severity"
 
-func proofSnapshot(t *testing.T, db *sql.DB, dialect string) map[string]int64 {
+func proofSnapshot(t *testing.T, db *sql.DB, dialect dbconn.Dialect) map[string]int64 {
 	t.Helper()
 	out := e2eCounts(t, db, dialect)
 	rows, err := db.Query("SELECT id, coalesce(severity, -1) FROM checkers ORDER BY id")
@@ -454,16 +453,6 @@ func proofPGCheckWhole(pt *proofTrial, db *sql.DB, name string, counts map[strin
 	proofPGIntact(pt, db, name)
 	if got := e2eCounts(pt.T, db, "postgres"); !ftMapsEqual(got, counts) {
 		pt.lost("%s: row counts %v, want %v", name, got, counts)
-	}
-	return v
-}
-
-// proofLatest is the newest packaged product version on dialect.
-func proofLatest(t *testing.T, dialect string) string {
-	t.Helper()
-	v, err := migrate.LatestVersion(schema.Product, dialect)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return v
 }

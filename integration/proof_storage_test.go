@@ -45,11 +45,9 @@ func proofStorageRun(pt *proofTrial, ws string, action string, cases []*proofSto
 	} else {
 		args = append(args, "--checker-labels", testutil.LabelsDir)
 	}
-	var sel []string
 	for _, c := range cases {
 		if c.action == action {
 			args = append(args, "--product", c.endpoint)
-			sel = append(sel, c.endpoint)
 		}
 	}
 	args = append(args, "--product", healthy)

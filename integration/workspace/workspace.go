@@ -78,7 +78,7 @@ func MakeProduct(ctx context.Context, t job.Target, version string, opts fleet.O
 	if opts.Reports == 0 {
 		return fleet.Garbage{}, nil
 	}
-	opts.Dialect = t.Dialect
+	opts.Dialect = t.Dialect.String()
 	return fleet.Fill(ctx, db, opts)
 }
 

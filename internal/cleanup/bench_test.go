@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/testutil"
 	"sync"
 	"testing"
@@ -124,7 +125,7 @@ func TestGeneratedProduct(t *testing.T) {
 	generateProduct(t, path, g)
 	db := openSQLite(t, path)
 	foreignKeyCheck(t, db)
-	got, err := Run(context.Background(), db, Options{Dialect: DialectSQLite, Labels: loadFixtureLabels(t), Now: fixedNow, BatchSize: 128})
+	got, err := Run(context.Background(), db, Options{Dialect: dbconn.SQLite, Labels: loadFixtureLabels(t), Now: fixedNow, BatchSize: 128})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func BenchmarkRun(b *testing.B) {
 				stop := sampleHeap()
 				b.StartTimer()
 
-				got, err := Run(context.Background(), db, Options{Dialect: DialectSQLite, Labels: lab, Now: fixedNow, BatchSize: batch})
+				got, err := Run(context.Background(), db, Options{Dialect: dbconn.SQLite, Labels: lab, Now: fixedNow, BatchSize: batch})
 
 				b.StopTimer()
 				peakHeap = max(peakHeap, stop())

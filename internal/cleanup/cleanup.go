@@ -89,13 +89,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/labels"
-)
-
-// The dialects Run knows.
-const (
-	DialectSQLite   = "sqlite"
-	DialectPostgres = "postgres"
 )
 
 // Result keys: what each routine removed or changed. The cascaded counts
@@ -143,8 +138,8 @@ const (
 
 // Options configure Run.
 type Options struct {
-	// Dialect is "sqlite" or "postgres".
-	Dialect string
+	// Dialect is dbconn.SQLite or dbconn.Postgres.
+	Dialect dbconn.Dialect
 	// Labels are the checker labels for the severity upgrade; nil skips
 	// that routine with one log line.
 	Labels *labels.Labels
@@ -172,7 +167,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	if db == nil {
 		return nil, errors.New("cleanup: nil database")
 	}
-	if opts.Dialect != DialectSQLite && opts.Dialect != DialectPostgres {
+	if !opts.Dialect.Valid() {
 		return nil, fmt.Errorf("cleanup: unknown dialect %q", opts.Dialect)
 	}
 	r := &runner{
@@ -204,7 +199,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	r.conn = conn
 	defer r.release()
 
-	if r.dialect == DialectSQLite {
+	if r.dialect == dbconn.SQLite {
 		if err := r.enableForeignKeys(ctx); err != nil {
 			return r.counts, fmt.Errorf("cleanup: %w", err)
 		}
@@ -236,7 +231,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 // runner holds one Run's state. It is used by one goroutine.
 type runner struct {
 	conn    *sql.Conn
-	dialect string
+	dialect dbconn.Dialect
 	labels  *labels.Labels
 	now     func() time.Time
 	batch   int
@@ -283,7 +278,7 @@ type tx struct {
 // PostgreSQL. It commits when fn returns nil and rolls back otherwise.
 func (r *runner) inTx(ctx context.Context, fn func(*tx) error) error {
 	begin := "BEGIN"
-	if r.dialect == DialectSQLite {
+	if r.dialect == dbconn.SQLite {
 		begin = "BEGIN IMMEDIATE"
 	}
 	if _, err := r.conn.ExecContext(ctx, begin); err != nil {
@@ -314,7 +309,7 @@ func (r *runner) rollback(ctx context.Context) {
 // rebind turns the ? placeholders of q into PostgreSQL's $1, $2, ...
 // Our statements have no ? inside literals.
 func (r *runner) rebind(q string) string {
-	if r.dialect != DialectPostgres || !strings.Contains(q, "?") {
+	if r.dialect != dbconn.Postgres || !strings.Contains(q, "?") {
 		return q
 	}
 	var b strings.Builder

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"supervisor/internal/dbconn"
 )
 
 // wantSampleCounts is what Run reports for product-sample.sqlite: the
@@ -306,7 +308,7 @@ func TestBatchSizes(t *testing.T) {
 	var want snapshot
 	for _, size := range []int{1, 3, 0, 100000} {
 		db := openSQLite(t, copySample(t))
-		got, err := Run(context.Background(), db, Options{Dialect: DialectSQLite, Labels: lab, Now: fixedNow, BatchSize: size})
+		got, err := Run(context.Background(), db, Options{Dialect: dbconn.SQLite, Labels: lab, Now: fixedNow, BatchSize: size})
 		if err != nil {
 			t.Fatalf("batch %d: %v", size, err)
 		}
@@ -364,7 +366,7 @@ func TestCancelled(t *testing.T) {
 	before := takeSnapshot(t, db)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Run(ctx, db, Options{Dialect: DialectSQLite, Now: fixedNow})
+	_, err := Run(ctx, db, Options{Dialect: dbconn.SQLite, Now: fixedNow})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run error = %v, want context.Canceled", err)
 	}
@@ -381,17 +383,17 @@ func TestBadOptions(t *testing.T) {
 	if _, err := Run(context.Background(), db, Options{Dialect: "mysql"}); err == nil {
 		t.Error("Run with dialect mysql succeeded")
 	}
-	if _, err := Run(context.Background(), nil, Options{Dialect: DialectSQLite}); err == nil {
+	if _, err := Run(context.Background(), nil, Options{Dialect: dbconn.SQLite}); err == nil {
 		t.Error("Run with a nil db succeeded")
 	}
 }
 
 func TestRebind(t *testing.T) {
-	r := &runner{dialect: DialectPostgres}
+	r := &runner{dialect: dbconn.Postgres}
 	if got, want := r.rebind("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)"; got != want {
 		t.Errorf("rebind = %q, want %q", got, want)
 	}
-	r.dialect = DialectSQLite
+	r.dialect = dbconn.SQLite
 	if got, want := r.rebind("a = ?"), "a = ?"; got != want {
 		t.Errorf("rebind = %q, want %q", got, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/testutil"
 	"sync"
 	"testing"
@@ -103,7 +104,7 @@ func runCleanup(tb testing.TB, db *sql.DB, lab *labels.Labels) (map[string]int64
 	tb.Helper()
 	log, buf := testLogger()
 	got, err := Run(context.Background(), db, Options{
-		Dialect:   DialectSQLite,
+		Dialect:   dbconn.SQLite,
 		Labels:    lab,
 		Now:       fixedNow,
 		BatchSize: 4, // small, so that the fixture needs several batches

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/testutil"
 	"testing"
 	"time"
@@ -380,7 +381,7 @@ func TestPostgres(t *testing.T) {
 	runCleanup(t, lite, lab)
 	log, buf := testLogger()
 	got, err := Run(context.Background(), pg, Options{
-		Dialect: DialectPostgres, Labels: lab, Now: fixedNow, BatchSize: 4, Logger: log,
+		Dialect: dbconn.Postgres, Labels: lab, Now: fixedNow, BatchSize: 4, Logger: log,
 	})
 	if err != nil {
 		t.Fatalf("Run on PostgreSQL: %v\nlog:\n%s", err, buf)
@@ -400,7 +401,7 @@ func TestPostgres(t *testing.T) {
 	}
 
 	t.Run("twice", func(t *testing.T) {
-		got, err := Run(context.Background(), pg, Options{Dialect: DialectPostgres, Labels: lab, Now: fixedNow})
+		got, err := Run(context.Background(), pg, Options{Dialect: dbconn.Postgres, Labels: lab, Now: fixedNow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,7 +432,7 @@ func TestPostgres(t *testing.T) {
 		defer asCleaner.Close()
 		log, buf := testLogger()
 		got, err := Run(context.Background(), asCleaner, Options{
-			Dialect: DialectPostgres, Labels: lab, Now: fixedNow, Logger: log,
+			Dialect: dbconn.Postgres, Labels: lab, Now: fixedNow, Logger: log,
 		})
 		if err != nil {
 			t.Fatalf("Run as a non-owner: %v\nlog:\n%s", err, buf)
@@ -552,7 +553,7 @@ func BenchmarkRunPostgres(b *testing.B) {
 		log, buf := testLogger()
 		b.StartTimer()
 
-		got, err := Run(context.Background(), pg, Options{Dialect: DialectPostgres, Labels: lab, Now: fixedNow, Logger: log})
+		got, err := Run(context.Background(), pg, Options{Dialect: dbconn.Postgres, Labels: lab, Now: fixedNow, Logger: log})
 
 		b.StopTimer()
 		if err != nil {

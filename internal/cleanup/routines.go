@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"supervisor/internal/dbconn"
 )
 
 // The "unused" conditions. Each one is a NOT EXISTS anti-join on an
@@ -88,7 +90,7 @@ func (r *runner) removeExpiredRunLocks(ctx context.Context) error {
 	start := time.Now()
 	cutoff := r.now().Local().Add(-RunLockTimeout).Format(timestampLayout)
 	q := "DELETE FROM run_locks WHERE locked_at < ?"
-	if r.dialect == DialectPostgres {
+	if r.dialect == dbconn.Postgres {
 		q = "DELETE FROM run_locks WHERE locked_at < CAST(? AS timestamp)"
 	}
 	var n int64

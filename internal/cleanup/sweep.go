@@ -2,6 +2,8 @@ package cleanup
 
 import (
 	"fmt"
+
+	"supervisor/internal/dbconn"
 )
 
 type (
@@ -166,7 +168,7 @@ func (t *tx) helperIndexes(cols []column) ([]string, error) {
 		}
 		name := "tmp_cleanup_" + c.table + "_" + c.name
 		create := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quoteIdent(name), c.table, quoteIdent(c.name))
-		if t.r.dialect == DialectPostgres {
+		if t.r.dialect == dbconn.Postgres {
 			// A failed statement aborts a PostgreSQL transaction; the
 			// savepoint lets us go on without the index.
 			if _, err := t.exec("SAVEPOINT cleanup_helper_index"); err != nil {
@@ -197,7 +199,7 @@ func (t *tx) helperIndexes(cols []column) ([]string, error) {
 func (t *tx) hasLeadingIndex(c column) (bool, error) {
 	var q string
 	switch t.r.dialect {
-	case DialectPostgres:
+	case dbconn.Postgres:
 		q = `SELECT EXISTS (
 			SELECT 1 FROM pg_index i
 			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]

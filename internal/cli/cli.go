@@ -160,11 +160,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	err := cmd.run(ctx, g, rest[1:])
-	return exitCode(ctx, g, err)
+	return exitCode(g, err)
 }
 
 // exitCode decides the process exit code, in one place.
-func exitCode(ctx context.Context, g *globals, err error) int {
+func exitCode(g *globals, err error) int {
 	var ue *usageError
 	var ie *interruptedError
 	switch {

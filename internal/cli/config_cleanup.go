@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"supervisor/internal/dbconn"
 )
 
 // defaultSessionLifetime is CodeChecker's default session_lifetime (seconds
@@ -29,7 +31,7 @@ func cleanConfig(ctx context.Context, g *globals, cf cleanupFlags) error {
 	// SQLite as SQLAlchemy's text, which sorts like the time).
 	cutoff := time.Now().Add(-lifetime).Format("2006-01-02 15:04:05.000000")
 	q := "DELETE FROM auth_sessions WHERE last_access < ?"
-	if cfg.target.Dialect == "postgres" {
+	if cfg.target.Dialect == dbconn.Postgres {
 		q = "DELETE FROM auth_sessions WHERE last_access < $1::timestamp"
 	}
 	res, err := cfg.db.ExecContext(ctx, q, cutoff)

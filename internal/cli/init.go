@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/buildinfo"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
@@ -50,7 +51,7 @@ func runInit(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	p := registry.Product{Endpoint: "Default", DisplayName: "Default", Description: "Default product",
-		Target: job.Target{Dialect: "sqlite", Path: path}}
+		Target: job.Target{Dialect: dbconn.SQLite, Path: path}}
 	switch err := cfg.registry().Add(ctx, p); {
 	case errors.Is(err, registry.ErrExists):
 	case err != nil:

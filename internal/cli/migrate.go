@@ -17,7 +17,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/buildinfo"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -43,8 +45,8 @@ func (p *poolFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&p.selected, "product", nil, "work on product `ENDPOINT` only (repeatable; never widens to all)")
 	fs.DurationVar(&p.timeout, "timeout", 0, "stop a worker that runs longer than `DUR` (SIGTERM, then SIGKILL); 0 = no limit")
 	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
-	fs.DurationVar(&p.lockTimeout, "lock-timeout", 30*time.Second, "give up waiting for a product's lock after `DUR`")
-	fs.DurationVar(&p.connectTimeout, "connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after `DUR`")
+	fs.DurationVar(&p.lockTimeout, "lock-timeout", dbconn.DefaultLockTimeout, "give up waiting for a product's lock after `DUR`")
+	fs.DurationVar(&p.connectTimeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 }
 
 func (p *poolFlags) check() error {
@@ -135,11 +137,7 @@ func runMigrate(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := migrateProducts(ctx, g, f, prompts, products)
-	if err != nil {
-		return err
-	}
-	return res.err()
+	return migrateProducts(ctx, g, f, prompts, products).err()
 }
 
 // register adds the options migrate and up share.
@@ -243,7 +241,7 @@ func (r runResult) err() error {
 
 // migrateProducts is the product half of migrate (and of up): status table,
 // prompts, workers, status table again, summary.
-func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *prompter, products []registry.Product) (runResult, error) {
+func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *prompter, products []registry.Product) runResult {
 	states := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
 	printStatusTable(g.env.Stdout, states)
 
@@ -291,7 +289,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 	}
 	if f.backupDir != "" {
 		for _, s := range specs {
-			if s.Target.Dialect == "postgres" {
+			if s.Target.Dialect == dbconn.Postgres {
 				g.log.Warn("--backup-dir copies SQLite products only: back up PostgreSQL products yourself (pg_dump)")
 				break
 			}
@@ -322,7 +320,7 @@ func migrateProducts(ctx context.Context, g *globals, f migrateFlags, prompts *p
 			result.failed = true
 		}
 	}
-	return result, nil
+	return result
 }
 
 // versionsFromStates sets the From and To of the workers' summary rows to
@@ -493,7 +491,7 @@ func (g *globals) reason(o supervise.Outcome) string {
 // can span lines (a driver's per-attempt errors): a table cell and a status
 // reason must not, so it is folded to one line here, once for every caller.
 func outcomeReason(o supervise.Outcome) string {
-	return oneLine(rawOutcomeReason(o))
+	return logging.OneLine(rawOutcomeReason(o))
 }
 
 func rawOutcomeReason(o supervise.Outcome) string {

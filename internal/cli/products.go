@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/registry"
 )
@@ -41,7 +42,7 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 	sqlitePath := fs.String("sqlite", "", "the product's SQLite database `FILE`")
 	pg := fs.Bool("postgresql", false, "the product database is on a PostgreSQL server")
 	host := fs.String("db-host", "localhost", "PostgreSQL server `HOST`")
-	port := fs.Int("db-port", 5432, "PostgreSQL server `PORT`")
+	port := fs.Int("db-port", dbconn.DefaultPort, "PostgreSQL server `PORT`")
 	user := fs.String("db-username", "codechecker", "PostgreSQL `USER`")
 	name := fs.String("db-name", "", "PostgreSQL database `NAME` (default: the endpoint)")
 	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; when it is unset: the URL's password, PGPASSWORD, ~/.pgpass)")
@@ -69,12 +70,12 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 		if err != nil {
 			return err
 		}
-		p.Target = job.Target{Dialect: "sqlite", Path: path}
+		p.Target = job.Target{Dialect: dbconn.SQLite, Path: path}
 	case *pg:
 		if *name == "" {
 			*name = endpoint
 		}
-		p.Target = job.Target{Dialect: "postgres", Host: *host, Port: *port, User: *user, Database: *name}
+		p.Target = job.Target{Dialect: dbconn.Postgres, Host: *host, Port: *port, User: *user, Database: *name}
 	default:
 		return usagef("products add: say where the database is: --sqlite PATH or --postgresql --db-host ... (see --help)")
 	}
@@ -128,7 +129,7 @@ func productsList(ctx context.Context, g *globals, args []string) error {
 	for _, p := range products {
 		row := productRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
 		if p.Target.Dialect != "" {
-			row.Dialect, row.Location = p.Target.Dialect, registry.Location(p.Target)
+			row.Dialect, row.Location = p.Target.Dialect.String(), registry.Location(p.Target)
 		} else {
 			row.Connection = p.Connection // unreadable: what is stored
 		}

@@ -16,6 +16,7 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -42,7 +43,7 @@ func runStatus(ctx context.Context, g *globals, args []string) error {
 	var selected []string
 	fs.StringArrayVar(&selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")
 	asJSON := fs.Bool("json", false, "print the table as JSON")
-	timeout := fs.Duration("connect-timeout", 10*time.Second, "give up connecting to a PostgreSQL server after `DUR`")
+	timeout := fs.Duration("connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 	lockTimeout := fs.Duration("lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
 	if err := g.parse("status", "status [-j N] [--product E]... [--json] [--connect-timeout DUR] [--lock-timeout DUR]", fs, args); err != nil {
 		return err
@@ -135,7 +136,7 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout c
 	t.Password = pw.Value
 	// LockTimeout bounds, on PostgreSQL, a catalog read waiting behind
 	// another session's DDL as BusyTimeout bounds a wait for SQLite's lock.
-	ms, err := inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock, LockTimeout: timeout.lock, FailIfLocked: t.Dialect == "sqlite"})
+	ms, err := inspectProduct(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.connect, BusyTimeout: timeout.lock, LockTimeout: timeout.lock, FailIfLocked: t.Dialect == dbconn.SQLite})
 	if dbconn.IsLocked(err) {
 		// Another process (a supervisor migrating or cleaning it, CodeChecker's
 		// server writing) holds the file: say so before waiting for it, as
@@ -153,7 +154,7 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout c
 		return set(status.Missing, "")
 	}
 	if err != nil {
-		return set(status.FailedToConnect, withPasswordHint(oneLine(dbconn.Explain(err, timeout.lock).Error()), pw))
+		return set(status.FailedToConnect, withPasswordHint(logging.OneLine(dbconn.Explain(err, timeout.lock).Error()), pw))
 	}
 	st.DBVersion, st.inspected = ms.DBVersion, ms
 	return set(ms.Status, ms.Reason)
@@ -220,13 +221,8 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// oneLine joins the lines of s (pgx's connect errors span several).
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
-
 // allFiles are the packaged product files, for a database that does not exist yet.
-func allFiles(dialect string) ([]amigrate.File, error) {
+func allFiles(dialect dbconn.Dialect) ([]amigrate.File, error) {
 	dir, err := migrate.Dir(schema.Product, dialect)
 	if err != nil {
 		return nil, err

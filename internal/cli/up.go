@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/pflag"
+
+	"supervisor/internal/status"
 )
 
 const upUsage = "up [-j N] [-y] [--product E]... [--skip-cleanup] [--checker-labels DIR] [--timeout DUR] [--backup-dir DIR]"
@@ -39,10 +41,7 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	migrated, err := migrateProducts(ctx, g, f, prompts, products)
-	if err != nil {
-		return err
-	}
+	migrated := migrateProducts(ctx, g, f, prompts, products)
 	if migrated.interrupted != 0 || skipCleanup {
 		return migrated.err()
 	}
@@ -56,7 +55,7 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 	}
 	ok := 0
 	for _, st := range states {
-		if st.Status == "ok" {
+		if st.Status == status.OK {
 			ok++
 		}
 	}

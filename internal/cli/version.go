@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/buildinfo"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/migrate"
 	"supervisor/schema"
 )
@@ -21,7 +22,7 @@ func runVersion(ctx context.Context, g *globals, args []string) error {
 	}
 	fmt.Fprintf(g.env.Stdout, "supervisor %s\n", buildinfo.Version)
 	for _, kind := range []schema.Kind{schema.Config, schema.Product} {
-		for _, d := range schema.Dialects {
+		for _, d := range dbconn.Dialects {
 			v, err := migrate.LatestVersion(kind, d)
 			if err != nil {
 				return err

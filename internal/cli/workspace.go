@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	sqlitedrv "modernc.org/sqlite"
@@ -36,7 +35,7 @@ func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 		if err != nil {
 			return job.Target{}, "", err
 		}
-		return job.Target{Dialect: "sqlite", Path: abs}, filepath.Dir(abs), nil
+		return job.Target{Dialect: dbconn.SQLite, Path: abs}, filepath.Dir(abs), nil
 	}
 	scheme, _, isURL := strings.Cut(raw, "://")
 	switch {
@@ -68,7 +67,7 @@ func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 		return job.Target{}, "", usagef("--config-db: the URL holds a password, which would show in the process list; " +
 			"leave it out and give it in PGPASSWORD or a password file (~/.pgpass or PGPASSFILE)")
 	}
-	if t.Dialect == "sqlite" {
+	if t.Dialect == dbconn.SQLite {
 		base = filepath.Dir(t.Path)
 	}
 	return t, base, nil
@@ -131,7 +130,7 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 	if err != nil {
 		return nil, err
 	}
-	if t.Dialect == "postgres" {
+	if t.Dialect == dbconn.Postgres {
 		pw, err := g.password(registry.Product{Endpoint: "config database", Target: t})
 		if err != nil {
 			return nil, usagef("%v", err)
@@ -139,7 +138,7 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 		t.Password = pw.Value
 	}
 	loc := registry.Location(t)
-	if create && t.Dialect == "sqlite" {
+	if create && t.Dialect == dbconn.SQLite {
 		// A directory that cannot be made (a file in the way, no permission,
 		// a read-only file system) is the operator's to fix: exit 2.
 		dir := filepath.Dir(t.Path)
@@ -150,7 +149,7 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 			return nil, usagef("create workspace: %v", err)
 		}
 	}
-	db, err := dbconn.Open(ctx, t, dbconn.Options{Create: create, ImmediateTx: true, ConnectTimeout: 10 * time.Second})
+	db, err := dbconn.Open(ctx, t, dbconn.Options{Create: create, ImmediateTx: true, ConnectTimeout: dbconn.DefaultConnectTimeout})
 	if errors.Is(err, dbconn.ErrMissing) {
 		return nil, usagef("no config database at %s: run 'supervisor init' first (or point --config-db at one)", loc)
 	}
@@ -165,27 +164,35 @@ func (g *globals) openConfig(ctx context.Context, create bool) (*configDB, error
 	return &configDB{db: db, target: t, baseDir: base, state: st, location: loc}, nil
 }
 
+// configSeen is what readProducts saw of the config database it has closed
+// again: where it is and the state of its schema.
+type configSeen struct {
+	location string
+	state    migrate.State
+}
+
 // readProducts reads the selected products (all if none selected) in endpoint
 // order and closes the config database before returning: product work must
 // never hold it open (a long migration used to time CodeChecker's out).
-func (g *globals) readProducts(ctx context.Context, selected []string) ([]registry.Product, *configDB, error) {
+func (g *globals) readProducts(ctx context.Context, selected []string) ([]registry.Product, configSeen, error) {
 	cfg, err := g.openConfig(ctx, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, configSeen{}, err
 	}
 	defer cfg.Close()
+	seen := configSeen{location: cfg.location, state: cfg.state}
 	switch cfg.state.Status {
 	case status.OK, status.SchemaMismatchOK:
 	default:
-		return nil, nil, usagef("config database %s: %s %s", cfg.location, cfg.state.Status.Message(), cfg.state.Reason)
+		return nil, seen, usagef("config database %s: %s %s", cfg.location, cfg.state.Status.Message(), cfg.state.Reason)
 	}
 	all, err := cfg.registry().List(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("config database %s: %w", cfg.location, err)
+		return nil, seen, fmt.Errorf("config database %s: %w", cfg.location, err)
 	}
 	g.registered = all
 	products, err := selectProducts(all, selected)
-	return products, cfg, err
+	return products, seen, err
 }
 
 // selectProducts keeps the products named by --product, in endpoint order.

@@ -17,8 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
-
-	"supervisor/internal/job"
 )
 
 // ErrMissing reports a SQLite database file that does not exist.
@@ -31,12 +29,14 @@ type Options struct {
 	// Create allows creating a missing SQLite file. Without it a missing file
 	// is ErrMissing: looking must never create a database.
 	Create bool
-	// ConnectTimeout bounds connecting to a PostgreSQL server (default 10s).
+	// ConnectTimeout bounds connecting to a PostgreSQL server (default
+	// DefaultConnectTimeout).
 	ConnectTimeout time.Duration
 	// ImmediateTx makes every SQLite transaction BEGIN IMMEDIATE: it takes the
 	// write lock at once, so what a migration decides inside it stays true.
 	ImmediateTx bool
-	// BusyTimeout is how long SQLite waits for another writer's lock (default 30s).
+	// BusyTimeout is how long SQLite waits for another writer's lock
+	// (default DefaultLockTimeout).
 	BusyTimeout time.Duration
 	// FailIfLocked makes SQLite give up at once, without waiting, when
 	// another connection holds the lock it needs (busy_timeout 0): a caller
@@ -54,11 +54,11 @@ type Options struct {
 }
 
 // Open opens the database t names and checks that it answers.
-func Open(ctx context.Context, t job.Target, o Options) (*sql.DB, error) {
+func Open(ctx context.Context, t Target, o Options) (*sql.DB, error) {
 	switch t.Dialect {
-	case "sqlite":
+	case SQLite:
 		return openSQLite(ctx, t.Path, o)
-	case "postgres":
+	case Postgres:
 		return openPostgres(ctx, t, o)
 	default:
 		return nil, fmt.Errorf("unknown database dialect %q", t.Dialect)
@@ -76,7 +76,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	}
 	busy := o.BusyTimeout
 	if busy == 0 {
-		busy = 30 * time.Second
+		busy = DefaultLockTimeout
 	}
 	q := url.Values{}
 	// CodeChecker's engine turns foreign keys on for every connection and its
@@ -123,10 +123,10 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	return db, nil
 }
 
-func openPostgres(ctx context.Context, t job.Target, o Options) (*sql.DB, error) {
+func openPostgres(ctx context.Context, t Target, o Options) (*sql.DB, error) {
 	timeout := o.ConnectTimeout
 	if timeout == 0 {
-		timeout = 10 * time.Second
+		timeout = DefaultConnectTimeout
 	}
 	// Keyword/value settings on top of libpq's defaults (PG* environment, pgpass
 	// file): the fields we know override them, an explicit password wins over both.

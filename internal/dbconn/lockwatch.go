@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"supervisor/internal/logging"
 )
 
 // LockWatchInterval is how often a lock watch asks the server whether a
@@ -50,9 +52,9 @@ func (b Blocker) String() string {
 	switch {
 	case b.Statement == "":
 	case b.State == "active":
-		about = append(about, "running "+oneLine(b.Statement, 120))
+		about = append(about, "running "+logging.OneLineCut(b.Statement, 120))
 	default:
-		about = append(about, "last statement "+oneLine(b.Statement, 120))
+		about = append(about, "last statement "+logging.OneLineCut(b.Statement, 120))
 	}
 	if len(about) > 0 {
 		s += " (" + strings.Join(about, ", ") + ")"
@@ -214,13 +216,4 @@ func (w *lockWatch) poll(ctx context.Context, conn *pgx.Conn, pids []int32) ([]L
 		keys = append(keys, key)
 	}
 	return waits, keys, rows.Err()
-}
-
-// oneLine squeezes whitespace and cuts s to n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"supervisor/internal/dbconn"
 )
 
 // Action names what a worker does with its product database.
@@ -22,21 +24,9 @@ const (
 	ActionCleanup Action = "cleanup"
 )
 
-// Target says where a product database is and how to reach it.
-type Target struct {
-	// Dialect is "sqlite" or "postgres".
-	Dialect string `json:"dialect"`
-	// Path is the SQLite database file.
-	Path string `json:"path,omitempty"`
-	// Host, Port, User and Database locate a PostgreSQL database.
-	Host     string `json:"host,omitempty"`
-	Port     int    `json:"port,omitempty"`
-	User     string `json:"user,omitempty"`
-	Database string `json:"database,omitempty"`
-	// Password is the resolved PostgreSQL secret. It is only ever sent on
-	// the worker's stdin and must never be logged.
-	Password string `json:"password,omitempty"`
-}
+// Target says where a product database is and how to reach it. It is the
+// database room's location type (dbconn.Target), which the job spec carries.
+type Target = dbconn.Target
 
 // Options tune one job.
 type Options struct {

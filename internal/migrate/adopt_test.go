@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/status"
@@ -16,7 +17,7 @@ import (
 )
 
 // hasTable reports whether db (SQLite) has table name.
-func hasTable(t *testing.T, db *sql.DB, dialect, name string) bool {
+func hasTable(t *testing.T, db *sql.DB, dialect dbconn.Dialect, name string) bool {
 	t.Helper()
 	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
 	if dialect == "postgres" {
@@ -31,7 +32,7 @@ func hasTable(t *testing.T, db *sql.DB, dialect, name string) bool {
 
 // assertAdoptionRefused checks that db, at our 002 with its revisions table
 // dropped, is refused and stays as it is, run after run.
-func assertAdoptionRefused(t *testing.T, db *sql.DB, dialect string) {
+func assertAdoptionRefused(t *testing.T, db *sql.DB, dialect dbconn.Dialect) {
 	t.Helper()
 	ctx := context.Background()
 	for run := range 2 {

@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/logging"
 	"supervisor/internal/status"
 	"supervisor/schema"
 )
@@ -87,7 +88,7 @@ func (e *FileError) Error() string {
 		msg = lost.What() + " during " + msg
 	}
 	if e.Statement != "" {
-		msg += ": statement " + oneLine(e.Statement, 120)
+		msg += ": statement " + logging.OneLineCut(e.Statement, 120)
 	}
 	if lost != nil {
 		if d := lost.Detail(); d != "" {
@@ -108,18 +109,18 @@ func (e *FileError) Unwrap() error { return e.Err }
 // transaction, under the database's write lock, so two supervisors never apply a
 // file twice. On SQLite db must be opened with one connection and immediate
 // transactions (dbconn does both).
-func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, opts Options) (_ Result, err error) {
+func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, opts Options) (_ Result, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
 	if opts.LockTimeout == 0 {
-		opts.LockTimeout = 30 * time.Second
+		opts.LockTimeout = dbconn.DefaultLockTimeout
 	}
 	// On SQLite the lock is the database's own write lock, waited for with
 	// busy_timeout = LockTimeout: say so when the wait ran out.
 	defer func() { err = LockError(err, opts.LockTimeout) }()
-	if dialect == "postgres" {
+	if dialect == dbconn.Postgres {
 		unlock, err := lockPostgres(ctx, db, "supervisor:"+string(kind), opts.LockTimeout)
 		if err != nil {
 			return Result{}, err
@@ -142,7 +143,7 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, 
 	if err != nil {
 		return res, err
 	}
-	if len(st.Pending) > 0 && opts.BackupDir != "" && dialect == "sqlite" && st.Status != status.SchemaMissing {
+	if len(st.Pending) > 0 && opts.BackupDir != "" && dialect == dbconn.SQLite && st.Status != status.SchemaMissing {
 		if res.Backup, err = backup(ctx, db, opts, st.DBVersion); err != nil {
 			return res, err
 		}
@@ -172,7 +173,7 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, 
 }
 
 // adopt records version 001 as a baseline for a CodeChecker database at its head.
-func adopt(ctx context.Context, db *sql.DB, dialect string, dir *migrate.MemDir) error {
+func adopt(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir) error {
 	files, err := dir.Files()
 	if err != nil {
 		return err
@@ -201,7 +202,7 @@ func adopt(ctx context.Context, db *sql.DB, dialect string, dir *migrate.MemDir)
 
 // applyFile applies one file in its own transaction. It reports false when
 // another process applied it first.
-func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger) (bool, error) {
+func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger) (bool, error) {
 	start := time.Now()
 	fileErr := func(err error) error {
 		var se *migrate.StmtExecError
@@ -211,14 +212,14 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 		return &FileError{Version: f.Version(), Description: f.Desc(), Err: dbconn.Explain(err, opts.LockTimeout)}
 	}
 	if lf, ok := f.(*migrate.LocalFile); ok && len(lf.Directive("txmode")) > 0 && lf.Directive("txmode")[0] == "none" {
-		return applyWith(ctx, db, db, dialect, dir, f, opts, log, start, fileErr)
+		return applyWith(ctx, db, dialect, dir, f, opts, log, fileErr)
 	}
 	var (
 		tx      *sqlclient.Tx
 		release func()
 		err     error
 	)
-	if dialect == "sqlite" {
+	if dialect == dbconn.SQLite {
 		tx, release, err = openSQLiteTx(ctx, db)
 	} else {
 		var t *sql.Tx
@@ -236,7 +237,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect string, dir *migrate.Mem
 			tx.Rollback()
 		}
 	}()
-	applied, err := applyWith(ctx, tx, db, dialect, dir, f, opts, log, start, fileErr)
+	applied, err := applyWith(ctx, tx, dialect, dir, f, opts, log, fileErr)
 	if err != nil || !applied {
 		return false, err
 	}
@@ -337,7 +338,9 @@ type execQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func applyWith(ctx context.Context, conn execQuerier, db *sql.DB, dialect string, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, start time.Time, fileErr func(error) error) (bool, error) {
+// applyWith applies f on conn (the file's transaction, or the database for a
+// file run outside one) unless another process recorded it first.
+func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
 	rrw := newRevisions(conn, dialect)
 	if err := rrw.create(ctx); err != nil {
 		return false, fileErr(err)
@@ -354,7 +357,7 @@ func applyWith(ctx context.Context, conn execQuerier, db *sql.DB, dialect string
 		drv migrate.Driver
 		err error
 	)
-	if dialect == "sqlite" {
+	if dialect == dbconn.SQLite {
 		drv, err = sqlite.Open(conn)
 	} else {
 		drv, err = postgres.Open(conn)
@@ -378,12 +381,12 @@ func applyWith(ctx context.Context, conn execQuerier, db *sql.DB, dialect string
 // that a cleanup never runs beside a migration of the same database. SQLite
 // needs none beyond its own write lock, which every transaction here takes
 // at BEGIN. The returned function releases the lock.
-func Lock(ctx context.Context, db *sql.DB, dialect string, kind schema.Kind, timeout time.Duration) (func(context.Context), error) {
-	if dialect != "postgres" {
+func Lock(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, timeout time.Duration) (func(context.Context), error) {
+	if dialect != dbconn.Postgres {
 		return func(context.Context) {}, nil
 	}
 	if timeout == 0 {
-		timeout = 30 * time.Second
+		timeout = dbconn.DefaultLockTimeout
 	}
 	return lockPostgres(ctx, db, "supervisor:"+string(kind), timeout)
 }
@@ -451,19 +454,10 @@ type atlasLogger struct{ log hclog.Logger }
 func (l atlasLogger) Log(e migrate.LogEntry) {
 	switch e := e.(type) {
 	case migrate.LogStmt:
-		l.log.Debug("executing statement", "sql", oneLine(e.SQL, 200))
+		l.log.Debug("executing statement", "sql", logging.OneLineCut(e.SQL, 200))
 	case migrate.LogError:
 		if e.SQL != "" {
-			l.log.Error("statement failed", "sql", oneLine(e.SQL, 200), "error", e.Error)
+			l.log.Error("statement failed", "sql", logging.OneLineCut(e.SQL, 200), "error", e.Error)
 		}
 	}
-}
-
-// oneLine squeezes whitespace and cuts s to n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

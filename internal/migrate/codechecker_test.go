@@ -15,7 +15,7 @@ import (
 )
 
 // upgradeTo applies our packaged files up to version.
-func upgradeTo(t *testing.T, db *sql.DB, dialect string, kind sschema.Kind, version string) {
+func upgradeTo(t *testing.T, db *sql.DB, dialect dbconn.Dialect, kind sschema.Kind, version string) {
 	t.Helper()
 	if _, err := smigrate.Upgrade(context.Background(), db, dialect, kind, smigrate.Options{ToVersion: version}); err != nil {
 		t.Fatal(err)
@@ -23,7 +23,7 @@ func upgradeTo(t *testing.T, db *sql.DB, dialect string, kind sschema.Kind, vers
 }
 
 // compare is smigrate.Compare that fails the test on an error.
-func compare(t *testing.T, db *sql.DB, dialect string, kind sschema.Kind, version string) []string {
+func compare(t *testing.T, db *sql.DB, dialect dbconn.Dialect, kind sschema.Kind, version string) []string {
 	t.Helper()
 	d, err := smigrate.Compare(context.Background(), db, dialect, kind, version)
 	if err != nil {

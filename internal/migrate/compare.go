@@ -14,6 +14,7 @@ import (
 	"ariga.io/atlas/sql/sqlite"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/logging"
 	"supervisor/schema"
 )
 
@@ -25,7 +26,7 @@ import (
 // packaged files up to version into a scratch database of the same dialect:
 // SQLite in memory, on PostgreSQL a schema of its own on db's server, in a
 // transaction that is rolled back, so nothing of it stays. It only reads db.
-func Compare(ctx context.Context, db aschema.ExecQuerier, dialect string, kind schema.Kind, version string) ([]string, error) {
+func Compare(ctx context.Context, db aschema.ExecQuerier, dialect dbconn.Dialect, kind schema.Kind, version string) ([]string, error) {
 	drv, live, err := inspectLive(ctx, db, dialect)
 	if err != nil {
 		return nil, err
@@ -39,13 +40,13 @@ func Compare(ctx context.Context, db aschema.ExecQuerier, dialect string, kind s
 
 // inspectLive inspects db's schema (public on PostgreSQL) and returns it
 // normalized, with the driver that inspected it.
-func inspectLive(ctx context.Context, db aschema.ExecQuerier, dialect string) (amigrate.Driver, *aschema.Schema, error) {
+func inspectLive(ctx context.Context, db aschema.ExecQuerier, dialect dbconn.Dialect) (amigrate.Driver, *aschema.Schema, error) {
 	drv, err := openDriver(db, dialect)
 	if err != nil {
 		return nil, nil, err
 	}
 	name := ""
-	if dialect == "postgres" {
+	if dialect == dbconn.Postgres {
 		name = "public"
 	}
 	s, err := drv.InspectSchema(ctx, name, nil)
@@ -59,7 +60,7 @@ func inspectLive(ctx context.Context, db aschema.ExecQuerier, dialect string) (a
 // inspectPackaged replays the packaged files of kind up to version into a
 // scratch database and returns its schema, normalized and named as the live
 // one is.
-func inspectPackaged(ctx context.Context, db aschema.ExecQuerier, dialect string, kind schema.Kind, version string) (*aschema.Schema, error) {
+func inspectPackaged(ctx context.Context, db aschema.ExecQuerier, dialect dbconn.Dialect, kind schema.Kind, version string) (*aschema.Schema, error) {
 	dir, err := Dir(kind, dialect)
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func inspectPackaged(ctx context.Context, db aschema.ExecQuerier, dialect string
 		return nil, fmt.Errorf("the packaged %s schema for %s has no version %s", kind, dialect, version)
 	}
 	var s *aschema.Schema
-	if dialect == "postgres" {
+	if dialect == dbconn.Postgres {
 		s, err = replayPostgres(ctx, db, stmts)
 	} else {
 		s, err = replaySQLite(ctx, stmts)
@@ -106,7 +107,7 @@ func replaySQLite(ctx context.Context, stmts []string) (*aschema.Schema, error) 
 	defer scratch.Close()
 	for _, stmt := range stmts {
 		if _, err := scratch.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("replay %s: %w", oneLine(stmt, 80), err)
+			return nil, fmt.Errorf("replay %s: %w", logging.OneLineCut(stmt, 80), err)
 		}
 	}
 	drv, err := sqlite.Open(scratch)
@@ -154,7 +155,7 @@ func replayPostgres(ctx context.Context, db aschema.ExecQuerier, stmts []string)
 	name := "supervisor_scratch_" + hex.EncodeToString(b)
 	for _, stmt := range append([]string{"CREATE SCHEMA " + name, "SET LOCAL search_path TO " + name}, stmts...) {
 		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return nil, fmt.Errorf("replay %s: %w", oneLine(stmt, 80), err)
+			return nil, fmt.Errorf("replay %s: %w", logging.OneLineCut(stmt, 80), err)
 		}
 	}
 	drv, err := postgres.Open(conn)
@@ -170,8 +171,8 @@ func replayPostgres(ctx context.Context, db aschema.ExecQuerier, stmts []string)
 	return s, nil
 }
 
-func openDriver(db aschema.ExecQuerier, dialect string) (amigrate.Driver, error) {
-	if dialect == "postgres" {
+func openDriver(db aschema.ExecQuerier, dialect dbconn.Dialect) (amigrate.Driver, error) {
+	if dialect == dbconn.Postgres {
 		return postgres.Open(db)
 	}
 	return sqlite.Open(db)
@@ -198,7 +199,7 @@ var bookkeepingTables = map[string]bool{RevisionsTable: true, "alembic_version":
 //     matches columns by name), and the CREATE TABLE text itself is not.
 //
 // CodeChecker's SQLite leftover columns need no entry: version 001 has them.
-func normalize(dialect string, s *aschema.Schema) {
+func normalize(dialect dbconn.Dialect, s *aschema.Schema) {
 	kept := s.Tables[:0]
 	for _, t := range s.Tables {
 		if !bookkeepingTables[t.Name] {
@@ -206,7 +207,7 @@ func normalize(dialect string, s *aschema.Schema) {
 		}
 	}
 	s.Tables = kept
-	if dialect != "sqlite" {
+	if dialect != dbconn.SQLite {
 		return
 	}
 	for _, t := range s.Tables {

@@ -10,6 +10,8 @@ import (
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/schema"
+
+	"supervisor/internal/dbconn"
 )
 
 // RevisionsTable is atlas's revision table, so atlas tooling can read our state.
@@ -20,19 +22,19 @@ const RevisionsTable = "atlas_schema_revisions"
 // its revision row commit or roll back together.
 type revisions struct {
 	conn    schema.ExecQuerier
-	dialect string
+	dialect dbconn.Dialect
 }
 
 var _ migrate.RevisionReadWriter = (*revisions)(nil)
 
-func newRevisions(conn schema.ExecQuerier, dialect string) *revisions {
+func newRevisions(conn schema.ExecQuerier, dialect dbconn.Dialect) *revisions {
 	return &revisions{conn: conn, dialect: dialect}
 }
 
 // table is the qualified table name. On PostgreSQL it lives in public, not in
 // atlas's default schema of its own, next to the tables it describes.
 func (r *revisions) table() string {
-	if r.dialect == "postgres" {
+	if r.dialect == dbconn.Postgres {
 		return "public." + RevisionsTable
 	}
 	return RevisionsTable
@@ -40,7 +42,7 @@ func (r *revisions) table() string {
 
 // Ident implements migrate.RevisionReadWriter.
 func (r *revisions) Ident() *migrate.TableIdent {
-	if r.dialect == "postgres" {
+	if r.dialect == dbconn.Postgres {
 		return &migrate.TableIdent{Name: RevisionsTable, Schema: "public"}
 	}
 	return &migrate.TableIdent{Name: RevisionsTable}
@@ -49,7 +51,7 @@ func (r *revisions) Ident() *migrate.TableIdent {
 // create makes the table if it does not exist, with atlas's columns.
 func (r *revisions) create(ctx context.Context) error {
 	ddl := `CREATE TABLE IF NOT EXISTS atlas_schema_revisions (version text NOT NULL, description text NOT NULL, type integer NOT NULL DEFAULT 2, applied integer NOT NULL DEFAULT 0, total integer NOT NULL DEFAULT 0, executed_at datetime NOT NULL, execution_time integer NOT NULL, error text NULL, error_stmt text NULL, hash text NOT NULL, partial_hashes json NULL, operator_version text NOT NULL, PRIMARY KEY (version))`
-	if r.dialect == "postgres" {
+	if r.dialect == dbconn.Postgres {
 		ddl = `CREATE TABLE IF NOT EXISTS public.atlas_schema_revisions ("version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2, "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL, "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL, "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"))`
 	}
 	if _, err := r.conn.ExecContext(ctx, ddl); err != nil {
@@ -60,7 +62,7 @@ func (r *revisions) create(ctx context.Context) error {
 
 // ph returns the n-th (1-based) placeholder of the dialect.
 func (r *revisions) ph(n int) string {
-	if r.dialect == "postgres" {
+	if r.dialect == dbconn.Postgres {
 		return fmt.Sprintf("$%d", n)
 	}
 	return "?"
@@ -146,7 +148,7 @@ func (r *revisions) WriteRevision(ctx context.Context, rev *migrate.Revision) er
 		partial = string(b)
 	}
 	var executedAt any = rev.ExecutedAt.UTC().Format(time.RFC3339Nano)
-	if r.dialect == "postgres" {
+	if r.dialect == dbconn.Postgres {
 		executedAt = rev.ExecutedAt
 	}
 	phs := make([]string, 12)

@@ -13,6 +13,7 @@ import (
 
 	"ariga.io/atlas/sql/migrate"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/status"
 	"supervisor/schema"
 )
@@ -39,12 +40,12 @@ var dirs sync.Map // "kind/dialect" -> *migrate.MemDir
 
 // Dir returns the packaged migration directory for kind and dialect, loaded
 // and checked against atlas.sum once per process.
-func Dir(kind schema.Kind, dialect string) (*migrate.MemDir, error) {
-	key := string(kind) + "/" + dialect
+func Dir(kind schema.Kind, dialect dbconn.Dialect) (*migrate.MemDir, error) {
+	key := string(kind) + "/" + dialect.String()
 	if d, ok := dirs.Load(key); ok {
 		return d.(*migrate.MemDir), nil
 	}
-	d, err := schema.Dir(kind, dialect)
+	d, err := schema.Dir(kind, dialect.String())
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func Dir(kind schema.Kind, dialect string) (*migrate.MemDir, error) {
 }
 
 // LatestVersion is the newest packaged version of kind.
-func LatestVersion(kind schema.Kind, dialect string) (string, error) {
+func LatestVersion(kind schema.Kind, dialect dbconn.Dialect) (string, error) {
 	dir, err := Dir(kind, dialect)
 	if err != nil {
 		return "", err
@@ -73,7 +74,7 @@ type querier interface {
 
 // Inspect reads where the database stands. It only reads. An error means the
 // database could not be read at all (the caller reports failed_to_connect).
-func Inspect(ctx context.Context, db querier, dialect string, kind schema.Kind) (State, error) {
+func Inspect(ctx context.Context, db querier, dialect dbconn.Dialect, kind schema.Kind) (State, error) {
 	dir, err := Dir(kind, dialect)
 	if err != nil {
 		return State{}, err
@@ -105,7 +106,7 @@ func Inspect(ctx context.Context, db querier, dialect string, kind schema.Kind) 
 	}
 }
 
-func inspectAlembic(ctx context.Context, db querier, dialect string, kind schema.Kind, files []migrate.File, st State) (State, error) {
+func inspectAlembic(ctx context.Context, db querier, dialect dbconn.Dialect, kind schema.Kind, files []migrate.File, st State) (State, error) {
 	rows, err := db.QueryContext(ctx, "SELECT version_num FROM alembic_version ORDER BY version_num")
 	if err != nil {
 		return State{}, fmt.Errorf("read alembic_version: %w", err)
@@ -162,7 +163,7 @@ func inspectAlembic(ctx context.Context, db querier, dialect string, kind schema
 	return st, nil
 }
 
-func inspectRevisions(ctx context.Context, db querier, dialect string, dir *migrate.MemDir, files []migrate.File, st State) (State, error) {
+func inspectRevisions(ctx context.Context, db querier, dialect dbconn.Dialect, dir *migrate.MemDir, files []migrate.File, st State) (State, error) {
 	revs, err := newRevisions(db, dialect).ReadRevisions(ctx)
 	if err != nil {
 		return State{}, err
@@ -256,9 +257,9 @@ func checkHashes(dir *migrate.MemDir, files []migrate.File, revs []*migrate.Revi
 }
 
 // listTables returns the names of the database's tables (public schema on PostgreSQL).
-func listTables(ctx context.Context, db querier, dialect string) (map[string]bool, error) {
+func listTables(ctx context.Context, db querier, dialect dbconn.Dialect) (map[string]bool, error) {
 	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-	if dialect == "postgres" {
+	if dialect == dbconn.Postgres {
 		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
 	}
 	rows, err := db.QueryContext(ctx, q)

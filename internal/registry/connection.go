@@ -9,11 +9,9 @@ import (
 	"strings"
 	"unicode"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 )
-
-// defaultPort is PostgreSQL's port, used when a URL names none.
-const defaultPort = 5432
 
 // sqlalchemyURL is the pattern SQLAlchemy's make_url matches (1.4 and 2.0),
 // anchored at both ends: where SQLAlchemy would quietly ignore trailing text
@@ -73,14 +71,14 @@ func parseSQLite(part func(string) string, baseDir string) (job.Target, error) {
 	if err != nil {
 		return job.Target{}, fmt.Errorf("%w: sqlite path %q: %v", ErrInvalidConnection, p, err)
 	}
-	return job.Target{Dialect: "sqlite", Path: abs}, nil
+	return job.Target{Dialect: dbconn.SQLite, Path: abs}, nil
 }
 
 func parsePostgres(part func(string) string, scheme string) (job.Target, error) {
 	t := job.Target{
-		Dialect:  "postgres",
+		Dialect:  dbconn.Postgres,
 		Host:     part("ipv4host"),
-		Port:     defaultPort,
+		Port:     dbconn.DefaultPort,
 		User:     pyUnquote(part("username")),
 		Password: pyUnquote(part("password")),
 		Database: part("database"),
@@ -144,7 +142,7 @@ func isHex(c byte) bool {
 // A relative SQLite path stays relative (sqlite+pysqlite:///rel), which
 // ParseConnection resolves against its baseDir.
 func FormatConnection(t job.Target) string {
-	if t.Dialect == "sqlite" {
+	if t.Dialect == dbconn.SQLite {
 		return "sqlite+pysqlite:///" + t.Path
 	}
 	var b strings.Builder
@@ -180,7 +178,7 @@ func quoteUserinfo(s string) string {
 func hostPort(t job.Target) string {
 	port := t.Port
 	if port == 0 {
-		port = defaultPort
+		port = dbconn.DefaultPort
 	}
 	return net.JoinHostPort(t.Host, strconv.Itoa(port))
 }
@@ -188,7 +186,7 @@ func hostPort(t job.Target) string {
 // Location is the human-readable place of t for status tables and logs: the
 // SQLite path, or user@host:port/db for PostgreSQL. It never holds a password.
 func Location(t job.Target) string {
-	if t.Dialect == "sqlite" {
+	if t.Dialect == dbconn.SQLite {
 		return t.Path
 	}
 	loc := hostPort(t) + "/" + t.Database
@@ -202,14 +200,14 @@ func Location(t job.Target) string {
 // database such that ParseConnection reads it back unchanged.
 func checkTarget(t job.Target) error {
 	switch t.Dialect {
-	case "sqlite":
+	case dbconn.SQLite:
 		if t.Path == "" || t.Path == ":memory:" {
 			return fmt.Errorf("%w: no SQLite database path", ErrInvalidConnection)
 		}
 		if strings.ContainsAny(t.Path, "?\x00") {
 			return fmt.Errorf("%w: SQLite path %q contains '?' or NUL, which a SQLAlchemy URL cannot carry", ErrInvalidConnection, t.Path)
 		}
-	case "postgres":
+	case dbconn.Postgres:
 		if t.Host == "" {
 			return fmt.Errorf("%w: no PostgreSQL host", ErrInvalidConnection)
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 )
 
@@ -25,7 +26,7 @@ type identity struct {
 
 // identify computes t's identity. It looks at the file system for SQLite.
 func identify(t job.Target) identity {
-	if t.Dialect == "sqlite" {
+	if t.Dialect == dbconn.SQLite {
 		id := identity{key: "sqlite:" + resolvePath(t.Path)}
 		if fi, err := os.Stat(t.Path); err == nil {
 			id.info = fi
@@ -34,7 +35,7 @@ func identify(t job.Target) identity {
 	}
 	port := t.Port
 	if port == 0 {
-		port = defaultPort
+		port = dbconn.DefaultPort
 	}
 	return identity{key: "postgres:" + serverName(t.Host) + ":" + strconv.Itoa(port) + "/" + t.Database}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgpassfile"
+
+	"supervisor/internal/dbconn"
 )
 
 // Password is what ResolvePassword found for a product.
@@ -53,7 +55,7 @@ func (pw Password) Hint() string {
 // be read is an error. SQLite products have no password.
 func ResolvePassword(p Product, getenv func(string) string) (Password, error) {
 	var pw Password
-	if p.Target.Dialect != "postgres" {
+	if p.Target.Dialect != dbconn.Postgres {
 		return pw, nil
 	}
 	if p.PasswordEnv != "" {
@@ -83,7 +85,7 @@ func ResolvePassword(p Product, getenv func(string) string) (Password, error) {
 	}
 	port := p.Target.Port
 	if port == 0 {
-		port = defaultPort
+		port = dbconn.DefaultPort
 	}
 	if v := pf.FindPassword(p.Target.Host, strconv.Itoa(port), p.Target.Database, p.Target.User); v != "" {
 		pw.Value, pw.Source = v, path

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 )
 
@@ -38,9 +39,10 @@ type (
 		DisplayName string
 		// Description is free text, "" when there is none.
 		Description string
-		// Target is the product database: Dialect "sqlite" with an absolute
-		// Path, or "postgres" with Host, Port, User and Database. Password is
-		// set only when CodeChecker stored one in the URL.
+		// Target is the product database: Dialect dbconn.SQLite with an
+		// absolute Path, or dbconn.Postgres with Host, Port, User and
+		// Database. Password is set only when CodeChecker stored one in the
+		// URL.
 		Target job.Target
 		// PasswordEnv names the environment variable holding the PostgreSQL
 		// password, if the product names one.
@@ -58,7 +60,7 @@ type (
 	// Registry is the product registry of one config database.
 	Registry struct {
 		db      *sql.DB
-		dialect string
+		dialect dbconn.Dialect
 		baseDir string
 	}
 
@@ -73,12 +75,12 @@ type (
 )
 
 // New wraps the config database db, already open and migrated by the caller.
-// dialect is "sqlite" or "postgres" ("postgresql" is accepted too); baseDir
+// dialect is SQLite or Postgres ("postgresql" is read as Postgres); baseDir
 // resolves relative SQLite paths, as CodeChecker's workspace does: it is the
 // directory holding the config database.
-func New(db *sql.DB, dialect, baseDir string) *Registry {
-	if dialect == "postgresql" {
-		dialect = "postgres"
+func New(db *sql.DB, dialect dbconn.Dialect, baseDir string) *Registry {
+	if d, ok := dbconn.ParseDialect(dialect.String()); ok {
+		dialect = d
 	}
 	return &Registry{db: db, dialect: dialect, baseDir: baseDir}
 }
@@ -86,7 +88,7 @@ func New(db *sql.DB, dialect, baseDir string) *Registry {
 // q rewrites the '?' placeholders of query into PostgreSQL's $1, $2, ...
 // The queries of this package hold no '?' other than placeholders.
 func (r *Registry) q(query string) string {
-	if r.dialect != "postgres" {
+	if r.dialect != dbconn.Postgres {
 		return query
 	}
 	var b strings.Builder
@@ -107,7 +109,7 @@ func (r *Registry) check() error {
 	if r == nil || r.db == nil {
 		return errors.New("registry has no config database")
 	}
-	if r.dialect != "sqlite" && r.dialect != "postgres" {
+	if !r.dialect.Valid() {
 		return fmt.Errorf("unknown config database dialect %q (want sqlite or postgres)", r.dialect)
 	}
 	return nil
@@ -117,7 +119,7 @@ func (r *Registry) check() error {
 // table (version 002 or later); CodeChecker's own config databases do not.
 func (r *Registry) hasCredentials(ctx context.Context, q querier) (bool, error) {
 	var query string
-	if r.dialect == "postgres" {
+	if r.dialect == dbconn.Postgres {
 		// to_regclass follows search_path, like the unqualified names below.
 		query = "SELECT to_regclass('" + credentialsTable + "') IS NOT NULL"
 	} else {
@@ -249,10 +251,10 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 	}
 	t := p.Target
 	t.Password = ""
-	if t.Dialect == "postgresql" {
-		t.Dialect = "postgres"
+	if d, ok := dbconn.ParseDialect(t.Dialect.String()); ok {
+		t.Dialect = d
 	}
-	if t.Dialect == "sqlite" && t.Path != "" && t.Path != ":memory:" {
+	if t.Dialect == dbconn.SQLite && t.Path != "" && t.Path != ":memory:" {
 		path := t.Path
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(r.baseDir, path)
@@ -263,14 +265,14 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 		}
 		t.Path = abs
 	}
-	if t.Dialect == "postgres" && t.Port == 0 {
-		t.Port = defaultPort
+	if t.Dialect == dbconn.Postgres && t.Port == 0 {
+		t.Port = dbconn.DefaultPort
 	}
 	if err := checkTarget(t); err != nil {
 		return err
 	}
 	if p.PasswordEnv != "" {
-		if t.Dialect != "postgres" {
+		if t.Dialect != dbconn.Postgres {
 			return fmt.Errorf("a password variable (%s) applies to PostgreSQL products only", p.PasswordEnv)
 		}
 		if !envName.MatchString(p.PasswordEnv) {
@@ -402,7 +404,7 @@ func (r *Registry) remove(ctx context.Context, endpoint string) error {
 		return err
 	}
 	defer conn.Close()
-	if r.dialect == "sqlite" {
+	if r.dialect == dbconn.SQLite {
 		// CodeChecker turns foreign keys on for every connection and relies on
 		// the cascades from products; without them permissions would pass to
 		// the next product that reuses this id.

@@ -172,7 +172,7 @@ func cutIncompleteRune(b []byte) []byte {
 
 // shorten makes a line fit a one-line report.
 func shorten(s string) string {
-	s = oneLine(s)
+	s = reasonLine(s)
 	if len(s) <= keepLineLen {
 		return s
 	}

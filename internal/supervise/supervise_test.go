@@ -543,10 +543,10 @@ func TestParseTimestamp(t *testing.T) {
 // A failure reason holds no raw control character: it is printed in tables
 // on a terminal, where an escape sequence could rewrite what is shown.
 func TestFailureReasonEscapesControlCharacters(t *testing.T) {
-	got := oneLine("migration failed:\n  \x1b[2K\x1b[1Gall good \xff\u202e")
+	got := reasonLine("migration failed:\n  \x1b[2K\x1b[1Gall good \xff\u202e")
 	want := `migration failed: \x1b[2K\x1b[1Gall good \xff\u202e`
 	if got != want {
-		t.Errorf("oneLine = %q, want %q", got, want)
+		t.Errorf("reasonLine = %q, want %q", got, want)
 	}
 	if s := shorten("a\tb\x07"); s != `a b\x07` {
 		t.Errorf("shorten = %q", s)

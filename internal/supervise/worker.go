@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -296,7 +295,7 @@ func classify(o *Outcome, ps *os.ProcessState, rd resultData, stop stopKind, tim
 	tail := sink.reason(errLines)
 	said := ""
 	if res != nil && res.Error != "" {
-		said = ": " + oneLine(res.Error)
+		said = ": " + reasonLine(res.Error)
 	}
 	switch {
 	case stop == stopTimeout:
@@ -308,7 +307,7 @@ func classify(o *Outcome, ps *os.ProcessState, rd resultData, stop stopKind, tim
 		o.Err = fmt.Errorf("%w; %s%s", resErr, how, tail)
 	case res != nil && !res.OK && exitCode == 1:
 		// The worker did its job of failing cleanly: its reason is enough.
-		msg := oneLine(res.Error)
+		msg := reasonLine(res.Error)
 		if msg == "" {
 			msg = "no reason given"
 		}
@@ -331,10 +330,10 @@ func exitDescription(ps *os.ProcessState) string {
 	return fmt.Sprintf("worker exited with status %d", ps.ExitCode())
 }
 
-// oneLine makes s one line for a failure reason, which ends up in tables on
-// a terminal too: white space runs become one space, and what could still
+// reasonLine makes s one line for a failure reason, which ends up in tables
+// on a terminal too: white space runs become one space, and what could still
 // move the cursor or fake a line (escape sequences, other control
 // characters, bytes that are not UTF-8) is escaped.
-func oneLine(s string) string {
-	return logging.Printable(strings.Join(strings.Fields(s), " "))
+func reasonLine(s string) string {
+	return logging.Printable(logging.OneLine(s))
 }

@@ -72,7 +72,7 @@ func CopyFixture(tb testing.TB, name string) string {
 func HoldSQLiteLock(tb testing.TB, path string) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := dbconn.Open(ctx, job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
+	db, err := dbconn.Open(ctx, job.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"supervisor/internal/buildinfo"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -57,7 +58,7 @@ func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*sql.DB, error) {
 	t := spec.Target
 	lock := lockTimeout(spec)
-	if create && t.Dialect == "sqlite" {
+	if create && t.Dialect == dbconn.SQLite {
 		if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
 			return nil, err
 		}
@@ -68,7 +69,7 @@ func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*s
 		BusyTimeout:    lock,
 		ConnectTimeout: spec.Options.ConnectTimeout,
 	}
-	if t.Dialect == "postgres" {
+	if t.Dialect == dbconn.Postgres {
 		o.LockTimeout = lock
 		o.OnLockWait = func(w dbconn.LockWait) {
 			held := make([]string, len(w.Blockers))
@@ -76,7 +77,7 @@ func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*s
 				held[i] = b.String()
 			}
 			log.Warn("waiting for a lock held by another session",
-				"statement", oneLine(w.Statement, 200), "lock", w.Lock, "held_by", strings.Join(held, "; "),
+				"statement", logging.OneLineCut(w.Statement, 200), "lock", w.Lock, "held_by", strings.Join(held, "; "),
 				"lock_timeout", lock.String())
 		}
 	}
@@ -94,7 +95,7 @@ func explain(spec job.Spec, err error, prefix, during string) string {
 	if errors.As(err, &lost) {
 		return err.Error()
 	}
-	if spec.Target.Dialect != "postgres" {
+	if spec.Target.Dialect != dbconn.Postgres {
 		return prefix + err.Error()
 	}
 	err = dbconn.Explain(err, lockTimeout(spec))
@@ -108,21 +109,13 @@ func explain(spec job.Spec, err error, prefix, during string) string {
 	return prefix + err.Error()
 }
 
-// oneLine squeezes whitespace and cuts s to n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
-// lockTimeout is the job's lock timeout, 30s unless the spec says.
+// lockTimeout is the job's lock timeout, dbconn.DefaultLockTimeout unless
+// the spec says.
 func lockTimeout(spec job.Spec) time.Duration {
 	if spec.Options.LockTimeout > 0 {
 		return spec.Options.LockTimeout
 	}
-	return 30 * time.Second
+	return dbconn.DefaultLockTimeout
 }
 
 func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
