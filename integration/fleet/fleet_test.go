@@ -22,8 +22,8 @@ import (
 
 var fixtureDir = testutil.Fixtures
 
-// fixture returns the path of a CodeChecker fixture file; shared/ sits beside
-// the repository, in the workspace and in CI.
+// fixture returns the path of a CodeChecker-made fixture file in the
+// checkout's testdata/codechecker.
 func fixture(tb testing.TB, name string) string {
 	tb.Helper()
 	p := filepath.Join(fixtureDir, name)

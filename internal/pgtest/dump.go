@@ -10,7 +10,7 @@ import (
 
 var copyLine = regexp.MustCompile(`^COPY ([\w.]+) \((.*)\) FROM stdin;$`)
 
-// DumpSQL turns a pg_dump script (as in shared/fixtures/codechecker/*.postgres.sql)
+// DumpSQL turns a pg_dump script (as in testdata/codechecker/*.postgres.sql)
 // into SQL a driver can execute: psql meta-commands (\restrict ...) are dropped
 // and COPY ... FROM stdin blocks become INSERT statements.
 func DumpSQL(dump string) (string, error) {
