@@ -437,21 +437,8 @@ func ftCheckWhole(t *testing.T, path string, tp *ftTemplate, full bool) string {
 	if full {
 		check = "integrity_check"
 	}
-	var ic string
-	if err := db.QueryRow("PRAGMA " + check).Scan(&ic); err != nil || ic != "ok" {
-		t.Errorf("%s: %s: %q %v", path, check, ic, err)
-	}
-	rows, err := db.Query("PRAGMA foreign_key_check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	rows.Close()
-	if n != 0 {
-		t.Errorf("%s: foreign_key_check reports %d violations", path, n)
+	for _, p := range sqliteIntegrityProblems(t, db, check) {
+		t.Errorf("%s: %s", path, p)
 	}
 	if got := e2eCounts(t, db, "sqlite"); !ftMapsEqual(got, tp.counts) {
 		t.Errorf("%s: row counts changed: %v, want %v", path, got, tp.counts)
@@ -1139,4 +1126,29 @@ func TestE2EWorkerByHand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sqliteIntegrityProblems runs PRAGMA check (integrity_check or quick_check)
+// and PRAGMA foreign_key_check on db and says what each found wrong; none
+// means the file is intact.
+func sqliteIntegrityProblems(tb testing.TB, db *sql.DB, check string) []string {
+	tb.Helper()
+	var problems []string
+	var ic string
+	if err := db.QueryRow("PRAGMA " + check).Scan(&ic); err != nil || ic != "ok" {
+		problems = append(problems, fmt.Sprintf("%s: %q %v", check, ic, err))
+	}
+	rows, err := db.Query("PRAGMA foreign_key_check")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	rows.Close()
+	if n != 0 {
+		problems = append(problems, fmt.Sprintf("foreign_key_check reports %d violations", n))
+	}
+	return problems
 }

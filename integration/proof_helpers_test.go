@@ -299,21 +299,8 @@ func proofCheckCleanupState(pt *proofTrial, got, before, after map[string]int64)
 // SQLite database.
 func proofSQLiteIntact(pt *proofTrial, db *sql.DB, name string) {
 	pt.Helper()
-	var ic string
-	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ic); err != nil || ic != "ok" {
-		pt.lost("%s: integrity_check: %q %v", name, ic, err)
-	}
-	rows, err := db.Query("PRAGMA foreign_key_check")
-	if err != nil {
-		pt.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	rows.Close()
-	if n != 0 {
-		pt.lost("%s: foreign_key_check reports %d violations", name, n)
+	for _, p := range sqliteIntegrityProblems(pt.T, db, "integrity_check") {
+		pt.lost("%s: %s", name, p)
 	}
 }
 
