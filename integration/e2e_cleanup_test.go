@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
@@ -49,7 +49,7 @@ func TestE2EUp(t *testing.T) {
 	pg := w.Postgres(cluster, "pg-old", "pg_old", "001", 2000, e2ePGRole{}, "")
 	passfile := e2ePassfile(t, pg)
 	w.Close()
-	for _, tg := range []job.Target{old, pg} {
+	for _, tg := range []dbconn.Target{old, pg} {
 		db := e2eOpenDB(t, tg)
 		if g := garbageLeft(t, db); g["files"] == 0 || g["comments"] == 0 {
 			t.Fatalf("%s: the generated product has no garbage to collect: %v", tg.Database+tg.Path, g)
@@ -86,7 +86,7 @@ func TestE2EUp(t *testing.T) {
 			t.Errorf("stderr lacks %q\n%s", want, r.stderr)
 		}
 	}
-	for _, tg := range []job.Target{old, sample, pg} {
+	for _, tg := range []dbconn.Target{old, sample, pg} {
 		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
 			t.Errorf("%s%s: at %q after up", tg.Path, tg.Database, v)
 		}

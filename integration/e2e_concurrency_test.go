@@ -18,7 +18,6 @@ import (
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
 	"supervisor/schema"
@@ -70,7 +69,7 @@ func ccRevisions(t *testing.T, db *sql.DB) []ccRev {
 	return out
 }
 
-func ccOpen(t *testing.T, tg job.Target) *sql.DB {
+func ccOpen(t *testing.T, tg dbconn.Target) *sql.DB {
 	t.Helper()
 	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{})
 	if err != nil {
@@ -81,10 +80,10 @@ func ccOpen(t *testing.T, tg job.Target) *sql.DB {
 
 // ccPGProduct makes database name on c at version 001 with generated content
 // and registers it; the target it returns carries the password.
-func ccPGProduct(t *testing.T, w *ftWS, c *pgtest.Cluster, name string, reports int) job.Target {
+func ccPGProduct(t *testing.T, w *ftWS, c *pgtest.Cluster, name string, reports int) dbconn.Target {
 	t.Helper()
 	c.CreateDatabase(t, name)
-	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
+	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
 	if _, err := workspace.MakeProduct(context.Background(), tg, "001", fleet.Options{Reports: reports, Seed: 3}); err != nil {
 		t.Fatalf("make %s: %v", name, err)
 	}
@@ -163,7 +162,7 @@ func TestE2ETwoSupervisors(t *testing.T) {
 	c := pgtest.Start(t)
 	w := ftNewWS(t)
 	sqlite := map[string]string{"s1": w.addSQLite(t, "s1", slow), "s2": w.addSQLite(t, "s2", slow)}
-	pg := map[string]job.Target{"pg1": ccPGProduct(t, w, c, "pg1", 3000), "pg2": ccPGProduct(t, w, c, "pg2", 3000)}
+	pg := map[string]dbconn.Target{"pg1": ccPGProduct(t, w, c, "pg1", 3000), "pg2": ccPGProduct(t, w, c, "pg2", 3000)}
 
 	before := map[string][]ccRev{}
 	pgCounts := map[string]map[string]int64{}

@@ -27,7 +27,6 @@ import (
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
@@ -69,7 +68,7 @@ func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
 	tp := &ftTemplate{path: filepath.Join(dir, fmt.Sprintf("ft-template-%d.sqlite", n)), schema: map[string]string{}}
 	os.Remove(tp.path)
 	start := time.Now()
-	if _, err := workspace.MakeProduct(ctx, job.Target{Dialect: "sqlite", Path: tp.path}, "001", fleet.Options{Reports: n, Seed: 7}); err != nil {
+	if _, err := workspace.MakeProduct(ctx, dbconn.Target{Dialect: "sqlite", Path: tp.path}, "001", fleet.Options{Reports: n, Seed: 7}); err != nil {
 		t.Fatalf("make template: %v", err)
 	}
 	db := ftOpenSQLite(t, tp.path)
@@ -84,7 +83,7 @@ func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
 		t.Fatal(err)
 	}
 	defer os.Remove(up)
-	udb, err := dbconn.Open(ctx, job.Target{Dialect: "sqlite", Path: up}, dbconn.Options{ImmediateTx: true})
+	udb, err := dbconn.Open(ctx, dbconn.Target{Dialect: "sqlite", Path: up}, dbconn.Options{ImmediateTx: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +132,11 @@ func (w *ftWS) addSQLite(t *testing.T, endpoint string, tp *ftTemplate) string {
 	t.Helper()
 	path := filepath.Join(w.dir, endpoint+".sqlite")
 	tp.copyTo(t, path)
-	w.add(t, endpoint, job.Target{Dialect: "sqlite", Path: path}, "")
+	w.add(t, endpoint, dbconn.Target{Dialect: "sqlite", Path: path}, "")
 	return path
 }
 
-func (w *ftWS) add(t *testing.T, endpoint string, target job.Target, passwordEnv string) {
+func (w *ftWS) add(t *testing.T, endpoint string, target dbconn.Target, passwordEnv string) {
 	t.Helper()
 	if err := w.ws.Add(context.Background(), endpoint, target, passwordEnv); err != nil {
 		t.Fatal(err)
@@ -359,7 +358,7 @@ func ftHotJournal(path string) bool {
 func ftOpenSQLite(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	// Read-write: opening rolls back a hot journal a killed writer left.
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/pgtest"
 )
 
@@ -28,7 +27,7 @@ func TestE2EFailFastStopsAtInspectionFailure(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte(strings.Repeat("\x13\x37 not a database \xff", 512)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w.add(t, "b-garbage", job.Target{Dialect: "sqlite", Path: garbage}, "")
+	w.add(t, "b-garbage", dbconn.Target{Dialect: "sqlite", Path: garbage}, "")
 	rest := map[string]string{"c": w.addSQLite(t, "c", small), "d": w.addSQLite(t, "d", small)}
 	w.ws.Close()
 
@@ -65,7 +64,7 @@ func TestE2EUnreadableRegistryRow(t *testing.T) {
 	w := ftNewWS(t)
 	good := w.addSQLite(t, "good", small)
 	w.ws.Close()
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: filepath.Join(w.dir, "config.sqlite")}, dbconn.Options{})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: filepath.Join(w.dir, "config.sqlite")}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,6 @@ import (
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/pgtest"
 )
 
@@ -232,7 +231,7 @@ func e2eEnvHas(environ []byte, name string) bool {
 func e2eLockProduct(t *testing.T, c *pgtest.Cluster, database string) (release func()) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := dbconn.Open(ctx, job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Password: c.Password, Database: database}, dbconn.Options{})
+	db, err := dbconn.Open(ctx, dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Password: c.Password, Database: database}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +411,7 @@ func TestE2ESecrets(t *testing.T) {
 		workers:     2,
 		releases:    releases,
 	})
-	for _, tg := range []job.Target{viaEnv, viaFile} {
+	for _, tg := range []dbconn.Target{viaEnv, viaFile} {
 		if v := e2eRevision(t, tg); v != e2eLatest(t, "postgres") {
 			t.Errorf("%s at %q after migrate", tg.Database, v)
 		}
@@ -441,7 +440,7 @@ func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 	c := pgtest.Start(t)
 	role := e2eNewRole(t, c, "sec_url")
 	c.Exec(t, "postgres", `CREATE DATABASE sec_url OWNER sec_url`)
-	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Password: role.Password, Database: "sec_url"}
+	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Password: role.Password, Database: "sec_url"}
 	if _, err := workspace.MakeProduct(context.Background(), tg, "001", fleet.Options{Reports: 100, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +450,7 @@ func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 	}
 	config := filepath.Join(ws, "config.sqlite")
 	copyFixture(t, "config-head.sqlite", config)
-	cfg, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: config}, dbconn.Options{})
+	cfg, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: config}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/status"
 )
@@ -59,7 +59,7 @@ func e2eApplying(stderr string) map[string]int {
 }
 
 // e2eCheckSQLite checks a SQLite product file: integrity and foreign keys.
-func e2eCheckSQLite(t *testing.T, tg job.Target) {
+func e2eCheckSQLite(t *testing.T, tg dbconn.Target) {
 	t.Helper()
 	db := e2eOpenDB(t, tg)
 	defer db.Close()
@@ -90,7 +90,7 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 	const pwEnv = "E2E_FLEET_PASSWORD"
 	super := e2ePGRole{}
 
-	good := map[string]job.Target{
+	good := map[string]dbconn.Target{
 		"s-current":   w.SQLite("s-current", "latest", 100),
 		"s-old":       w.SQLite("s-old", "001", 400),
 		"s-empty":     w.SQLite("s-empty", "", 0),
@@ -225,7 +225,7 @@ func TestE2EMigratePrompts(t *testing.T) {
 	e := w.SQLite("e-old", "001", 0)
 	w.Close()
 	untouched := map[string]e2eFileState{}
-	for _, tg := range []job.Target{cOld, d, e} {
+	for _, tg := range []dbconn.Target{cOld, d, e} {
 		untouched[tg.Path] = e2eFileStateOf(t, tg.Path)
 	}
 
@@ -309,7 +309,7 @@ func TestE2EMigratePrompts(t *testing.T) {
 	if _, after, summary := e2eMigrateTables(t, r); len(after) != 5 || len(summary) != 3 {
 		t.Errorf("after the prompts: status table of %d rows, summary of %d, want 5 and 3\n%s", len(after), len(summary), r)
 	}
-	for _, tg := range []job.Target{a, b, cOld, d, e} {
+	for _, tg := range []dbconn.Target{a, b, cOld, d, e} {
 		if v := e2eRevision(t, tg); v != e2eLatest(t, "sqlite") {
 			t.Errorf("%s at %q after yes to all", filepath.Base(tg.Path), v)
 		}
@@ -336,7 +336,7 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 	pg2 := w.Postgres(c, "p-old2", "p_old2", "001", 0, e2ePGRole{}, pwEnv)
 	w.Close()
 	env := []string{pwEnv + "=" + c.Password}
-	sqlites := []job.Target{old, cc, cur, miss}
+	sqlites := []dbconn.Target{old, cc, cur, miss}
 	snapshot := func() map[string]e2eFileState {
 		m := map[string]e2eFileState{}
 		for _, tg := range sqlites {
@@ -353,7 +353,7 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 		if got := snapshot(); !maps.Equal(got, start) {
 			t.Errorf("%s changed files:\n got %v\nwant %v", what, got, start)
 		}
-		for _, tg := range []job.Target{pg1, pg2} {
+		for _, tg := range []dbconn.Target{pg1, pg2} {
 			if v := e2eRevision(t, tg); v != "001" {
 				t.Errorf("%s: %s moved to %q", what, tg.Database, v)
 			}
@@ -442,7 +442,7 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 			t.Errorf("%s: no backup matching %s among %q", e, re, names)
 			continue
 		}
-		bk := job.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[i])}
+		bk := dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[i])}
 		if got := e2eRowCounts(t, bk); !maps.Equal(got, counts[e]) {
 			t.Errorf("%s: backup rows %v, want %v", e, got, counts[e])
 		}
@@ -451,10 +451,10 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 			t.Errorf("%s: backup not logged\n%s", e, r)
 		}
 	}
-	if v := e2eRevision(t, job.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[slices.IndexFunc(names, backups["s-old"].MatchString)])}); v != "001" {
+	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[slices.IndexFunc(names, backups["s-old"].MatchString)])}); v != "001" {
 		t.Errorf("s-old backup at %q, want the old version 001", v)
 	}
-	for _, tg := range []job.Target{old, cc, cur, miss, pg1, pg2} {
+	for _, tg := range []dbconn.Target{old, cc, cur, miss, pg1, pg2} {
 		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
 			t.Errorf("%s%s at %q after migrate --backup-dir", tg.Path, tg.Database, v)
 		}
@@ -502,10 +502,10 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 		!strings.Contains(r.stdout, "Do you want to upgrade 'cc' to new schema? Y(es)/n(o) y\n") || r.code != 0 {
 		t.Errorf("migrate, no to the config database, yes to cc: want both asked, exit 0\n%s", r)
 	}
-	if v := e2eRevision(t, job.Target{Dialect: "sqlite", Path: config}); v != "" {
+	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: config}); v != "" {
 		t.Errorf("config database upgraded to %q although the answer was no", v)
 	}
-	if v := e2eRevision(t, job.Target{Dialect: "sqlite", Path: prod}); v != e2eLatest(t, "sqlite") {
+	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: prod}); v != e2eLatest(t, "sqlite") {
 		t.Errorf("cc at %q", v)
 	}
 	r = supervisor(t, ws, "", nil, "migrate", "-y")

@@ -19,7 +19,7 @@ import (
 
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 )
 
@@ -33,7 +33,7 @@ const pgfLockReason = "timed out waiting for a lock held by another session (loc
 // version 002's first CREATE INDEX is on, so that building that index
 // takes a few seconds. The rows point nowhere (the foreign key triggers are
 // off for the load): only the index build is of interest here.
-func pgfBulkLinks(t *testing.T, tg job.Target, n int) {
+func pgfBulkLinks(t *testing.T, tg dbconn.Target, n int) {
 	t.Helper()
 	db := ccOpen(t, tg)
 	defer db.Close()
@@ -96,7 +96,7 @@ func pgfWaitIndexBuilder(t *testing.T, r *ftRunning, db *sql.DB, name string) in
 // supervisor workers on database name that wait for a lock, until stop is
 // called; stop returns the longest wait it saw one backend in, without a
 // break (as far as polls every 50ms tell).
-func pgfObserveLockWaits(t *testing.T, tg job.Target) (stop func() time.Duration) {
+func pgfObserveLockWaits(t *testing.T, tg dbconn.Target) (stop func() time.Duration) {
 	t.Helper()
 	db := ccOpen(t, tg)
 	done := make(chan struct{})

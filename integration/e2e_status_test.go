@@ -29,7 +29,6 @@ import (
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/status"
@@ -68,7 +67,7 @@ func (w *e2eWS) Close() {
 	}
 }
 
-func (w *e2eWS) register(endpoint string, tg job.Target, passwordEnv string) {
+func (w *e2eWS) register(endpoint string, tg dbconn.Target, passwordEnv string) {
 	w.t.Helper()
 	tg.Password = "" // never stored
 	if err := w.ws.Add(context.Background(), endpoint, tg, passwordEnv); err != nil {
@@ -83,9 +82,9 @@ func (w *e2eWS) sqlitePath(endpoint string) string {
 
 // SQLite makes and registers a SQLite product at version ("latest", "001",
 // "" = an empty file with no tables) with reports reports of generated content.
-func (w *e2eWS) SQLite(endpoint, version string, reports int) job.Target {
+func (w *e2eWS) SQLite(endpoint, version string, reports int) dbconn.Target {
 	w.t.Helper()
-	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
 	if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
 		w.t.Fatalf("make %s: %v", endpoint, err)
 	}
@@ -94,26 +93,26 @@ func (w *e2eWS) SQLite(endpoint, version string, reports int) job.Target {
 }
 
 // Fixture registers a copy of a CodeChecker fixture file as a SQLite product.
-func (w *e2eWS) Fixture(endpoint, fixture string) job.Target {
+func (w *e2eWS) Fixture(endpoint, fixture string) dbconn.Target {
 	w.t.Helper()
-	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
 	copyFixture(w.t, fixture, tg.Path)
 	w.register(endpoint, tg, "")
 	return tg
 }
 
 // Missing registers a SQLite product whose file does not exist.
-func (w *e2eWS) Missing(endpoint string) job.Target {
+func (w *e2eWS) Missing(endpoint string) dbconn.Target {
 	w.t.Helper()
-	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
 	w.register(endpoint, tg, "")
 	return tg
 }
 
 // Garbage registers a SQLite product whose file holds random bytes.
-func (w *e2eWS) Garbage(endpoint string) job.Target {
+func (w *e2eWS) Garbage(endpoint string) dbconn.Target {
 	w.t.Helper()
-	tg := job.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
+	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
 	b := make([]byte, 8192)
 	rand.Read(b)
 	if err := os.WriteFile(tg.Path, b, 0o644); err != nil {
@@ -127,7 +126,7 @@ func (w *e2eWS) Garbage(endpoint string) job.Target {
 // = the superuser) and a product schema at version in it, with generated
 // content, and registers it. The returned target carries the password (for
 // the test's own connections); the registry never does.
-func (w *e2eWS) Postgres(c *pgtest.Cluster, endpoint, dbName, version string, reports int, role e2ePGRole, passwordEnv string) job.Target {
+func (w *e2eWS) Postgres(c *pgtest.Cluster, endpoint, dbName, version string, reports int, role e2ePGRole, passwordEnv string) dbconn.Target {
 	w.t.Helper()
 	if role.User == "" {
 		role = e2ePGRole{User: c.User, Password: c.Password}
@@ -135,7 +134,7 @@ func (w *e2eWS) Postgres(c *pgtest.Cluster, endpoint, dbName, version string, re
 	} else {
 		c.Exec(w.t, "postgres", fmt.Sprintf(`CREATE DATABASE %q OWNER %q`, dbName, role.User))
 	}
-	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Database: dbName, Password: role.Password}
+	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Database: dbName, Password: role.Password}
 	if version != "" {
 		if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
 			w.t.Fatalf("make %s: %v", endpoint, err)
@@ -147,19 +146,19 @@ func (w *e2eWS) Postgres(c *pgtest.Cluster, endpoint, dbName, version string, re
 
 // PostgresDump registers database dbName on c loaded from a CodeChecker
 // pg_dump fixture.
-func (w *e2eWS) PostgresDump(c *pgtest.Cluster, endpoint, dbName, fixture, passwordEnv string) job.Target {
+func (w *e2eWS) PostgresDump(c *pgtest.Cluster, endpoint, dbName, fixture, passwordEnv string) dbconn.Target {
 	w.t.Helper()
 	c.CreateDatabase(w.t, dbName)
 	c.LoadDump(w.t, dbName, fixtures+fixture)
-	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: dbName, Password: c.Password}
+	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: dbName, Password: c.Password}
 	w.register(endpoint, tg, passwordEnv)
 	return tg
 }
 
 // Unreachable registers a PostgreSQL product on a port nothing listens on.
-func (w *e2eWS) Unreachable(endpoint, passwordEnv string) job.Target {
+func (w *e2eWS) Unreachable(endpoint, passwordEnv string) dbconn.Target {
 	w.t.Helper()
-	tg := job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: e2eFreePort(w.t), User: "nobody", Database: "nothing"}
+	tg := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: e2eFreePort(w.t), User: "nobody", Database: "nothing"}
 	w.register(endpoint, tg, passwordEnv)
 	return tg
 }
@@ -177,7 +176,7 @@ func e2eNewRole(t *testing.T, c *pgtest.Cluster, name string) e2ePGRole {
 }
 
 // e2ePassfile writes a libpq password file with one line per target.
-func e2ePassfile(t *testing.T, targets ...job.Target) string {
+func e2ePassfile(t *testing.T, targets ...dbconn.Target) string {
 	t.Helper()
 	var b strings.Builder
 	for _, tg := range targets {
@@ -211,7 +210,7 @@ func e2eFreePort(t *testing.T) int {
 }
 
 // e2eOpenDB opens a product database for the test's own checks.
-func e2eOpenDB(t *testing.T, tg job.Target) *sql.DB {
+func e2eOpenDB(t *testing.T, tg dbconn.Target) *sql.DB {
 	t.Helper()
 	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{ReadOnly: true})
 	if err != nil {
@@ -223,7 +222,7 @@ func e2eOpenDB(t *testing.T, tg job.Target) *sql.DB {
 
 // e2eRevision is the last version in atlas_schema_revisions ("" if the table is
 // missing or empty).
-func e2eRevision(t *testing.T, tg job.Target) string {
+func e2eRevision(t *testing.T, tg dbconn.Target) string {
 	t.Helper()
 	db := e2eOpenDB(t, tg)
 	defer db.Close()
@@ -262,7 +261,7 @@ func e2eTableNames(t *testing.T, db *sql.DB, dialect dbconn.Dialect) []string {
 
 // e2eRowCounts counts the rows of every table of the database, revision tables
 // excluded.
-func e2eRowCounts(t *testing.T, tg job.Target) map[string]int64 {
+func e2eRowCounts(t *testing.T, tg dbconn.Target) map[string]int64 {
 	t.Helper()
 	db := e2eOpenDB(t, tg)
 	defer db.Close()
@@ -715,7 +714,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 
 	// products add.
 	dbPath := filepath.Join(root, "alpha.sqlite")
-	if _, err := workspace.MakeProduct(context.Background(), job.Target{Dialect: "sqlite", Path: dbPath}, "latest", fleet.Options{Reports: 20, Seed: 1}); err != nil {
+	if _, err := workspace.MakeProduct(context.Background(), dbconn.Target{Dialect: "sqlite", Path: dbPath}, "latest", fleet.Options{Reports: 20, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r = supervisor(t, ws, "", nil, "products", "add", "alpha", "--sqlite", dbPath, "--display-name", "Alpha", "--description", "the first")

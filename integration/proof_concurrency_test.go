@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"supervisor/integration/fleet"
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
@@ -54,27 +54,27 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 		{name: "pc", dialect: "postgres", pgFrom: "ctmpl"},
 	}
 	// mk copies kind k as product endpoint.
-	mk := func(t *testing.T, k *proofKind, endpoint string) job.Target {
+	mk := func(t *testing.T, k *proofKind, endpoint string) dbconn.Target {
 		t.Helper()
 		if k.dialect == "sqlite" {
 			path := filepath.Join(w.dir, endpoint+".sqlite")
 			if err := fleet.CopySQLite(k.sqliteFrom, path); err != nil {
 				t.Fatal(err)
 			}
-			tg := job.Target{Dialect: "sqlite", Path: path}
+			tg := dbconn.Target{Dialect: "sqlite", Path: path}
 			w.add(t, endpoint, tg, "")
 			return tg
 		}
 		return proofPGFromTemplate(t, c, w, endpoint, k.pgFrom)
 	}
-	snap := func(t *testing.T, tg job.Target) map[string]int64 {
+	snap := func(t *testing.T, tg dbconn.Target) map[string]int64 {
 		t.Helper()
 		db := ccOpen(t, tg)
 		defer db.Close()
 		return proofSnapshot(t, db, tg.Dialect)
 	}
 	// The reference: one clean `up` of each kind.
-	refs := map[*proofKind]job.Target{}
+	refs := map[*proofKind]dbconn.Target{}
 	args := []string{"up", "-y", "-j", "2"}
 	for _, k := range kinds {
 		refs[k] = mk(t, k, "ref-"+k.name)
@@ -97,7 +97,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 			actions = append(actions, []string{"migrate", "cleanup", "up"}[rng.IntN(3)])
 		}
 		rng.Shuffle(len(actions), func(a, b int) { actions[a], actions[b] = actions[b], actions[a] })
-		targets := map[string]job.Target{}
+		targets := map[string]dbconn.Target{}
 		kindOf := map[string]*proofKind{}
 		before := map[string][]ccRev{}
 		var sel []string
@@ -176,7 +176,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 // proofCheckConcurrentRun checks one of the concurrent runs: it exits 0, or,
 // for cleanup and up, 1 with every failed product "not attempted" because
 // another run had not migrated it yet.
-func proofCheckConcurrentRun(pt *proofTrial, action string, res result, targets map[string]job.Target) {
+func proofCheckConcurrentRun(pt *proofTrial, action string, res result, targets map[string]dbconn.Target) {
 	pt.Helper()
 	if strings.Contains(res.stderr, "panic") {
 		pt.Errorf("%s: a panic\n%s", action, res)

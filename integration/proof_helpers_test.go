@@ -27,7 +27,6 @@ import (
 	"time"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 )
 
 // proofDefaultTrials is the trial count of a randomized scenario when
@@ -544,8 +543,8 @@ func (s *proofPGServer) stop(t *testing.T, mode string) {
 	}
 }
 
-func (s *proofPGServer) target(database string) job.Target {
-	return job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: s.port, User: "postgres", Password: s.password, Database: database}
+func (s *proofPGServer) target(database string) dbconn.Target {
+	return dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: s.port, User: "postgres", Password: s.password, Database: database}
 }
 
 // proofFreePort returns a TCP port of 127.0.0.1 that was free a moment ago

@@ -25,7 +25,6 @@ import (
 
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/testutil"
 )
 
@@ -188,7 +187,7 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 	})
 }
 
-func jobSQLite(path string) job.Target { return job.Target{Dialect: "sqlite", Path: path} }
+func jobSQLite(path string) dbconn.Target { return dbconn.Target{Dialect: "sqlite", Path: path} }
 
 // TestProofWorkerNotExecutable runs a copy of the binary and, while it asks
 // its questions (before any worker starts), makes that copy non-executable:

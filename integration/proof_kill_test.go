@@ -26,7 +26,7 @@ import (
 
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
@@ -173,10 +173,10 @@ func TestProofKillMigrate(t *testing.T) {
 
 // proofPGTemplate makes database name on c at version with generated
 // content, to copy products from (CREATE DATABASE ... TEMPLATE).
-func proofPGTemplate(t *testing.T, c *pgtest.Cluster, name, version string, opts fleet.Options) job.Target {
+func proofPGTemplate(t *testing.T, c *pgtest.Cluster, name, version string, opts fleet.Options) dbconn.Target {
 	t.Helper()
 	c.CreateDatabase(t, name)
-	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
+	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
 	if _, err := workspace.MakeProduct(context.Background(), tg, version, opts); err != nil {
 		t.Fatalf("make %s: %v", name, err)
 	}
@@ -185,10 +185,10 @@ func proofPGTemplate(t *testing.T, c *pgtest.Cluster, name, version string, opts
 
 // proofPGFromTemplate creates database name as a copy of template and
 // registers it as product name.
-func proofPGFromTemplate(t *testing.T, c *pgtest.Cluster, w *ftWS, name, template string) job.Target {
+func proofPGFromTemplate(t *testing.T, c *pgtest.Cluster, w *ftWS, name, template string) dbconn.Target {
 	t.Helper()
 	c.Exec(t, "postgres", fmt.Sprintf("CREATE DATABASE %q TEMPLATE %q", name, template))
-	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
+	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
 	w.add(t, name, tg, ccPasswordEnv)
 	return tg
 }
@@ -223,13 +223,13 @@ func proofSQLiteCleanupTemplate(t *testing.T, name string) *proofCleanupTemplate
 	os.Remove(ct.path)
 	switch name {
 	case "generated":
-		if _, err := workspace.MakeProduct(context.Background(), job.Target{Dialect: "sqlite", Path: ct.path}, "latest",
+		if _, err := workspace.MakeProduct(context.Background(), dbconn.Target{Dialect: "sqlite", Path: ct.path}, "latest",
 			fleet.Options{Reports: proofKillReports, Garbage: 0.3, Seed: 11}); err != nil {
 			t.Fatal(err)
 		}
 	case "sample":
 		copyFixture(t, "product-sample.sqlite", ct.path)
-		w.add(t, "tmpl", job.Target{Dialect: "sqlite", Path: ct.path}, "")
+		w.add(t, "tmpl", dbconn.Target{Dialect: "sqlite", Path: ct.path}, "")
 		if r := supervisor(t, w.dir, "", nil, "migrate", "-y", "--product", "tmpl"); r.code != 0 {
 			t.Fatalf("migrate the sample:\n%s", r)
 		}
@@ -243,7 +243,7 @@ func proofSQLiteCleanupTemplate(t *testing.T, name string) *proofCleanupTemplate
 	if err := fleet.CopySQLite(ct.path, ref); err != nil {
 		t.Fatal(err)
 	}
-	w.add(t, "ref", job.Target{Dialect: "sqlite", Path: ref}, "")
+	w.add(t, "ref", dbconn.Target{Dialect: "sqlite", Path: ref}, "")
 	if r := supervisor(t, w.dir, "", nil, "cleanup", "--product", "ref", "--checker-labels", testutil.LabelsDir); r.code != 0 {
 		t.Fatalf("clean cleanup run:\n%s", r)
 	}
@@ -294,7 +294,7 @@ func TestProofKillCleanup(t *testing.T) {
 				if err := fleet.CopySQLite(ct.path, path); err != nil {
 					t.Fatal(err)
 				}
-				w.add(t, e, job.Target{Dialect: "sqlite", Path: path}, "")
+				w.add(t, e, dbconn.Target{Dialect: "sqlite", Path: path}, "")
 				return path
 			}
 			add("calibrate")
@@ -342,7 +342,7 @@ func TestProofKillCleanup(t *testing.T) {
 		w := ftNewWS(t)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		proofPGTemplate(t, c, "ctmpl", "latest", fleet.Options{Reports: proofKillReports, Garbage: 0.3, Seed: 13})
-		snap := func(t *testing.T, tg job.Target) map[string]int64 {
+		snap := func(t *testing.T, tg dbconn.Target) map[string]int64 {
 			db := ccOpen(t, tg)
 			defer db.Close()
 			return proofSnapshot(t, db, "postgres")
@@ -400,7 +400,7 @@ func TestProofKillCleanup(t *testing.T) {
 }
 
 // ccOpenNoFail opens tg and closes it when the test ends.
-func ccOpenNoFail(t *testing.T, tg job.Target) *sql.DB {
+func ccOpenNoFail(t *testing.T, tg dbconn.Target) *sql.DB {
 	t.Helper()
 	db := ccOpen(t, tg)
 	t.Cleanup(func() { db.Close() })

@@ -18,7 +18,7 @@ import (
 
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 )
 
 // proofServerLost matches what a worker says when its server went away.
@@ -27,7 +27,7 @@ var proofServerLost = regexp.MustCompile(`(?i)terminat|shut ?down|connection|clo
 // proofPGLockTarget holds the migration lock (advisory lock, see
 // ccPGLockKey) of database tg on its own session until release, and
 // returns that session's backend pid.
-func proofPGLockTarget(t *testing.T, tg job.Target) (backend int, release func()) {
+func proofPGLockTarget(t *testing.T, tg dbconn.Target) (backend int, release func()) {
 	t.Helper()
 	db := ccOpen(t, tg)
 	conn, err := db.Conn(context.Background())
@@ -96,7 +96,7 @@ func TestProofServerStopped(t *testing.T) {
 	env := []string{ccPasswordEnv + "=" + s.password}
 	w := ftNewWS(t)
 	// newPG copies the template to database name and registers it.
-	newPG := func(t *testing.T, name string) job.Target {
+	newPG := func(t *testing.T, name string) dbconn.Target {
 		t.Helper()
 		db := ccOpen(t, admin)
 		defer db.Close()
@@ -107,7 +107,7 @@ func TestProofServerStopped(t *testing.T) {
 	}
 	// check runs the next migrate once the server is back: it completes,
 	// and every product is at the latest version, intact, every row kept.
-	check := func(pt *proofTrial, sel []string, pgs map[string]job.Target) {
+	check := func(pt *proofTrial, sel []string, pgs map[string]dbconn.Target) {
 		pt.Helper()
 		args := []string{"migrate", "-y", "-j", "4"}
 		for _, e := range sel {
@@ -132,7 +132,7 @@ func TestProofServerStopped(t *testing.T) {
 			// The PostgreSQL workers are connected and wait for their
 			// products' locks, which the test holds; the SQLite workers run.
 			p := proofScenario(t, "server-stop-"+mode)
-			pgs := map[string]job.Target{}
+			pgs := map[string]dbconn.Target{}
 			var sel []string
 			for _, e := range []string{mode + "-pg1", mode + "-pg2"} {
 				pgs[e] = newPG(t, e)
@@ -223,7 +223,7 @@ func TestProofServerStopped(t *testing.T) {
 		life := proofCalibrate(t, w.dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
 		rng := proofRand(t)
 		for i := range proofTrialsOr(t, 2) {
-			pgs := map[string]job.Target{}
+			pgs := map[string]dbconn.Target{}
 			var sel []string
 			for _, e := range []string{fmt.Sprintf("r%03d-pg1", i), fmt.Sprintf("r%03d-pg2", i)} {
 				pgs[e] = newPG(t, e)

@@ -21,7 +21,7 @@ import (
 	"testing"
 
 	"supervisor/integration/fleet"
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
@@ -123,7 +123,7 @@ func TestProofStorageFaults(t *testing.T) {
 		if err := fleet.CopySQLite(ct.path, path); err != nil {
 			t.Fatal(err)
 		}
-		w.add(t, prefix+"-healthy-c", job.Target{Dialect: "sqlite", Path: path}, "")
+		w.add(t, prefix+"-healthy-c", dbconn.Target{Dialect: "sqlite", Path: path}, "")
 		return prefix + "-healthy-m", prefix + "-healthy-c"
 	}
 
@@ -142,7 +142,7 @@ func TestProofStorageFaults(t *testing.T) {
 			if regDir != "" {
 				pc.path = filepath.Join(regDir, e+".sqlite")
 			}
-			w.add(t, e, job.Target{Dialect: "sqlite", Path: pc.path}, "")
+			w.add(t, e, dbconn.Target{Dialect: "sqlite", Path: pc.path}, "")
 			out = append(out, pc)
 		}
 		return out

@@ -13,7 +13,6 @@ import (
 
 	"supervisor/integration/fleet"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/schema"
@@ -37,7 +36,7 @@ func Create(ctx context.Context, dir string) (*Workspace, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, "config.sqlite")
-	db, err := dbconn.Open(ctx, job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	db, err := dbconn.Open(ctx, dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +51,7 @@ func Create(ctx context.Context, dir string) (*Workspace, error) {
 func (w *Workspace) Close() error { return w.db.Close() }
 
 // Add registers a product.
-func (w *Workspace) Add(ctx context.Context, endpoint string, t job.Target, passwordEnv string) error {
+func (w *Workspace) Add(ctx context.Context, endpoint string, t dbconn.Target, passwordEnv string) error {
 	return w.reg.Add(ctx, registry.Product{Endpoint: endpoint, DisplayName: endpoint, Target: t, PasswordEnv: passwordEnv})
 }
 
@@ -60,7 +59,7 @@ func (w *Workspace) Add(ctx context.Context, endpoint string, t job.Target, pass
 // empty database; "latest" = the newest packaged one) and fills it with
 // opts.Reports reports of generated content. A SQLite file must not exist; a
 // PostgreSQL database must exist and be empty.
-func MakeProduct(ctx context.Context, t job.Target, version string, opts fleet.Options) (fleet.Garbage, error) {
+func MakeProduct(ctx context.Context, t dbconn.Target, version string, opts fleet.Options) (fleet.Garbage, error) {
 	db, err := dbconn.Open(ctx, t, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		return fleet.Garbage{}, err
@@ -91,7 +90,7 @@ func (w *Workspace) CopyProducts(ctx context.Context, dir, prefix string, n int,
 	}
 	template := filepath.Join(dir, ".template-"+prefix+".sqlite")
 	os.Remove(template)
-	g, err := MakeProduct(ctx, job.Target{Dialect: "sqlite", Path: template}, version, opts)
+	g, err := MakeProduct(ctx, dbconn.Target{Dialect: "sqlite", Path: template}, version, opts)
 	if err != nil {
 		return g, err
 	}
@@ -102,7 +101,7 @@ func (w *Workspace) CopyProducts(ctx context.Context, dir, prefix string, n int,
 		if err := fleet.CopySQLite(template, path); err != nil {
 			return g, err
 		}
-		if err := w.Add(ctx, endpoint, job.Target{Dialect: "sqlite", Path: path}, ""); err != nil {
+		if err := w.Add(ctx, endpoint, dbconn.Target{Dialect: "sqlite", Path: path}, ""); err != nil {
 			return g, err
 		}
 	}
@@ -121,7 +120,7 @@ func CopyFile(src, dst string) error {
 // CreatePostgresDatabase creates database name on the server t points at
 // (t.Database is ignored; the maintenance database "postgres" is used),
 // dropping an existing one first when replace is set.
-func CreatePostgresDatabase(ctx context.Context, t job.Target, name string, replace bool) error {
+func CreatePostgresDatabase(ctx context.Context, t dbconn.Target, name string, replace bool) error {
 	admin := t
 	admin.Database = "postgres"
 	db, err := dbconn.Open(ctx, admin, dbconn.Options{})

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/schema"
 )
@@ -74,7 +73,7 @@ func workspace(t *testing.T) string {
 // latest packaged one).
 func productAt(t *testing.T, path, v string) {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"supervisor/internal/buildinfo"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -51,7 +50,7 @@ func runInit(ctx context.Context, g *globals, args []string) error {
 		return err
 	}
 	p := registry.Product{Endpoint: "Default", DisplayName: "Default", Description: "Default product",
-		Target: job.Target{Dialect: dbconn.SQLite, Path: path}}
+		Target: dbconn.Target{Dialect: dbconn.SQLite, Path: path}}
 	switch err := cfg.registry().Add(ctx, p); {
 	case errors.Is(err, registry.ErrExists):
 	case err != nil:

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/registry"
 )
 
@@ -70,12 +69,12 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 		if err != nil {
 			return err
 		}
-		p.Target = job.Target{Dialect: dbconn.SQLite, Path: path}
+		p.Target = dbconn.Target{Dialect: dbconn.SQLite, Path: path}
 	case *pg:
 		if *name == "" {
 			*name = endpoint
 		}
-		p.Target = job.Target{Dialect: dbconn.Postgres, Host: *host, Port: *port, User: *user, Database: *name}
+		p.Target = dbconn.Target{Dialect: dbconn.Postgres, Host: *host, Port: *port, User: *user, Database: *name}
 	default:
 		return usagef("products add: say where the database is: --sqlite PATH or --postgresql --db-host ... (see --help)")
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
@@ -161,7 +160,7 @@ func checkProduct(ctx context.Context, g *globals, p registry.Product, timeout c
 }
 
 // inspectProduct opens the product database t with o and reads where it stands.
-func inspectProduct(ctx context.Context, t job.Target, o dbconn.Options) (migrate.State, error) {
+func inspectProduct(ctx context.Context, t dbconn.Target, o dbconn.Options) (migrate.State, error) {
 	db, err := dbconn.Open(ctx, t, o)
 	if err != nil {
 		return migrate.State{}, err

@@ -13,6 +13,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -126,7 +127,7 @@ func TestPrompterEchoOnlyWhenPiped(t *testing.T) {
 func products(endpoints ...string) []registry.Product {
 	var ps []registry.Product
 	for _, e := range endpoints {
-		ps = append(ps, registry.Product{Endpoint: e, Target: job.Target{Dialect: "sqlite", Path: "/" + e}})
+		ps = append(ps, registry.Product{Endpoint: e, Target: dbconn.Target{Dialect: "sqlite", Path: "/" + e}})
 	}
 	return ps
 }
@@ -213,11 +214,11 @@ func TestWorkerEnvAllowsOnlyTheListed(t *testing.T) {
 		"ALPHA_PW=set twice secret",
 	}
 	ps := []registry.Product{
-		{Endpoint: "alpha", PasswordEnv: "ALPHA_PW", Target: job.Target{Dialect: "postgres"}},
-		{Endpoint: "beta", PasswordEnv: "BETA_PW", Target: job.Target{Dialect: "postgres"}},
+		{Endpoint: "alpha", PasswordEnv: "ALPHA_PW", Target: dbconn.Target{Dialect: "postgres"}},
+		{Endpoint: "beta", PasswordEnv: "BETA_PW", Target: dbconn.Target{Dialect: "postgres"}},
 		// A password variable whose name is on the list is still left out.
-		{Endpoint: "delta", PasswordEnv: "PGAPPNAME", Target: job.Target{Dialect: "postgres"}},
-		{Endpoint: "gamma", Target: job.Target{Dialect: "sqlite", Path: "/g"}},
+		{Endpoint: "delta", PasswordEnv: "PGAPPNAME", Target: dbconn.Target{Dialect: "postgres"}},
+		{Endpoint: "gamma", Target: dbconn.Target{Dialect: "sqlite", Path: "/g"}},
 	}
 	got := workerEnv(environ, ps)
 	want := []string{
@@ -363,31 +364,31 @@ func TestConfigLocation(t *testing.T) {
 	tests := []struct {
 		name     string
 		configDB string
-		want     job.Target
+		want     dbconn.Target
 		wantBase string
 		usage    bool // want a usage error
 	}{
-		{"default", "", job.Target{Dialect: "sqlite", Path: filepath.Join(ws, "config.sqlite")}, ws, false},
-		{"sqlite:ABS", "sqlite:/srv/cc/config.sqlite", job.Target{Dialect: "sqlite", Path: "/srv/cc/config.sqlite"}, "/srv/cc", false},
+		{"default", "", dbconn.Target{Dialect: "sqlite", Path: filepath.Join(ws, "config.sqlite")}, ws, false},
+		{"sqlite:ABS", "sqlite:/srv/cc/config.sqlite", dbconn.Target{Dialect: "sqlite", Path: "/srv/cc/config.sqlite"}, "/srv/cc", false},
 		{"sqlite:REL is relative to the working directory", "sqlite:cc/config.sqlite",
-			job.Target{Dialect: "sqlite", Path: filepath.Join(cwd, "cc", "config.sqlite")}, filepath.Join(cwd, "cc"), false},
-		{"SQLAlchemy sqlite:////abs", "sqlite:////srv/cc/config.sqlite", job.Target{Dialect: "sqlite", Path: "/srv/cc/config.sqlite"}, "/srv/cc", false},
+			dbconn.Target{Dialect: "sqlite", Path: filepath.Join(cwd, "cc", "config.sqlite")}, filepath.Join(cwd, "cc"), false},
+		{"SQLAlchemy sqlite:////abs", "sqlite:////srv/cc/config.sqlite", dbconn.Target{Dialect: "sqlite", Path: "/srv/cc/config.sqlite"}, "/srv/cc", false},
 		{"SQLAlchemy sqlite:///rel is relative to the workspace", "sqlite:///sub/config.sqlite",
-			job.Target{Dialect: "sqlite", Path: filepath.Join(ws, "sub", "config.sqlite")}, filepath.Join(ws, "sub"), false},
-		{"postgres", "postgres://u@h:1/d", job.Target{Dialect: "postgres", Host: "h", Port: 1, User: "u", Database: "d"}, ws, false},
+			dbconn.Target{Dialect: "sqlite", Path: filepath.Join(ws, "sub", "config.sqlite")}, filepath.Join(ws, "sub"), false},
+		{"postgres", "postgres://u@h:1/d", dbconn.Target{Dialect: "postgres", Host: "h", Port: 1, User: "u", Database: "d"}, ws, false},
 		{"postgresql default port", "postgresql://cc@db.example/config",
-			job.Target{Dialect: "postgres", Host: "db.example", Port: 5432, User: "cc", Database: "config"}, ws, false},
+			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5432, User: "cc", Database: "config"}, ws, false},
 		{"postgres+driver", "postgresql+psycopg2://u@h:5433/d",
-			job.Target{Dialect: "postgres", Host: "h", Port: 5433, User: "u", Database: "d"}, ws, false},
+			dbconn.Target{Dialect: "postgres", Host: "h", Port: 5433, User: "u", Database: "d"}, ws, false},
 		{"a .sqlite path", "cc/config.sqlite",
-			job.Target{Dialect: "sqlite", Path: filepath.Join(cwd, "cc", "config.sqlite")}, filepath.Join(cwd, "cc"), false},
-		{"postgres with password", "postgresql+psycopg2://u:p%40ss@h:5433/d", job.Target{}, "", true},
-		{"a path not ending in .sqlite", "cc/config.db", job.Target{}, "", true},
-		{"garbage", "garbage", job.Target{}, "", true},
-		{"unknown scheme", "mysql://u@h/d", job.Target{}, "", true},
-		{"postgres without database", "postgres://u@h:1/", job.Target{}, "", true},
-		{"postgres with bad port", "postgres://u@h:99999/d", job.Target{}, "", true},
-		{"sqlite with a host", "sqlite://host/x.sqlite", job.Target{}, "", true},
+			dbconn.Target{Dialect: "sqlite", Path: filepath.Join(cwd, "cc", "config.sqlite")}, filepath.Join(cwd, "cc"), false},
+		{"postgres with password", "postgresql+psycopg2://u:p%40ss@h:5433/d", dbconn.Target{}, "", true},
+		{"a path not ending in .sqlite", "cc/config.db", dbconn.Target{}, "", true},
+		{"garbage", "garbage", dbconn.Target{}, "", true},
+		{"unknown scheme", "mysql://u@h/d", dbconn.Target{}, "", true},
+		{"postgres without database", "postgres://u@h:1/", dbconn.Target{}, "", true},
+		{"postgres with bad port", "postgres://u@h:99999/d", dbconn.Target{}, "", true},
+		{"sqlite with a host", "sqlite://host/x.sqlite", dbconn.Target{}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/registry"
 	"supervisor/internal/testutil"
 )
@@ -31,7 +30,7 @@ func untouchedWorkspace(t *testing.T) (ws, product string) {
 	product = filepath.Join(ws, "p.sqlite")
 	productAt(t, product, "001")
 	mustRun(t, ExitOK, "-w", ws, "products", "add", "p", "--sqlite", product)
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: cfg}, dbconn.Options{})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: cfg}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +218,7 @@ func TestInitOnAFileIsConfiguration(t *testing.T) {
 // might have, bypassing every check of products add.
 func insertProduct(t *testing.T, ws, endpoint, conn string) {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: filepath.Join(ws, "config.sqlite")}, dbconn.Options{})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: filepath.Join(ws, "config.sqlite")}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -28,14 +27,14 @@ const configForms = "use sqlite:PATH, a path ending in .sqlite, or postgres://us
 // configLocation resolves where the config database is: --config-db, else
 // <workspace>/config.sqlite. baseDir resolves relative SQLite product paths.
 // No error repeats the URL: it may hold a password.
-func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
+func (g *globals) configLocation() (t dbconn.Target, baseDir string, err error) {
 	raw := g.configDB
-	sqliteAt := func(path string) (job.Target, string, error) {
+	sqliteAt := func(path string) (dbconn.Target, string, error) {
 		abs, err := filepath.Abs(path)
 		if err != nil {
-			return job.Target{}, "", err
+			return dbconn.Target{}, "", err
 		}
-		return job.Target{Dialect: dbconn.SQLite, Path: abs}, filepath.Dir(abs), nil
+		return dbconn.Target{Dialect: dbconn.SQLite, Path: abs}, filepath.Dir(abs), nil
 	}
 	scheme, _, isURL := strings.Cut(raw, "://")
 	switch {
@@ -43,28 +42,28 @@ func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 		return sqliteAt(filepath.Join(g.workspace, "config.sqlite"))
 	case strings.HasPrefix(raw, "sqlite:") && !isURL:
 		if raw == "sqlite:" {
-			return job.Target{}, "", usagef("--config-db sqlite: needs a PATH (e.g. sqlite:workspace/config.sqlite)")
+			return dbconn.Target{}, "", usagef("--config-db sqlite: needs a PATH (e.g. sqlite:workspace/config.sqlite)")
 		}
 		return sqliteAt(strings.TrimPrefix(raw, "sqlite:"))
 	case !isURL && strings.HasSuffix(raw, ".sqlite"):
 		return sqliteAt(raw)
 	case !isURL:
-		return job.Target{}, "", usagef("--config-db: not a config database location; %s", configForms)
+		return dbconn.Target{}, "", usagef("--config-db: not a config database location; %s", configForms)
 	}
 	backend, _, _ := strings.Cut(scheme, "+")
 	switch backend {
 	case "sqlite", "postgres", "postgresql":
 	default:
-		return job.Target{}, "", usagef("--config-db: unsupported database type %q; %s", scheme, configForms)
+		return dbconn.Target{}, "", usagef("--config-db: unsupported database type %q; %s", scheme, configForms)
 	}
 	base, _ := filepath.Abs(g.workspace)
 	t, err = registry.ParseConnection(raw, base)
 	if err != nil {
-		return job.Target{}, "", usagef("--config-db: %v; %s", err, configForms)
+		return dbconn.Target{}, "", usagef("--config-db: %v; %s", err, configForms)
 	}
 	if t.Password != "" {
 		// Our argv is readable by every user of the machine (ps).
-		return job.Target{}, "", usagef("--config-db: the URL holds a password, which would show in the process list; " +
+		return dbconn.Target{}, "", usagef("--config-db: the URL holds a password, which would show in the process list; " +
 			"leave it out and give it in PGPASSWORD or a password file (~/.pgpass or PGPASSFILE)")
 	}
 	if t.Dialect == dbconn.SQLite {
@@ -76,7 +75,7 @@ func (g *globals) configLocation() (t job.Target, baseDir string, err error) {
 // configDB is the open config database and where it stands.
 type configDB struct {
 	db       *sql.DB
-	target   job.Target
+	target   dbconn.Target
 	baseDir  string
 	state    migrate.State
 	location string
@@ -102,7 +101,7 @@ const wOK = 0x2
 // at all, rather than that this one write failed. It holds for root too: a
 // root process ignores file modes, but not a read-only file system or an
 // immutable file, and SQLite reports those the same way.
-func readOnly(err error, t job.Target) bool {
+func readOnly(err error, t dbconn.Target) bool {
 	var se *sqlitedrv.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {

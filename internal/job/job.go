@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/status"
 )
 
 // Action names what a worker does with its product database.
@@ -23,10 +24,6 @@ const (
 	ActionMigrate Action = "migrate"
 	ActionCleanup Action = "cleanup"
 )
-
-// Target says where a product database is and how to reach it. It is the
-// database room's location type (dbconn.Target), which the job spec carries.
-type Target = dbconn.Target
 
 // Options tune one job.
 type Options struct {
@@ -43,10 +40,10 @@ type Options struct {
 
 // Spec is one unit of work for one worker process.
 type Spec struct {
-	Action   Action  `json:"action"`
-	Endpoint string  `json:"endpoint"`
-	Target   Target  `json:"target"`
-	Options  Options `json:"options"`
+	Action   Action        `json:"action"`
+	Endpoint string        `json:"endpoint"`
+	Target   dbconn.Target `json:"target"`
+	Options  Options       `json:"options"`
 }
 
 // Result is the one record a worker writes when it is done, successful or not.
@@ -56,7 +53,7 @@ type Result struct {
 	OK bool `json:"ok"`
 	// Status is the product's database status word after the job
 	// (DESIGN.md's vocabulary: ok, schema_upgrade_failed, ...).
-	Status string `json:"status,omitempty"`
+	Status status.Status `json:"status,omitempty"`
 	// FromVersion and ToVersion are the schema versions before and after.
 	FromVersion string `json:"from_version,omitempty"`
 	ToVersion   string `json:"to_version,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 )
 
@@ -24,18 +25,18 @@ func TestSpecRoundTrip(t *testing.T) {
 		{"sqlite migrate", job.Spec{
 			Action:   job.ActionMigrate,
 			Endpoint: "Default",
-			Target:   job.Target{Dialect: "sqlite", Path: "/ws/Default.sqlite"},
+			Target:   dbconn.Target{Dialect: "sqlite", Path: "/ws/Default.sqlite"},
 			Options:  job.Options{LockTimeout: 1500 * time.Millisecond, BackupDir: "/backups"},
 		}},
 		{"postgres cleanup with a password", job.Spec{
 			Action:   job.ActionCleanup,
 			Endpoint: "libacme",
-			Target: job.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc",
+			Target: dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc",
 				Database: "acme", Password: `p@ss w"ord\` + "\n"},
 			Options: job.Options{LockTimeout: 30 * time.Second, ConnectTimeout: 250 * time.Millisecond,
 				CheckerLabels: "/labels"},
 		}},
-		{"zero options", job.Spec{Action: job.ActionMigrate, Endpoint: "x", Target: job.Target{Dialect: "sqlite", Path: "x.sqlite"}}},
+		{"zero options", job.Spec{Action: job.ActionMigrate, Endpoint: "x", Target: dbconn.Target{Dialect: "sqlite", Path: "x.sqlite"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +65,7 @@ func TestReadSpecWireFormat(t *testing.T) {
 	}
 	want := job.Spec{
 		Action: job.ActionCleanup, Endpoint: "e1",
-		Target:  job.Target{Dialect: "postgres", Host: "h", Port: 5432, User: "u", Database: "d", Password: "s3cret"},
+		Target:  dbconn.Target{Dialect: "postgres", Host: "h", Port: 5432, User: "u", Database: "d", Password: "s3cret"},
 		Options: job.Options{LockTimeout: 2 * time.Second, ConnectTimeout: time.Second, BackupDir: "/b", CheckerLabels: "/l"},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -12,7 +12,6 @@ import (
 
 	"supervisor/integration/fleet"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -130,7 +129,7 @@ func TestCancelledUpgradeRollsBackBeforeReturning(t *testing.T) {
 // own (BEGIN IMMEDIATE) until the test ends.
 func holdWriteLock(t *testing.T, path string) {
 	t.Helper()
-	other, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
+	other, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +152,7 @@ func holdWriteLock(t *testing.T, path string) {
 // locked" alone.
 func TestLockTimeoutSQLite(t *testing.T) {
 	path, _ := productAt001(t, 0)
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{ImmediateTx: true, BusyTimeout: 300 * time.Millisecond})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{ImmediateTx: true, BusyTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	smigrate "supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
@@ -90,7 +89,7 @@ func TestVersion1IsCodeCheckersSchemaPostgres(t *testing.T) {
 func openPostgres(t *testing.T, c *pgtest.Cluster, name string) *sql.DB {
 	t.Helper()
 	c.CreateDatabase(t, name)
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port,
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port,
 		User: c.User, Password: c.Password, Database: name}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)

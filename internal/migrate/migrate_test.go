@@ -9,11 +9,11 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"supervisor/internal/testutil"
 	"testing"
 
+	"supervisor/internal/testutil"
+
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -23,7 +23,7 @@ var fixtures = testutil.Fixtures + "/"
 
 func openSQLite(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
 	"supervisor/schema"
@@ -50,7 +49,7 @@ func TestUpgradePostgresBehindTableLockFailsWithLockReason(t *testing.T) {
 	c := pgtest.Start(t)
 	ctx := context.Background()
 	c.CreateDatabase(t, "locked")
-	tg := job.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Password: c.Password, Database: "locked"}
+	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Password: c.Password, Database: "locked"}
 	db, err := dbconn.Open(ctx, tg, dbconn.Options{LockTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)

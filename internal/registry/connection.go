@@ -10,7 +10,6 @@ import (
 	"unicode"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 )
 
 // sqlalchemyURL is the pattern SQLAlchemy's make_url matches (1.4 and 2.0),
@@ -36,10 +35,10 @@ const connHint = "want sqlite:////abs/path.sqlite or postgresql://user@host:port
 //
 // A SQLite path in the result is absolute and clean. Error messages never
 // repeat the URL, as it may hold a password.
-func ParseConnection(conn, baseDir string) (job.Target, error) {
+func ParseConnection(conn, baseDir string) (dbconn.Target, error) {
 	m := sqlalchemyURL.FindStringSubmatch(conn)
 	if m == nil {
-		return job.Target{}, fmt.Errorf("%w: not a SQLAlchemy URL (%s)", ErrInvalidConnection, connHint)
+		return dbconn.Target{}, fmt.Errorf("%w: not a SQLAlchemy URL (%s)", ErrInvalidConnection, connHint)
 	}
 	part := func(name string) string { return m[sqlalchemyURL.SubexpIndex(name)] }
 	scheme := part("name")
@@ -50,32 +49,32 @@ func ParseConnection(conn, baseDir string) (job.Target, error) {
 	case "postgresql", "postgres":
 		return parsePostgres(part, scheme)
 	default:
-		return job.Target{}, fmt.Errorf("%w: unsupported database type %q (%s)", ErrInvalidConnection, scheme, connHint)
+		return dbconn.Target{}, fmt.Errorf("%w: unsupported database type %q (%s)", ErrInvalidConnection, scheme, connHint)
 	}
 }
 
-func parseSQLite(part func(string) string, baseDir string) (job.Target, error) {
+func parseSQLite(part func(string) string, baseDir string) (dbconn.Target, error) {
 	if part("username") != "" || part("password") != "" || part("ipv4host") != "" ||
 		part("ipv6host") != "" || part("port") != "" {
 		// sqlite://abs/x.sqlite is a common slip for sqlite:////abs/x.sqlite.
-		return job.Target{}, fmt.Errorf("%w: a sqlite URL names no host or user; use sqlite:////abs/path or sqlite:///relative/path", ErrInvalidConnection)
+		return dbconn.Target{}, fmt.Errorf("%w: a sqlite URL names no host or user; use sqlite:////abs/path or sqlite:///relative/path", ErrInvalidConnection)
 	}
 	p := part("database")
 	if p == "" || p == ":memory:" {
-		return job.Target{}, fmt.Errorf("%w: sqlite URL names no database file", ErrInvalidConnection)
+		return dbconn.Target{}, fmt.Errorf("%w: sqlite URL names no database file", ErrInvalidConnection)
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(baseDir, p)
 	}
 	abs, err := filepath.Abs(p)
 	if err != nil {
-		return job.Target{}, fmt.Errorf("%w: sqlite path %q: %v", ErrInvalidConnection, p, err)
+		return dbconn.Target{}, fmt.Errorf("%w: sqlite path %q: %v", ErrInvalidConnection, p, err)
 	}
-	return job.Target{Dialect: dbconn.SQLite, Path: abs}, nil
+	return dbconn.Target{Dialect: dbconn.SQLite, Path: abs}, nil
 }
 
-func parsePostgres(part func(string) string, scheme string) (job.Target, error) {
-	t := job.Target{
+func parsePostgres(part func(string) string, scheme string) (dbconn.Target, error) {
+	t := dbconn.Target{
 		Dialect:  dbconn.Postgres,
 		Host:     part("ipv4host"),
 		Port:     dbconn.DefaultPort,
@@ -87,7 +86,7 @@ func parsePostgres(part func(string) string, scheme string) (job.Target, error) 
 		t.Host = h
 	}
 	if t.Host == "" {
-		return job.Target{}, fmt.Errorf("%w: %s URL names no host", ErrInvalidConnection, scheme)
+		return dbconn.Target{}, fmt.Errorf("%w: %s URL names no host", ErrInvalidConnection, scheme)
 	}
 	// An '@' after the user information means a user name or password with
 	// an unescaped '@' or '/': the rest of the secret would land in the
@@ -95,17 +94,17 @@ func parsePostgres(part func(string) string, scheme string) (job.Target, error) 
 	// repeating none of it. (No PostgreSQL host has an '@', and a database
 	// name with one would not read back as itself either.)
 	if strings.Contains(t.Host+part("port")+t.Database, "@") {
-		return job.Target{}, fmt.Errorf("%w: %s URL has an '@' after its user information: percent-escape '@' (%%40), '/' (%%2F) and ':' (%%3A) in a user name or password", ErrInvalidConnection, scheme)
+		return dbconn.Target{}, fmt.Errorf("%w: %s URL has an '@' after its user information: percent-escape '@' (%%40), '/' (%%2F) and ':' (%%3A) in a user name or password", ErrInvalidConnection, scheme)
 	}
 	if p := part("port"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return job.Target{}, fmt.Errorf("%w: %s URL has invalid port %q", ErrInvalidConnection, scheme, p)
+			return dbconn.Target{}, fmt.Errorf("%w: %s URL has invalid port %q", ErrInvalidConnection, scheme, p)
 		}
 		t.Port = n
 	}
 	if t.Database == "" {
-		return job.Target{}, fmt.Errorf("%w: %s URL names no database", ErrInvalidConnection, scheme)
+		return dbconn.Target{}, fmt.Errorf("%w: %s URL names no database", ErrInvalidConnection, scheme)
 	}
 	return t, nil
 }
@@ -141,7 +140,7 @@ func isHex(c byte) bool {
 //
 // A relative SQLite path stays relative (sqlite+pysqlite:///rel), which
 // ParseConnection resolves against its baseDir.
-func FormatConnection(t job.Target) string {
+func FormatConnection(t dbconn.Target) string {
 	if t.Dialect == dbconn.SQLite {
 		return "sqlite+pysqlite:///" + t.Path
 	}
@@ -175,7 +174,7 @@ func quoteUserinfo(s string) string {
 }
 
 // hostPort renders host:port, bracketing an IPv6 address; port 0 is 5432.
-func hostPort(t job.Target) string {
+func hostPort(t dbconn.Target) string {
 	port := t.Port
 	if port == 0 {
 		port = dbconn.DefaultPort
@@ -185,7 +184,7 @@ func hostPort(t job.Target) string {
 
 // Location is the human-readable place of t for status tables and logs: the
 // SQLite path, or user@host:port/db for PostgreSQL. It never holds a password.
-func Location(t job.Target) string {
+func Location(t dbconn.Target) string {
 	if t.Dialect == dbconn.SQLite {
 		return t.Path
 	}
@@ -198,7 +197,7 @@ func Location(t job.Target) string {
 
 // checkTarget reports what stops t from being stored as a product's
 // database such that ParseConnection reads it back unchanged.
-func checkTarget(t job.Target) error {
+func checkTarget(t dbconn.Target) error {
 	switch t.Dialect {
 	case dbconn.SQLite:
 		if t.Path == "" || t.Path == ":memory:" {

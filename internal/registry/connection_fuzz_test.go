@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 )
 
 const fuzzBase = "/base/dir"
@@ -136,9 +136,9 @@ func FuzzTargetRoundTrip(f *testing.F) {
 	f.Add(true, "", "host", "user", 5432, "a@b")
 	f.Add(true, "", "h#st", "", 1, "d%41b")
 	f.Fuzz(func(t *testing.T, pg bool, path, host, user string, port int, db string) {
-		tg := job.Target{Dialect: "sqlite", Path: path}
+		tg := dbconn.Target{Dialect: "sqlite", Path: path}
 		if pg {
-			tg = job.Target{Dialect: "postgres", Host: host, User: user, Port: port, Database: db}
+			tg = dbconn.Target{Dialect: "postgres", Host: host, User: user, Port: port, Database: db}
 		}
 		if tg.Dialect == "sqlite" && (!filepath.IsAbs(path) || filepath.Clean(path) != path) {
 			return // Add makes the path absolute and clean before it checks
@@ -186,7 +186,7 @@ func TestParseConnectionRefusesUnescapedAtAfterUserinfo(t *testing.T) {
 // Found by FuzzTargetRoundTrip: a database name with '@' was accepted, but its
 // URL read back as a user name and a database-less URL.
 func TestCheckTargetRefusesAtInDatabaseName(t *testing.T) {
-	tg := job.Target{Dialect: "postgres", Host: "host", Port: 5432, User: "user", Database: "a@b"}
+	tg := dbconn.Target{Dialect: "postgres", Host: "host", Port: 5432, User: "user", Database: "a@b"}
 	if err := checkTarget(tg); err == nil {
 		t.Errorf("checkTarget accepts %+v, whose URL %q does not read back", tg, FormatConnection(tg))
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 )
 
 // identity is what tells two spellings of one database apart from two
@@ -25,7 +24,7 @@ type identity struct {
 }
 
 // identify computes t's identity. It looks at the file system for SQLite.
-func identify(t job.Target) identity {
+func identify(t dbconn.Target) identity {
 	if t.Dialect == dbconn.SQLite {
 		id := identity{key: "sqlite:" + resolvePath(t.Path)}
 		if fi, err := os.Stat(t.Path); err == nil {

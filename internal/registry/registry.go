@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 )
 
 // credentialsTable is the table version 002 adds to the config schema.
@@ -43,7 +42,7 @@ type (
 		// absolute Path, or dbconn.Postgres with Host, Port, User and
 		// Database. Password is set only when CodeChecker stored one in the
 		// URL.
-		Target job.Target
+		Target dbconn.Target
 		// PasswordEnv names the environment variable holding the PostgreSQL
 		// password, if the product names one.
 		PasswordEnv string
@@ -163,7 +162,7 @@ func (r *Registry) products(ctx context.Context, q querier) ([]Product, error) {
 		}
 		p.Connection = maskPassword(conn)
 		if p.Target, p.Err = ParseConnection(conn, r.baseDir); p.Err != nil {
-			p.Target = job.Target{}
+			p.Target = dbconn.Target{}
 		}
 		ps = append(ps, p)
 	}
@@ -357,7 +356,7 @@ func (r *Registry) insertError(ctx context.Context, endpoint string, err error) 
 // registered is one existing product's endpoint and parsed database.
 type registered struct {
 	endpoint string
-	target   job.Target
+	target   dbconn.Target
 	err      error
 }
 

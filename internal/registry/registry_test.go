@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"supervisor/internal/testutil"
 	"testing"
 
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
+	"supervisor/internal/testutil"
 )
 
 // endpoints returns the endpoints of ps in order.
@@ -47,14 +47,14 @@ func TestAddListGetRemove(t *testing.T) {
 		Endpoint:    "zeta",
 		DisplayName: "Zeta on PostgreSQL",
 		Description: "the big one",
-		Target:      job.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "zeta", Password: "hunter2"},
+		Target:      dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "zeta", Password: "hunter2"},
 		PasswordEnv: "ZETA_PW",
 	}
 	add := []Product{
-		{Endpoint: "Default", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")}},
+		{Endpoint: "Default", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")}},
 		pgProduct,
-		{Endpoint: "alpha", Target: job.Target{Dialect: "sqlite", Path: "products/alpha.sqlite"}, Description: ""},
-		{Endpoint: "Beta-2", DisplayName: "Beta", Target: job.Target{Dialect: "postgres", Host: "db.example", Database: "beta"}},
+		{Endpoint: "alpha", Target: dbconn.Target{Dialect: "sqlite", Path: "products/alpha.sqlite"}, Description: ""},
+		{Endpoint: "Beta-2", DisplayName: "Beta", Target: dbconn.Target{Dialect: "postgres", Host: "db.example", Database: "beta"}},
 	}
 	for _, p := range add {
 		if err := reg.Add(ctx, p); err != nil {
@@ -77,7 +77,7 @@ func TestAddListGetRemove(t *testing.T) {
 		t.Errorf("List()[3] = %+v, want %+v", ps[3], wantZeta)
 	}
 	wantAlpha := Product{Endpoint: "alpha", DisplayName: "alpha",
-		Target:     job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "products", "alpha.sqlite")},
+		Target:     dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "products", "alpha.sqlite")},
 		Connection: "sqlite+pysqlite:///" + filepath.Join(dir, "products", "alpha.sqlite")}
 	if ps[2] != wantAlpha {
 		t.Errorf("List()[2] = %+v, want %+v (display name defaults to endpoint, path made absolute)", ps[2], wantAlpha)
@@ -143,11 +143,11 @@ func TestAddRefused(t *testing.T) {
 	ctx := context.Background()
 	db, dir := newSQLiteConfig(t, 2)
 	reg := New(db, "sqlite", dir)
-	first := Product{Endpoint: "prod", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "prod.sqlite")}}
+	first := Product{Endpoint: "prod", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "prod.sqlite")}}
 	if err := reg.Add(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.Add(ctx, Product{Endpoint: "pg", Target: job.Target{Dialect: "postgres", Host: "Db.Example", Port: 5432, Database: "pg"}}); err != nil {
+	if err := reg.Add(ctx, Product{Endpoint: "pg", Target: dbconn.Target{Dialect: "postgres", Host: "Db.Example", Port: 5432, Database: "pg"}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -158,37 +158,37 @@ func TestAddRefused(t *testing.T) {
 		want    string
 	}{
 		{"endpoint taken",
-			Product{Endpoint: "prod", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "other.sqlite")}},
+			Product{Endpoint: "prod", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "other.sqlite")}},
 			ErrExists, `add product "prod": product already exists`},
 		{"same SQLite file",
-			Product{Endpoint: "twin", Target: job.Target{Dialect: "sqlite", Path: "./prod.sqlite"}},
+			Product{Endpoint: "twin", Target: dbconn.Target{Dialect: "sqlite", Path: "./prod.sqlite"}},
 			ErrDatabaseInUse, `is the database of product "prod"`},
 		{"same PostgreSQL database",
-			Product{Endpoint: "twin", Target: job.Target{Dialect: "postgres", Host: "db.example", User: "other", Database: "pg"}},
+			Product{Endpoint: "twin", Target: dbconn.Target{Dialect: "postgres", Host: "db.example", User: "other", Database: "pg"}},
 			ErrDatabaseInUse, `is the database of product "pg"`},
 		{"bad endpoint",
-			Product{Endpoint: "a b", Target: job.Target{Dialect: "sqlite", Path: "/x.sqlite"}},
+			Product{Endpoint: "a b", Target: dbconn.Target{Dialect: "sqlite", Path: "/x.sqlite"}},
 			ErrInvalidEndpoint, "character ' ' at position 2"},
 		{"no dialect",
-			Product{Endpoint: "x", Target: job.Target{Path: "/x.sqlite"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Path: "/x.sqlite"}},
 			ErrInvalidConnection, `unknown database dialect ""`},
 		{"no SQLite path",
-			Product{Endpoint: "x", Target: job.Target{Dialect: "sqlite"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "sqlite"}},
 			ErrInvalidConnection, "no SQLite database path"},
 		{"SQLite path with ?",
-			Product{Endpoint: "x", Target: job.Target{Dialect: "sqlite", Path: "/a?b.sqlite"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "sqlite", Path: "/a?b.sqlite"}},
 			ErrInvalidConnection, "contains '?'"},
 		{"no PostgreSQL host",
-			Product{Endpoint: "x", Target: job.Target{Dialect: "postgres", Database: "x"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "postgres", Database: "x"}},
 			ErrInvalidConnection, "no PostgreSQL host"},
 		{"bad PostgreSQL database name",
-			Product{Endpoint: "x", Target: job.Target{Dialect: "postgres", Host: "h", Database: "x;drop"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "x;drop"}},
 			ErrInvalidConnection, "character ';'"},
 		{"password variable on SQLite",
-			Product{Endpoint: "x", Target: job.Target{Dialect: "sqlite", Path: "/x.sqlite"}, PasswordEnv: "PW"},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "sqlite", Path: "/x.sqlite"}, PasswordEnv: "PW"},
 			nil, "PostgreSQL products only"},
 		{"bad password variable",
-			Product{Endpoint: "x", Target: job.Target{Dialect: "postgres", Host: "h", Database: "x"}, PasswordEnv: "1PW"},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "x"}, PasswordEnv: "1PW"},
 			nil, `invalid password variable name "1PW"`},
 	}
 	for _, tt := range tests {
@@ -224,7 +224,7 @@ func TestRemoveCascades(t *testing.T) {
 	db.SetMaxOpenConns(1) // as dbconn opens SQLite
 	reg := New(db, "sqlite", dir)
 
-	pg := Product{Endpoint: "old", Target: job.Target{Dialect: "postgres", Host: "h", Database: "old"}, PasswordEnv: "OLD_PW"}
+	pg := Product{Endpoint: "old", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "old"}, PasswordEnv: "OLD_PW"}
 	if err := reg.Add(ctx, pg); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestRemoveCascades(t *testing.T) {
 	if fk {
 		t.Error("Remove left foreign keys on for a connection that had them off")
 	}
-	if err := reg.Add(ctx, Product{Endpoint: "new", Target: job.Target{Dialect: "postgres", Host: "h", Database: "new"}}); err != nil {
+	if err := reg.Add(ctx, Product{Endpoint: "new", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "new"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := reg.Get(ctx, "new")
@@ -288,10 +288,10 @@ func TestCodeCheckerConfig(t *testing.T) {
 		t.Fatalf("List on a CodeChecker config: %v", err)
 	}
 	want := []Product{
-		{Endpoint: "Default", DisplayName: "Default", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")},
+		{Endpoint: "Default", DisplayName: "Default", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")},
 			Connection: "sqlite+pysqlite:///Default.sqlite"},
-		{Endpoint: "abs", DisplayName: "abs", Target: job.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}, Connection: "sqlite:////abs/x.sqlite"},
-		{Endpoint: "prod1", DisplayName: "Product one", Target: job.Target{Dialect: "postgres", Host: "db.example", Port: 5433,
+		{Endpoint: "abs", DisplayName: "abs", Target: dbconn.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}, Connection: "sqlite:////abs/x.sqlite"},
+		{Endpoint: "prod1", DisplayName: "Product one", Target: dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433,
 			User: "cc", Password: "secret", Database: "prod1"},
 			Connection: "postgresql+psycopg2://cc:***@db.example:5433/prod1?client_encoding=utf8"},
 	}
@@ -303,11 +303,11 @@ func TestCodeCheckerConfig(t *testing.T) {
 	}
 
 	// Without our table a password variable cannot be stored; the rest works.
-	err = reg.Add(ctx, Product{Endpoint: "pw", Target: job.Target{Dialect: "postgres", Host: "h", Database: "pw"}, PasswordEnv: "PW"})
+	err = reg.Add(ctx, Product{Endpoint: "pw", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "pw"}, PasswordEnv: "PW"})
 	if !errors.Is(err, ErrConfigOutdated) || !strings.Contains(err.Error(), "supervisor migrate") {
 		t.Errorf("Add with password variable on a CodeChecker config = %v, want ErrConfigOutdated naming supervisor migrate", err)
 	}
-	if err := reg.Add(ctx, Product{Endpoint: "plain", Target: job.Target{Dialect: "postgres", Host: "h", Database: "plain"}}); err != nil {
+	if err := reg.Add(ctx, Product{Endpoint: "plain", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "plain"}}); err != nil {
 		t.Errorf("Add without password variable on a CodeChecker config: %v", err)
 	}
 	if err := reg.Remove(ctx, "prod1"); err != nil {
@@ -328,7 +328,7 @@ func TestCodeCheckerConfig(t *testing.T) {
 func TestListBadConnectionFailsThatProductOnly(t *testing.T) {
 	db, dir := newSQLiteConfig(t, 2)
 	reg := New(db, "sqlite", dir)
-	good := Product{Endpoint: "good", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "good.sqlite")}}
+	good := Product{Endpoint: "good", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "good.sqlite")}}
 	if err := reg.Add(context.Background(), good); err != nil {
 		t.Fatal(err)
 	}
@@ -398,9 +398,9 @@ func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []Product{
-		{Endpoint: "prod", Target: job.Target{Dialect: "sqlite", Path: file}},
-		{Endpoint: "future", Target: job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", "future.sqlite")}},
-		{Endpoint: "pg", Target: job.Target{Dialect: "postgres", Host: "localhost", Port: 5433, Database: "pg"}},
+		{Endpoint: "prod", Target: dbconn.Target{Dialect: "sqlite", Path: file}},
+		{Endpoint: "future", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", "future.sqlite")}},
+		{Endpoint: "pg", Target: dbconn.Target{Dialect: "postgres", Host: "localhost", Port: 5433, Database: "pg"}},
 	} {
 		if err := reg.Add(ctx, p); err != nil {
 			t.Fatal(err)
@@ -408,18 +408,18 @@ func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		t     job.Target
+		t     dbconn.Target
 		other string
 	}{
-		{"symbolic link to the file", job.Target{Dialect: "sqlite", Path: symlink}, "prod"},
-		{"hard link to the file", job.Target{Dialect: "sqlite", Path: hardlink}, "prod"},
-		{"path through a linked directory", job.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "prod.sqlite")}, "prod"},
-		{"unclean path", job.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", ".", "..", "real", "prod.sqlite")}, "prod"},
-		{"file not created yet, through a linked directory", job.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "future.sqlite")}, "future"},
-		{"link to a file not created yet", job.Target{Dialect: "sqlite", Path: dangling}, "future"},
-		{"127.0.0.1 for localhost", job.Target{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "pg"}, "pg"},
-		{"::1 for localhost", job.Target{Dialect: "postgres", Host: "::1", Port: 5433, Database: "pg"}, "pg"},
-		{"LOCALHOST for localhost", job.Target{Dialect: "postgres", Host: "LOCALHOST", Port: 5433, Database: "pg"}, "pg"},
+		{"symbolic link to the file", dbconn.Target{Dialect: "sqlite", Path: symlink}, "prod"},
+		{"hard link to the file", dbconn.Target{Dialect: "sqlite", Path: hardlink}, "prod"},
+		{"path through a linked directory", dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "prod.sqlite")}, "prod"},
+		{"unclean path", dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", ".", "..", "real", "prod.sqlite")}, "prod"},
+		{"file not created yet, through a linked directory", dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "future.sqlite")}, "future"},
+		{"link to a file not created yet", dbconn.Target{Dialect: "sqlite", Path: dangling}, "future"},
+		{"127.0.0.1 for localhost", dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "pg"}, "pg"},
+		{"::1 for localhost", dbconn.Target{Dialect: "postgres", Host: "::1", Port: 5433, Database: "pg"}, "pg"},
+		{"LOCALHOST for localhost", dbconn.Target{Dialect: "postgres", Host: "LOCALHOST", Port: 5433, Database: "pg"}, "pg"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -430,7 +430,7 @@ func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 		})
 	}
 	// Not one database: another port, another database, another file.
-	for i, tgt := range []job.Target{
+	for i, tgt := range []dbconn.Target{
 		{Dialect: "postgres", Host: "127.0.0.1", Port: 5434, Database: "pg"},
 		{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "PG"},
 		{Dialect: "postgres", Host: "db.example", Port: 5433, Database: "pg"},

@@ -17,8 +17,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
+	"supervisor/internal/status"
 	"supervisor/internal/workerproc"
 )
 
@@ -45,12 +47,12 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		log.Debug("connecting", "dialect", spec.Target.Dialect)
 		log.Info("applied file", "version", 2, "file", "2.sql")
 		log.Warn("slow statement", "ms", 1500, "multi", "line1\nline2")
-		status := "ok"
+		st := "ok"
 		all := strings.Join(append(os.Args, os.Environ()...), "\n")
 		if spec.Target.Password != secret {
-			status = "no-secret-on-stdin"
+			st = "no-secret-on-stdin"
 		} else if strings.Contains(all, secret) {
-			status = "secret-leaked"
+			st = "secret-leaked"
 		}
 		// The supervisor keeps stdin open while we run.
 		select {
@@ -58,7 +60,7 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 			return job.Result{Error: "cancelled early: " + context.Cause(ctx).Error()}
 		case <-time.After(50 * time.Millisecond):
 		}
-		return job.Result{OK: true, Status: status, FromVersion: "1", ToVersion: "2", Applied: 1}
+		return job.Result{OK: true, Status: status.Status(st), FromVersion: "1", ToVersion: "2", Applied: 1}
 	case "fail":
 		log.Error("migration failed", "version", 3)
 		return job.Result{Status: "schema_upgrade_failed", Error: "migration 3 failed:\n  no such table"}
@@ -228,7 +230,7 @@ func specs(endpoints ...string) []job.Spec {
 		out[i] = job.Spec{
 			Action:   job.ActionMigrate,
 			Endpoint: e,
-			Target:   job.Target{Dialect: "postgres", Host: "db", Port: 5432, User: "cc", Database: e, Password: secret},
+			Target:   dbconn.Target{Dialect: "postgres", Host: "db", Port: 5432, User: "cc", Database: e, Password: secret},
 		}
 	}
 	return out

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/job"
 )
 
 // testdata is the checkout's testdata directory, found from this source file
@@ -72,7 +71,7 @@ func CopyFixture(tb testing.TB, name string) string {
 func HoldSQLiteLock(tb testing.TB, path string) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := dbconn.Open(ctx, job.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{})
+	db, err := dbconn.Open(ctx, dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

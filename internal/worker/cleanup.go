@@ -23,7 +23,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return notAttempted(status.Missing)
 	}
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
 	}
 	defer db.Close()
 	unlock, err := migrate.Lock(ctx, db, spec.Target.Dialect, schema.Product, lockTimeout(spec))
@@ -33,7 +33,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	defer unlock(context.WithoutCancel(ctx))
 	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "read schema version: ", "while reading the schema version")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "read schema version: ", "while reading the schema version")}
 	}
 	if st.Status != status.OK {
 		return notAttempted(st.Status)
@@ -41,12 +41,12 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	var lbl *labels.Labels
 	if dir := spec.Options.CheckerLabels; dir != "" {
 		if lbl, err = labels.Load(dir); err != nil {
-			return job.Result{Status: string(st.Status), Error: "checker labels: " + err.Error()}
+			return job.Result{Status: st.Status, Error: "checker labels: " + err.Error()}
 		}
 	}
 	log.Info("Garbage collection started...")
 	removed, err := cleanup.Run(ctx, db, cleanup.Options{Dialect: spec.Target.Dialect, Labels: lbl, Logger: log})
-	res := job.Result{Status: string(status.OK), FromVersion: st.DBVersion, ToVersion: st.DBVersion, Removed: removed}
+	res := job.Result{Status: status.OK, FromVersion: st.DBVersion, ToVersion: st.DBVersion, Removed: removed}
 	if err != nil {
 		res.Error = explain(spec, err, "", "during the garbage collection")
 		return res
@@ -58,5 +58,5 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 
 // notAttempted is CodeChecker's answer for a database cleanup cannot touch.
 func notAttempted(s status.Status) job.Result {
-	return job.Result{Status: string(s), Error: `Cleanup not attempted, database status is "` + s.Message() + `"`}
+	return job.Result{Status: s, Error: `Cleanup not attempted, database status is "` + s.Message() + `"`}
 }

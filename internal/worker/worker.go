@@ -125,14 +125,14 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	lock := lockTimeout(spec)
 	db, err := open(ctx, spec, true, log)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lock), "connect: ", "while connecting")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lock), "connect: ", "while connecting")}
 	}
 	defer db.Close()
 	before, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: string(status.FailedToConnect), Error: explain(spec, migrate.LockError(err, lock), "read schema version: ", "while reading the schema version")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lock), "read schema version: ", "while reading the schema version")}
 	}
-	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: string(before.Status)}
+	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: before.Status}
 	if before.Status == status.OK {
 		log.Info("database is up to date", "version", before.DBVersion)
 		res.OK = true
@@ -151,12 +151,12 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		res.ToVersion = up.To
 	}
 	if err != nil {
-		res.Status = string(status.SchemaUpgradeFailed)
+		res.Status = status.SchemaUpgradeFailed
 		if before.Status == status.SchemaMissing {
-			res.Status = string(status.SchemaInitError)
+			res.Status = status.SchemaInitError
 		}
 		if errors.Is(err, migrate.ErrNotUpgradable) {
-			res.Status = string(before.Status)
+			res.Status = before.Status
 		}
 		res.Error = explain(spec, err, "", "during the upgrade")
 		return res
@@ -166,7 +166,7 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		res.Error = explain(spec, err, "read schema version after the upgrade: ", "while reading the schema version after the upgrade")
 		return res
 	}
-	res.Status, res.ToVersion = string(after.Status), after.DBVersion
+	res.Status, res.ToVersion = after.Status, after.DBVersion
 	res.OK = after.Status == status.OK
 	if !res.OK {
 		res.Error = after.Reason

@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"supervisor/internal/testutil"
 	"testing"
 	"time"
+
+	"supervisor/internal/testutil"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -37,7 +38,7 @@ func latest(t *testing.T) string {
 func productAt(t *testing.T, v string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "p.sqlite")
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func productAt(t *testing.T, v string) string {
 // inspect reads where the SQLite database at path stands.
 func inspect(t *testing.T, path string) migrate.State {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{ReadOnly: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func garbageFile(t *testing.T) string {
 }
 
 func spec(action job.Action, path string) job.Spec {
-	return job.Spec{Action: action, Endpoint: "prod-1", Target: job.Target{Dialect: "sqlite", Path: path},
+	return job.Spec{Action: action, Endpoint: "prod-1", Target: dbconn.Target{Dialect: "sqlite", Path: path},
 		Options: job.Options{LockTimeout: 5 * time.Second}}
 }
 
@@ -125,7 +126,7 @@ func TestMigrate(t *testing.T) {
 			t.Parallel()
 			path := tt.path(t)
 			got := worker.Run(context.Background(), spec(job.ActionMigrate, path), hclog.NewNullLogger())
-			if got.OK != tt.wantOK || got.Status != string(tt.wantStatus) {
+			if got.OK != tt.wantOK || got.Status != tt.wantStatus {
 				t.Errorf("OK, Status = %v, %q (error %q), want %v, %q", got.OK, got.Status, got.Error, tt.wantOK, tt.wantStatus)
 			}
 			if got.Endpoint != "prod-1" {
@@ -158,7 +159,7 @@ func TestMigrate(t *testing.T) {
 // exec runs statements on the SQLite database at path, creating it if need be.
 func exec(t *testing.T, path string, stmts ...string) {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), job.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,7 @@ func TestMigrateNotUpgradable(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := worker.Run(context.Background(), spec(job.ActionMigrate, path), hclog.NewNullLogger())
-			if got.OK || got.Status != string(status.SchemaMismatchNo) || got.Error == "" {
+			if got.OK || got.Status != status.SchemaMismatchNo || got.Error == "" {
 				t.Errorf("OK, Status, Error = %v, %q, %q; want false, %q and a reason", got.OK, got.Status, got.Error, status.SchemaMismatchNo)
 			}
 			if !strings.Contains(got.Error, tt.wantErr) {
@@ -284,7 +285,7 @@ func TestCleanup(t *testing.T) {
 				before, _ = os.ReadFile(path)
 			}
 			got := worker.Run(context.Background(), spec(job.ActionCleanup, path), hclog.NewNullLogger())
-			if got.OK != tt.wantOK || got.Status != string(tt.wantStatus) {
+			if got.OK != tt.wantOK || got.Status != tt.wantStatus {
 				t.Errorf("OK, Status = %v, %q (error %q), want %v, %q", got.OK, got.Status, got.Error, tt.wantOK, tt.wantStatus)
 			}
 			if got.Endpoint != "prod-1" {

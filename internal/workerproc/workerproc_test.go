@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
 	"supervisor/internal/workerproc"
 )
@@ -64,7 +65,7 @@ func helperCmd(t *testing.T) *exec.Cmd {
 
 func specJSON(t *testing.T, endpoint string) []byte {
 	t.Helper()
-	b, err := json.Marshal(job.Spec{Action: job.ActionMigrate, Endpoint: endpoint, Target: job.Target{Dialect: "sqlite", Path: "x.sqlite"}})
+	b, err := json.Marshal(job.Spec{Action: job.ActionMigrate, Endpoint: endpoint, Target: dbconn.Target{Dialect: "sqlite", Path: "x.sqlite"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
-	"supervisor/internal/job"
+	"supervisor/internal/dbconn"
 )
 
 func main() {
@@ -49,7 +49,7 @@ func run() error {
 	defer ws.Close()
 	opts := fleet.Options{Reports: *reports, Garbage: *garbage, Seed: 1}
 	if *products > 0 && *pgHost != "" {
-		server := job.Target{Dialect: "postgres", Host: *pgHost, Port: *pgPort, User: *pgUser, Password: os.Getenv("PGPASSWORD")}
+		server := dbconn.Target{Dialect: "postgres", Host: *pgHost, Port: *pgPort, User: *pgUser, Password: os.Getenv("PGPASSWORD")}
 		for i := 0; i < *products; i++ {
 			t := server
 			t.Database = fmt.Sprintf("%s%03d", *prefix, i)
@@ -84,8 +84,8 @@ func run() error {
 
 // makeDemo registers a small fleet that shows every common state.
 func makeDemo(ctx context.Context, ws *workspace.Workspace, fixtures string) error {
-	sqlite := func(name string) job.Target {
-		return job.Target{Dialect: "sqlite", Path: filepath.Join(ws.Dir, name+".sqlite")}
+	sqlite := func(name string) dbconn.Target {
+		return dbconn.Target{Dialect: "sqlite", Path: filepath.Join(ws.Dir, name+".sqlite")}
 	}
 	for _, p := range []struct {
 		endpoint, version string
