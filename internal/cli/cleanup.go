@@ -2,18 +2,13 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"supervisor/internal/cleanup"
-	"supervisor/internal/job"
 	"supervisor/internal/labels"
-	"supervisor/internal/registry"
-	"supervisor/internal/status"
+	"supervisor/internal/pass"
+	"supervisor/internal/report"
 )
 
 const cleanupUsage = "cleanup [-j N] [--product E]... [--timeout DUR] [--checker-labels DIR] [--session-lifetime DUR]"
@@ -40,19 +35,19 @@ func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
 // check finds the label directory of a CodeChecker installation when none
 // was named, and validates it and the session lifetime up front: a typo must
 // not surface as one failure per product, nor after the first write.
-func (c *cleanupFlags) check(g *globals) error {
+func (c *cleanupFlags) check(inv *invocation) error {
 	if c.sessionLifetime < 0 {
 		return usagef("--session-lifetime must not be negative")
 	}
-	_, base, err := g.configLocation()
+	_, base, err := inv.configLocation()
 	if err != nil {
 		return err
 	}
-	if c.lifetime, c.lifetimeFrom, err = sessionLifetime(c.sessionLifetime, base); err != nil {
+	if c.lifetime, c.lifetimeFrom, err = pass.SessionLifetime(c.sessionLifetime, base); err != nil {
 		return usagef("%v", err)
 	}
 	if c.checkerLabels == "" {
-		f, ok := labels.Find(g.env.Getenv)
+		f, ok := labels.Find(inv.env.Getenv)
 		if !ok {
 			return nil
 		}
@@ -64,15 +59,15 @@ func (c *cleanupFlags) check(g *globals) error {
 	return nil
 }
 
-func runCleanup(ctx context.Context, g *globals, args []string) error {
+func runCleanup(ctx context.Context, inv *invocation, args []string) error {
 	var (
 		pool poolFlags
 		cf   cleanupFlags
 	)
 	fs := pflag.NewFlagSet("cleanup", pflag.ContinueOnError)
 	pool.register(fs)
-	cf.register(fs, g.env)
-	if err := g.parse("cleanup", cleanupUsage, fs, args); err != nil {
+	cf.register(fs, inv.env)
+	if err := inv.parse("cleanup", cleanupUsage, fs, args); err != nil {
 		return err
 	}
 	if err := pool.check(); err != nil {
@@ -81,117 +76,40 @@ func runCleanup(ctx context.Context, g *globals, args []string) error {
 	if fs.NArg() != 0 {
 		return usagef("cleanup: unexpected arguments %v", fs.Args())
 	}
-	if err := cf.check(g); err != nil {
+	if err := cf.check(inv); err != nil {
 		return err
 	}
-	// Every input is checked (the selection too) before the first write:
-	// exit 2 promises that nothing was touched.
-	products, _, err := g.readProducts(ctx, pool.selected)
+	opts, err := inv.passOptions(pool.selected, pool.jobs)
 	if err != nil {
 		return err
 	}
-	if err := cleanConfig(ctx, g, cf); err != nil {
+	cf.apply(&opts)
+	pool.apply(&opts)
+	// Every input is checked (the selection too) before the first write:
+	// exit 2 promises that nothing was touched.
+	fleet, err := pass.Open(ctx, opts, cf.setup())
+	if err != nil {
 		return err
 	}
-	states := checkProducts(ctx, g, products, pool.jobs, pool.connectTimeout)
-	res := cleanupProducts(ctx, g, pool, cf, products, states, false)
-	return res.err()
+	states := fleet.Inspect(ctx, pool.inspectTimeouts())
+	return stageError(cleanupProducts(ctx, inv, fleet, states, false).Stage)
+}
+
+// apply sets the cleanup options of a pass.
+func (c *cleanupFlags) apply(o *pass.Options) {
+	o.CheckerLabels, o.LabelsFoundVia = c.checkerLabels, c.labelsFoundVia
+}
+
+// setup is the config database work of a pass that cleans up.
+func (c *cleanupFlags) setup() pass.Setup {
+	return pass.Setup{SessionLifetime: c.lifetime, LifetimeFrom: c.lifetimeFrom}
 }
 
 // cleanupProducts garbage-collects every product whose database is up to
-// date, in worker processes; the others are reported and count as failed.
-//
-// stopped says that --fail-fast already saw a product fail (in up's
-// migrate stage): then no worker starts.
-func cleanupProducts(ctx context.Context, g *globals, pool poolFlags, cf cleanupFlags, products []registry.Product, states []productState, stopped bool) runResult {
-	var (
-		specs  []job.Spec
-		result runResult
-		rows   = map[string]cleanupRow{}
-		ff     = failFast{on: pool.failFast, hit: stopped}
-	)
-	switch {
-	case cf.checkerLabels == "":
-		g.log.Info("no checker labels given (--checker-labels, SUPERVISOR_CHECKER_LABELS) or found (CC_DATA_FILES_DIR, CodeChecker on PATH): the severity upgrade is skipped")
-	case cf.labelsFoundVia != "":
-		g.log.Info("checker labels found", "dir", cf.checkerLabels, "via", cf.labelsFoundVia)
-	}
-	for i, st := range states {
-		p := products[i]
-		if st.Status != status.OK {
-			msg := fmt.Sprintf("Cleanup not attempted, database status is %q", st.Message)
-			g.logs.Product(p.Endpoint).Warn(msg)
-			rows[p.Endpoint] = cleanupRow{err: msg}
-			result.failed = true
-			// A broken product trips --fail-fast; one that only awaits an
-			// upgrade (declined in up, say) does not.
-			if !st.Status.Upgradable() {
-				ff.fail()
-			}
-			continue
-		}
-		if ff.skip() {
-			rows[p.Endpoint] = cleanupRow{err: errFailFast.Error(), skipped: true}
-			result.failed = true
-			continue
-		}
-		spec, err := g.spec(p, job.ActionCleanup, pool)
-		if err != nil {
-			rows[p.Endpoint] = cleanupRow{err: err.Error()}
-			result.failed = true
-			ff.fail()
-			continue
-		}
-		spec.Options.CheckerLabels = cf.checkerLabels
-		specs = append(specs, spec)
-	}
-	outcomes, interrupted := g.runWorkers(ctx, pool, products, specs)
-	result.interrupted = interrupted
-	ff.after(outcomes)
-	result.stopped = ff.hit
-	for _, o := range outcomes {
-		row := cleanupRow{duration: o.Duration, skipped: o.Skipped}
-		if o.Result != nil {
-			row.removed = o.Result.Removed
-		}
-		if !o.OK() {
-			result.failed = true
-			row.err = g.reason(o)
-		}
-		rows[o.Spec.Endpoint] = row
-	}
-	printCleanupSummary(g.env.Stdout, products, rows)
-	return result
-}
-
-type cleanupRow struct {
-	removed  map[string]int64
-	duration time.Duration
-	err      string
-	skipped  bool // never started (fail-fast, interrupted); err says why
-}
-
-// printCleanupSummary prints what was removed per product, in endpoint order.
-func printCleanupSummary(w io.Writer, products []registry.Product, rows map[string]cleanupRow) {
-	header := []string{"Product endpoint"}
-	for _, k := range cleanup.Keys {
-		header = append(header, strings.ReplaceAll(k, "_", " "))
-	}
-	header = append(header, "Duration", "Result")
-	table := [][]string{header}
-	for _, p := range products {
-		r := rows[p.Endpoint]
-		line := []string{p.Endpoint}
-		for _, k := range cleanup.Keys {
-			if r.removed == nil {
-				line = append(line, "-")
-			} else {
-				line = append(line, fmt.Sprint(r.removed[k]))
-			}
-		}
-		line = append(line, r.duration.Round(time.Millisecond).String(), resultWord(r.err, r.skipped, "cleaned"))
-		table = append(table, line)
-	}
-	fmt.Fprintln(w, "Garbage collection summary:")
-	printTable(w, table)
+// date and prints what was removed; stopped says that --fail-fast already
+// saw a product fail (in up's migrate stage).
+func cleanupProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, states []pass.State, stopped bool) pass.CleanupReport {
+	rep := fleet.Cleanup(ctx, states, stopped)
+	report.CleanupSummary(inv.env.Stdout, rep.Rows)
+	return rep
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/logging"
-	"supervisor/internal/registry"
+	"supervisor/internal/pass"
 	"supervisor/internal/supervise"
 )
 
@@ -41,20 +41,16 @@ func OSEnv() Env {
 	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
 
-// usageError is bad usage or configuration: exit 2, nothing touched.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
+// usagef is bad usage or configuration: exit 2, nothing touched.
+var usagef = pass.Usagef
 
 // errFailed means the command ran and reported product failures itself.
 var errFailed = errors.New("at least one product failed")
 
-// globals are the options every command accepts.
-type globals struct {
+// invocation is one run of the command line: the options every command
+// accepts, the outside world and, once the command's flags are parsed, its
+// logs.
+type invocation struct {
 	workspace string
 	configDB  string
 	logFormat string
@@ -63,31 +59,23 @@ type globals struct {
 	env  Env
 	logs *logging.Logs
 	log  hclog.Logger
-	// registered is every product of the registry, as readProducts last read
-	// it: a worker's environment loses the password variables of all of
-	// them, not only of the products selected.
-	registered []registry.Product
-	// passwordHints are the products whose own password variable was unset
-	// when their job was built, for the reason of a failure to authenticate.
-	// Only the goroutine that builds jobs and reads outcomes touches it.
-	passwordHints map[string]registry.Password
 }
 
-func (g *globals) flags(fs *pflag.FlagSet) {
+func (inv *invocation) flags(fs *pflag.FlagSet) {
 	ws := "./workspace"
-	if v := g.env.Getenv("SUPERVISOR_WORKSPACE"); v != "" {
+	if v := inv.env.Getenv("SUPERVISOR_WORKSPACE"); v != "" {
 		ws = v
 	}
-	fs.StringVarP(&g.workspace, "workspace", "w", ws, "workspace `DIR` (env SUPERVISOR_WORKSPACE)")
-	fs.StringVar(&g.configDB, "config-db", "", "config database `URL`: sqlite:PATH, a path ending in .sqlite, or postgres://user@host:port/db without a password (default <workspace>/config.sqlite)")
-	fs.StringVar(&g.logFormat, "log-format", "text", "log `FORMAT`: text or json")
-	fs.StringVar(&g.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
+	fs.StringVarP(&inv.workspace, "workspace", "w", ws, "workspace `DIR` (env SUPERVISOR_WORKSPACE)")
+	fs.StringVar(&inv.configDB, "config-db", "", "config database `URL`: sqlite:PATH, a path ending in .sqlite, or postgres://user@host:port/db without a password (default <workspace>/config.sqlite)")
+	fs.StringVar(&inv.logFormat, "log-format", "text", "log `FORMAT`: text or json")
+	fs.StringVar(&inv.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
 }
 
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, g *globals, args []string) error
+	run     func(ctx context.Context, inv *invocation, args []string) error
 }
 
 func commands() []command {
@@ -123,11 +111,11 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
-	g := &globals{env: env}
+	inv := &invocation{env: env}
 	fs := pflag.NewFlagSet("supervisor", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SetInterspersed(false)
-	g.flags(fs)
+	inv.flags(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
 	printUsage := func(w io.Writer) {
 		var cmds strings.Builder
@@ -159,13 +147,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "supervisor: unknown command %q\nRun 'supervisor --help' for usage.\n", rest[0])
 		return ExitUsage
 	}
-	err := cmd.run(ctx, g, rest[1:])
-	return exitCode(g, err)
+	err := cmd.run(ctx, inv, rest[1:])
+	return exitCode(inv, err)
 }
 
 // exitCode decides the process exit code, in one place.
-func exitCode(g *globals, err error) int {
-	var ue *usageError
+func exitCode(inv *invocation, err error) int {
+	var ue *pass.UsageError
 	var ie *interruptedError
 	switch {
 	case err == nil:
@@ -173,14 +161,14 @@ func exitCode(g *globals, err error) int {
 	case errors.Is(err, pflag.ErrHelp):
 		return ExitOK
 	case errors.As(err, &ue):
-		g.reportError(err)
+		inv.reportError(err)
 		return ExitUsage
 	case errors.As(err, &ie):
 		return ie.code
 	case errors.Is(err, errFailed):
 		return ExitFailed
 	default:
-		g.reportError(err)
+		inv.reportError(err)
 		return ExitFailed
 	}
 }
@@ -188,19 +176,19 @@ func exitCode(g *globals, err error) int {
 // reportError prints the error that ends the run on stderr: as a log line
 // once --log-format json is in force (every stderr line is then JSON),
 // otherwise as "supervisor: message".
-func (g *globals) reportError(err error) {
-	logs := g.logs
+func (inv *invocation) reportError(err error) {
+	logs := inv.logs
 	if logs == nil {
 		// The command's flags did not parse; --log-format may have.
-		if f, ferr := logging.ParseFormat(g.logFormat); ferr == nil && f == logging.FormatJSON {
-			logs, _ = logging.New(g.env.Stderr, f, hclog.Info)
+		if f, ferr := logging.ParseFormat(inv.logFormat); ferr == nil && f == logging.FormatJSON {
+			logs, _ = logging.New(inv.env.Stderr, f, hclog.Info)
 		}
 	}
 	if logs.JSON() {
 		logs.Logger().Error(err.Error())
 		return
 	}
-	fmt.Fprintf(g.env.Stderr, "supervisor: %v\n", err)
+	fmt.Fprintf(inv.env.Stderr, "supervisor: %v\n", err)
 }
 
 // interruptedError carries the exit code of the signal that stopped a run.
@@ -210,14 +198,14 @@ func (e *interruptedError) Error() string { return "interrupted" }
 
 // parse parses a command's flags (plus the global ones, accepted after the
 // command too) and sets up logging.
-func (g *globals) parse(name, usage string, fs *pflag.FlagSet, args []string) error {
+func (inv *invocation) parse(name, usage string, fs *pflag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
 	// Global flags given before the command were parsed already: registering
 	// them again resets them to their defaults, so put the values back.
-	before := *g
-	g.flags(fs)
+	before := *inv
+	inv.flags(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
-	g.workspace, g.configDB, g.logFormat, g.logLevel = before.workspace, before.configDB, before.logFormat, before.logLevel
+	inv.workspace, inv.configDB, inv.logFormat, inv.logLevel = before.workspace, before.configDB, before.logFormat, before.logLevel
 	if err := fs.Parse(args); err != nil {
 		return usagef("%s: %v (see 'supervisor %s --help')", name, err, name)
 	}
@@ -228,26 +216,26 @@ func (g *globals) parse(name, usage string, fs *pflag.FlagSet, args []string) er
 				summary = c.summary + "\n\n"
 			}
 		}
-		fmt.Fprintf(g.env.Stdout, "supervisor %s: %sUsage:\n  supervisor %s\n\nOptions:\n%s", name, summary, usage, fs.FlagUsages())
+		fmt.Fprintf(inv.env.Stdout, "supervisor %s: %sUsage:\n  supervisor %s\n\nOptions:\n%s", name, summary, usage, fs.FlagUsages())
 		return pflag.ErrHelp
 	}
-	format, err := logging.ParseFormat(g.logFormat)
+	format, err := logging.ParseFormat(inv.logFormat)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	level, err := logging.ParseLevel(g.logLevel)
+	level, err := logging.ParseLevel(inv.logLevel)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	g.logs, err = logging.New(g.env.Stderr, format, level)
+	inv.logs, err = logging.New(inv.env.Stderr, format, level)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	g.log = g.logs.Logger()
+	inv.log = inv.logs.Logger()
 	// -j past what the file-descriptor limit allows fails products with
 	// EMFILE: capped once here, for the status inspection and the workers.
 	if n, err := fs.GetInt("jobs"); err == nil {
-		if c := supervise.LimitParallel(n, g.log); c != n {
+		if c := supervise.LimitParallel(n, inv.log); c != n {
 			_ = fs.Set("jobs", fmt.Sprint(c))
 		}
 	}

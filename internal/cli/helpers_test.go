@@ -20,8 +20,8 @@ type result struct {
 	stdout, stderr string
 }
 
-// invocation is one in-process run of the command line.
-type invocation struct {
+// cmdline is one in-process run of the command line.
+type cmdline struct {
 	stdin string
 	env   map[string]string
 }
@@ -29,7 +29,7 @@ type invocation struct {
 // run runs the command line in-process with an environment of its own: no
 // variable of the real one leaks in, and a worker, should one be started,
 // fails to start instead of re-running the test binary.
-func (in invocation) run(t *testing.T, args ...string) result {
+func (in cmdline) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	env := Env{
@@ -47,7 +47,7 @@ func (in invocation) run(t *testing.T, args ...string) result {
 // run runs args with no stdin and an empty environment.
 func run(t *testing.T, args ...string) result {
 	t.Helper()
-	return invocation{}.run(t, args...)
+	return cmdline{}.run(t, args...)
 }
 
 // mustRun runs args and fails the test unless the exit code is want.

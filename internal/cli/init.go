@@ -7,56 +7,53 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"supervisor/internal/buildinfo"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
-	"supervisor/schema"
 )
 
-func runInit(ctx context.Context, g *globals, args []string) error {
+func runInit(ctx context.Context, inv *invocation, args []string) error {
 	fs := pflag.NewFlagSet("init", pflag.ContinueOnError)
 	noDefault := fs.Bool("no-default", false, "do not register the product \"Default\"")
-	if err := g.parse("init", "init [--no-default]", fs, args); err != nil {
+	if err := inv.parse("init", "init [--no-default]", fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("init: unexpected arguments %v", fs.Args())
 	}
-	cfg, err := g.openConfig(ctx, true)
+	cfg, err := inv.openConfig(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer cfg.Close()
-	switch cfg.state.Status {
+	switch cfg.State.Status {
 	case status.SchemaMissing:
-		res, err := migrate.Upgrade(ctx, cfg.db, cfg.target.Dialect, schema.Config, migrate.Options{Logger: g.log, Operator: buildinfo.Operator()})
+		res, err := cfg.Upgrade(ctx, inv.log)
 		if err != nil {
-			return cfg.writeError("initialise config database "+cfg.location, err)
+			return cfg.WriteError("initialise config database "+cfg.Location, err)
 		}
-		g.log.Info("config database created", "location", cfg.location, "version", res.To)
+		inv.log.Info("config database created", "location", cfg.Location, "version", res.To)
 	case status.OK:
-		g.log.Info("config database already initialised", "location", cfg.location, "version", cfg.state.DBVersion)
+		inv.log.Info("config database already initialised", "location", cfg.Location, "version", cfg.State.DBVersion)
 	default:
 		return usagef("config database %s already exists: %s %s (use 'supervisor migrate' to upgrade it)",
-			cfg.location, cfg.state.Status.Message(), cfg.state.Reason)
+			cfg.Location, cfg.State.Status.Message(), cfg.State.Reason)
 	}
 	if *noDefault {
 		return nil
 	}
-	path, err := filepath.Abs(filepath.Join(g.workspace, "Default.sqlite"))
+	path, err := filepath.Abs(filepath.Join(inv.workspace, "Default.sqlite"))
 	if err != nil {
 		return err
 	}
 	p := registry.Product{Endpoint: "Default", DisplayName: "Default", Description: "Default product",
 		Target: dbconn.Target{Dialect: dbconn.SQLite, Path: path}}
-	switch err := cfg.registry().Add(ctx, p); {
+	switch err := cfg.Registry().Add(ctx, p); {
 	case errors.Is(err, registry.ErrExists):
 	case err != nil:
-		return cfg.writeError("add product Default", err)
+		return cfg.WriteError("add product Default", err)
 	default:
-		g.logs.Product("Default").Info("product added", "location", path)
+		inv.logs.Product("Default").Info("product added", "location", path)
 	}
 	return nil
 }

@@ -9,34 +9,36 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/pass"
 	"supervisor/internal/registry"
+	"supervisor/internal/report"
 )
 
 const productsUsage = `products add ENDPOINT (--sqlite PATH | --postgresql --db-host H --db-port P --db-username U --db-name N [--db-password-env VAR]) [--display-name S] [--description S]
   supervisor products list [--json]
   supervisor products remove ENDPOINT`
 
-func runProducts(ctx context.Context, g *globals, args []string) error {
+func runProducts(ctx context.Context, inv *invocation, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintf(g.env.Stderr, "Usage:\n  supervisor %s\n", productsUsage)
+		fmt.Fprintf(inv.env.Stderr, "Usage:\n  supervisor %s\n", productsUsage)
 		return usagef("products: say add, list or remove")
 	}
 	if args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(g.env.Stdout, "Usage:\n  supervisor %s\n", productsUsage)
+		fmt.Fprintf(inv.env.Stdout, "Usage:\n  supervisor %s\n", productsUsage)
 		return nil
 	}
 	switch args[0] {
 	case "add":
-		return productsAdd(ctx, g, args[1:])
+		return productsAdd(ctx, inv, args[1:])
 	case "list":
-		return productsList(ctx, g, args[1:])
+		return productsList(ctx, inv, args[1:])
 	case "remove":
-		return productsRemove(ctx, g, args[1:])
+		return productsRemove(ctx, inv, args[1:])
 	}
 	return usagef("products: unknown subcommand %q (want add, list or remove)", args[0])
 }
 
-func productsAdd(ctx context.Context, g *globals, args []string) error {
+func productsAdd(ctx context.Context, inv *invocation, args []string) error {
 	fs := pflag.NewFlagSet("products add", pflag.ContinueOnError)
 	sqlitePath := fs.String("sqlite", "", "the product's SQLite database `FILE`")
 	pg := fs.Bool("postgresql", false, "the product database is on a PostgreSQL server")
@@ -47,7 +49,7 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; when it is unset: the URL's password, PGPASSWORD, ~/.pgpass)")
 	display := fs.String("display-name", "", "`NAME` shown in the web UI (default: the endpoint)")
 	desc := fs.String("description", "", "free-text `TEXT`")
-	if err := g.parse("products add", productsUsage, fs, args); err != nil {
+	if err := inv.parse("products add", productsUsage, fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -81,96 +83,61 @@ func productsAdd(ctx context.Context, g *globals, args []string) error {
 	if p.DisplayName == "" {
 		p.DisplayName = endpoint
 	}
-	cfg, err := g.openConfig(ctx, false)
+	cfg, err := inv.openConfig(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer cfg.Close()
-	if err := cfg.registry().Add(ctx, p); err != nil {
+	if err := cfg.Registry().Add(ctx, p); err != nil {
 		if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrInvalidConnection) ||
 			errors.Is(err, registry.ErrDatabaseInUse) || errors.Is(err, registry.ErrConfigOutdated) || errors.Is(err, registry.ErrInvalidEndpoint) {
 			return usagef("products add: %v", err)
 		}
-		return cfg.writeError("products add", err)
+		return cfg.WriteError("products add", err)
 	}
-	g.logs.Product(endpoint).Info("product added", "location", registry.Location(p.Target))
+	inv.logs.Product(endpoint).Info("product added", "location", registry.Location(p.Target))
 	return nil
 }
 
-// productRow is one product in 'products list --json'.
-type productRow struct {
-	Endpoint    string `json:"endpoint"`
-	DisplayName string `json:"display_name"`
-	Description string `json:"description,omitempty"`
-	Dialect     string `json:"dialect"`
-	Location    string `json:"location"`
-	PasswordEnv string `json:"password_env,omitempty"`
-	// Error says why the product cannot be worked on; Connection is its
-	// stored URL (password masked) when that cannot be read at all.
-	Connection string `json:"connection,omitempty"`
-	Error      string `json:"error,omitempty"`
-}
-
-func productsList(ctx context.Context, g *globals, args []string) error {
+func productsList(ctx context.Context, inv *invocation, args []string) error {
 	fs := pflag.NewFlagSet("products list", pflag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := g.parse("products list", productsUsage, fs, args); err != nil {
+	if err := inv.parse("products list", productsUsage, fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("products list: unexpected arguments %v", fs.Args())
 	}
-	products, _, err := g.readProducts(ctx, nil)
+	opts, err := inv.passOptions(nil, 1)
 	if err != nil {
 		return err
 	}
-	rows := make([]productRow, 0, len(products))
-	for _, p := range products {
-		row := productRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
-		if p.Target.Dialect != "" {
-			row.Dialect, row.Location = p.Target.Dialect.String(), registry.Location(p.Target)
-		} else {
-			row.Connection = p.Connection // unreadable: what is stored
-		}
-		if p.Err != nil {
-			row.Error = p.Err.Error()
-		}
-		rows = append(rows, row)
+	fleet, err := pass.Open(ctx, opts, pass.Setup{})
+	if err != nil {
+		return err
 	}
-	if *asJSON {
-		return printJSON(g.env.Stdout, rows)
-	}
-	table := [][]string{{"Endpoint", "Display name", "Database", "Location", "Description"}}
-	for _, r := range rows {
-		if r.Error != "" {
-			table = append(table, []string{r.Endpoint, r.DisplayName, orDash(r.Dialect), r.Location + r.Connection, "UNUSABLE: " + r.Error})
-			continue
-		}
-		table = append(table, []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description})
-	}
-	printTable(g.env.Stdout, table)
-	return nil
+	return report.Products(inv.env.Stdout, fleet.Products, *asJSON)
 }
 
-func productsRemove(ctx context.Context, g *globals, args []string) error {
+func productsRemove(ctx context.Context, inv *invocation, args []string) error {
 	fs := pflag.NewFlagSet("products remove", pflag.ContinueOnError)
-	if err := g.parse("products remove", productsUsage, fs, args); err != nil {
+	if err := inv.parse("products remove", productsUsage, fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("products remove: want exactly one ENDPOINT, got %d arguments", fs.NArg())
 	}
-	cfg, err := g.openConfig(ctx, false)
+	cfg, err := inv.openConfig(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer cfg.Close()
-	if err := cfg.registry().Remove(ctx, fs.Arg(0)); err != nil {
+	if err := cfg.Registry().Remove(ctx, fs.Arg(0)); err != nil {
 		if errors.Is(err, registry.ErrNotFound) {
 			return usagef("products remove: %v", err)
 		}
-		return cfg.writeError("products remove", err)
+		return cfg.WriteError("products remove", err)
 	}
-	g.logs.Product(fs.Arg(0)).Info("product removed from the registry; its database was not touched")
+	inv.logs.Product(fs.Arg(0)).Info("product removed from the registry; its database was not touched")
 	return nil
 }

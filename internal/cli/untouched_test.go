@@ -11,7 +11,8 @@ import (
 	"testing"
 
 	"supervisor/internal/dbconn"
-	"supervisor/internal/registry"
+	"supervisor/internal/pass"
+	"supervisor/internal/report"
 	"supervisor/internal/testutil"
 )
 
@@ -242,8 +243,8 @@ func TestUnreadableRegistryRowFailsThatProductOnly(t *testing.T) {
 	insertProduct(t, ws, "broken", "mysql://x:secret@y/z")
 	insertProduct(t, ws, "malformed", "postgresql://cc@h:54x2/db")
 
-	list := decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout)
-	byEndpoint := map[string]productRow{}
+	list := decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout)
+	byEndpoint := map[string]report.ProductRow{}
 	for _, p := range list {
 		byEndpoint[p.Endpoint] = p
 	}
@@ -281,14 +282,14 @@ func TestUnreadableRegistryRowFailsThatProductOnly(t *testing.T) {
 
 // failedStatus runs status --json with args in ws, wants exit 1 (a product
 // failed) and returns the rows by endpoint.
-func failedStatus(t *testing.T, ws string, args ...string) map[string]productState {
+func failedStatus(t *testing.T, ws string, args ...string) map[string]pass.State {
 	t.Helper()
 	r := run(t, append([]string{"-w", ws, "status", "--json"}, args...)...)
 	if r.code != ExitFailed {
 		t.Fatalf("status: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
-	out := map[string]productState{}
-	for _, s := range decodeJSON[[]productState](t, r.stdout) {
+	out := map[string]pass.State{}
+	for _, s := range decodeJSON[[]pass.State](t, r.stdout) {
 		out[s.Endpoint] = s
 	}
 	return out
@@ -340,7 +341,7 @@ func TestOneDatabaseForTwoProducts(t *testing.T) {
 
 	// A pair CodeChecker let in (it compares the URLs as text).
 	insertProduct(t, ws, "b-link", "sqlite:///"+link)
-	for _, p := range decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout) {
+	for _, p := range decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout) {
 		if p.Endpoint == "b-link" && (p.Location != link || !strings.Contains(p.Error, `is also the database of product "a"`)) {
 			t.Errorf("products list: b-link = %+v, want its location and the product it shares the database with", p)
 		}
@@ -411,28 +412,6 @@ func TestFailFastUpStopsBeforeCleanup(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, "no-worker-here") {
 		t.Errorf("a worker was started:\n%s\n%s", r.stdout, r.stderr)
-	}
-}
-
-func TestWithPasswordHint(t *testing.T) {
-	unset := registry.Password{UnsetEnv: "PW"}
-	tests := []struct {
-		name, reason string
-		pw           registry.Password
-		wantHint     bool
-	}{
-		{"server asked, variable unset, nothing else", "FATAL: password authentication failed for user \"cc\"", unset, true},
-		{"another failure", "connection refused", unset, false},
-		{"a password was found elsewhere", "password authentication failed", registry.Password{Value: "x", Source: "PGPASSWORD", UnsetEnv: "PW"}, false},
-		{"no variable named", "password authentication failed", registry.Password{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := withPasswordHint(tt.reason, tt.pw)
-			if named := strings.Contains(got, "environment variable PW"); named != tt.wantHint || !strings.HasPrefix(got, tt.reason) {
-				t.Errorf("withPasswordHint(%q) = %q, want the variable named: %v", tt.reason, got, tt.wantHint)
-			}
-		})
 	}
 }
 

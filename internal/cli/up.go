@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"supervisor/internal/status"
+	"supervisor/internal/pass"
 )
 
 const upUsage = "up [-j N] [-y] [--product E]... [--skip-cleanup] [--checker-labels DIR] [--timeout DUR] [--backup-dir DIR]"
@@ -15,7 +15,7 @@ const upUsage = "up [-j N] [-y] [--product E]... [--skip-cleanup] [--checker-lab
 // database check/upgrade, status table, questions, migrate, status table,
 // cleanup, closing summary. Exit 0 only when every product is up to date and
 // cleaned.
-func runUp(ctx context.Context, g *globals, args []string) error {
+func runUp(ctx context.Context, inv *invocation, args []string) error {
 	var (
 		f           migrateFlags
 		cf          cleanupFlags
@@ -23,9 +23,9 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 	)
 	fs := pflag.NewFlagSet("up", pflag.ContinueOnError)
 	f.register(fs)
-	cf.register(fs, g.env)
+	cf.register(fs, inv.env)
 	fs.BoolVar(&skipCleanup, "skip-cleanup", false, "only migrate, no garbage collection")
-	if err := g.parse("up", upUsage, fs, args); err != nil {
+	if err := inv.parse("up", upUsage, fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -34,37 +34,39 @@ func runUp(ctx context.Context, g *globals, args []string) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	if err := cf.check(g); err != nil {
+	if err := cf.check(inv); err != nil {
 		return err
 	}
-	products, prompts, err := configThenProducts(ctx, g, f)
+	opts, err := f.options(inv, newPrompter(inv.env.Stdin, inv.env.Stdout, f.yes))
 	if err != nil {
 		return err
 	}
-	migrated := migrateProducts(ctx, g, f, prompts, products)
-	if migrated.interrupted != 0 || skipCleanup {
-		return migrated.err()
+	cf.apply(&opts)
+	// One session with the config database, before any product work: the
+	// expired login sessions go in it too, unless there is no cleanup.
+	setup := pass.Setup{UpgradeConfig: true}
+	if !skipCleanup {
+		setup = cf.setup()
+		setup.UpgradeConfig = true
 	}
-	if err := cleanConfig(ctx, g, cf); err != nil {
+	fleet, err := pass.Open(ctx, opts, setup)
+	if err != nil {
 		return err
 	}
-	states := checkProducts(ctx, g, products, f.pool.jobs, f.pool.connectTimeout)
-	cleaned := cleanupProducts(ctx, g, f.pool, cf, products, states, migrated.stopped)
-	if cleaned.interrupted != 0 {
-		return cleaned.err()
+	migrated := migrateProducts(ctx, inv, fleet, f.pool)
+	if migrated.Interrupted != 0 || skipCleanup {
+		return stageError(migrated.Stage)
 	}
-	ok := 0
-	for _, st := range states {
-		if st.Status == status.OK {
-			ok++
-		}
+	cleaned := cleanupProducts(ctx, inv, fleet, migrated.Current, migrated.Stopped)
+	if cleaned.Interrupted != 0 {
+		return stageError(cleaned.Stage)
 	}
-	failed := migrated.failed || cleaned.failed
+	failed := migrated.Failed || cleaned.Failed
 	verdict := "every product is up to date and cleaned"
 	if failed {
 		verdict = "some products need attention (see above)"
 	}
-	fmt.Fprintf(g.env.Stdout, "Start-up sequence done: %d of %d products up to date; %s.\n", ok, len(products), verdict)
+	fmt.Fprintf(inv.env.Stdout, "Start-up sequence done: %d of %d products up to date; %s.\n", migrated.UpToDate(), len(fleet.Products), verdict)
 	if failed {
 		return errFailed
 	}

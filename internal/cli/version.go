@@ -12,22 +12,22 @@ import (
 	"supervisor/schema"
 )
 
-func runVersion(ctx context.Context, g *globals, args []string) error {
+func runVersion(ctx context.Context, inv *invocation, args []string) error {
 	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
-	if err := g.parse("version", "version", fs, args); err != nil {
+	if err := inv.parse("version", "version", fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("version: unexpected arguments %v", fs.Args())
 	}
-	fmt.Fprintf(g.env.Stdout, "supervisor %s\n", buildinfo.Version)
+	fmt.Fprintf(inv.env.Stdout, "supervisor %s\n", buildinfo.Version)
 	for _, kind := range []schema.Kind{schema.Config, schema.Product} {
 		for _, d := range dbconn.Dialects {
 			v, err := migrate.LatestVersion(kind, d)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.env.Stdout, "%s schema (%s): %s (CodeChecker %s = 001)\n", kind, d, v, kind.CodeCheckerHead())
+			fmt.Fprintf(inv.env.Stdout, "%s schema (%s): %s (CodeChecker %s = 001)\n", kind, d, v, kind.CodeCheckerHead())
 		}
 	}
 	return nil

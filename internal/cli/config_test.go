@@ -7,9 +7,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"supervisor/internal/testutil"
 	"testing"
 	"time"
+
+	"supervisor/internal/pass"
+	"supervisor/internal/report"
+	"supervisor/internal/testutil"
 
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
@@ -29,9 +32,9 @@ func TestInit(t *testing.T) {
 	if !strings.Contains(r.stderr, "[Default] product added") {
 		t.Errorf("stderr:\n%s\nwant a line about product Default", r.stderr)
 	}
-	want := []productRow{{Endpoint: "Default", DisplayName: "Default", Description: "Default product", Dialect: "sqlite",
+	want := []report.ProductRow{{Endpoint: "Default", DisplayName: "Default", Description: "Default product", Dialect: "sqlite",
 		Location: filepath.Join(ws, "Default.sqlite")}}
-	if got := decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout); !reflect.DeepEqual(got, want) {
+	if got := decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout); !reflect.DeepEqual(got, want) {
 		t.Errorf("products after init = %+v, want %+v", got, want)
 	}
 
@@ -40,7 +43,7 @@ func TestInit(t *testing.T) {
 	if !strings.Contains(r.stderr, "already initialised") {
 		t.Errorf("second init stderr:\n%s\nwant it to say the database is already initialised", r.stderr)
 	}
-	if got := decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout); !reflect.DeepEqual(got, want) {
+	if got := decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout); !reflect.DeepEqual(got, want) {
 		t.Errorf("products after a second init = %+v, want %+v", got, want)
 	}
 }
@@ -83,7 +86,7 @@ func TestInitOnCodeCheckerConfig(t *testing.T) {
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "older version") {
 		t.Errorf("products add --db-password-env on an outdated config: exit %d, stderr:\n%s\nwant 2 and the reason", r.code, r.stderr)
 	}
-	got := decodeJSON[[]productRow](t, mustRun(t, ExitOK, "--config-db", "sqlite:"+cfg, "products", "list", "--json").stdout)
+	got := decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "--config-db", "sqlite:"+cfg, "products", "list", "--json").stdout)
 	if len(got) != 1 || got[0].Endpoint != "p" {
 		t.Errorf("products = %+v, want p only", got)
 	}
@@ -100,13 +103,13 @@ func TestProducts(t *testing.T) {
 	// Flags after the endpoint and before it both work.
 	mustRun(t, ExitOK, "-w", ws, "products", "add", "--sqlite", filepath.Join(dir, "mid.sqlite"), "mid")
 
-	want := []productRow{
+	want := []report.ProductRow{
 		{Endpoint: "Default", DisplayName: "Default", Description: "Default product", Dialect: "sqlite", Location: filepath.Join(ws, "Default.sqlite")},
 		{Endpoint: "alpha", DisplayName: "alpha", Dialect: "postgres", Location: "cc@db.example:5433/alpha", PasswordEnv: "ALPHA_PW"},
 		{Endpoint: "mid", DisplayName: "mid", Dialect: "sqlite", Location: filepath.Join(dir, "mid.sqlite")},
 		{Endpoint: "zeta", DisplayName: "Zeta Project", Description: "the last one", Dialect: "sqlite", Location: filepath.Join(dir, "zeta.sqlite")},
 	}
-	if got := decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout); !reflect.DeepEqual(got, want) {
+	if got := decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout); !reflect.DeepEqual(got, want) {
 		t.Errorf("products list --json =\n%+v\nwant\n%+v", got, want)
 	}
 	text := mustRun(t, ExitOK, "-w", ws, "products", "list").stdout
@@ -139,7 +142,7 @@ func TestProducts(t *testing.T) {
 	if !fileExists(t, filepath.Join(dir, "zeta.sqlite")) {
 		t.Error("products remove deleted the database")
 	}
-	got := decodeJSON[[]productRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout)
+	got := decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--json").stdout)
 	if !reflect.DeepEqual(got, want[:3]) {
 		t.Errorf("products after remove =\n%+v\nwant\n%+v", got, want[:3])
 	}
@@ -182,8 +185,8 @@ func TestStatus(t *testing.T) {
 	}
 
 	r := mustRun(t, ExitFailed, "-w", ws, "status", "--json", "-j", "3")
-	got := decodeJSON[[]productState](t, r.stdout)
-	want := []productState{
+	got := decodeJSON[[]pass.State](t, r.stdout)
+	want := []pass.State{
 		{Endpoint: "Default", Status: status.Missing, DBVersion: ""},
 		{Endpoint: "bad", Status: status.FailedToConnect, DBVersion: ""},
 		{Endpoint: "codechecker", Status: status.SchemaMismatchOK, DBVersion: "b1be74589382 (CodeChecker)"},
@@ -246,7 +249,7 @@ func TestStatus(t *testing.T) {
 	}
 
 	// --product narrows, in endpoint order, and an all-ok selection exits 0.
-	sel := decodeJSON[[]productState](t, mustRun(t, ExitFailed, "-w", ws, "status", "--json", "--product", "old", "--product", "good").stdout)
+	sel := decodeJSON[[]pass.State](t, mustRun(t, ExitFailed, "-w", ws, "status", "--json", "--product", "old", "--product", "good").stdout)
 	if len(sel) != 2 || sel[0].Endpoint != "good" || sel[1].Endpoint != "old" {
 		t.Errorf("status --product old --product good = %+v, want good then old", sel)
 	}
@@ -273,7 +276,7 @@ func TestStatusLockedDatabaseSaysItWaitsForTheLock(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("status took %v with --lock-timeout 300ms", took)
 	}
-	got := decodeJSON[[]productState](t, r.stdout)
+	got := decodeJSON[[]pass.State](t, r.stdout)
 	const prefix = "the database is locked by another process (waited "
 	if len(got) != 1 || got[0].Status != status.FailedToConnect || !strings.HasPrefix(got[0].Reason, prefix) {
 		t.Fatalf("status of a locked database = %+v, want failed_to_connect, %q", got, prefix)
@@ -327,16 +330,16 @@ func TestGlobalFlagsAnywhere(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		in   invocation
+		in   cmdline
 		args []string
 	}{
-		{"-w after", invocation{}, []string{"status", "--json", "-w", ws}},
-		{"--workspace= after", invocation{}, []string{"status", "--workspace=" + ws, "--json"}},
-		{"--config-db before", invocation{}, []string{"--config-db", "sqlite:" + filepath.Join(ws, "config.sqlite"), "status", "--json"}},
-		{"--config-db after", invocation{}, []string{"status", "--json", "--config-db", "sqlite:" + filepath.Join(ws, "config.sqlite")}},
-		{"env", invocation{env: map[string]string{"SUPERVISOR_WORKSPACE": ws}}, []string{"status", "--json"}},
-		{"flag beats env", invocation{env: map[string]string{"SUPERVISOR_WORKSPACE": "/nonexistent"}}, []string{"status", "--json", "-w", ws}},
-		{"log flags before and after", invocation{}, []string{"--log-level", "error", "-w", ws, "status", "--log-format", "json", "--json"}},
+		{"-w after", cmdline{}, []string{"status", "--json", "-w", ws}},
+		{"--workspace= after", cmdline{}, []string{"status", "--workspace=" + ws, "--json"}},
+		{"--config-db before", cmdline{}, []string{"--config-db", "sqlite:" + filepath.Join(ws, "config.sqlite"), "status", "--json"}},
+		{"--config-db after", cmdline{}, []string{"status", "--json", "--config-db", "sqlite:" + filepath.Join(ws, "config.sqlite")}},
+		{"env", cmdline{env: map[string]string{"SUPERVISOR_WORKSPACE": ws}}, []string{"status", "--json"}},
+		{"flag beats env", cmdline{env: map[string]string{"SUPERVISOR_WORKSPACE": "/nonexistent"}}, []string{"status", "--json", "-w", ws}},
+		{"log flags before and after", cmdline{}, []string{"--log-level", "error", "-w", ws, "status", "--log-format", "json", "--json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -387,16 +390,16 @@ func TestStatusPostgresUnreachable(t *testing.T) {
 	productAt(t, good, "")
 	mustRun(t, ExitOK, "-w", ws, "products", "add", "good", "--sqlite", good)
 
-	in := invocation{env: map[string]string{"PGPASSWORD": "s3cret-global"}}
+	in := cmdline{env: map[string]string{"PGPASSWORD": "s3cret-global"}}
 	r := in.run(t, "-w", ws, "status", "--json", "--connect-timeout", "1s")
 	if r.code != ExitFailed {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
-	got := decodeJSON[[]productState](t, r.stdout)
+	got := decodeJSON[[]pass.State](t, r.stdout)
 	if len(got) != 4 {
 		t.Fatalf("%d rows, want 4:\n%s", len(got), r.stdout)
 	}
-	byEndpoint := map[string]productState{}
+	byEndpoint := map[string]pass.State{}
 	for _, s := range got {
 		byEndpoint[s.Endpoint] = s
 	}
@@ -445,7 +448,7 @@ func TestMigrateInProcess(t *testing.T) {
 	}
 
 	// Every answer no: nothing is done, every question was asked first.
-	in := invocation{stdin: "n\nno\nN\n"}
+	in := cmdline{stdin: "n\nno\nN\n"}
 	r = in.run(t, "-w", ws, "migrate", "--product", "Default", "--product", "codechecker", "--product", "old", "--product", "good")
 	if r.code != ExitFailed {
 		t.Fatalf("migrate answered no: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
@@ -474,7 +477,7 @@ func TestMigrateInProcess(t *testing.T) {
 	}
 
 	// End of input is no, and says so once.
-	r = invocation{stdin: ""}.run(t, "-w", ws, "migrate", "--product", "Default", "--product", "old")
+	r = cmdline{stdin: ""}.run(t, "-w", ws, "migrate", "--product", "Default", "--product", "old")
 	if r.code != ExitFailed || strings.Count(r.stdout, `End of input: taking that as "no".`) != 1 || !strings.Contains(r.stdout, "n (end of input)") {
 		t.Errorf("migrate with no input: exit %d, stdout:\n%s\nwant 1 and one end-of-input notice", r.code, r.stdout)
 	}
@@ -520,7 +523,7 @@ func TestCleanupFindsCodeCheckerLabels(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(pkg, "config", "labels", "analyzers"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	in := invocation{env: map[string]string{"CC_DATA_FILES_DIR": pkg}}
+	in := cmdline{env: map[string]string{"CC_DATA_FILES_DIR": pkg}}
 	r := in.run(t, "-w", ws, "cleanup", "--product", "old")
 	if !strings.Contains(r.stderr, "checker labels found") || !strings.Contains(r.stderr, "via=CC_DATA_FILES_DIR") {
 		t.Errorf("cleanup stderr:\n%s\nwant the label directory found through CC_DATA_FILES_DIR", r.stderr)

@@ -1,0 +1,163 @@
+package pass
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	amigrate "ariga.io/atlas/sql/migrate"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/logging"
+	"supervisor/internal/migrate"
+	"supervisor/internal/registry"
+	"supervisor/internal/status"
+	"supervisor/schema"
+)
+
+// State is where one product database stands: a row of the status table,
+// and what `status --json` prints.
+type State struct {
+	Endpoint       string        `json:"endpoint"`
+	Status         status.Status `json:"status"`
+	Message        string        `json:"message"`
+	Location       string        `json:"location"`
+	DBVersion      string        `json:"db_version"`
+	PackageVersion string        `json:"package_version"`
+	UpToDate       bool          `json:"up_to_date"`
+	Reason         string        `json:"reason,omitempty"`
+
+	inspected migrate.State // what an upgrade would do
+}
+
+// pending is what an upgrade of the product would run (--dry-run, --sql).
+func (s State) pending() ([]migrate.PlannedFile, error) {
+	return migrate.Plan(s.inspected)
+}
+
+// Timeouts bound one product's inspection: connecting to a PostgreSQL
+// server, and waiting for a SQLite database another process has locked.
+type Timeouts struct{ Connect, Lock time.Duration }
+
+// Inspect reads where every selected product stands, in-process, Jobs at a
+// time (read-only and fast; migrate and cleanup use worker processes). The
+// states are in the order of f.Products.
+func (f *Fleet) Inspect(ctx context.Context, timeout Timeouts) []State {
+	out := make([]State, len(f.Products))
+	sem := make(chan struct{}, f.opts.Jobs)
+	var wg sync.WaitGroup
+	for i, p := range f.Products {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = f.inspectProduct(ctx, p, timeout)
+			if out[i].Reason != "" && out[i].Status != status.OK {
+				f.opts.Logs.Product(p.Endpoint).Warn(out[i].Status.Message() + " " + out[i].Reason)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (f *Fleet) inspectProduct(ctx context.Context, p registry.Product, timeout Timeouts) State {
+	st := State{Endpoint: p.Endpoint, Location: registry.Location(p.Target)}
+	if v, err := migrate.LatestVersion(schema.Product, p.Target.Dialect); err == nil {
+		st.PackageVersion = v
+	}
+	set := func(s status.Status, reason string) State {
+		st.Status, st.Message, st.Reason = s, s.Message(), reason
+		st.UpToDate = s == status.OK
+		return st
+	}
+	if p.Err != nil {
+		// An unreadable registry row, or a database an earlier product uses:
+		// this product fails, the others go on.
+		if !p.Target.Dialect.Valid() {
+			st.Location = p.Connection
+		}
+		return set(status.FailedToConnect, p.Err.Error())
+	}
+	t := p.Target
+	pw, err := f.password(p)
+	if err != nil {
+		return set(status.FailedToConnect, err.Error())
+	}
+	t.Password = pw.Value
+	// LockTimeout bounds, on PostgreSQL, a catalog read waiting behind
+	// another session's DDL as BusyTimeout bounds a wait for SQLite's lock.
+	ms, err := read(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.Connect, BusyTimeout: timeout.Lock, LockTimeout: timeout.Lock, FailIfLocked: t.Dialect == dbconn.SQLite})
+	if dbconn.IsLocked(err) {
+		// Another process (a supervisor migrating or cleaning it, CodeChecker's
+		// server writing) holds the file: say so before waiting for it, as
+		// long as the lock timeout, not forever.
+		f.opts.Logs.Product(p.Endpoint).Info("the database is locked by another process; waiting for it", "lock_timeout", timeout.Lock.String())
+		start := time.Now()
+		ms, err = read(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.Connect, BusyTimeout: timeout.Lock})
+		if dbconn.IsLocked(err) {
+			return set(status.FailedToConnect, fmt.Sprintf("the database is locked by another process (waited %s)", time.Since(start).Round(100*time.Millisecond)))
+		}
+	}
+	if errors.Is(err, dbconn.ErrMissing) {
+		// migrate creates the file and applies every packaged file.
+		st.inspected.Pending, _ = allFiles(t.Dialect)
+		return set(status.Missing, "")
+	}
+	if err != nil {
+		return set(status.FailedToConnect, withPasswordHint(logging.OneLine(dbconn.Explain(err, timeout.Lock).Error()), pw))
+	}
+	st.DBVersion, st.inspected = ms.DBVersion, ms
+	return set(ms.Status, ms.Reason)
+}
+
+// read opens the product database t with o and reads where it stands.
+func read(ctx context.Context, t dbconn.Target, o dbconn.Options) (migrate.State, error) {
+	db, err := dbconn.Open(ctx, t, o)
+	if err != nil {
+		return migrate.State{}, err
+	}
+	defer db.Close()
+	return migrate.Inspect(ctx, db, t.Dialect, schema.Product)
+}
+
+// allFiles are the packaged product files, for a database that does not exist yet.
+func allFiles(dialect dbconn.Dialect) ([]amigrate.File, error) {
+	dir, err := migrate.Dir(schema.Product, dialect)
+	if err != nil {
+		return nil, err
+	}
+	return dir.Files()
+}
+
+// Plan is what migrating one product would run.
+type Plan struct {
+	Product registry.Product
+	State   State
+	Files   []migrate.PlannedFile
+}
+
+// Plans are the pending files of every selected product (states are
+// Inspect's), for migrate --dry-run and --sql; failed is set when a
+// product cannot be upgraded at all. With sql, a step that is Go code, not
+// SQL, is refused before anything is printed (a UsageError).
+func (f *Fleet) Plans(states []State, sql bool) (plans []Plan, failed bool, err error) {
+	for i, st := range states {
+		pl := Plan{Product: f.Products[i], State: st}
+		if !st.Status.Upgradable() {
+			failed = failed || st.Status != status.OK
+		} else if pl.Files, err = st.pending(); err != nil {
+			return nil, false, fmt.Errorf("%s: %w", pl.Product.Endpoint, err)
+		}
+		for _, pf := range pl.Files {
+			if sql && pf.GoStep != "" {
+				return nil, false, usagef("Offline migration is not possible: product %q needs step %s (%s), which is Go code, not SQL", pl.Product.Endpoint, pf.Version, pf.GoStep)
+			}
+		}
+		plans = append(plans, pl)
+	}
+	return plans, failed, nil
+}

@@ -1,0 +1,194 @@
+package pass
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
+	"supervisor/internal/status"
+	"supervisor/internal/supervise"
+)
+
+// Stage is what one stage (migrate or cleanup) over the products came to.
+type Stage struct {
+	// Failed is set when at least one product was not done.
+	Failed bool
+	// Interrupted is the exit code a signal that stopped the stage calls for.
+	Interrupted int
+	// Stopped is set when --fail-fast saw a product fail: a later stage
+	// (up's cleanup) starts nothing either.
+	Stopped bool
+}
+
+// MigrateRow is what became of one product that needed an upgrade.
+type MigrateRow struct {
+	Endpoint string
+	From, To string
+	Applied  int
+	Duration time.Duration
+	// Err says why the product was not upgraded ("" when it was).
+	Err string
+	// Skipped is set when it was never started (fail-fast, interrupted).
+	Skipped bool
+}
+
+// MigrateReport is what Migrate did.
+type MigrateReport struct {
+	Stage
+	// Rows are the products that needed an upgrade, in endpoint order.
+	Rows []MigrateRow
+	// After is the status table after the run, in the order of Products: a
+	// product whose worker failed reads "Schema upgrade failed." there, as
+	// in CodeChecker.
+	After []State
+	// Current is where every product stands afterwards, as read: the
+	// states Cleanup starts from.
+	Current []State
+}
+
+// UpToDate counts the products up to date after the run.
+func (r MigrateReport) UpToDate() int {
+	n := 0
+	for _, st := range r.Current {
+		if st.Status == status.OK {
+			n++
+		}
+	}
+	return n
+}
+
+// Migrate upgrades every product of before (Inspect's states) that needs
+// it, after asking: every question is asked, in endpoint order, before any
+// work starts, and none about a product --fail-fast leaves out. Then it
+// inspects the products again.
+func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
+	var (
+		rep   MigrateReport
+		specs []job.Spec
+		rows  = map[string]MigrateRow{}
+		ff    = failFast{on: f.opts.FailFast}
+	)
+	for i, st := range before {
+		p := f.Products[i]
+		row := MigrateRow{Endpoint: p.Endpoint, From: st.DBVersion, To: st.DBVersion}
+		switch {
+		case st.Status == status.OK:
+			continue
+		case !st.Status.Upgradable():
+			ff.fail()
+			row.Err = st.Status.Message() + " " + st.Reason
+			rows[p.Endpoint] = row
+			continue
+		case ff.skip():
+			row.Err, row.Skipped = errFailFast.Error(), true
+			rows[p.Endpoint] = row
+			continue
+		}
+		question := fmt.Sprintf("Do you want to upgrade '%s' to new schema?", p.Endpoint)
+		if st.Status == status.Missing || st.Status == status.SchemaMissing {
+			question = fmt.Sprintf("Do you want to initialize a new schema for '%s'?", p.Endpoint)
+		}
+		if !f.ask(question) {
+			row.Err = "not upgraded: the answer was no"
+			rows[p.Endpoint] = row
+			continue
+		}
+		spec, err := f.spec(p, job.ActionMigrate)
+		if err != nil {
+			ff.fail()
+			row.To, row.Err = "", err.Error()
+			rows[p.Endpoint] = row
+			continue
+		}
+		spec.Options.BackupDir = f.opts.BackupDir
+		specs = append(specs, spec)
+	}
+	if f.opts.BackupDir != "" {
+		for _, s := range specs {
+			if s.Target.Dialect == dbconn.Postgres {
+				f.log.Warn("--backup-dir copies SQLite products only: back up PostgreSQL products yourself (pg_dump)")
+				break
+			}
+		}
+	}
+	outcomes, interrupted := f.run(ctx, specs)
+	rep.Interrupted = interrupted
+	ff.after(outcomes)
+	rep.Stopped = ff.hit
+	// Read again only when a worker ran: nothing else here changes a product.
+	rep.Current = slices.Clone(before)
+	if len(specs) > 0 {
+		rep.Current = f.Inspect(ctx, Timeouts{Connect: f.opts.ConnectTimeout, Lock: f.opts.ConnectTimeout})
+	}
+	rep.After = slices.Clone(rep.Current)
+	for _, o := range outcomes {
+		row := MigrateRow{Endpoint: o.Spec.Endpoint, Duration: o.Duration, Skipped: o.Skipped}
+		if o.Result != nil {
+			row.From, row.To, row.Applied = o.Result.FromVersion, o.Result.ToVersion, o.Result.Applied
+		}
+		if !o.OK() {
+			row.Err = f.reason(o)
+		}
+		versionsFromStates(&row, before, rep.After)
+		rows[o.Spec.Endpoint] = row
+	}
+	markFailedUpgrades(rep.After, before, outcomes)
+	for _, p := range f.Products {
+		if r, ok := rows[p.Endpoint]; ok {
+			rep.Rows = append(rep.Rows, r)
+			rep.Failed = rep.Failed || r.Err != ""
+		}
+	}
+	for _, st := range rep.After {
+		if st.Status != status.OK {
+			rep.Failed = true
+		}
+	}
+	return rep
+}
+
+// versionsFromStates sets the From and To of a worker's row to the versions
+// of the status tables before and after the run, as the tables show them: a
+// worker killed, or failed, after it changed the database (adopted it as
+// 001, applied a file) recorded nothing, or less than the database holds. A
+// product whose state could not be read after the run keeps what its worker
+// said.
+func versionsFromStates(row *MigrateRow, before, after []State) {
+	for i, st := range before {
+		if st.Endpoint != row.Endpoint {
+			continue
+		}
+		row.From = st.DBVersion
+		if after[i].Status != status.FailedToConnect {
+			row.To = after[i].DBVersion
+		}
+		return
+	}
+}
+
+// markFailedUpgrades shows, as CodeChecker does, "Schema upgrade failed." (or
+// "Schema initialization error." for a new database) for a product whose
+// worker failed and whose database is still not up to date but readable.
+func markFailedUpgrades(after, before []State, outcomes []supervise.Outcome) {
+	failed := map[string]supervise.Outcome{}
+	for _, o := range outcomes {
+		// A product never started did not fail an upgrade.
+		if !o.OK() && !o.Skipped {
+			failed[o.Spec.Endpoint] = o
+		}
+	}
+	for i := range after {
+		o, ok := failed[after[i].Endpoint]
+		if !ok || !after[i].Status.Upgradable() {
+			continue
+		}
+		s := status.SchemaUpgradeFailed
+		if before[i].Status == status.Missing || before[i].Status == status.SchemaMissing {
+			s = status.SchemaInitError
+		}
+		after[i].Status, after[i].Message, after[i].Reason = s, s.Message(), outcomeReason(o)
+	}
+}

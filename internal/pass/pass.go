@@ -1,0 +1,263 @@
+// Package pass runs one pass over the selected products of a fleet: it opens
+// the config database once per command (Open: checks the selection, upgrades
+// the config schema after asking, removes expired login sessions, reads the
+// products, and closes it again before any product work), inspects each
+// product in-process (Inspect), and runs migrate and cleanup workers through
+// supervise, asking per product through a callback (Migrate, Cleanup). It
+// returns typed outcomes; the command line (package cli) keeps the flags,
+// the prompts, the tables and the exit codes.
+package pass
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
+	"supervisor/internal/logging"
+	"supervisor/internal/registry"
+	"supervisor/internal/status"
+)
+
+// Options say how a pass runs.
+type Options struct {
+	// Config is where the config database is (password not yet resolved),
+	// BaseDir what resolves relative SQLite product paths.
+	Config  dbconn.Target
+	BaseDir string
+	// Selected are the endpoints to work on (--product); empty means all.
+	Selected []string
+	// Jobs is how many products are inspected, or workers run, at a time.
+	Jobs int
+	// Timeout bounds each worker (0: none); LockTimeout and ConnectTimeout
+	// bound a worker's wait for its product's lock and server.
+	Timeout, LockTimeout, ConnectTimeout time.Duration
+	// FailFast starts no new product after the first failure.
+	FailFast bool
+	// BackupDir receives a copy of each SQLite product before its first
+	// pending file ("" = none).
+	BackupDir string
+	// CheckerLabels is the label directory for the severity upgrade ("" =
+	// that routine is skipped); LabelsFoundVia says how it was found when no
+	// option named it.
+	CheckerLabels, LabelsFoundVia string
+	// Ask asks the operator a yes/no question; nil answers yes.
+	Ask func(question string) bool
+	// Events receives what the workers report as it happens; nil drops it.
+	Events func(endpoint string, e event.Event)
+	// Executable is the binary re-executed as a worker ("" = this one);
+	// Environ the environment its allowed variables are taken from (nil =
+	// the process's).
+	Executable string
+	Environ    []string
+	// Getenv resolves password variables (nil = none is set).
+	Getenv func(string) string
+	// Logs receives the pass's own lines and the workers'.
+	Logs *logging.Logs
+}
+
+// UsageError is bad usage or configuration, found before anything was
+// touched (exit 2).
+type UsageError struct{ msg string }
+
+func (e *UsageError) Error() string { return e.msg }
+
+// Usagef makes a UsageError.
+func Usagef(format string, args ...any) error {
+	return &UsageError{msg: fmt.Sprintf(format, args...)}
+}
+
+var usagef = Usagef
+
+// Setup says what Open does in the config database besides reading the
+// products.
+type Setup struct {
+	// UpgradeConfig upgrades an outdated config schema (after asking).
+	UpgradeConfig bool
+	// SessionLifetime > 0 removes the login sessions unused for that long;
+	// LifetimeFrom says where the value came from, for the log.
+	SessionLifetime time.Duration
+	LifetimeFrom    string
+}
+
+// Fleet is what one session with the config database found: the config
+// schema's state and the selected products, in endpoint order.
+type Fleet struct {
+	opts Options
+	log  hclog.Logger
+	// Config is where the config database is and where its schema stood
+	// (before an upgrade Open made).
+	Config Config
+	// Products are the selected products, in endpoint order.
+	Products []registry.Product
+	// registered is every product of the registry: a worker's environment
+	// loses the password variables of all of them, not only of the selected.
+	registered []registry.Product
+	// hints are the products whose own password variable was unset when
+	// their job was built, for the reason of a failure to authenticate.
+	hints map[string]registry.Password
+}
+
+// Config is what a pass knows of the config database.
+type Config struct {
+	Location string
+	State    ConfigState
+}
+
+// ConfigState is where the config schema stands.
+type ConfigState struct {
+	Status                    status.Status
+	DBVersion, PackageVersion string
+	Reason                    string
+}
+
+// Open opens the config database once: it checks its schema and the
+// selection (an unknown --product is bad usage, and exit 2 promises that
+// nothing was touched, the config database included), then does what setup
+// says, reads the products and closes the database: product work must
+// never hold it open (a long migration used to time CodeChecker's out).
+func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
+	if opts.Logs == nil {
+		opts.Logs = logging.Discard()
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = func(string) string { return "" }
+	}
+	if opts.Jobs < 1 {
+		opts.Jobs = 1
+	}
+	f := &Fleet{opts: opts, log: opts.Logs.Logger()}
+	cfg, err := OpenConfig(ctx, opts.Config, opts.BaseDir, false, opts.Getenv, opts.Logs)
+	if err != nil {
+		return nil, err
+	}
+	defer cfg.Close()
+	st := cfg.State
+	f.Config = Config{Location: cfg.Location, State: ConfigState{Status: st.Status, DBVersion: st.DBVersion, PackageVersion: st.PackageVersion, Reason: st.Reason}}
+	switch st.Status {
+	case status.OK, status.SchemaMismatchOK:
+	default:
+		return nil, usagef("config database %s: %s %s", cfg.Location, st.Status.Message(), st.Reason)
+	}
+	all, err := cfg.Registry().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("config database %s: %w", cfg.Location, err)
+	}
+	if f.Products, err = selectProducts(all, opts.Selected); err != nil {
+		return nil, err
+	}
+	f.registered = all
+	if setup.UpgradeConfig && st.Status == status.SchemaMismatchOK {
+		upgraded, err := f.upgradeConfig(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if upgraded {
+			// A newer config schema may read the products differently.
+			if all, err = cfg.Registry().List(ctx); err != nil {
+				return nil, fmt.Errorf("config database %s: %w", cfg.Location, err)
+			}
+			if f.Products, err = selectProducts(all, opts.Selected); err != nil {
+				return nil, err
+			}
+			f.registered = all
+		}
+	}
+	if setup.SessionLifetime > 0 {
+		if err := f.removeExpiredSessions(ctx, cfg, setup); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// upgradeConfig upgrades the config database (in-process: it is small)
+// after asking, as CodeChecker does before it looks at the products.
+func (f *Fleet) upgradeConfig(ctx context.Context, cfg *ConfigDB) (bool, error) {
+	st := cfg.State
+	f.log.Warn("config database schema mismatch! Possible to upgrade", "location", cfg.Location,
+		"database_version", st.DBVersion, "package_version", st.PackageVersion)
+	if !f.ask("Do you want to upgrade the config database to new schema?") {
+		f.log.Warn("config database not upgraded; going on with the products")
+		return false, nil
+	}
+	res, err := cfg.Upgrade(ctx, f.log)
+	if err != nil {
+		return false, cfg.WriteError("upgrade config database "+cfg.Location, err)
+	}
+	f.log.Info("config database upgraded", "from", res.From, "to", res.To)
+	return true, nil
+}
+
+// removeExpiredSessions removes login sessions that expired for good.
+// CodeChecker only does this at login, so an idle server keeps them
+// forever. Their OAuth tokens go with them (ON DELETE CASCADE).
+func (f *Fleet) removeExpiredSessions(ctx context.Context, cfg *ConfigDB, setup Setup) error {
+	n, err := cfg.Registry().RemoveExpiredSessions(ctx, time.Now().Add(-setup.SessionLifetime))
+	if err != nil {
+		return cfg.WriteError("config database "+cfg.Location+": remove expired login sessions", err)
+	}
+	f.log.Info("removed expired login sessions from the config database", "sessions", n,
+		"session_lifetime", setup.SessionLifetime.String(), "from", setup.LifetimeFrom)
+	return nil
+}
+
+func (f *Fleet) ask(question string) bool {
+	if f.opts.Ask == nil {
+		return true
+	}
+	return f.opts.Ask(question)
+}
+
+// selectProducts keeps the products named by --product, in endpoint order.
+// Naming an unknown product is a usage error; it never widens to all.
+func selectProducts(all []registry.Product, selected []string) ([]registry.Product, error) {
+	if len(selected) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, e := range selected {
+		want[e] = true
+	}
+	var out []registry.Product
+	for _, p := range all {
+		if want[p.Endpoint] {
+			out = append(out, p)
+			delete(want, p.Endpoint)
+		}
+	}
+	for _, e := range selected {
+		if want[e] {
+			return nil, usagef("unknown product %q (see 'supervisor products list')", e)
+		}
+	}
+	return out, nil
+}
+
+// password resolves p's PostgreSQL password (registry.ResolvePassword's
+// order) and says in the log when the variable the product names is unset:
+// the next source is used instead, which is a warning, not an error.
+func (f *Fleet) password(p registry.Product) (registry.Password, error) {
+	return Password(p, f.opts.Getenv, f.opts.Logs)
+}
+
+// Password is registry.ResolvePassword, with a warning in logs when the
+// variable p names is unset and the next source is used instead.
+func Password(p registry.Product, getenv func(string) string, logs *logging.Logs) (registry.Password, error) {
+	pw, err := registry.ResolvePassword(p, getenv)
+	if err != nil {
+		return pw, err
+	}
+	if pw.UnsetEnv != "" {
+		source := pw.Source
+		if source == "" {
+			source = "none"
+		}
+		logs.Product(p.Endpoint).Warn("the product's password variable is not set or empty; using the next source",
+			"variable", pw.UnsetEnv, "source", source)
+	}
+	return pw, nil
+}

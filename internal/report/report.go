@@ -1,0 +1,210 @@
+// Package report renders what a pass found and did for the operator: the
+// status table, the migrate and cleanup summaries, the offline plans, and
+// JSON. It formats typed outcomes (package pass); it reads no log text.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"supervisor/internal/cleanup"
+	"supervisor/internal/migrate"
+	"supervisor/internal/pass"
+	"supervisor/internal/registry"
+)
+
+// Status prints CodeChecker's status table, rows by endpoint.
+func Status(w io.Writer, states []pass.State) {
+	rows := [][]string{{"Product endpoint", "Database status", "Database location", "Schema version in the database", "Schema version in the package"}}
+	for _, s := range states {
+		dbv := Dash(s.DBVersion)
+		if s.UpToDate {
+			dbv += " (up to date)"
+		}
+		rows = append(rows, []string{s.Endpoint, s.Message, s.Location, dbv, s.PackageVersion})
+	}
+	Table(w, rows)
+}
+
+// MigrateSummary prints one line per product that needed an upgrade.
+func MigrateSummary(w io.Writer, rows []pass.MigrateRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "Summary: every product was already up to date.")
+		return
+	}
+	table := [][]string{{"Product endpoint", "From", "To", "Files applied", "Duration", "Result"}}
+	for _, r := range rows {
+		table = append(table, []string{r.Endpoint, Dash(r.From), Dash(r.To), fmt.Sprint(r.Applied), r.Duration.Round(time.Millisecond).String(), result(r.Err, r.Skipped, "ok")})
+	}
+	fmt.Fprintln(w, "Summary:")
+	Table(w, table)
+}
+
+// CleanupSummary prints what was removed per product, in endpoint order.
+func CleanupSummary(w io.Writer, rows []pass.CleanupRow) {
+	header := []string{"Product endpoint"}
+	for _, k := range cleanup.Keys {
+		header = append(header, strings.ReplaceAll(k, "_", " "))
+	}
+	header = append(header, "Duration", "Result")
+	table := [][]string{header}
+	for _, r := range rows {
+		line := []string{r.Endpoint}
+		for _, k := range cleanup.Keys {
+			if r.Removed == nil {
+				line = append(line, "-")
+			} else {
+				line = append(line, fmt.Sprint(r.Removed[k]))
+			}
+		}
+		line = append(line, r.Duration.Round(time.Millisecond).String(), result(r.Err, r.Skipped, "cleaned"))
+		table = append(table, line)
+	}
+	fmt.Fprintln(w, "Garbage collection summary:")
+	Table(w, table)
+}
+
+// result is a summary's Result column: done, the reason a product failed,
+// or why it was never started.
+func result(err string, skipped bool, done string) string {
+	switch {
+	case skipped:
+		return "SKIPPED: " + err
+	case err != "":
+		return "FAILED: " + err
+	}
+	return done
+}
+
+// Plans prints what migrate --dry-run (sql false) or --sql would run, per
+// product.
+func Plans(w io.Writer, plans []pass.Plan, sql bool) {
+	for _, pl := range plans {
+		st, p := pl.State, pl.Product
+		if sql {
+			if len(pl.Files) == 0 {
+				fmt.Fprintf(w, "-- [%s] %s\n", p.Endpoint, st.Message)
+				continue
+			}
+			fmt.Fprintf(w, "-- [%s] %s: from %s to %s\n", p.Endpoint, registry.Location(p.Target), Dash(st.DBVersion), st.PackageVersion)
+			for _, pf := range pl.Files {
+				fmt.Fprintf(w, "-- [%s] version %s (%s)%s\n", p.Endpoint, pf.Version, pf.Description, planNote(pf))
+				for _, s := range pf.Statements {
+					fmt.Fprintln(w, strings.TrimRight(s, ";\n ")+";")
+				}
+			}
+			continue
+		}
+		switch {
+		case len(pl.Files) > 0:
+			fmt.Fprintf(w, "[%s] %d pending file(s), from %s to %s:\n", p.Endpoint, len(pl.Files), Dash(st.DBVersion), st.PackageVersion)
+			for _, pf := range pl.Files {
+				fmt.Fprintf(w, "[%s]   %s  %-28s %d statement(s)%s\n", p.Endpoint, pf.Version, pf.Description, len(pf.Statements), planNote(pf))
+			}
+		default:
+			msg := st.Message
+			if st.Reason != "" {
+				msg += " " + st.Reason
+			}
+			fmt.Fprintf(w, "[%s] %s\n", p.Endpoint, msg)
+		}
+	}
+}
+
+func planNote(pf migrate.PlannedFile) string {
+	if pf.Baseline {
+		return ": CodeChecker's schema, recorded as a baseline, not executed"
+	}
+	return ""
+}
+
+// Table prints rows with aligned " | " separated columns; row 0 is the header.
+func Table(w io.Writer, rows [][]string) {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	line := func(r []string) {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = c + strings.Repeat(" ", widths[i]-len([]rune(c)))
+		}
+		fmt.Fprintln(w, strings.TrimRight(strings.Join(cells, " | "), " "))
+	}
+	rule := make([]string, len(widths))
+	for i, n := range widths {
+		rule[i] = strings.Repeat("-", n)
+	}
+	sep := strings.Join(rule, "-+-")
+	fmt.Fprintln(w, sep)
+	line(rows[0])
+	fmt.Fprintln(w, sep)
+	for _, r := range rows[1:] {
+		line(r)
+	}
+	fmt.Fprintln(w, sep)
+}
+
+// JSON prints v as indented JSON.
+func JSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Dash is s, or "-" for nothing.
+func Dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ProductRow is one product in 'products list --json'.
+type ProductRow struct {
+	Endpoint    string `json:"endpoint"`
+	DisplayName string `json:"display_name"`
+	Description string `json:"description,omitempty"`
+	Dialect     string `json:"dialect"`
+	Location    string `json:"location"`
+	PasswordEnv string `json:"password_env,omitempty"`
+	// Error says why the product cannot be worked on; Connection is its
+	// stored URL (password masked) when that cannot be read at all.
+	Connection string `json:"connection,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Products prints the registry (products list), as JSON when asJSON.
+func Products(w io.Writer, products []registry.Product, asJSON bool) error {
+	rows := make([]ProductRow, 0, len(products))
+	for _, p := range products {
+		row := ProductRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
+		if p.Target.Dialect.Valid() {
+			row.Dialect, row.Location = p.Target.Dialect.String(), registry.Location(p.Target)
+		} else {
+			row.Connection = p.Connection // unreadable: what is stored
+		}
+		if p.Err != nil {
+			row.Error = p.Err.Error()
+		}
+		rows = append(rows, row)
+	}
+	if asJSON {
+		return JSON(w, rows)
+	}
+	table := [][]string{{"Endpoint", "Display name", "Database", "Location", "Description"}}
+	for _, r := range rows {
+		if r.Error != "" {
+			table = append(table, []string{r.Endpoint, r.DisplayName, Dash(r.Dialect), r.Location + r.Connection, "UNUSABLE: " + r.Error})
+			continue
+		}
+		table = append(table, []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description})
+	}
+	Table(w, table)
+	return nil
+}
