@@ -24,7 +24,7 @@ import (
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
 	"supervisor/internal/supervise"
-	"supervisor/internal/workerproc"
+	"supervisor/internal/worker"
 	"supervisor/schema"
 )
 
@@ -452,7 +452,7 @@ func (g *globals) runWorkers(ctx context.Context, pool poolFlags, products []reg
 //     supervisor did (which found nothing there), never in another one.
 var workerEnvNames = []string{
 	"LANG", "TZ", "PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
-	workerproc.EnvLogLevel,
+	worker.EnvLogLevel,
 	"GODEBUG", "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GOTRACEBACK", "GORACE", "GOCOVERDIR",
 	"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSFILE", "PGAPPNAME", "PGCONNECT_TIMEOUT",
 	"PGSSLMODE", "PGSSLKEY", "PGSSLCERT", "PGSSLCERTMODE", "PGSSLSNI", "PGSSLROOTCERT", "PGSSLNEGOTIATION",
@@ -478,7 +478,7 @@ func workerEnv(environ []string, products []registry.Product) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, workerproc.EnvMarker+"=1")
+	return append(env, worker.EnvMarker+"=1")
 }
 
 // reason is the one-line reason a product failed, naming the product's

@@ -21,11 +21,11 @@ import (
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
 	"supervisor/internal/status"
-	"supervisor/internal/workerproc"
+	"supervisor/internal/worker"
 )
 
 // The test binary doubles as the worker (go-plugin's helperProcess): with
-// helperEnv=1 it serves one job through workerproc.Serve and exits. The
+// helperEnv=1 it serves one job through worker.ServeWith and exits. The
 // behaviour is the spec's endpoint up to the first dot ("hang.2" hangs).
 const (
 	helperEnv    = "GO_WANT_HELPER_PROCESS"
@@ -35,7 +35,7 @@ const (
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
-		os.Exit(workerproc.Serve(os.Stdin, os.Stderr, fakeWorker))
+		os.Exit(worker.ServeWith(os.Stdin, os.Stderr, fakeWorker))
 	}
 	os.Exit(m.Run())
 }
@@ -94,7 +94,7 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 			fmt.Fprintln(os.Stderr, l)
 		}
 		fmt.Fprint(os.Stderr, "last words without a newline")
-		os.NewFile(workerproc.ResultFD, "result").WriteString("garbage result \x00\xff\n")
+		os.NewFile(worker.ResultFD, "result").WriteString("garbage result \x00\xff\n")
 		os.Exit(0)
 	case "huge":
 		line := bytes.Repeat([]byte("x"), hugeLine)
@@ -112,7 +112,7 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		time.Sleep(time.Hour)
 	case "bigresult":
-		os.NewFile(workerproc.ResultFD, "result").Write(bytes.Repeat([]byte("{"), 2<<20))
+		os.NewFile(worker.ResultFD, "result").Write(bytes.Repeat([]byte("{"), 2<<20))
 		os.Exit(0)
 	case "stamped":
 		// A line from long ago: the supervisor must keep its time.

@@ -1,7 +1,10 @@
-// Package worker is what one worker process does for one product: open its
-// database, take its lock, run the migrations or the garbage collection, and
-// say how it went in one result record. It runs under workerproc.Serve, in
-// the supervisor binary's hidden worker mode or in cmd/worker.
+// Package worker is one worker process, the child side of the job protocol
+// (package job): Serve reads the spec, handles the signals and the
+// parent-death pipe and writes the result (serve.go); Run is what the
+// worker does for its one product: open its database, take its lock, run
+// the migrations or the garbage collection, and say how it went in one
+// result record. It runs in the supervisor binary's hidden worker mode and
+// in cmd/worker.
 package worker
 
 import (

@@ -1,11 +1,10 @@
-// Package workerproc is the worker side of the job protocol (package job):
-// one process, one job. The supervisor writes the spec on the worker's stdin
-// and keeps that pipe open for the worker's whole life; the worker logs hclog
-// JSON lines on stderr and writes its one Result line on fd 3.
-//
-// It is used by the hidden worker mode of the supervisor binary (switched on
-// by EnvMarker) and by cmd/worker, which runs one job by hand.
-package workerproc
+package worker
+
+// The process side of a worker: the job protocol (package job) from the
+// child's end. One process, one job. The supervisor writes the spec on the
+// worker's stdin and keeps that pipe open for the worker's whole life; the
+// worker logs hclog JSON lines on stderr and writes its one Result line on
+// fd 3.
 
 import (
 	"context"
@@ -49,7 +48,7 @@ var ErrParentGone = errors.New("supervisor gone: stdin closed")
 // ErrTerminated is the cancellation cause when the worker receives SIGTERM.
 var ErrTerminated = errors.New("terminated by SIGTERM")
 
-// RunFunc is what a worker does for one job. It must honour ctx (cancelled
+// RunFunc is what a worker does for one job (Run; a fake in tests). It must honour ctx (cancelled
 // on SIGTERM or parent death; context.Cause says which), roll back what it
 // has not committed, and return a Result (OK false with Error on failure).
 type RunFunc func(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
@@ -62,8 +61,15 @@ To run one job by hand, pipe a spec into it:  worker < spec.json
 The result is written on fd 3 when that is a pipe, otherwise on stdout.
 `
 
-// Serve runs one job: it reads the spec from stdin, logs hclog JSON lines to
-// stderr, runs run, writes the Result on fd 3 (the result pipe; on stdout when
+// Serve runs one job with Run: see ServeWith. It is the whole of the hidden
+// worker mode of the supervisor binary (switched on by EnvMarker) and of
+// cmd/worker, which runs one job by hand.
+func Serve(stdin io.Reader, stderr io.Writer) int {
+	return ServeWith(stdin, stderr, Run)
+}
+
+// ServeWith runs one job: it reads the spec from stdin, logs hclog JSON lines
+// to stderr, runs run, writes the Result on fd 3 (the result pipe; on stdout when
 // fd 3 is not a pipe, i.e. when run by hand) and returns the process exit
 // code: ExitOK, ExitFailed or ExitBadSpec.
 //
@@ -74,7 +80,7 @@ The result is written on fd 3 when that is a pipe, otherwise on stdout.
 //
 // A panic in run is not recovered: the process dies with its stack trace on
 // stderr, which the supervisor reports as the product's failure.
-func Serve(stdin io.Reader, stderr io.Writer, run RunFunc) int {
+func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 	// Look at fd 3 before anything else opens files: unless the supervisor
 	// passed it, the lowest free descriptor belongs to someone else (the Go
 	// runtime itself keeps cgroup files open from start-up).

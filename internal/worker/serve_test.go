@@ -1,4 +1,4 @@
-package workerproc_test
+package worker_test
 
 import (
 	"bufio"
@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +17,7 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
-	"supervisor/internal/workerproc"
+	"supervisor/internal/worker"
 )
 
 // The test binary doubles as a worker (go-plugin's helperProcess pattern):
@@ -26,7 +26,7 @@ const helperEnv = "GO_WANT_HELPER_PROCESS"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
-		os.Exit(workerproc.Serve(os.Stdin, os.Stderr, helperRun))
+		os.Exit(worker.ServeWith(os.Stdin, os.Stderr, helperRun))
 	}
 	os.Exit(m.Run())
 }
@@ -55,9 +55,9 @@ func helperRun(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result 
 	return job.Result{Error: "unknown behaviour " + spec.Endpoint}
 }
 
-func helperCmd(t *testing.T) *exec.Cmd {
+func helperCmd(t *testing.T) *osexec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := osexec.Command(os.Args[0], "-test.run=^$")
 	// The race detector sleeps 1 s before a successful exit; not needed here.
 	cmd.Env = append(os.Environ(), helperEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	return cmd
@@ -75,7 +75,7 @@ func specJSON(t *testing.T, endpoint string) []byte {
 // supervised is a helper worker started the way the supervisor starts one:
 // stdin and fd 3 are pipes the test holds.
 type supervised struct {
-	cmd    *exec.Cmd
+	cmd    *osexec.Cmd
 	stdin  *os.File // our end; closing it is the parent's death
 	result *os.File
 	stderr *bufio.Reader
@@ -164,11 +164,11 @@ func TestParentDeathCancelsJob(t *testing.T) {
 	w.waitFor(t, "blocking")
 	w.stdin.Close() // what the kernel does when the supervisor dies
 	res, code := w.finish(t)
-	if code != workerproc.ExitFailed {
-		t.Errorf("exit code = %d, want %d", code, workerproc.ExitFailed)
+	if code != worker.ExitFailed {
+		t.Errorf("exit code = %d, want %d", code, worker.ExitFailed)
 	}
-	if res.OK || !strings.Contains(res.Error, workerproc.ErrParentGone.Error()) || res.Endpoint != "block" {
-		t.Errorf("result = %+v, want a failure caused by %q", res, workerproc.ErrParentGone)
+	if res.OK || !strings.Contains(res.Error, worker.ErrParentGone.Error()) || res.Endpoint != "block" {
+		t.Errorf("result = %+v, want a failure caused by %q", res, worker.ErrParentGone)
 	}
 }
 
@@ -191,10 +191,10 @@ func TestParentDeathWithPipesGone(t *testing.T) {
 	}
 	ws := w.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
-		t.Fatalf("worker killed by %v; want it to roll back and exit %d", ws.Signal(), workerproc.ExitFailed)
+		t.Fatalf("worker killed by %v; want it to roll back and exit %d", ws.Signal(), worker.ExitFailed)
 	}
-	if code := ws.ExitStatus(); code != workerproc.ExitFailed {
-		t.Errorf("exit code = %d, want %d (its result could not be written)", code, workerproc.ExitFailed)
+	if code := ws.ExitStatus(); code != worker.ExitFailed {
+		t.Errorf("exit code = %d, want %d (its result could not be written)", code, worker.ExitFailed)
 	}
 }
 
@@ -210,18 +210,18 @@ func TestSIGTERMCancelsJobAndSIGINTIsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, code := w.finish(t)
-	if code != workerproc.ExitFailed {
-		t.Errorf("exit code = %d, want %d", code, workerproc.ExitFailed)
+	if code != worker.ExitFailed {
+		t.Errorf("exit code = %d, want %d", code, worker.ExitFailed)
 	}
-	if res.OK || !strings.Contains(res.Error, workerproc.ErrTerminated.Error()) {
-		t.Errorf("result = %+v, want a failure caused by %q", res, workerproc.ErrTerminated)
+	if res.OK || !strings.Contains(res.Error, worker.ErrTerminated.Error()) {
+		t.Errorf("result = %+v, want a failure caused by %q", res, worker.ErrTerminated)
 	}
 }
 
 func TestSupervisedOK(t *testing.T) {
 	w := startSupervised(t, "ok")
 	res, code := w.finish(t)
-	if code != workerproc.ExitOK || !res.OK || res.Endpoint != "ok" || res.Duration <= 0 {
+	if code != worker.ExitOK || !res.OK || res.Endpoint != "ok" || res.Duration <= 0 {
 		t.Errorf("got %+v, exit %d; want OK, exit 0", res, code)
 	}
 }
@@ -263,8 +263,8 @@ func TestNoJobOrBadSpec(t *testing.T) {
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			err := cmd.Run()
-			if code := cmd.ProcessState.ExitCode(); code != workerproc.ExitBadSpec {
-				t.Errorf("exit code = %d (%v), want %d", code, err, workerproc.ExitBadSpec)
+			if code := cmd.ProcessState.ExitCode(); code != worker.ExitBadSpec {
+				t.Errorf("exit code = %d (%v), want %d", code, err, worker.ExitBadSpec)
 			}
 			if !strings.Contains(out.String(), tc.want) {
 				t.Errorf("output %q does not contain %q", out.String(), tc.want)
@@ -287,7 +287,7 @@ func TestUsageMentionsSupervisor(t *testing.T) {
 			t.Errorf("usage %q does not mention %q", out, want)
 		}
 	}
-	if code := cmd.ProcessState.ExitCode(); code != workerproc.ExitBadSpec {
-		t.Errorf("exit code = %d, want %d", code, workerproc.ExitBadSpec)
+	if code := cmd.ProcessState.ExitCode(); code != worker.ExitBadSpec {
+		t.Errorf("exit code = %d, want %d", code, worker.ExitBadSpec)
 	}
 }
