@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/job"
+	"supervisor/internal/tty"
 )
 
 // EnvMarker is the environment variable (value "1") with which the
@@ -89,7 +90,7 @@ func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 		result = os.Stdout
 	}
 
-	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
+	if tty.IsTerminal(stdin) {
 		fmt.Fprint(stderr, usage)
 		return ExitBadSpec
 	}
@@ -192,11 +193,6 @@ func resultPipe() (*os.File, bool) {
 		return os.NewFile(ResultFD, "result"), true
 	}
 	return nil, false
-}
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func workerLevel() hclog.Level {
