@@ -153,12 +153,10 @@ func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 	if cause := context.Cause(ctx); cause != nil {
 		log.Warn("job cancelled", "cause", cause.Error())
 	}
-	if res.Endpoint == "" {
-		res.Endpoint = spec.Endpoint
-	}
-	if res.Duration == 0 {
-		res.Duration = time.Since(start)
-	}
+	// Filled here, for every run alike: the supervisor checks the endpoint
+	// against its job, and the duration is the whole job, spec to result.
+	res.Endpoint = spec.Endpoint
+	res.Duration = time.Since(start)
 	if !res.OK && res.Error == "" {
 		res.Error = "job failed"
 		if err := context.Cause(ctx); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/status"
 	"supervisor/internal/worker"
 )
 
@@ -25,8 +27,11 @@ import (
 const helperEnv = "GO_WANT_HELPER_PROCESS"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "1" {
+	switch os.Getenv(helperEnv) {
+	case "1":
 		os.Exit(worker.ServeWith(os.Stdin, os.Stderr, helperRun))
+	case "real":
+		os.Exit(worker.Serve(os.Stdin, os.Stderr)) // what the mains do
 	}
 	os.Exit(m.Run())
 }
@@ -43,6 +48,9 @@ func helperRun(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result 
 		<-ctx.Done()
 		log.Info("rolled back")
 		return job.Result{OK: false, Status: "schema_upgrade_failed", Error: "rolled back: " + context.Cause(ctx).Error()}
+	case "own-fields":
+		// Serve alone fills these: whatever run says is overwritten.
+		return job.Result{OK: true, Status: "ok", Endpoint: "someone-else", Duration: time.Nanosecond}
 	case "survive-eof":
 		// Run by hand: stdin at EOF right after the spec must not cancel.
 		select {
@@ -55,17 +63,30 @@ func helperRun(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result 
 	return job.Result{Error: "unknown behaviour " + spec.Endpoint}
 }
 
+// helperCmd runs the test binary as a worker serving helperRun.
 func helperCmd(t *testing.T) *osexec.Cmd {
+	t.Helper()
+	return helperMode(t, "1")
+}
+
+// helperMode runs the test binary as a worker in mode: "1" serves
+// helperRun, "real" serves Run.
+func helperMode(t *testing.T, mode string) *osexec.Cmd {
 	t.Helper()
 	cmd := osexec.Command(os.Args[0], "-test.run=^$")
 	// The race detector sleeps 1 s before a successful exit; not needed here.
-	cmd.Env = append(os.Environ(), helperEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	return cmd
 }
 
 func specJSON(t *testing.T, endpoint string) []byte {
 	t.Helper()
-	b, err := json.Marshal(job.Spec{Action: job.ActionMigrate, Endpoint: endpoint, Target: dbconn.Target{Dialect: "sqlite", Path: "x.sqlite"}})
+	return marshalSpec(t, job.Spec{Action: job.ActionMigrate, Endpoint: endpoint, Target: dbconn.Target{Dialect: "sqlite", Path: "x.sqlite"}})
+}
+
+func marshalSpec(t *testing.T, s job.Spec) []byte {
+	t.Helper()
+	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +244,35 @@ func TestSupervisedOK(t *testing.T) {
 	res, code := w.finish(t)
 	if code != worker.ExitOK || !res.OK || res.Endpoint != "ok" || res.Duration <= 0 {
 		t.Errorf("got %+v, exit %d; want OK, exit 0", res, code)
+	}
+}
+
+// Endpoint and Duration are Serve's to fill, once, whatever run returned.
+func TestServeFillsEndpointAndDuration(t *testing.T) {
+	w := startSupervised(t, "own-fields")
+	res, code := w.finish(t)
+	if code != worker.ExitOK || res.Endpoint != "own-fields" || res.Duration <= 0 || res.Duration == time.Nanosecond {
+		t.Errorf("got %+v, exit %d; want endpoint own-fields and Serve's own duration, exit 0", res, code)
+	}
+}
+
+// Serve runs Run: a by-hand migrate of a fresh SQLite product, as cmd/worker
+// does it, answers with a result that says so and carries the spec's
+// endpoint and a measured duration, which Run itself leaves empty.
+func TestServeRunsRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Default.sqlite")
+	cmd := helperMode(t, "real")
+	cmd.Stdin = bytes.NewReader(marshalSpec(t, job.Spec{Action: job.ActionMigrate, Endpoint: "Default",
+		Target: dbconn.Target{Dialect: "sqlite", Path: path}, Options: job.Options{LockTimeout: 5 * time.Second}}))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var res job.Result
+	if jerr := json.Unmarshal(stdout.Bytes(), &res); jerr != nil {
+		t.Fatalf("stdout %q is not a result: %v (run: %v; stderr %s)", stdout.String(), jerr, err, stderr.String())
+	}
+	if err != nil || !res.OK || res.Status != status.OK || res.Endpoint != "Default" || res.Duration <= 0 || res.Applied == 0 {
+		t.Errorf("run: %v, result %+v; want OK, status ok, endpoint Default, files applied, a duration; stderr:\n%s", err, res, stderr.String())
 	}
 }
 

@@ -29,9 +29,9 @@ import (
 )
 
 // Run runs spec and returns its result; it honours ctx (SIGTERM or the
-// supervisor's death), rolling back the open transaction.
+// supervisor's death), rolling back the open transaction. The result's
+// Endpoint and Duration are left for Serve, which fills them for every job.
 func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
-	start := time.Now()
 	var res job.Result
 	switch spec.Action {
 	case job.ActionMigrate:
@@ -41,8 +41,6 @@ func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 	default:
 		res = job.Result{Error: fmt.Sprintf("unknown action %q", spec.Action)}
 	}
-	res.Endpoint = spec.Endpoint
-	res.Duration = time.Since(start)
 	if err := context.Cause(ctx); err != nil && !res.OK && res.Error != "" {
 		res.Error += " (" + err.Error() + ")"
 	}
