@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/tty"
 )
@@ -70,7 +71,8 @@ func Serve(stdin io.Reader, stderr io.Writer) int {
 }
 
 // ServeWith runs one job: it reads the spec from stdin, logs hclog JSON lines
-// to stderr, runs run, writes the Result on fd 3 (the result pipe; on stdout when
+// to stderr, runs run, fills the Result's Endpoint and Duration, logs it as
+// one event.Result line, writes it on fd 3 (the result pipe; on stdout when
 // fd 3 is not a pipe, i.e. when run by hand) and returns the process exit
 // code: ExitOK, ExitFailed or ExitBadSpec.
 //
@@ -164,6 +166,11 @@ func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 		}
 	}
 
+	// The same result as an event on the log stream, for the supervisor's
+	// live consumers; the record on the result pipe stays the authority. At
+	// DEBUG, as "job started": the operator's log shows the outcome in the
+	// supervisor's own words already.
+	event.Emit(log, hclog.Debug, "job finished", resultEvent(res))
 	if err := job.WriteResult(result, res); err != nil {
 		log.Error("cannot write result", "error", err)
 		return ExitFailed
@@ -175,6 +182,11 @@ func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// resultEvent is res as an event.Result.
+func resultEvent(res job.Result) event.Event {
+	return event.Event{Kind: event.Result, OK: res.OK, Status: string(res.Status), Applied: res.Applied, Error: res.Error}
 }
 
 // resultPipe returns fd 3 as a file when it is a pipe or a socket: what the

@@ -9,6 +9,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/status"
 	"supervisor/internal/worker"
@@ -51,6 +53,9 @@ func helperRun(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result 
 	case "own-fields":
 		// Serve alone fills these: whatever run says is overwritten.
 		return job.Result{OK: true, Status: "ok", Endpoint: "someone-else", Duration: time.Nanosecond}
+	case "fail":
+		log.Error("it broke")
+		return job.Result{Status: status.SchemaUpgradeFailed, Applied: 2, Error: "version 003: it broke"}
 	case "survive-eof":
 		// Run by hand: stdin at EOF right after the spec must not cancel.
 		select {
@@ -273,6 +278,49 @@ func TestServeRunsRun(t *testing.T) {
 	}
 	if err != nil || !res.OK || res.Status != status.OK || res.Endpoint != "Default" || res.Duration <= 0 || res.Applied == 0 {
 		t.Errorf("run: %v, result %+v; want OK, status ok, endpoint Default, files applied, a duration; stderr:\n%s", err, res, stderr.String())
+	}
+}
+
+// The result goes on the log stream too, as one event.Result line written
+// before the result record: by hand, with stdout and stderr one stream, the
+// event line comes first, and says what the record says.
+func TestServeEmitsResultEventBeforeResult(t *testing.T) {
+	for _, tc := range []struct {
+		endpoint string
+		want     event.Event
+	}{
+		{"ok", event.Event{Kind: event.Result, OK: true, Status: "ok"}},
+		{"fail", event.Event{Kind: event.Result, Status: "schema_upgrade_failed", Applied: 2, Error: "version 003: it broke"}},
+	} {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			cmd := helperCmd(t)
+			cmd.Stdin = bytes.NewReader(specJSON(t, tc.endpoint))
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out // one pipe: the order is the worker's
+			_ = cmd.Run()
+			var events []event.Event
+			var resultAt, eventAt int
+			for i, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+				var m map[string]json.RawMessage
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Fatalf("line %q: %v", l, err)
+				}
+				if _, ok := m["@message"]; !ok {
+					resultAt = i + 1 // the result record
+					continue
+				}
+				if e, ok := event.Decode(time.Time{}, m); ok {
+					events = append(events, e)
+					eventAt = i + 1
+				}
+			}
+			if want := []event.Event{tc.want}; !reflect.DeepEqual(events, want) {
+				t.Errorf("events %+v, want %+v\n%s", events, want, out.String())
+			}
+			if eventAt == 0 || resultAt <= eventAt {
+				t.Errorf("event on line %d, result on line %d; want the event first\n%s", eventAt, resultAt, out.String())
+			}
+		})
 	}
 }
 
