@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
 )
@@ -86,7 +87,11 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	}
 	defer resultR.Close()
 
-	sink := newStderrSink(cfg.Logs.Relay(spec.Endpoint))
+	var events func(event.Event)
+	if cfg.Events != nil {
+		events = func(e event.Event) { cfg.Events(spec.Endpoint, e) }
+	}
+	sink := newStderrSink(cfg.Logs.Relay(spec.Endpoint), events)
 	cmd.Stdin = stdinR
 	cmd.Stdout = sink // the same writer as Stderr: one pipe, one copier
 	cmd.Stderr = sink
