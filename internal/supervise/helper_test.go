@@ -3,7 +3,9 @@ package supervise
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -18,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
 	"supervisor/internal/status"
@@ -134,6 +137,8 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		// Ends here, not in Serve, whose result event line would end the
 		// unterminated last line.
 		exitWith(job.Result{Endpoint: spec.Endpoint, OK: true, Status: "ok"})
+	case "replay":
+		replay(spec)
 	case "noresult":
 		log.Info("forgot the result")
 		os.Exit(0)
@@ -156,6 +161,59 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 func exitWith(res job.Result) {
 	_ = job.WriteResult(os.NewFile(worker.ResultFD, "result"), res)
 	os.Exit(0)
+}
+
+// recordedStream is a real worker's stderr for a migrate and then a cleanup
+// of one SQLite product (testdata/README.md).
+const recordedStream = "testdata/worker-migrate-cleanup.jsonl"
+
+// replay is the "replay" worker: it writes its action's part of the recorded
+// stream on stderr as it is — the migrate job's lines up to and including
+// the first result event, the cleanup job's the rest — then the result that
+// part's result event and routines say, and exits. It ends by itself, not
+// in Serve, whose own result event would come twice.
+func replay(spec job.Spec) {
+	data, err := os.ReadFile(recordedStream)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	var parts [][]string
+	var part []string
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if l == "" {
+			continue
+		}
+		part = append(part, l)
+		if e, ok := decodeLine(l); ok && e.Kind == event.Result {
+			parts, part = append(parts, part), nil
+		}
+	}
+	n := map[job.Action]int{job.ActionMigrate: 0, job.ActionCleanup: 1}[spec.Action]
+	res := job.Result{Endpoint: spec.Endpoint}
+	for _, l := range parts[n] {
+		os.Stderr.WriteString(l)
+		e, _ := decodeLine(l)
+		switch e.Kind {
+		case event.RoutineDone:
+			if res.Removed == nil {
+				res.Removed = map[string]int64{}
+			}
+			maps.Copy(res.Removed, e.Rows)
+		case event.Result:
+			res.OK, res.Status, res.Applied, res.Error = e.OK, status.Status(e.Status), e.Applied, e.Error
+		}
+	}
+	exitWith(res)
+}
+
+// decodeLine decodes the event of one hclog JSON line, if it is one.
+func decodeLine(l string) (event.Event, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(l), &m) != nil {
+		return event.Event{}, false
+	}
+	return event.Decode(time.Time{}, m)
 }
 
 const (
