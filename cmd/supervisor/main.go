@@ -9,12 +9,11 @@ import (
 
 	"supervisor/internal/cli"
 	"supervisor/internal/worker"
-	"supervisor/internal/workerproc"
 )
 
 func main() {
-	if os.Getenv(workerproc.EnvMarker) == "1" {
-		os.Exit(workerproc.Serve(os.Stdin, os.Stderr, worker.Run))
+	if os.Getenv(worker.EnvMarker) == "1" {
+		os.Exit(worker.Serve(os.Stdin, os.Stderr))
 	}
 	os.Exit(cli.Run(context.Background(), os.Args[1:], cli.OSEnv()))
 }

@@ -12,9 +12,8 @@ import (
 	"os"
 
 	"supervisor/internal/worker"
-	"supervisor/internal/workerproc"
 )
 
 func main() {
-	os.Exit(workerproc.Serve(os.Stdin, os.Stderr, worker.Run))
+	os.Exit(worker.Serve(os.Stdin, os.Stderr))
 }

@@ -4,8 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"supervisor/internal/tty"
 )
 
 // prompter asks Y(es)/n(o) questions, reading answers a line at a time. End
@@ -26,17 +27,7 @@ func newPrompter(in io.Reader, out io.Writer, yesAll bool) *prompter {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	return &prompter{in: bufio.NewReader(in), out: out, yesAll: yesAll, echo: !isTerminal(in)}
-}
-
-// isTerminal reports whether r is a character device (a terminal, in practice).
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return &prompter{in: bufio.NewReader(in), out: out, yesAll: yesAll, echo: !tty.IsTerminal(in)}
 }
 
 // ask prints question followed by " Y(es)/n(o) " and returns the answer.

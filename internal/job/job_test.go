@@ -104,7 +104,7 @@ func TestReadSpecRejects(t *testing.T) {
 	}
 }
 
-// No input at all is io.EOF, which workerproc.Serve answers with its usage
+// No input at all is io.EOF, which worker.Serve answers with its usage
 // text (a worker started by hand with nothing on stdin).
 func TestReadSpecEmptyIsEOF(t *testing.T) {
 	for _, in := range []string{"", "\n  \n"} {

@@ -13,7 +13,7 @@ import (
 	"supervisor/internal/logging"
 	"supervisor/internal/registry"
 	"supervisor/internal/supervise"
-	"supervisor/internal/workerproc"
+	"supervisor/internal/worker"
 )
 
 // errFailFast is why --fail-fast left a product out; the same words as
@@ -99,6 +99,7 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 		Timeout:  f.opts.Timeout,
 		FailFast: f.opts.FailFast,
 		Logs:     f.opts.Logs,
+		Events:   f.opts.Events,
 		Kill:     kill,
 	}, specs)
 	code := 0
@@ -130,7 +131,7 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 //     supervisor did (which found nothing there), never in another one.
 var workerEnvNames = []string{
 	"LANG", "TZ", "PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR",
-	workerproc.EnvLogLevel,
+	worker.EnvLogLevel,
 	"GODEBUG", "GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GOTRACEBACK", "GORACE", "GOCOVERDIR",
 	"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSFILE", "PGAPPNAME", "PGCONNECT_TIMEOUT",
 	"PGSSLMODE", "PGSSLKEY", "PGSSLCERT", "PGSSLCERTMODE", "PGSSLSNI", "PGSSLROOTCERT", "PGSSLNEGOTIATION",
@@ -156,7 +157,7 @@ func workerEnv(environ []string, products []registry.Product) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, workerproc.EnvMarker+"=1")
+	return append(env, worker.EnvMarker+"=1")
 }
 
 // reason is the one-line reason a product failed, naming the product's

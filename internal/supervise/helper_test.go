@@ -3,7 +3,9 @@ package supervise
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -18,14 +20,15 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
 	"supervisor/internal/status"
-	"supervisor/internal/workerproc"
+	"supervisor/internal/worker"
 )
 
 // The test binary doubles as the worker (go-plugin's helperProcess): with
-// helperEnv=1 it serves one job through workerproc.Serve and exits. The
+// helperEnv=1 it serves one job through worker.ServeWith and exits. The
 // behaviour is the spec's endpoint up to the first dot ("hang.2" hangs).
 const (
 	helperEnv    = "GO_WANT_HELPER_PROCESS"
@@ -35,7 +38,7 @@ const (
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
-		os.Exit(workerproc.Serve(os.Stdin, os.Stderr, fakeWorker))
+		os.Exit(worker.ServeWith(os.Stdin, os.Stderr, fakeWorker))
 	}
 	os.Exit(m.Run())
 }
@@ -94,7 +97,7 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 			fmt.Fprintln(os.Stderr, l)
 		}
 		fmt.Fprint(os.Stderr, "last words without a newline")
-		os.NewFile(workerproc.ResultFD, "result").WriteString("garbage result \x00\xff\n")
+		os.NewFile(worker.ResultFD, "result").WriteString("garbage result \x00\xff\n")
 		os.Exit(0)
 	case "huge":
 		line := bytes.Repeat([]byte("x"), hugeLine)
@@ -112,7 +115,7 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		time.Sleep(time.Hour)
 	case "bigresult":
-		os.NewFile(workerproc.ResultFD, "result").Write(bytes.Repeat([]byte("{"), 2<<20))
+		os.NewFile(worker.ResultFD, "result").Write(bytes.Repeat([]byte("{"), 2<<20))
 		os.Exit(0)
 	case "stamped":
 		// A line from long ago: the supervisor must keep its time.
@@ -131,7 +134,11 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 			os.Stderr.Write(stream[:n])
 			stream = stream[n:]
 		}
-		return job.Result{OK: true, Status: "ok"}
+		// Ends here, not in Serve, whose result event line would end the
+		// unterminated last line.
+		exitWith(job.Result{Endpoint: spec.Endpoint, OK: true, Status: "ok"})
+	case "replay":
+		replay(spec)
 	case "noresult":
 		log.Info("forgot the result")
 		os.Exit(0)
@@ -147,6 +154,66 @@ func fakeWorker(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return job.Result{OK: true, Status: "ok", Removed: map[string]int64{"grandchild": int64(cmd.Process.Pid)}}
 	}
 	return job.Result{Error: "unknown behaviour " + behaviour}
+}
+
+// exitWith writes res on the result pipe and exits 0 at once, as a worker
+// that bypasses Serve's ending (its result event line) would.
+func exitWith(res job.Result) {
+	_ = job.WriteResult(os.NewFile(worker.ResultFD, "result"), res)
+	os.Exit(0)
+}
+
+// recordedStream is a real worker's stderr for a migrate and then a cleanup
+// of one SQLite product (testdata/README.md).
+const recordedStream = "testdata/worker-migrate-cleanup.jsonl"
+
+// replay is the "replay" worker: it writes its action's part of the recorded
+// stream on stderr as it is — the migrate job's lines up to and including
+// the first result event, the cleanup job's the rest — then the result that
+// part's result event and routines say, and exits. It ends by itself, not
+// in Serve, whose own result event would come twice.
+func replay(spec job.Spec) {
+	data, err := os.ReadFile(recordedStream)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	var parts [][]string
+	var part []string
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if l == "" {
+			continue
+		}
+		part = append(part, l)
+		if e, ok := decodeLine(l); ok && e.Kind == event.Result {
+			parts, part = append(parts, part), nil
+		}
+	}
+	n := map[job.Action]int{job.ActionMigrate: 0, job.ActionCleanup: 1}[spec.Action]
+	res := job.Result{Endpoint: spec.Endpoint}
+	for _, l := range parts[n] {
+		os.Stderr.WriteString(l)
+		e, _ := decodeLine(l)
+		switch e.Kind {
+		case event.RoutineDone:
+			if res.Removed == nil {
+				res.Removed = map[string]int64{}
+			}
+			maps.Copy(res.Removed, e.Rows)
+		case event.Result:
+			res.OK, res.Status, res.Applied, res.Error = e.OK, status.Status(e.Status), e.Applied, e.Error
+		}
+	}
+	exitWith(res)
+}
+
+// decodeLine decodes the event of one hclog JSON line, if it is one.
+func decodeLine(l string) (event.Event, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(l), &m) != nil {
+		return event.Event{}, false
+	}
+	return event.Decode(time.Time{}, m)
 }
 
 const (

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/event"
 	"supervisor/internal/logging"
 )
 
@@ -38,19 +39,26 @@ const (
 // worker line makes one output line, but for one longer than maxLine: that
 // makes one per maxLine bytes, all at ERROR.
 //
+// A JSON line that is an event line (event.Key) is also decoded into an
+// event.Event and handed to events, after it is relayed: the relayed line is
+// the same as for any other line.
+//
 // exec calls Write from a single goroutine (Stdout and Stderr are the same
 // writer) and Wait returns only after that goroutine is done, so the sink
 // needs no lock; Flush and LastLines are called after Wait.
 type stderrSink struct {
-	log   *logging.Relay
-	buf   []byte // the current line (or piece of one), at most maxLine bytes
-	cont  bool   // buf continues a line whose start was re-logged already
-	last  []string
-	panic string // first "panic: ..." or "fatal error: ..." line
+	log    *logging.Relay
+	events func(event.Event) // nil: events are only relayed
+	buf    []byte            // the current line (or piece of one), at most maxLine bytes
+	cont   bool              // buf continues a line whose start was re-logged already
+	last   []string
+	panic  string // first "panic: ..." or "fatal error: ..." line
 }
 
-func newStderrSink(log *logging.Relay) *stderrSink {
-	return &stderrSink{log: log}
+// newStderrSink relays to log and hands event lines to events, which may
+// be nil.
+func newStderrSink(log *logging.Relay, events func(event.Event)) *stderrSink {
+	return &stderrSink{log: log, events: events}
 }
 
 // Write never fails: an error would make exec stop copying and the worker
@@ -126,7 +134,14 @@ func (s *stderrSink) line() {
 	}
 	if e, ok := parseEntry(b); ok {
 		s.log.Log(e.at, e.level, e.msg, e.args...)
-		s.remember(e.summary())
+		// A result event says what the result record says, and a failure
+		// reason quotes the record already: not again in its tail.
+		if !e.isEvent || e.event.Kind != event.Result {
+			s.remember(e.summary())
+		}
+		if e.isEvent && s.events != nil {
+			s.events(e.event)
+		}
 		return
 	}
 	text := string(b)
@@ -189,6 +204,10 @@ type entry struct {
 	level hclog.Level
 	msg   string
 	args  []interface{}
+	// event is the line's event when isEvent: the line carries event.Key
+	// with a kind (known or not).
+	event   event.Event
+	isEvent bool
 }
 
 func (e entry) summary() string {
@@ -205,7 +224,8 @@ func (e entry) summary() string {
 // become key/value pairs in key order: strings, json.Number, bools and nil
 // as such, objects and arrays as rawJSON. Any other shape is not an entry.
 // The worker's @timestamp becomes the entry's time: a line keeps the time the
-// worker logged it, however late the supervisor reads it.
+// worker logged it, however late the supervisor reads it. An event line
+// (event.Key) is decoded into the entry's event as well.
 func parseEntry(line []byte) (entry, bool) {
 	if len(line) == 0 || line[0] != '{' {
 		return entry{}, false
@@ -247,7 +267,8 @@ func parseEntry(line []byte) (entry, bool) {
 	for _, k := range keys {
 		args = append(args, k, jsonValue(m[k]))
 	}
-	return entry{at: at, level: level, msg: msg, args: args}, true
+	ev, isEvent := event.Decode(at, m)
+	return entry{at: at, level: level, msg: msg, args: args, event: ev, isEvent: isEvent}, true
 }
 
 // timestampLayouts are what hclog writes as @timestamp (its TimeFormatJSON,

@@ -40,7 +40,7 @@ func FuzzStderrSink(f *testing.F) {
 			format = "json"
 		}
 		logs, out := newLogs(t, format)
-		s := newStderrSink(logs.Relay("victim"))
+		s := newStderrSink(logs.Relay("victim"), nil)
 		size := int(chunk) // 0: all in one write
 		if size == 0 {
 			size = len(data)

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
 )
@@ -41,6 +42,17 @@ type Config struct {
 	// Kill, once closed (second interrupt), SIGKILLs every running worker's
 	// process group at once. nil never fires.
 	Kill <-chan struct{}
+	// Events, when set, receives every event a worker logs (an hclog JSON
+	// line carrying event.Key, decoded by event.Decode; kinds this build
+	// does not know included), with the worker's endpoint, in the order
+	// that worker logged them, after the line is relayed to Logs as any
+	// other. It is called from the goroutine that reads that worker's
+	// stderr: calls for different products may be concurrent, and a call
+	// that blocks holds up that worker's log stream (and, once the pipe is
+	// full, the worker), so it must return quickly. The supervisor's own
+	// verdicts (crashed, timed out, never started) are not events: the
+	// Outcome says them.
+	Events func(endpoint string, e event.Event)
 }
 
 // DefaultGrace is the SIGTERM-to-SIGKILL delay when Config.Grace is 0.

@@ -311,7 +311,7 @@ func firstDiff(a, b []byte) int {
 // line is never held whole.
 func TestSinkBufferBoundedOnHugeLine(t *testing.T) {
 	logs, _ := newLogs(t, "text")
-	s := newStderrSink(logs.Relay("huge"))
+	s := newStderrSink(logs.Relay("huge"), nil)
 	chunk := bytes.Repeat([]byte("y"), 40000) // not a divisor of maxLine
 	for range hugeLine / len(chunk) {
 		s.Write(chunk)

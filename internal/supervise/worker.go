@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/logging"
 )
@@ -40,57 +41,131 @@ const (
 	stopKill               // Config.Kill closed
 )
 
-// runWorker runs one job in one worker process and says what became of it.
+// runWorker runs one job in one worker process and says what became of it:
+// start the process with its pipes, wait for it to end while watching it
+// (timeout, interrupt, kill), then classify how it ended.
 func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	o := Outcome{Spec: spec}
 	log := cfg.Logs.Product(spec.Endpoint)
+	p, err := startProcess(ctx, cfg, spec, log)
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	defer p.close()
+	end := p.wait(ctx, cfg)
+	o.Duration = end.duration
+	o.LastOutput = p.sink.LastLines()
 
+	if end.err != nil && !errors.Is(end.err, exec.ErrWaitDelay) && end.state == nil {
+		o.Err = fmt.Errorf("wait for worker: %w", end.err)
+		return o
+	}
+	if errors.Is(end.err, exec.ErrWaitDelay) {
+		log.Warn("worker exited but its output pipes stayed open (a child process?); stopped reading them")
+	}
+	classify(&o, end, cfg.Timeout, p.sink)
+	if ru, ok := end.state.SysUsage().(*syscall.Rusage); ok {
+		o.PeakRSS = ru.Maxrss << 10 // Linux reports KiB
+	}
+	logOutcome(log, o)
+	return o
+}
+
+// process is a started worker and the supervisor's ends of its pipes.
+type process struct {
+	cmd     *exec.Cmd
+	cmdDone context.CancelFunc // ends the command's ctx
+	payload []byte             // the job spec, for stdin
+	stdin   *os.File           // the write end of stdin: spec, then the parent-death pipe
+	result  *os.File           // the read end of fd 3
+	sink    *stderrSink        // stderr and stdout
+	start   time.Time
+	log     hclog.Logger
+}
+
+// startProcess starts the worker command for spec with its three pipes:
+// stdin (the spec, then held open as the parent-death pipe), stderr+stdout
+// (exec copies it into the sink; WaitDelay bounds that copy) and fd 3 (the
+// result). The worker is in a process group of its own.
+func startProcess(ctx context.Context, cfg Config, spec job.Spec, log hclog.Logger) (*process, error) {
 	// The spec carries the product's secret: it goes to the worker's stdin
 	// and nowhere else (never argv, env or a log line).
 	payload, err := json.Marshal(spec)
 	if err != nil {
-		o.Err = fmt.Errorf("encode job spec: %w", err)
-		return o
+		return nil, fmt.Errorf("encode job spec: %w", err)
 	}
 	payload = append(payload, '\n')
 
 	// ctx for the command outlives the run's ctx: Run itself decides when
 	// and how a worker is stopped (group SIGTERM, then group SIGKILL).
 	cmdCtx, cmdDone := context.WithCancel(context.WithoutCancel(ctx))
-	defer cmdDone()
 	var cmd *exec.Cmd
 	if cfg.Command != nil {
 		cmd = cfg.Command(cmdCtx)
 	}
 	if cmd == nil {
-		o.Err = errors.New("start worker: no worker command")
-		return o
+		cmdDone()
+		return nil, errors.New("start worker: no worker command")
+	}
+	cannot := func(err error) (*process, error) {
+		cmdDone()
+		// EMFILE from pipe2 or fork/exec is the supervisor's limit, not the
+		// product's fault: say which limit (fdError).
+		err = fmt.Errorf("start worker: %w", fdError(err))
+		log.Error("cannot start worker", "error", err.Error())
+		return nil, err
 	}
 
-	// Three pipes: stdin (spec, then held open as the parent-death pipe),
-	// stderr+stdout (exec copies it into sink; WaitDelay bounds that copy)
-	// and fd 3 (the result).
-	stdinR, stdinW, err := os.Pipe()
+	stdinR, stdinW, resultR, resultW, err := pipes()
 	if err != nil {
-		o.Err = fmt.Errorf("start worker: %w", fdError(err))
-		log.Error("cannot start worker", "error", o.Err.Error())
-		return o
+		return cannot(err)
 	}
-	defer stdinW.Close()
-	resultR, resultW, err := os.Pipe()
+	var events func(event.Event)
+	if cfg.Events != nil {
+		events = func(e event.Event) { cfg.Events(spec.Endpoint, e) }
+	}
+	sink := newStderrSink(cfg.Logs.Relay(spec.Endpoint), events)
+	attach(cmd, stdinR, resultW, sink)
+
+	err = cmd.Start()
+	// The child has its copies; ours would keep the pipes from reaching EOF.
+	stdinR.Close()
+	resultW.Close()
+	if err != nil {
+		stdinW.Close()
+		resultR.Close()
+		return cannot(err)
+	}
+	p := &process{cmd: cmd, cmdDone: cmdDone, payload: payload, stdin: stdinW, result: resultR, sink: sink, start: time.Now(), log: log}
+	log.Debug("worker started", "pid", cmd.Process.Pid)
+	return p, nil
+}
+
+// pipes makes the stdin and result pipes (read end, write end each), or
+// none.
+func pipes() (stdinR, stdinW, resultR, resultW *os.File, err error) {
+	stdinR, stdinW, err = os.Pipe()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	resultR, resultW, err = os.Pipe()
 	if err != nil {
 		stdinR.Close()
-		o.Err = fmt.Errorf("start worker: %w", fdError(err))
-		log.Error("cannot start worker", "error", o.Err.Error())
-		return o
+		stdinW.Close()
+		return nil, nil, nil, nil, err
 	}
-	defer resultR.Close()
+	return stdinR, stdinW, resultR, resultW, nil
+}
 
-	sink := newStderrSink(cfg.Logs.Relay(spec.Endpoint))
-	cmd.Stdin = stdinR
+// attach gives cmd its stdin, its stderr and stdout (both sink), the result
+// pipe as fd 3, a process group of its own and a bound on draining its
+// pipes after it exits.
+func attach(cmd *exec.Cmd, stdin, result *os.File, sink *stderrSink) {
+	cmd.Stdin = stdin
 	cmd.Stdout = sink // the same writer as Stderr: one pipe, one copier
 	cmd.Stderr = sink
-	cmd.ExtraFiles = []*os.File{resultW}
+	cmd.ExtraFiles = []*os.File{result}
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -99,72 +174,69 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	if cmd.WaitDelay == 0 {
 		cmd.WaitDelay = drainDelay
 	}
+}
 
-	err = cmd.Start()
-	// The child has its copies; ours would keep the pipes from reaching EOF.
-	stdinR.Close()
-	resultW.Close()
-	if err != nil {
-		// EMFILE from pipe2 or fork/exec is the supervisor's limit, not the
-		// product's fault: say which limit (fdError).
-		o.Err = fmt.Errorf("start worker: %w", fdError(err))
-		log.Error("cannot start worker", "error", o.Err.Error())
-		return o
-	}
-	start := time.Now()
-	pid := cmd.Process.Pid
-	log.Debug("worker started", "pid", pid)
+// close releases the supervisor's ends of the pipes and the command's ctx.
+func (p *process) close() {
+	p.stdin.Close()
+	p.result.Close()
+	p.cmdDone()
+}
 
-	var wg sync.WaitGroup // every goroutine of this worker; all done before return
+// exit is how a worker process ended.
+type exit struct {
+	state    *os.ProcessState // nil when Wait failed before the process ended
+	err      error            // Wait's
+	result   resultData
+	stop     stopKind // why the supervisor stopped it, if it did
+	duration time.Duration
+}
+
+// wait feeds the spec to the worker, reads its result and watches it until
+// it has exited and its pipes are drained (or given up on, WaitDelay). All
+// its goroutines are done when it returns.
+func (p *process) wait(ctx context.Context, cfg Config) exit {
+	var wg sync.WaitGroup
 	exited := make(chan struct{})
 
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		// Blocks only if the worker does not read a spec bigger than the
-		// pipe buffer; closing stdinW after exit releases it.
-		if _, err := stdinW.Write(payload); err != nil {
-			log.Debug("cannot write the job spec", "error", err)
+		// pipe buffer; closing stdin after exit releases it.
+		if _, err := p.stdin.Write(p.payload); err != nil {
+			p.log.Debug("cannot write the job spec", "error", err)
 		}
 	}()
 
-	var res resultData
+	var e exit
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		res = readResult(resultR)
+		e.result = readResult(p.result)
 	}()
 
-	var stop stopKind
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		stop = watch(ctx, cfg, pid, exited, log)
+		e.stop = watch(ctx, cfg, p.cmd.Process.Pid, exited, p.log)
 	}()
 
-	waitErr := cmd.Wait()
-	o.Duration = time.Since(start)
+	e.err = p.cmd.Wait()
+	e.duration = time.Since(p.start)
+	e.state = p.cmd.ProcessState
 	close(exited)
 	// The parent-death pipe has served: the worker is gone.
-	stdinW.Close()
+	p.stdin.Close()
 	// A grandchild may hold fd 3 open; what the worker wrote is in by now.
-	_ = resultR.SetReadDeadline(time.Now().Add(drainDelay))
+	_ = p.result.SetReadDeadline(time.Now().Add(drainDelay))
 	wg.Wait()
-	sink.Flush()
-	o.LastOutput = sink.LastLines()
+	p.sink.Flush()
+	return e
+}
 
-	if waitErr != nil && !errors.Is(waitErr, exec.ErrWaitDelay) && cmd.ProcessState == nil {
-		o.Err = fmt.Errorf("wait for worker: %w", waitErr)
-		return o
-	}
-	if errors.Is(waitErr, exec.ErrWaitDelay) {
-		log.Warn("worker exited but its output pipes stayed open (a child process?); stopped reading them")
-	}
-	classify(&o, cmd.ProcessState, res, stop, cfg.Timeout, sink)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		o.PeakRSS = ru.Maxrss << 10 // Linux reports KiB
-	}
-
+// logOutcome says in the product's log how its worker ended.
+func logOutcome(log hclog.Logger, o Outcome) {
 	switch {
 	case o.OK():
 		log.Debug("worker done", "duration", o.Duration.Round(time.Millisecond).String(), "peak_rss_mib", o.PeakRSS>>20)
@@ -173,7 +245,6 @@ func runWorker(ctx context.Context, cfg Config, spec job.Spec) Outcome {
 	default:
 		log.Error("worker failed", "error", o.Err.Error())
 	}
-	return o
 }
 
 // watch stops the worker's process group when asked to — Timeout, ctx,
@@ -282,16 +353,20 @@ func (d resultData) parse(endpoint string) (*job.Result, error) {
 	return &r, nil
 }
 
-// classify fills o.Result, o.Err and o.Interrupted from how the worker ended.
-func classify(o *Outcome, ps *os.ProcessState, rd resultData, stop stopKind, timeout time.Duration, sink *stderrSink) {
-	res, resErr := rd.parse(o.Spec.Endpoint)
+// classify fills o.Result, o.Err and o.Interrupted from how the worker
+// ended (e), with the reason: why it was stopped, if it was, else what
+// the result said and how the process exited, and the stderr tail where the
+// worker's own words do not suffice.
+func classify(o *Outcome, e exit, timeout time.Duration, sink *stderrSink) {
+	res, resErr := e.result.parse(o.Spec.Endpoint)
 	o.Result = res
-	exitCode := ps.ExitCode() // -1 when killed by a signal
+	stop := e.stop
+	exitCode := e.state.ExitCode() // -1 when killed by a signal
 	if exitCode == 0 && resErr == nil && res != nil && res.OK {
 		return // done, even if a stop signal raced with the end
 	}
 
-	how := exitDescription(ps)
+	how := exitDescription(e.state)
 	tail := sink.reason(errLines)
 	said := ""
 	if res != nil && res.Error != "" {

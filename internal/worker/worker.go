@@ -1,7 +1,10 @@
-// Package worker is what one worker process does for one product: open its
-// database, take its lock, run the migrations or the garbage collection, and
-// say how it went in one result record. It runs under workerproc.Serve, in
-// the supervisor binary's hidden worker mode or in cmd/worker.
+// Package worker is one worker process, the child side of the job protocol
+// (package job): Serve reads the spec, handles the signals and the
+// parent-death pipe and writes the result (serve.go); Run is what the
+// worker does for its one product: open its database, take its lock, run
+// the migrations or the garbage collection, and say how it went in one
+// result record. It runs in the supervisor binary's hidden worker mode and
+// in cmd/worker.
 package worker
 
 import (
@@ -26,9 +29,9 @@ import (
 )
 
 // Run runs spec and returns its result; it honours ctx (SIGTERM or the
-// supervisor's death), rolling back the open transaction.
+// supervisor's death), rolling back the open transaction. The result's
+// Endpoint and Duration are left for Serve, which fills them for every job.
 func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
-	start := time.Now()
 	var res job.Result
 	switch spec.Action {
 	case job.ActionMigrate:
@@ -38,8 +41,6 @@ func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 	default:
 		res = job.Result{Error: fmt.Sprintf("unknown action %q", spec.Action)}
 	}
-	res.Endpoint = spec.Endpoint
-	res.Duration = time.Since(start)
 	if err := context.Cause(ctx); err != nil && !res.OK && res.Error != "" {
 		res.Error += " (" + err.Error() + ")"
 	}

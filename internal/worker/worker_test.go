@@ -129,9 +129,6 @@ func TestMigrate(t *testing.T) {
 			if got.OK != tt.wantOK || got.Status != tt.wantStatus {
 				t.Errorf("OK, Status = %v, %q (error %q), want %v, %q", got.OK, got.Status, got.Error, tt.wantOK, tt.wantStatus)
 			}
-			if got.Endpoint != "prod-1" {
-				t.Errorf("Endpoint = %q, want prod-1", got.Endpoint)
-			}
 			if got.FromVersion != tt.wantFrom || got.ToVersion != tt.wantTo {
 				t.Errorf("versions %q -> %q, want %q -> %q", got.FromVersion, got.ToVersion, tt.wantFrom, tt.wantTo)
 			}
@@ -143,9 +140,6 @@ func TestMigrate(t *testing.T) {
 			}
 			if !strings.Contains(got.Error, tt.wantErr) {
 				t.Errorf("Error = %q, want it to contain %q", got.Error, tt.wantErr)
-			}
-			if got.Duration <= 0 {
-				t.Errorf("Duration = %v, want it measured", got.Duration)
 			}
 			if tt.wantVersion != "" {
 				if st := inspect(t, path); st.Status != status.OK || st.DBVersion != tt.wantVersion {
@@ -288,9 +282,6 @@ func TestCleanup(t *testing.T) {
 			if got.OK != tt.wantOK || got.Status != tt.wantStatus {
 				t.Errorf("OK, Status = %v, %q (error %q), want %v, %q", got.OK, got.Status, got.Error, tt.wantOK, tt.wantStatus)
 			}
-			if got.Endpoint != "prod-1" {
-				t.Errorf("Endpoint = %q, want prod-1", got.Endpoint)
-			}
 			switch {
 			case tt.wantPart != "":
 				if !strings.Contains(got.Error, tt.wantPart) {
@@ -363,9 +354,6 @@ func TestUnknownAction(t *testing.T) {
 		got := worker.Run(context.Background(), spec(a, path), hclog.NewNullLogger())
 		if got.OK || got.Error != `unknown action "`+string(a)+`"` {
 			t.Errorf("action %q: OK, Error = %v, %q; want false, unknown action", a, got.OK, got.Error)
-		}
-		if got.Endpoint != "prod-1" {
-			t.Errorf("action %q: Endpoint = %q, want prod-1", a, got.Endpoint)
 		}
 		if st := inspect(t, path); st.DBVersion != "001" {
 			t.Errorf("action %q: database moved to %q, want it left at 001", a, st.DBVersion)

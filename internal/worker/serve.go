@@ -1,11 +1,10 @@
-// Package workerproc is the worker side of the job protocol (package job):
-// one process, one job. The supervisor writes the spec on the worker's stdin
-// and keeps that pipe open for the worker's whole life; the worker logs hclog
-// JSON lines on stderr and writes its one Result line on fd 3.
-//
-// It is used by the hidden worker mode of the supervisor binary (switched on
-// by EnvMarker) and by cmd/worker, which runs one job by hand.
-package workerproc
+package worker
+
+// The process side of a worker: the job protocol (package job) from the
+// child's end. One process, one job. The supervisor writes the spec on the
+// worker's stdin and keeps that pipe open for the worker's whole life; the
+// worker logs hclog JSON lines on stderr and writes its one Result line on
+// fd 3.
 
 import (
 	"context"
@@ -19,7 +18,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"supervisor/internal/event"
 	"supervisor/internal/job"
+	"supervisor/internal/tty"
 )
 
 // EnvMarker is the environment variable (value "1") with which the
@@ -49,7 +50,7 @@ var ErrParentGone = errors.New("supervisor gone: stdin closed")
 // ErrTerminated is the cancellation cause when the worker receives SIGTERM.
 var ErrTerminated = errors.New("terminated by SIGTERM")
 
-// RunFunc is what a worker does for one job. It must honour ctx (cancelled
+// RunFunc is what a worker does for one job (Run; a fake in tests). It must honour ctx (cancelled
 // on SIGTERM or parent death; context.Cause says which), roll back what it
 // has not committed, and return a Result (OK false with Error on failure).
 type RunFunc func(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
@@ -62,8 +63,16 @@ To run one job by hand, pipe a spec into it:  worker < spec.json
 The result is written on fd 3 when that is a pipe, otherwise on stdout.
 `
 
-// Serve runs one job: it reads the spec from stdin, logs hclog JSON lines to
-// stderr, runs run, writes the Result on fd 3 (the result pipe; on stdout when
+// Serve runs one job with Run: see ServeWith. It is the whole of the hidden
+// worker mode of the supervisor binary (switched on by EnvMarker) and of
+// cmd/worker, which runs one job by hand.
+func Serve(stdin io.Reader, stderr io.Writer) int {
+	return ServeWith(stdin, stderr, Run)
+}
+
+// ServeWith runs one job: it reads the spec from stdin, logs hclog JSON lines
+// to stderr, runs run, fills the Result's Endpoint and Duration, logs it as
+// one event.Result line, writes it on fd 3 (the result pipe; on stdout when
 // fd 3 is not a pipe, i.e. when run by hand) and returns the process exit
 // code: ExitOK, ExitFailed or ExitBadSpec.
 //
@@ -74,7 +83,7 @@ The result is written on fd 3 when that is a pipe, otherwise on stdout.
 //
 // A panic in run is not recovered: the process dies with its stack trace on
 // stderr, which the supervisor reports as the product's failure.
-func Serve(stdin io.Reader, stderr io.Writer, run RunFunc) int {
+func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 	// Look at fd 3 before anything else opens files: unless the supervisor
 	// passed it, the lowest free descriptor belongs to someone else (the Go
 	// runtime itself keeps cgroup files open from start-up).
@@ -83,7 +92,7 @@ func Serve(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 		result = os.Stdout
 	}
 
-	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
+	if tty.IsTerminal(stdin) {
 		fmt.Fprint(stderr, usage)
 		return ExitBadSpec
 	}
@@ -146,12 +155,10 @@ func Serve(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 	if cause := context.Cause(ctx); cause != nil {
 		log.Warn("job cancelled", "cause", cause.Error())
 	}
-	if res.Endpoint == "" {
-		res.Endpoint = spec.Endpoint
-	}
-	if res.Duration == 0 {
-		res.Duration = time.Since(start)
-	}
+	// Filled here, for every run alike: the supervisor checks the endpoint
+	// against its job, and the duration is the whole job, spec to result.
+	res.Endpoint = spec.Endpoint
+	res.Duration = time.Since(start)
 	if !res.OK && res.Error == "" {
 		res.Error = "job failed"
 		if err := context.Cause(ctx); err != nil {
@@ -159,6 +166,11 @@ func Serve(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 		}
 	}
 
+	// The same result as an event on the log stream, for the supervisor's
+	// live consumers; the record on the result pipe stays the authority. At
+	// DEBUG, as "job started": the operator's log shows the outcome in the
+	// supervisor's own words already.
+	event.Emit(log, hclog.Debug, "job finished", resultEvent(res))
 	if err := job.WriteResult(result, res); err != nil {
 		log.Error("cannot write result", "error", err)
 		return ExitFailed
@@ -170,6 +182,11 @@ func Serve(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// resultEvent is res as an event.Result.
+func resultEvent(res job.Result) event.Event {
+	return event.Event{Kind: event.Result, OK: res.OK, Status: string(res.Status), Applied: res.Applied, Error: res.Error}
 }
 
 // resultPipe returns fd 3 as a file when it is a pipe or a socket: what the
@@ -186,11 +203,6 @@ func resultPipe() (*os.File, bool) {
 		return os.NewFile(ResultFD, "result"), true
 	}
 	return nil, false
-}
-
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func workerLevel() hclog.Level {

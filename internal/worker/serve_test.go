@@ -1,4 +1,4 @@
-package workerproc_test
+package worker_test
 
 import (
 	"bufio"
@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
+	osexec "os/exec"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,8 +18,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/job"
-	"supervisor/internal/workerproc"
+	"supervisor/internal/status"
+	"supervisor/internal/worker"
 )
 
 // The test binary doubles as a worker (go-plugin's helperProcess pattern):
@@ -25,8 +29,11 @@ import (
 const helperEnv = "GO_WANT_HELPER_PROCESS"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "1" {
-		os.Exit(workerproc.Serve(os.Stdin, os.Stderr, helperRun))
+	switch os.Getenv(helperEnv) {
+	case "1":
+		os.Exit(worker.ServeWith(os.Stdin, os.Stderr, helperRun))
+	case "real":
+		os.Exit(worker.Serve(os.Stdin, os.Stderr)) // what the mains do
 	}
 	os.Exit(m.Run())
 }
@@ -43,6 +50,12 @@ func helperRun(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result 
 		<-ctx.Done()
 		log.Info("rolled back")
 		return job.Result{OK: false, Status: "schema_upgrade_failed", Error: "rolled back: " + context.Cause(ctx).Error()}
+	case "own-fields":
+		// Serve alone fills these: whatever run says is overwritten.
+		return job.Result{OK: true, Status: "ok", Endpoint: "someone-else", Duration: time.Nanosecond}
+	case "fail":
+		log.Error("it broke")
+		return job.Result{Status: status.SchemaUpgradeFailed, Applied: 2, Error: "version 003: it broke"}
 	case "survive-eof":
 		// Run by hand: stdin at EOF right after the spec must not cancel.
 		select {
@@ -55,17 +68,30 @@ func helperRun(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result 
 	return job.Result{Error: "unknown behaviour " + spec.Endpoint}
 }
 
-func helperCmd(t *testing.T) *exec.Cmd {
+// helperCmd runs the test binary as a worker serving helperRun.
+func helperCmd(t *testing.T) *osexec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	return helperMode(t, "1")
+}
+
+// helperMode runs the test binary as a worker in mode: "1" serves
+// helperRun, "real" serves Run.
+func helperMode(t *testing.T, mode string) *osexec.Cmd {
+	t.Helper()
+	cmd := osexec.Command(os.Args[0], "-test.run=^$")
 	// The race detector sleeps 1 s before a successful exit; not needed here.
-	cmd.Env = append(os.Environ(), helperEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
 	return cmd
 }
 
 func specJSON(t *testing.T, endpoint string) []byte {
 	t.Helper()
-	b, err := json.Marshal(job.Spec{Action: job.ActionMigrate, Endpoint: endpoint, Target: dbconn.Target{Dialect: "sqlite", Path: "x.sqlite"}})
+	return marshalSpec(t, job.Spec{Action: job.ActionMigrate, Endpoint: endpoint, Target: dbconn.Target{Dialect: "sqlite", Path: "x.sqlite"}})
+}
+
+func marshalSpec(t *testing.T, s job.Spec) []byte {
+	t.Helper()
+	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +101,7 @@ func specJSON(t *testing.T, endpoint string) []byte {
 // supervised is a helper worker started the way the supervisor starts one:
 // stdin and fd 3 are pipes the test holds.
 type supervised struct {
-	cmd    *exec.Cmd
+	cmd    *osexec.Cmd
 	stdin  *os.File // our end; closing it is the parent's death
 	result *os.File
 	stderr *bufio.Reader
@@ -164,11 +190,11 @@ func TestParentDeathCancelsJob(t *testing.T) {
 	w.waitFor(t, "blocking")
 	w.stdin.Close() // what the kernel does when the supervisor dies
 	res, code := w.finish(t)
-	if code != workerproc.ExitFailed {
-		t.Errorf("exit code = %d, want %d", code, workerproc.ExitFailed)
+	if code != worker.ExitFailed {
+		t.Errorf("exit code = %d, want %d", code, worker.ExitFailed)
 	}
-	if res.OK || !strings.Contains(res.Error, workerproc.ErrParentGone.Error()) || res.Endpoint != "block" {
-		t.Errorf("result = %+v, want a failure caused by %q", res, workerproc.ErrParentGone)
+	if res.OK || !strings.Contains(res.Error, worker.ErrParentGone.Error()) || res.Endpoint != "block" {
+		t.Errorf("result = %+v, want a failure caused by %q", res, worker.ErrParentGone)
 	}
 }
 
@@ -191,10 +217,10 @@ func TestParentDeathWithPipesGone(t *testing.T) {
 	}
 	ws := w.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
-		t.Fatalf("worker killed by %v; want it to roll back and exit %d", ws.Signal(), workerproc.ExitFailed)
+		t.Fatalf("worker killed by %v; want it to roll back and exit %d", ws.Signal(), worker.ExitFailed)
 	}
-	if code := ws.ExitStatus(); code != workerproc.ExitFailed {
-		t.Errorf("exit code = %d, want %d (its result could not be written)", code, workerproc.ExitFailed)
+	if code := ws.ExitStatus(); code != worker.ExitFailed {
+		t.Errorf("exit code = %d, want %d (its result could not be written)", code, worker.ExitFailed)
 	}
 }
 
@@ -210,19 +236,91 @@ func TestSIGTERMCancelsJobAndSIGINTIsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, code := w.finish(t)
-	if code != workerproc.ExitFailed {
-		t.Errorf("exit code = %d, want %d", code, workerproc.ExitFailed)
+	if code != worker.ExitFailed {
+		t.Errorf("exit code = %d, want %d", code, worker.ExitFailed)
 	}
-	if res.OK || !strings.Contains(res.Error, workerproc.ErrTerminated.Error()) {
-		t.Errorf("result = %+v, want a failure caused by %q", res, workerproc.ErrTerminated)
+	if res.OK || !strings.Contains(res.Error, worker.ErrTerminated.Error()) {
+		t.Errorf("result = %+v, want a failure caused by %q", res, worker.ErrTerminated)
 	}
 }
 
 func TestSupervisedOK(t *testing.T) {
 	w := startSupervised(t, "ok")
 	res, code := w.finish(t)
-	if code != workerproc.ExitOK || !res.OK || res.Endpoint != "ok" || res.Duration <= 0 {
+	if code != worker.ExitOK || !res.OK || res.Endpoint != "ok" || res.Duration <= 0 {
 		t.Errorf("got %+v, exit %d; want OK, exit 0", res, code)
+	}
+}
+
+// Endpoint and Duration are Serve's to fill, once, whatever run returned.
+func TestServeFillsEndpointAndDuration(t *testing.T) {
+	w := startSupervised(t, "own-fields")
+	res, code := w.finish(t)
+	if code != worker.ExitOK || res.Endpoint != "own-fields" || res.Duration <= 0 || res.Duration == time.Nanosecond {
+		t.Errorf("got %+v, exit %d; want endpoint own-fields and Serve's own duration, exit 0", res, code)
+	}
+}
+
+// Serve runs Run: a by-hand migrate of a fresh SQLite product, as cmd/worker
+// does it, answers with a result that says so and carries the spec's
+// endpoint and a measured duration, which Run itself leaves empty.
+func TestServeRunsRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Default.sqlite")
+	cmd := helperMode(t, "real")
+	cmd.Stdin = bytes.NewReader(marshalSpec(t, job.Spec{Action: job.ActionMigrate, Endpoint: "Default",
+		Target: dbconn.Target{Dialect: "sqlite", Path: path}, Options: job.Options{LockTimeout: 5 * time.Second}}))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var res job.Result
+	if jerr := json.Unmarshal(stdout.Bytes(), &res); jerr != nil {
+		t.Fatalf("stdout %q is not a result: %v (run: %v; stderr %s)", stdout.String(), jerr, err, stderr.String())
+	}
+	if err != nil || !res.OK || res.Status != status.OK || res.Endpoint != "Default" || res.Duration <= 0 || res.Applied == 0 {
+		t.Errorf("run: %v, result %+v; want OK, status ok, endpoint Default, files applied, a duration; stderr:\n%s", err, res, stderr.String())
+	}
+}
+
+// The result goes on the log stream too, as one event.Result line written
+// before the result record: by hand, with stdout and stderr one stream, the
+// event line comes first, and says what the record says.
+func TestServeEmitsResultEventBeforeResult(t *testing.T) {
+	for _, tc := range []struct {
+		endpoint string
+		want     event.Event
+	}{
+		{"ok", event.Event{Kind: event.Result, OK: true, Status: "ok"}},
+		{"fail", event.Event{Kind: event.Result, Status: "schema_upgrade_failed", Applied: 2, Error: "version 003: it broke"}},
+	} {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			cmd := helperCmd(t)
+			cmd.Stdin = bytes.NewReader(specJSON(t, tc.endpoint))
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out // one pipe: the order is the worker's
+			_ = cmd.Run()
+			var events []event.Event
+			var resultAt, eventAt int
+			for i, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+				var m map[string]json.RawMessage
+				if err := json.Unmarshal([]byte(l), &m); err != nil {
+					t.Fatalf("line %q: %v", l, err)
+				}
+				if _, ok := m["@message"]; !ok {
+					resultAt = i + 1 // the result record
+					continue
+				}
+				if e, ok := event.Decode(time.Time{}, m); ok {
+					events = append(events, e)
+					eventAt = i + 1
+				}
+			}
+			if want := []event.Event{tc.want}; !reflect.DeepEqual(events, want) {
+				t.Errorf("events %+v, want %+v\n%s", events, want, out.String())
+			}
+			if eventAt == 0 || resultAt <= eventAt {
+				t.Errorf("event on line %d, result on line %d; want the event first\n%s", eventAt, resultAt, out.String())
+			}
+		})
 	}
 }
 
@@ -263,8 +361,8 @@ func TestNoJobOrBadSpec(t *testing.T) {
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			err := cmd.Run()
-			if code := cmd.ProcessState.ExitCode(); code != workerproc.ExitBadSpec {
-				t.Errorf("exit code = %d (%v), want %d", code, err, workerproc.ExitBadSpec)
+			if code := cmd.ProcessState.ExitCode(); code != worker.ExitBadSpec {
+				t.Errorf("exit code = %d (%v), want %d", code, err, worker.ExitBadSpec)
 			}
 			if !strings.Contains(out.String(), tc.want) {
 				t.Errorf("output %q does not contain %q", out.String(), tc.want)
@@ -287,7 +385,7 @@ func TestUsageMentionsSupervisor(t *testing.T) {
 			t.Errorf("usage %q does not mention %q", out, want)
 		}
 	}
-	if code := cmd.ProcessState.ExitCode(); code != workerproc.ExitBadSpec {
-		t.Errorf("exit code = %d, want %d", code, workerproc.ExitBadSpec)
+	if code := cmd.ProcessState.ExitCode(); code != worker.ExitBadSpec {
+		t.Errorf("exit code = %d, want %d", code, worker.ExitBadSpec)
 	}
 }
