@@ -15,7 +15,6 @@ import (
 
 	"supervisor/internal/logging"
 	"supervisor/internal/pass"
-	"supervisor/internal/supervise"
 )
 
 // Exit codes of DESIGN.md.
@@ -232,12 +231,5 @@ func (inv *invocation) parse(name, usage string, fs *pflag.FlagSet, args []strin
 		return usagef("%v", err)
 	}
 	inv.log = inv.logs.Logger()
-	// -j past what the file-descriptor limit allows fails products with
-	// EMFILE: capped once here, for the status inspection and the workers.
-	if n, err := fs.GetInt("jobs"); err == nil {
-		if c := supervise.LimitParallel(n, inv.log); c != n {
-			_ = fs.Set("jobs", fmt.Sprint(c))
-		}
-	}
 	return nil
 }

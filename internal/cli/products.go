@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -89,8 +88,7 @@ func productsAdd(ctx context.Context, inv *invocation, args []string) error {
 	}
 	defer cfg.Close()
 	if err := cfg.Registry().Add(ctx, p); err != nil {
-		if errors.Is(err, registry.ErrExists) || errors.Is(err, registry.ErrInvalidConnection) ||
-			errors.Is(err, registry.ErrDatabaseInUse) || errors.Is(err, registry.ErrConfigOutdated) || errors.Is(err, registry.ErrInvalidEndpoint) {
+		if registry.IsInputError(err) {
 			return usagef("products add: %v", err)
 		}
 		return cfg.WriteError("products add", err)
@@ -133,7 +131,7 @@ func productsRemove(ctx context.Context, inv *invocation, args []string) error {
 	}
 	defer cfg.Close()
 	if err := cfg.Registry().Remove(ctx, fs.Arg(0)); err != nil {
-		if errors.Is(err, registry.ErrNotFound) {
+		if registry.IsInputError(err) {
 			return usagef("products remove: %v", err)
 		}
 		return cfg.WriteError("products remove", err)

@@ -20,6 +20,7 @@ import (
 	"supervisor/internal/logging"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
+	"supervisor/internal/supervise"
 )
 
 // Options say how a pass runs.
@@ -126,10 +127,10 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = func(string) string { return "" }
 	}
-	if opts.Jobs < 1 {
-		opts.Jobs = 1
-	}
 	f := &Fleet{opts: opts, log: opts.Logs.Logger()}
+	// -j past what the file-descriptor limit allows fails products with
+	// EMFILE: capped once here, for the inspection and the workers.
+	f.opts.Jobs = supervise.LimitParallel(max(opts.Jobs, 1), f.log)
 	cfg, err := OpenConfig(ctx, opts.Config, opts.BaseDir, false, opts.Getenv, opts.Logs)
 	if err != nil {
 		return nil, err

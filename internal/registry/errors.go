@@ -20,3 +20,15 @@ var (
 	// operation needs (a CodeChecker-made database at our version 1).
 	ErrConfigOutdated = errors.New("config database is at an older version; run `supervisor migrate` first")
 )
+
+// IsInputError reports whether err is the operator's input that the
+// registry refused (a taken or invalid endpoint, a bad or shared database
+// location, a config database too old for it), not a failure to write.
+func IsInputError(err error) bool {
+	for _, e := range []error{ErrNotFound, ErrExists, ErrDatabaseInUse, ErrInvalidEndpoint, ErrInvalidConnection, ErrConfigOutdated} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
