@@ -8,6 +8,137 @@ import (
 	"testing"
 )
 
+// Global flags work before and after the command, and the environment
+// supplies the workspace when no flag does.
+func TestGlobalFlagsAnywhere(t *testing.T) {
+	t.Parallel()
+	ws := workspace(t)
+	bad := filepath.Join(t.TempDir(), "bad.sqlite")
+	if err := os.WriteFile(bad, []byte(strings.Repeat("garbage", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ExitOK, "-w", ws, "products", "add", "bad", "--sqlite", bad)
+	r := mustRun(t, ExitFailed, "-w", ws, "status", "--json")
+	want := r.stdout
+	if !strings.Contains(r.stderr, "[WARN]  [bad]") {
+		t.Fatalf("status stderr:\n%s\nwant a warning about [bad]", r.stderr)
+	}
+	tests := []struct {
+		name string
+		in   cmdline
+		args []string
+	}{
+		{"-w after", cmdline{}, []string{"status", "--json", "-w", ws}},
+		{"--workspace= after", cmdline{}, []string{"status", "--workspace=" + ws, "--json"}},
+		{"--config-db before", cmdline{}, []string{"--config-db", "sqlite:" + filepath.Join(ws, "config.sqlite"), "status", "--json"}},
+		{"--config-db after", cmdline{}, []string{"status", "--json", "--config-db", "sqlite:" + filepath.Join(ws, "config.sqlite")}},
+		{"env", cmdline{env: map[string]string{"SUPERVISOR_WORKSPACE": ws}}, []string{"status", "--json"}},
+		{"flag beats env", cmdline{env: map[string]string{"SUPERVISOR_WORKSPACE": "/nonexistent"}}, []string{"status", "--json", "-w", ws}},
+		{"log flags before and after", cmdline{}, []string{"--log-level", "error", "-w", ws, "status", "--log-format", "json", "--json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.in.run(t, tt.args...)
+			if r.code != ExitFailed {
+				t.Errorf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+			}
+			if r.stdout != want {
+				t.Errorf("stdout:\n%s\nwant\n%s", r.stdout, want)
+			}
+		})
+	}
+	// A global flag before the command is not reset by the command's parse.
+	r = run(t, "--log-format", "json", "-w", ws, "status")
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if !strings.HasPrefix(l, "{\"") {
+			t.Errorf("--log-format json before the command: stderr line %q is not JSON", l)
+		}
+	}
+	// Levels given after the command hold too: at error level the warnings go.
+	if r := run(t, "-w", ws, "status", "--log-level", "error"); r.stderr != "" {
+		t.Errorf("--log-level error after the command: stderr %q, want nothing", r.stderr)
+	}
+}
+
+// Exit 2 means nothing was touched: an invalid input of any command leaves
+// the config database (and the product database) byte for byte as it was.
+// cleanup used to delete the expired login sessions first and only then
+// find that --product named no product.
+func TestInvalidInputLeavesConfigDatabaseUntouched(t *testing.T) {
+	t.Parallel()
+	notDir := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(notDir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badConfig := "server_config.json"
+	tests := []struct {
+		name       string
+		args       []string
+		setup      func(t *testing.T, ws string)
+		wantStderr string
+	}{
+		{"init with an argument", []string{"init", "extra"}, nil, "unexpected arguments"},
+		{"products add taken endpoint", []string{"products", "add", "p", "--sqlite", "q.sqlite"}, nil, "already exists"},
+		{"products add database of another product", []string{"products", "add", "q", "--sqlite", "p.sqlite"}, nil, `database of product "p"`},
+		{"products add password variable on an old config", []string{"products", "add", "q", "--postgresql", "--db-password-env", "PW"}, nil, "supervisor migrate"},
+		{"products remove unknown", []string{"products", "remove", "nosuch"}, nil, "no such product"},
+		{"status unknown product", []string{"status", "--product", "nosuch"}, nil, `unknown product "nosuch"`},
+		{"migrate unknown product", []string{"migrate", "-y", "--product", "nosuch"}, nil, `unknown product "nosuch"`},
+		{"migrate uncreatable backup dir", []string{"migrate", "-y", "--backup-dir", filepath.Join(notDir, "backups")}, nil, "--backup-dir"},
+		{"migrate negative timeout", []string{"migrate", "-y", "--timeout", "-1s"}, nil, "--timeout must not be negative"},
+		{"cleanup unknown product", []string{"cleanup", "--product", "nosuch"}, nil, `unknown product "nosuch"`},
+		{"cleanup bad label dir", []string{"cleanup", "--checker-labels", filepath.Join(notDir, "labels")}, nil, "--checker-labels"},
+		{"cleanup negative session lifetime", []string{"cleanup", "--session-lifetime", "-1s"}, nil, "--session-lifetime"},
+		{"cleanup bad server_config.json", []string{"cleanup"}, func(t *testing.T, ws string) {
+			if err := os.WriteFile(filepath.Join(ws, badConfig), []byte("{not json"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, badConfig},
+		{"up unknown product", []string{"up", "-y", "--product", "nosuch"}, nil, `unknown product "nosuch"`},
+		{"up uncreatable backup dir", []string{"up", "-y", "--backup-dir", filepath.Join(notDir, "backups")}, nil, "--backup-dir"},
+		{"up bad label dir", []string{"up", "-y", "--checker-labels", filepath.Join(notDir, "labels")}, nil, "--checker-labels"},
+		{"up bad server_config.json", []string{"up", "-y"}, func(t *testing.T, ws string) {
+			if err := os.WriteFile(filepath.Join(ws, badConfig), []byte("{not json"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, badConfig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ws, product := untouchedWorkspace(t)
+			if tt.setup != nil {
+				tt.setup(t, ws)
+			}
+			cfg := filepath.Join(ws, "config.sqlite")
+			beforeCfg, beforeProduct := checksum(t, cfg), checksum(t, product)
+			// Relative paths in the arguments are the workspace's.
+			args := append([]string{"-w", ws}, tt.args...)
+			for i, a := range args {
+				if strings.HasSuffix(a, ".sqlite") && !filepath.IsAbs(a) {
+					args[i] = filepath.Join(ws, a)
+				}
+			}
+			r := run(t, args...)
+			if r.code != ExitUsage {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, ExitUsage, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("stderr:\n%s\nwant it to contain %q", r.stderr, tt.wantStderr)
+			}
+			if strings.Contains(r.stdout, "Do you want") {
+				t.Errorf("asked a question before finding the bad input:\n%s", r.stdout)
+			}
+			if checksum(t, cfg) != beforeCfg {
+				t.Error("the config database changed")
+			}
+			if checksum(t, product) != beforeProduct {
+				t.Error("product p's database changed")
+			}
+		})
+	}
+}
+
 // Bad usage exits 2, says why on stderr and touches nothing.
 func TestUsageErrors(t *testing.T) {
 	tests := []struct {

@@ -94,9 +94,9 @@ type Fleet struct {
 	Config Config
 	// Products are the selected products, in endpoint order.
 	Products []registry.Product
-	// registered is every product of the registry: a worker's environment
+	// allProducts is every product of the registry: a worker's environment
 	// loses the password variables of all of them, not only of the selected.
-	registered []registry.Product
+	allProducts []registry.Product
 	// hints are the products whose own password variable was unset when
 	// their job was built, for the reason of a failure to authenticate.
 	hints map[string]registry.Password
@@ -150,7 +150,7 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 	if f.Products, err = selectProducts(all, opts.Selected); err != nil {
 		return nil, err
 	}
-	f.registered = all
+	f.allProducts = all
 	if setup.UpgradeConfig && st.Status == status.SchemaMismatchOK {
 		upgraded, err := f.upgradeConfig(ctx, cfg)
 		if err != nil {
@@ -164,7 +164,7 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 			if f.Products, err = selectProducts(all, opts.Selected); err != nil {
 				return nil, err
 			}
-			f.registered = all
+			f.allProducts = all
 		}
 	}
 	if setup.SessionLifetime > 0 {

@@ -84,9 +84,9 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 	if environ == nil {
 		environ = os.Environ()
 	}
-	// Strip the password variables of every registered product, not only of
+	// Strip the password variables of every allProducts product, not only of
 	// the selected ones: a worker must hold no product's secret in its env.
-	env := workerEnv(environ, append(slices.Clone(f.Products), f.registered...))
+	env := workerEnv(environ, append(slices.Clone(f.Products), f.allProducts...))
 	ctx, kill, received, stop := supervise.NotifySignals(ctx, f.log)
 	defer stop()
 	outcomes := supervise.Run(ctx, supervise.Config{
