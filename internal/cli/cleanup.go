@@ -92,7 +92,8 @@ func runCleanup(ctx context.Context, inv *invocation, args []string) error {
 		return err
 	}
 	states := fleet.Inspect(ctx, pool.inspectTimeouts())
-	return stageError(cleanupProducts(ctx, inv, fleet, states, false).Stage)
+	rep := cleanupProducts(ctx, inv, fleet, pool, states, false)
+	return pool.out.finishWith(inv, report.Run{Command: "cleanup", States: states, Cleanup: &rep, ExitCode: stageExit(rep.Stage)})
 }
 
 // apply sets the cleanup options of a pass.
@@ -106,10 +107,10 @@ func (c *cleanupFlags) setup() pass.Setup {
 }
 
 // cleanupProducts garbage-collects every product whose database is up to
-// date and prints what was removed; stopped says that --fail-fast already
-// saw a product fail (in up's migrate stage).
-func cleanupProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, states []pass.State, stopped bool) pass.CleanupReport {
+// date and prints what was removed (on stdout, unless --json); stopped says
+// that --fail-fast already saw a product fail (in up's migrate stage).
+func cleanupProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, pool poolFlags, states []pass.State, stopped bool) pass.CleanupReport {
 	rep := fleet.Cleanup(ctx, states, stopped)
-	report.CleanupSummary(inv.env.Stdout, rep.Rows)
+	report.CleanupSummary(pool.out.text(inv), rep.Rows)
 	return rep
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
 	"runtime"
@@ -23,6 +24,8 @@ type poolFlags struct {
 	failFast       bool
 	lockTimeout    time.Duration
 	connectTimeout time.Duration
+	// out says where the result goes (--json, --report).
+	out resultFlags
 }
 
 func (p *poolFlags) register(fs *pflag.FlagSet) {
@@ -32,6 +35,7 @@ func (p *poolFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
 	fs.DurationVar(&p.lockTimeout, "lock-timeout", dbconn.DefaultLockTimeout, "give up waiting for a product's lock after `DUR`")
 	fs.DurationVar(&p.connectTimeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
+	p.out.register(fs)
 }
 
 func (p *poolFlags) check() error {
@@ -46,7 +50,7 @@ func (p *poolFlags) check() error {
 			return usagef("%s must not be negative", d.name)
 		}
 	}
-	return nil
+	return p.out.check()
 }
 
 // check validates the options of migrate and up before anything is read or
@@ -94,9 +98,12 @@ func runMigrate(ctx context.Context, inv *invocation, args []string) error {
 		return err
 	}
 	if f.dryRun || f.sql {
+		if f.pool.out.json || f.pool.out.report != "" {
+			return usagef("migrate: --json and --report report a run, not --dry-run or --sql")
+		}
 		return migrateOffline(ctx, inv, f)
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, inv.env.Stdout, f.yes))
+	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.questions(inv), f.yes))
 	if err != nil {
 		return err
 	}
@@ -104,7 +111,8 @@ func runMigrate(ctx context.Context, inv *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	return stageError(migrateProducts(ctx, inv, fleet, f.pool).Stage)
+	rep := migrateProducts(ctx, inv, fleet, f.pool, false)
+	return f.pool.out.finishWith(inv, report.Run{Command: "migrate", States: rep.Before, Migrate: &rep, ExitCode: stageExit(rep.Stage)})
 }
 
 // register adds the options migrate and up share.
@@ -137,25 +145,23 @@ func (p *poolFlags) inspectTimeouts() pass.Timeouts {
 	return pass.Timeouts{Connect: p.connectTimeout, Lock: p.connectTimeout}
 }
 
-// stageError is the error a stage's outcome calls for.
-func stageError(s pass.Stage) error {
-	switch {
-	case s.Interrupted != 0:
-		return &interruptedError{code: s.Interrupted}
-	case s.Failed:
-		return errFailed
-	}
-	return nil
-}
-
 // migrateProducts is the product half of migrate (and of up): status table,
-// questions, workers, status table again, summary.
-func migrateProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, pool poolFlags) pass.MigrateReport {
+// questions, workers, status table again, summary (on stdout, unless
+// --json). In up (once), a status table after the work that reads as the
+// one before it is not printed again.
+func migrateProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, pool poolFlags, once bool) pass.MigrateReport {
+	w := pool.out.text(inv)
 	before := fleet.Inspect(ctx, pool.inspectTimeouts())
-	report.Status(inv.env.Stdout, before)
+	var shown bytes.Buffer
+	report.Status(&shown, before)
+	_, _ = w.Write(shown.Bytes())
 	rep := fleet.Migrate(ctx, before)
-	report.Status(inv.env.Stdout, rep.After)
-	report.MigrateSummary(inv.env.Stdout, rep.Rows)
+	var again bytes.Buffer
+	report.Status(&again, rep.After)
+	if !once || !bytes.Equal(again.Bytes(), shown.Bytes()) {
+		_, _ = w.Write(again.Bytes())
+	}
+	report.MigrateSummary(w, rep.Rows)
 	return rep
 }
 

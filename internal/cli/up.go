@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/pass"
+	"supervisor/internal/report"
 )
 
 const upUsage = "up [-j N] [-y] [--product E]... [--skip-cleanup] [--checker-labels DIR] [--timeout DUR] [--backup-dir DIR]"
@@ -37,7 +38,7 @@ func runUp(ctx context.Context, inv *invocation, args []string) error {
 	if err := cf.check(inv); err != nil {
 		return err
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, inv.env.Stdout, f.yes))
+	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.questions(inv), f.yes))
 	if err != nil {
 		return err
 	}
@@ -53,22 +54,24 @@ func runUp(ctx context.Context, inv *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	migrated := migrateProducts(ctx, inv, fleet, f.pool)
+	out := f.pool.out
+	migrated := migrateProducts(ctx, inv, fleet, f.pool, true)
+	run := report.Run{Command: "up", States: migrated.Before, Migrate: &migrated, ExitCode: stageExit(migrated.Stage)}
 	if migrated.Interrupted != 0 || skipCleanup {
-		return stageError(migrated.Stage)
+		return out.finishWith(inv, run)
 	}
-	cleaned := cleanupProducts(ctx, inv, fleet, migrated.Current, migrated.Stopped)
+	cleaned := cleanupProducts(ctx, inv, fleet, f.pool, migrated.Current, migrated.Stopped)
+	run.Cleanup = &cleaned
 	if cleaned.Interrupted != 0 {
-		return stageError(cleaned.Stage)
+		run.ExitCode = cleaned.Interrupted
+		return out.finishWith(inv, run)
 	}
 	failed := migrated.Failed || cleaned.Failed
 	verdict := "every product is up to date and cleaned"
 	if failed {
 		verdict = "some products need attention (see above)"
+		run.ExitCode = ExitFailed
 	}
-	fmt.Fprintf(inv.env.Stdout, "Start-up sequence done: %d of %d products up to date; %s.\n", migrated.UpToDate(), len(fleet.Products), verdict)
-	if failed {
-		return errFailed
-	}
-	return nil
+	fmt.Fprintf(out.text(inv), "Start-up sequence done: %d of %d products up to date; %s.\n", migrated.UpToDate(), len(fleet.Products), verdict)
+	return out.finishWith(inv, run)
 }

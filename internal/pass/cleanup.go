@@ -14,12 +14,20 @@ type CleanupRow struct {
 	Endpoint string
 	// Removed counts what was removed or changed, by cleanup key; nil when
 	// the worker said nothing.
-	Removed  map[string]int64
+	Removed map[string]int64
+	// Routines are the routines its worker reported committed, in order
+	// (its routine_done events).
+	Routines []RoutineDone
 	Duration time.Duration
-	// Err says why the product was not cleaned ("" when it was).
-	Err string
-	// Skipped is set when it was never started (fail-fast, interrupted).
-	Skipped bool
+	// Outcome is the word for it; Reason says why it is not OK ("" when it
+	// is): the failure, the status that kept cleanup from being attempted,
+	// or why it was never started (fail-fast, interrupted).
+	Outcome Outcome
+	Reason  string
+	// PeakRSS is its worker's peak resident set size in bytes (0: no worker
+	// ran, or unknown); LastOutput the last stderr lines of a worker that failed.
+	PeakRSS    int64
+	LastOutput []string
 }
 
 // CleanupReport is what Cleanup did.
@@ -48,22 +56,23 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 	}
 	for i, st := range states {
 		p := f.Products[i]
-		row := CleanupRow{Endpoint: p.Endpoint}
+		row := CleanupRow{Endpoint: p.Endpoint, Outcome: Failed}
 		switch {
 		case st.Status != status.OK:
-			row.Err = fmt.Sprintf("Cleanup not attempted, database status is %q", st.Message)
-			f.opts.Logs.Product(p.Endpoint).Warn(row.Err)
+			row.Outcome = NotAttempted
+			row.Reason = fmt.Sprintf("database status is %q", st.Message)
+			f.warn(p.Endpoint, "Cleanup not attempted, "+row.Reason)
 			// A broken product trips --fail-fast; one that only awaits an
 			// upgrade (declined in up, say) does not.
 			if !st.Status.Upgradable() {
 				ff.fail()
 			}
 		case ff.skip():
-			row.Err, row.Skipped = errFailFast.Error(), true
+			row.Outcome, row.Reason = Skipped, errFailFast.Error()
 		default:
 			spec, err := f.spec(p, job.ActionCleanup)
 			if err != nil {
-				row.Err = err.Error()
+				row.Reason = err.Error()
 				ff.fail()
 				break
 			}
@@ -73,17 +82,18 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 		}
 		rows[p.Endpoint] = row
 	}
-	outcomes, interrupted := f.run(ctx, specs)
+	outcomes, interrupted, events := f.run(ctx, specs)
 	rep.Interrupted = interrupted
 	ff.after(outcomes)
 	rep.Stopped = ff.hit
 	for _, o := range outcomes {
-		row := CleanupRow{Endpoint: o.Spec.Endpoint, Duration: o.Duration, Skipped: o.Skipped}
+		row := CleanupRow{Endpoint: o.Spec.Endpoint, Duration: o.Duration, Outcome: workerOutcome(o),
+			Routines: events.Routines(o.Spec.Endpoint), PeakRSS: o.PeakRSS}
 		if o.Result != nil {
 			row.Removed = o.Result.Removed
 		}
 		if !o.OK() {
-			row.Err = f.reason(o)
+			row.Reason, row.LastOutput = f.reason(o), o.LastOutput
 		}
 		rows[o.Spec.Endpoint] = row
 	}
@@ -91,7 +101,7 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 		r := rows[p.Endpoint]
 		r.Endpoint = p.Endpoint
 		rep.Rows = append(rep.Rows, r)
-		rep.Failed = rep.Failed || r.Err != ""
+		rep.Failed = rep.Failed || r.Outcome != OK
 	}
 	return rep
 }

@@ -56,7 +56,7 @@ func (f *Fleet) Inspect(ctx context.Context, timeout Timeouts) []State {
 			defer func() { <-sem }()
 			out[i] = f.inspectProduct(ctx, p, timeout)
 			if out[i].Reason != "" && out[i].Status != status.OK {
-				f.opts.Logs.Product(p.Endpoint).Warn(out[i].Status.Message() + " " + out[i].Reason)
+				f.warn(p.Endpoint, out[i].Status.Message()+" "+out[i].Reason)
 			}
 		}()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"supervisor/internal/dbconn"
@@ -28,11 +29,21 @@ type MigrateRow struct {
 	Endpoint string
 	From, To string
 	Applied  int
+	// Files are the files its worker reported committed, in order, with
+	// their durations (its file_applied events).
+	Files    []FileApplied
 	Duration time.Duration
-	// Err says why the product was not upgraded ("" when it was).
-	Err string
-	// Skipped is set when it was never started (fail-fast, interrupted).
-	Skipped bool
+	// Outcome is the word for it; Reason says why it is not OK ("" when it
+	// is): the failure, "not upgraded: the answer was no", or why it was
+	// never started (fail-fast, interrupted).
+	Outcome Outcome
+	Reason  string
+	// PeakRSS is its worker's peak resident set size in bytes (0: no worker
+	// ran, or unknown); LastOutput the last stderr lines of a worker that
+	// failed, for the failure report.
+
+	PeakRSS    int64
+	LastOutput []string
 }
 
 // MigrateReport is what Migrate did.
@@ -40,6 +51,8 @@ type MigrateReport struct {
 	Stage
 	// Rows are the products that needed an upgrade, in endpoint order.
 	Rows []MigrateRow
+	// Before is the status table before the run (Migrate's before).
+	Before []State
 	// After is the status table after the run, in the order of Products: a
 	// product whose worker failed reads "Schema upgrade failed." there, as
 	// in CodeChecker.
@@ -71,19 +84,20 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		rows  = map[string]MigrateRow{}
 		ff    = failFast{on: f.opts.FailFast}
 	)
+	rep.Before = before
 	for i, st := range before {
 		p := f.Products[i]
-		row := MigrateRow{Endpoint: p.Endpoint, From: st.DBVersion, To: st.DBVersion}
+		row := MigrateRow{Endpoint: p.Endpoint, From: st.DBVersion, To: st.DBVersion, Outcome: Failed}
 		switch {
 		case st.Status == status.OK:
 			continue
 		case !st.Status.Upgradable():
 			ff.fail()
-			row.Err = st.Status.Message() + " " + st.Reason
+			row.Reason = strings.TrimSpace(st.Status.Message() + " " + st.Reason)
 			rows[p.Endpoint] = row
 			continue
 		case ff.skip():
-			row.Err, row.Skipped = errFailFast.Error(), true
+			row.Outcome, row.Reason = Skipped, errFailFast.Error()
 			rows[p.Endpoint] = row
 			continue
 		}
@@ -92,14 +106,14 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 			question = fmt.Sprintf("Do you want to initialize a new schema for '%s'?", p.Endpoint)
 		}
 		if !f.ask(question) {
-			row.Err = "not upgraded: the answer was no"
+			row.Outcome, row.Reason = Declined, reasonDeclined
 			rows[p.Endpoint] = row
 			continue
 		}
 		spec, err := f.spec(p, job.ActionMigrate)
 		if err != nil {
 			ff.fail()
-			row.To, row.Err = "", err.Error()
+			row.To, row.Reason = "", err.Error()
 			rows[p.Endpoint] = row
 			continue
 		}
@@ -114,7 +128,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 			}
 		}
 	}
-	outcomes, interrupted := f.run(ctx, specs)
+	outcomes, interrupted, events := f.run(ctx, specs)
 	rep.Interrupted = interrupted
 	ff.after(outcomes)
 	rep.Stopped = ff.hit
@@ -125,12 +139,13 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 	}
 	rep.After = slices.Clone(rep.Current)
 	for _, o := range outcomes {
-		row := MigrateRow{Endpoint: o.Spec.Endpoint, Duration: o.Duration, Skipped: o.Skipped}
+		row := MigrateRow{Endpoint: o.Spec.Endpoint, Duration: o.Duration, Outcome: workerOutcome(o),
+			Files: events.Files(o.Spec.Endpoint), PeakRSS: o.PeakRSS}
 		if o.Result != nil {
 			row.From, row.To, row.Applied = o.Result.FromVersion, o.Result.ToVersion, o.Result.Applied
 		}
 		if !o.OK() {
-			row.Err = f.reason(o)
+			row.Reason, row.LastOutput = f.reason(o), o.LastOutput
 		}
 		versionsFromStates(&row, before, rep.After)
 		rows[o.Spec.Endpoint] = row
@@ -139,7 +154,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 	for _, p := range f.Products {
 		if r, ok := rows[p.Endpoint]; ok {
 			rep.Rows = append(rep.Rows, r)
-			rep.Failed = rep.Failed || r.Err != ""
+			rep.Failed = rep.Failed || r.Outcome != OK
 		}
 	}
 	for _, st := range rep.After {

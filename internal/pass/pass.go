@@ -100,6 +100,8 @@ type Fleet struct {
 	// hints are the products whose own password variable was unset when
 	// their job was built, for the reason of a failure to authenticate.
 	hints map[string]registry.Password
+	// warnings says each product's trouble once per command (warn).
+	warnings warnings
 }
 
 // Config is what a pass knows of the config database.

@@ -171,9 +171,9 @@ func TestSummaryVersionsFromStatusAfterKilledWorker(t *testing.T) {
 		{Endpoint: "new", Status: status.OK, DBVersion: "002"},
 	}
 	rows := []MigrateRow{
-		{Endpoint: "adopted", Err: "worker killed"},       // no result record
-		{Endpoint: "unreachable", From: "001", To: "002"}, // its record
-		{Endpoint: "new", From: "", To: "001"},            // stale record
+		{Endpoint: "adopted", Outcome: Failed, Reason: "worker killed"}, // no result record
+		{Endpoint: "unreachable", From: "001", To: "002"},               // its record
+		{Endpoint: "new", From: "", To: "001"},                          // stale record
 	}
 	want := [][2]string{{"cc:abc", "001"}, {"001", "002"}, {"", "002"}}
 	for i := range rows {

@@ -67,11 +67,13 @@ func (f *Fleet) spec(p registry.Product, action job.Action) (job.Spec, error) {
 	}}, nil
 }
 
-// run runs specs in worker processes and returns their outcomes and, if a
-// signal stopped the run, the exit code it calls for.
-func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome, int) {
+// run runs specs in worker processes and returns their outcomes, the exit
+// code a signal that stopped the run calls for (0: none), and the files and
+// routines each worker reported done (Options.Events gets every event too).
+func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome, int, *collector) {
+	events := newCollector(f.opts.Events)
 	if len(specs) == 0 {
-		return nil, 0
+		return nil, 0, events
 	}
 	exe := f.opts.Executable
 	if exe == "" {
@@ -99,14 +101,14 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 		Timeout:  f.opts.Timeout,
 		FailFast: f.opts.FailFast,
 		Logs:     f.opts.Logs,
-		Events:   f.opts.Events,
+		Events:   events.event,
 		Kill:     kill,
 	}, specs)
 	code := 0
 	if sig := received(); sig != nil {
 		code = supervise.ExitCode(sig)
 	}
-	return outcomes, code
+	return outcomes, code, events
 }
 
 // workerEnvNames are the variables of the supervisor's environment a worker

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
-	"supervisor/internal/cleanup"
 	"supervisor/internal/migrate"
 	"supervisor/internal/pass"
 	"supervisor/internal/registry"
@@ -27,56 +25,6 @@ func Status(w io.Writer, states []pass.State) {
 		rows = append(rows, []string{s.Endpoint, s.Message, s.Location, dbv, s.PackageVersion})
 	}
 	Table(w, rows)
-}
-
-// MigrateSummary prints one line per product that needed an upgrade.
-func MigrateSummary(w io.Writer, rows []pass.MigrateRow) {
-	if len(rows) == 0 {
-		fmt.Fprintln(w, "Summary: every product was already up to date.")
-		return
-	}
-	table := [][]string{{"Product endpoint", "From", "To", "Files applied", "Duration", "Result"}}
-	for _, r := range rows {
-		table = append(table, []string{r.Endpoint, Dash(r.From), Dash(r.To), fmt.Sprint(r.Applied), r.Duration.Round(time.Millisecond).String(), result(r.Err, r.Skipped, "ok")})
-	}
-	fmt.Fprintln(w, "Summary:")
-	Table(w, table)
-}
-
-// CleanupSummary prints what was removed per product, in endpoint order.
-func CleanupSummary(w io.Writer, rows []pass.CleanupRow) {
-	header := []string{"Product endpoint"}
-	for _, k := range cleanup.Keys {
-		header = append(header, strings.ReplaceAll(k, "_", " "))
-	}
-	header = append(header, "Duration", "Result")
-	table := [][]string{header}
-	for _, r := range rows {
-		line := []string{r.Endpoint}
-		for _, k := range cleanup.Keys {
-			if r.Removed == nil {
-				line = append(line, "-")
-			} else {
-				line = append(line, fmt.Sprint(r.Removed[k]))
-			}
-		}
-		line = append(line, r.Duration.Round(time.Millisecond).String(), result(r.Err, r.Skipped, "cleaned"))
-		table = append(table, line)
-	}
-	fmt.Fprintln(w, "Garbage collection summary:")
-	Table(w, table)
-}
-
-// result is a summary's Result column: done, the reason a product failed,
-// or why it was never started.
-func result(err string, skipped bool, done string) string {
-	switch {
-	case skipped:
-		return "SKIPPED: " + err
-	case err != "":
-		return "FAILED: " + err
-	}
-	return done
 }
 
 // Plans prints what migrate --dry-run (sql false) or --sql would run, per

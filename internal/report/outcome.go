@@ -1,0 +1,168 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"supervisor/internal/cleanup"
+	"supervisor/internal/logging"
+	"supervisor/internal/pass"
+)
+
+// MigrateSummary prints one line per product that needed an upgrade, then
+// the Failures section. The Result column holds the outcome word only, so
+// that the table fits 120 columns; a reason goes under the table.
+func MigrateSummary(w io.Writer, rows []pass.MigrateRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "Summary: every product was already up to date.")
+		return
+	}
+	table := [][]string{{"Product endpoint", "From", "To", "Files applied", "Duration", "Result"}}
+	var failures []Failure
+	for _, r := range rows {
+		table = append(table, []string{r.Endpoint, Dash(r.From), Dash(r.To), fmt.Sprint(r.Applied), duration(r.Duration), Cell(r.Outcome, r.Reason)})
+		failures = append(failures, Failure{Endpoint: r.Endpoint, Outcome: r.Outcome, Reason: r.Reason, LastOutput: r.LastOutput})
+	}
+	fmt.Fprintln(w, "Summary:")
+	Table(w, table)
+	Failures(w, failures)
+}
+
+// cleanupColumn is one column of the cleanup summary: a parent routine's
+// count, with the rows the database cascaded along with it (cleanup's
+// *_items, extended_report_data, ...) added in parentheses when there were
+// any. The headers are short so that the table fits 120 columns; --json has
+// every count by its key.
+type cleanupColumn struct {
+	header   string
+	key      string
+	cascaded []string
+}
+
+var cleanupColumns = []cleanupColumn{
+	{"Locks", cleanup.KeyRunLocks, nil},
+	{"Files", cleanup.KeyFiles, []string{cleanup.KeyExtendedReportData, cleanup.KeySourceComponentFiles}},
+	{"Contents", cleanup.KeyFileContents, nil},
+	{"Comments", cleanup.KeyComments, nil},
+	{"Analysis", cleanup.KeyAnalysisInfo, nil},
+	{"Sets", cleanup.KeyCheckerSet, []string{cleanup.KeyCheckerSetItems}},
+	{"Severity", cleanup.KeySeverities, nil},
+}
+
+// CleanupSummary prints what was removed per product, in endpoint order,
+// then the Failures section.
+func CleanupSummary(w io.Writer, rows []pass.CleanupRow) {
+	header := []string{"Product endpoint"}
+	for _, c := range cleanupColumns {
+		header = append(header, c.header)
+	}
+	header = append(header, "Duration", "Result")
+	table := [][]string{header}
+	var failures []Failure
+	for _, r := range rows {
+		line := []string{r.Endpoint}
+		for _, c := range cleanupColumns {
+			line = append(line, c.cell(r.Removed))
+		}
+		line = append(line, duration(r.Duration), Cell(r.Outcome, r.Reason))
+		table = append(table, line)
+		failures = append(failures, Failure{Endpoint: r.Endpoint, Outcome: r.Outcome, Reason: r.Reason, LastOutput: r.LastOutput})
+	}
+	fmt.Fprintln(w, "Garbage collection summary:")
+	Table(w, table)
+	Failures(w, failures)
+}
+
+func (c cleanupColumn) cell(removed map[string]int64) string {
+	if removed == nil {
+		return "-"
+	}
+	s := fmt.Sprint(removed[c.key])
+	var more int64
+	for _, k := range c.cascaded {
+		more += removed[k]
+	}
+	if more > 0 {
+		s += fmt.Sprintf(" (+%d)", more)
+	}
+	return s
+}
+
+func duration(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// Cell is the Result column of a summary: the outcome word, and for a
+// skipped product why in one word (fail-fast, interrupted).
+func Cell(o pass.Outcome, reason string) string {
+	if o != pass.Skipped {
+		return string(o)
+	}
+	switch {
+	case strings.Contains(reason, "fail-fast"):
+		return "skipped (fail-fast)"
+	case strings.Contains(reason, "interrupted"):
+		return "skipped (interrupted)"
+	}
+	return string(o)
+}
+
+// Failure is one product's block in the Failures section.
+type Failure struct {
+	Endpoint   string
+	Outcome    pass.Outcome
+	Reason     string
+	LastOutput []string
+}
+
+// Failures prints, under a summary table, one block per product that failed
+// or was not attempted: "  [endpoint] word: reason", then the worker's last
+// output lines indented. A declined or skipped product says all in its
+// Result cell and has no block. Nothing is printed when no block is due.
+func Failures(w io.Writer, fs []Failure) {
+	header := false
+	for _, f := range fs {
+		if f.Outcome != pass.Failed && f.Outcome != pass.NotAttempted {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "Failures:")
+			header = true
+		}
+		reason := f.Reason
+		if reason == "" {
+			reason = "no reason given"
+		}
+		fmt.Fprintf(w, "  [%s] %s: %s\n", f.Endpoint, f.Outcome, logging.Printable(reason))
+		if len(f.LastOutput) > 0 {
+			fmt.Fprintln(w, "      last worker output:")
+			for _, l := range f.LastOutput {
+				fmt.Fprintf(w, "        %s\n", logging.Printable(l))
+			}
+		}
+	}
+}
+
+// TotalsLine prints the line an action command ends with:
+// "Totals: 5 products: 3 ok, 1 failed, 1 declined." (ok always, the other
+// words when they occur).
+func TotalsLine(w io.Writer, t Totals) {
+	noun := "products"
+	if t.Products == 1 {
+		noun = "product"
+	}
+	parts := []string{fmt.Sprintf("%d ok", t.OK)}
+	for _, c := range []struct {
+		n    int
+		word pass.Outcome
+	}{{t.Failed, pass.Failed}, {t.Declined, pass.Declined}, {t.Skipped, pass.Skipped}, {t.NotAttempted, pass.NotAttempted}} {
+		if c.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.word))
+		}
+	}
+	if t.Products == 0 {
+		fmt.Fprintln(w, "Totals: 0 products.")
+		return
+	}
+	fmt.Fprintf(w, "Totals: %d %s: %s.\n", t.Products, noun, strings.Join(parts, ", "))
+}
