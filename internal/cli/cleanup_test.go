@@ -11,12 +11,12 @@ func TestCleanupNotAttempted(t *testing.T) {
 	t.Parallel()
 	ws, _ := statusWorkspace(t)
 	r := mustRun(t, ExitFailed, "-w", ws, "cleanup", "--product", "Default", "--product", "old", "--session-lifetime", "1h")
-	for _, w := range []string{
-		`FAILED: Cleanup not attempted, database status is "Database is missing."`,
-		`FAILED: Cleanup not attempted, database status is "Database schema mismatch! Possible to upgrade."`,
+	for e, w := range map[string]string{
+		"Default": `not attempted: database status is "Database is missing."`,
+		"old":     `not attempted: database status is "Database schema mismatch! Possible to upgrade."`,
 	} {
-		if !strings.Contains(r.stdout, w) {
-			t.Errorf("cleanup:\n%s\nwant %q", r.stdout, w)
+		if cell, got := cellOf(r.stdout, e), failureOf(r.stdout, e); cell != "not attempted" || got != w {
+			t.Errorf("cleanup:\n%s\n%s: result %q, failure %q, want \"not attempted\" and %q", r.stdout, e, cell, got, w)
 		}
 	}
 	if !strings.Contains(r.stderr, "removed expired login sessions") || !strings.Contains(r.stderr, "session_lifetime=1h0m0s") {
@@ -55,14 +55,14 @@ func TestFailFastCleanupStopsAtBrokenProductOnly(t *testing.T) {
 	ws, _ := statusWorkspace(t)
 	// Endpoint order: Default (missing: awaits migrate), bad (random bytes), good.
 	r := run(t, "-w", ws, "cleanup", "--fail-fast", "-j", "1", "--product", "Default", "--product", "good")
-	if line := lineOf(r.stdout, "good"); strings.Contains(line, "SKIPPED") {
-		t.Errorf("good: %q, want it tried: Default is not broken", line)
+	if cell := cellOf(r.stdout, "good"); strings.HasPrefix(cell, "skipped") {
+		t.Errorf("good: %q, want it tried: Default is not broken", cell)
 	}
 	r = run(t, "-w", ws, "cleanup", "--fail-fast", "-j", "1", "--product", "bad", "--product", "good")
 	if r.code != ExitFailed {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
-	if line := lineOf(r.stdout, "good"); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
-		t.Errorf("good: %q, want skipped after bad\n%s", line, r.stdout)
+	if cell := cellOf(r.stdout, "good"); cell != "skipped (fail-fast)" {
+		t.Errorf("good: %q, want skipped (fail-fast) after bad\n%s", cell, r.stdout)
 	}
 }

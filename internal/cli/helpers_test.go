@@ -263,3 +263,20 @@ func lineOf(out, e string) string {
 	}
 	return line
 }
+
+// cellOf is the Result cell (the last column) of e's last table row in out.
+func cellOf(out, e string) string {
+	cells := strings.Split(lineOf(out, e), "|")
+	return strings.TrimSpace(cells[len(cells)-1])
+}
+
+// failureOf is e's first block in a Failures section of out, after its
+// "  [e] " ("failed: reason"), or "" when it has none.
+func failureOf(out, e string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(l, "  ["+e+"] "); ok {
+			return rest
+		}
+	}
+	return ""
+}

@@ -56,8 +56,10 @@ func TestMigrateInProcess(t *testing.T) {
 	if strings.Contains(r.stdout, "'good'") {
 		t.Error("migrate asked about an up-to-date product")
 	}
-	if !strings.Contains(r.stdout, "not upgraded: the answer was no") {
-		t.Errorf("migrate output:\n%s\nwant the summary to say the answer was no", r.stdout)
+	for _, e := range []string{"Default", "codechecker", "old"} {
+		if cell := cellOf(r.stdout, e); cell != "declined" {
+			t.Errorf("migrate output:\n%s\n%s: %q, want the summary to say declined (the answer was no)", r.stdout, e, cell)
+		}
 	}
 	if fileExists(t, filepath.Join(ws, "Default.sqlite")) {
 		t.Error("migrate created Default.sqlite although the answer was no")
@@ -92,12 +94,12 @@ func TestFailFastStopsAtAnInspectionFailure(t *testing.T) {
 	if r.code != ExitFailed {
 		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
-	if line := lineOf(r.stdout, "bad"); !strings.Contains(line, "FAILED: Connection failed to the database server.") {
-		t.Errorf("bad: %q, want it failed with its status", line)
+	if cell, f := cellOf(r.stdout, "bad"), failureOf(r.stdout, "bad"); cell != "failed" || !strings.HasPrefix(f, "failed: Connection failed to the database server.") {
+		t.Errorf("bad: %q, failure %q, want it failed with its status", cell, f)
 	}
 	for _, e := range []string{"codechecker", "old"} {
-		if line := lineOf(r.stdout, e); !strings.Contains(line, "SKIPPED: not started: an earlier product failed (fail-fast)") {
-			t.Errorf("%s: %q, want it skipped (fail-fast)\n%s", e, line, r.stdout)
+		if cell := cellOf(r.stdout, e); cell != "skipped (fail-fast)" {
+			t.Errorf("%s: %q, want it skipped (fail-fast)\n%s", e, cell, r.stdout)
 		}
 	}
 	if strings.Contains(r.stdout, "Do you want") {
@@ -109,7 +111,7 @@ func TestFailFastStopsAtAnInspectionFailure(t *testing.T) {
 	}
 	// Without --fail-fast the others are tried (and, here, fail to start).
 	r = run(t, "-w", ws, "migrate", "-y", "-j", "1", "--product", "bad", "--product", "old")
-	if line := lineOf(r.stdout, "old"); strings.Contains(line, "SKIPPED") || !strings.Contains(line, "FAILED") {
-		t.Errorf("without --fail-fast, old: %q, want it tried", line)
+	if cell := cellOf(r.stdout, "old"); cell != "failed" {
+		t.Errorf("without --fail-fast, old: %q, want it tried (failed)", cell)
 	}
 }

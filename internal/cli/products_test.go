@@ -136,7 +136,7 @@ func TestUnreadableRegistryRowFailsThatProductOnly(t *testing.T) {
 		}
 	}
 	r := run(t, "-w", ws, "migrate", "-y")
-	if r.code != ExitFailed || !strings.Contains(lineOf(r.stdout, "broken"), "FAILED: Connection failed to the database server. invalid database connection") {
+	if r.code != ExitFailed || cellOf(r.stdout, "broken") != "failed" || !strings.HasPrefix(failureOf(r.stdout, "broken"), "failed: Connection failed to the database server. invalid database connection") {
 		t.Errorf("migrate: exit %d, stdout:\n%s\nwant 1 and broken failed with its reason", r.code, r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, "secret") {
@@ -192,7 +192,7 @@ func TestOneDatabaseForTwoProducts(t *testing.T) {
 		t.Errorf("status: b-link = %+v, want failed naming product a", s)
 	}
 	r := run(t, "-w", ws, "migrate", "-y", "--product", "b-link")
-	if r.code != ExitFailed || !strings.Contains(lineOf(r.stdout, "b-link"), `FAILED: `) || !strings.Contains(lineOf(r.stdout, "b-link"), `product "a"`) {
+	if r.code != ExitFailed || cellOf(r.stdout, "b-link") != "failed" || !strings.Contains(failureOf(r.stdout, "b-link"), `product "a"`) {
 		t.Errorf("migrate --product b-link: exit %d, stdout:\n%s\nwant 1, b-link failed naming product a", r.code, r.stdout)
 	}
 }

@@ -41,7 +41,6 @@ type MigrateRow struct {
 	// PeakRSS is its worker's peak resident set size in bytes (0: no worker
 	// ran, or unknown); LastOutput the last stderr lines of a worker that
 	// failed, for the failure report.
-
 	PeakRSS    int64
 	LastOutput []string
 }
