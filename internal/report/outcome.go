@@ -30,25 +30,20 @@ func MigrateSummary(w io.Writer, rows []pass.MigrateRow) {
 	Failures(w, failures)
 }
 
-// cleanupColumn is one column of the cleanup summary: a parent routine's
-// count, with the rows the database cascaded along with it (cleanup's
-// *_items, extended_report_data, ...) added in parentheses when there were
-// any. The headers are short so that the table fits 120 columns; --json has
-// every count by its key.
-type cleanupColumn struct {
-	header   string
-	key      string
-	cascaded []string
-}
-
-var cleanupColumns = []cleanupColumn{
-	{"Locks", cleanup.KeyRunLocks, nil},
-	{"Files", cleanup.KeyFiles, []string{cleanup.KeyExtendedReportData, cleanup.KeySourceComponentFiles}},
-	{"Contents", cleanup.KeyFileContents, nil},
-	{"Comments", cleanup.KeyComments, nil},
-	{"Analysis", cleanup.KeyAnalysisInfo, nil},
-	{"Sets", cleanup.KeyCheckerSet, []string{cleanup.KeyCheckerSetItems}},
-	{"Severity", cleanup.KeySeverities, nil},
+// cleanupColumns are the columns of the cleanup summary: the count of each
+// parent table a routine removes from, under a short header, so that the
+// table fits 120 columns. The rows the database's ON DELETE CASCADE removed
+// along with them (extended_report_data and source_component_files with
+// files, checker_set_items with checker_set) are left out here; --json and
+// each routine's log line have every count by its key.
+var cleanupColumns = []struct{ header, key string }{
+	{"Locks", cleanup.KeyRunLocks},
+	{"Files", cleanup.KeyFiles},
+	{"Contents", cleanup.KeyFileContents},
+	{"Comments", cleanup.KeyComments},
+	{"Analysis", cleanup.KeyAnalysisInfo},
+	{"Sets", cleanup.KeyCheckerSet},
+	{"Severity", cleanup.KeySeverities},
 }
 
 // CleanupSummary prints what was removed per product, in endpoint order,
@@ -64,7 +59,7 @@ func CleanupSummary(w io.Writer, rows []pass.CleanupRow) {
 	for _, r := range rows {
 		line := []string{r.Endpoint}
 		for _, c := range cleanupColumns {
-			line = append(line, c.cell(r.Removed))
+			line = append(line, count(r.Removed, c.key))
 		}
 		line = append(line, duration(r.Duration), Cell(r.Outcome, r.Reason))
 		table = append(table, line)
@@ -75,19 +70,12 @@ func CleanupSummary(w io.Writer, rows []pass.CleanupRow) {
 	Failures(w, failures)
 }
 
-func (c cleanupColumn) cell(removed map[string]int64) string {
+// count is removed[key] for a table cell, "-" when the worker said nothing.
+func count(removed map[string]int64, key string) string {
 	if removed == nil {
 		return "-"
 	}
-	s := fmt.Sprint(removed[c.key])
-	var more int64
-	for _, k := range c.cascaded {
-		more += removed[k]
-	}
-	if more > 0 {
-		s += fmt.Sprintf(" (+%d)", more)
-	}
-	return s
+	return fmt.Sprint(removed[key])
 }
 
 func duration(d time.Duration) string { return d.Round(time.Millisecond).String() }
