@@ -591,8 +591,8 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 				t.Errorf("trial %d: exit 0 but %s, %q", i, v, line)
 			}
 		case res.code == 1:
-			if !strings.Contains(line, "FAILED") || !strings.Contains(line, "killed by signal: killed") {
-				t.Errorf("trial %d: the summary does not name the signal: %q\n%s", i, line, res)
+			if cell, why := e2eOutcome(res.stdout, e); cell != "failed" || !strings.Contains(why, "killed by signal: killed") {
+				t.Errorf("trial %d: the summary does not name the signal: %q, %q\n%s", i, line, why, res)
 			}
 		default:
 			t.Errorf("trial %d: exit %d, want 0 or 1\n%s", i, res.code, res)
@@ -799,8 +799,8 @@ func TestE2EInterrupt(t *testing.T) {
 		}
 		for _, e := range []string{"a", "b"} {
 			line := ftSummaryLine(res.stdout, e)
-			if !strings.Contains(line, "FAILED") || !strings.Contains(line, "SIGTERM") {
-				t.Errorf("%s: want a failure naming SIGTERM: %q", e, line)
+			if cell, why := e2eOutcome(res.stdout, e); cell != "failed" || !strings.Contains(why, "SIGTERM") {
+				t.Errorf("%s: want a failure naming SIGTERM: %q, %q", e, line, why)
 			}
 			if !strings.Contains(res.stderr, "["+e+"] worker interrupted") {
 				t.Errorf("%s: the log does not say it was interrupted:\n%s", e, res.stderr)
@@ -810,8 +810,8 @@ func TestE2EInterrupt(t *testing.T) {
 			}
 		}
 		for _, e := range []string{"c", "d"} {
-			if line := ftSummaryLine(res.stdout, e); !strings.Contains(line, "not started: interrupted") {
-				t.Errorf("%s: want 'not started: interrupted': %q", e, line)
+			if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (interrupted)") {
+				t.Errorf("%s: want 'skipped (interrupted)': %q", e, line)
 			}
 		}
 		for e, p := range all {
@@ -834,11 +834,11 @@ func TestE2EInterrupt(t *testing.T) {
 		if len(pids) != 1 {
 			t.Errorf("%d workers ran, want 1", len(pids))
 		}
-		if line := ftSummaryLine(res.stdout, "a"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "SIGTERM") {
-			t.Errorf("a: want a failure naming SIGTERM: %q", line)
+		if cell, why := e2eOutcome(res.stdout, "a"); cell != "failed" || !strings.Contains(why, "SIGTERM") {
+			t.Errorf("a: want a failure naming SIGTERM: %q, %q", cell, why)
 		}
-		if line := ftSummaryLine(res.stdout, "b"); !strings.Contains(line, "not started: interrupted") {
-			t.Errorf("b: want 'not started: interrupted': %q", line)
+		if line := ftSummaryLine(res.stdout, "b"); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (interrupted)") {
+			t.Errorf("b: want 'skipped (interrupted)': %q", line)
 		}
 		for e, p := range all {
 			if ftHotJournal(p) {
@@ -873,10 +873,11 @@ func TestE2EInterrupt(t *testing.T) {
 		killed := 0
 		for e, p := range all {
 			line := ftSummaryLine(res.stdout, e)
-			if !strings.Contains(line, "FAILED") {
+			cell, why := e2eOutcome(res.stdout, e)
+			if cell != "failed" {
 				t.Errorf("%s: want a failure: %q", e, line)
 			}
-			if strings.Contains(line, "killed by signal: killed") {
+			if strings.Contains(why, "killed by signal: killed") {
 				killed++
 			}
 			t.Logf("%s: %s (journal left: %v)", e, strings.Join(strings.Fields(line), " "), ftHotJournal(p))
@@ -936,8 +937,8 @@ func TestE2ETimeout(t *testing.T) {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
 	line := ftSummaryLine(res.stdout, "b-slow")
-	if !strings.Contains(line, "FAILED") || !strings.Contains(line, "timed out after 1s") {
-		t.Errorf("b-slow: want a timeout: %q\n%s", line, res)
+	if cell, why := e2eOutcome(res.stdout, "b-slow"); cell != "failed" || !strings.Contains(why, "timed out after 1s") {
+		t.Errorf("b-slow: want a timeout: %q, %q\n%s", line, why, res)
 	}
 	t.Logf("b-slow: %s", strings.Join(strings.Fields(line), " "))
 	if !strings.Contains(res.stderr, "worker timed out, sending SIGTERM") {
@@ -982,8 +983,8 @@ func TestE2EFailFast(t *testing.T) {
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
-	if line := ftSummaryLine(res.stdout, "a-bad"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "new_runs") {
-		t.Errorf("a-bad: %q", line)
+	if cell, why := e2eOutcome(res.stdout, "a-bad"); cell != "failed" || !strings.Contains(why, "new_runs") {
+		t.Errorf("a-bad: %q, %q", cell, why)
 	}
 	// The status table after the run says so in CodeChecker's words.
 	if tables := e2eTablesOf(res.stdout); len(tables) < 2 {
@@ -999,8 +1000,8 @@ func TestE2EFailFast(t *testing.T) {
 		t.Errorf("b-slow at %s, want 002", v)
 	}
 	for e, p := range rest {
-		if line := ftSummaryLine(res.stdout, e); !strings.Contains(line, "not started: an earlier product failed (fail-fast)") {
-			t.Errorf("%s: %q", e, line)
+		if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (fail-fast)") {
+			t.Errorf("%s: %q, want skipped (fail-fast)", e, line)
 		}
 		if v := ftCheckWhole(t, p, small, false); v != "001" {
 			t.Errorf("%s at %s, want 001 (never started)", e, v)

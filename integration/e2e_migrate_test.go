@@ -153,8 +153,9 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 	}
 	for e, want := range map[string]string{"s-noise": "not a database", "p-down": "connection refused"} {
 		row := summary[e]
-		if row == nil || !strings.HasPrefix(row[5], "FAILED: "+status.FailedToConnect.Message()) || !strings.Contains(row[5], want) {
-			t.Errorf("%s: summary row %q, want a failure to connect saying %q", e, row, want)
+		_, why := e2eOutcome(r.stdout, e)
+		if row == nil || row[5] != "failed" || !strings.HasPrefix(why, "failed: "+status.FailedToConnect.Message()) || !strings.Contains(why, want) {
+			t.Errorf("%s: summary row %q, failure %q, want a failure to connect saying %q", e, row, why, want)
 		}
 		if after[e][1] != status.FailedToConnect.Message() {
 			t.Errorf("%s: status after migrate %q", e, after[e][1])
@@ -286,8 +287,10 @@ func TestE2EMigratePrompts(t *testing.T) {
 			t.Errorf("%s changed although the answer was no / it was up to date", filepath.Base(path))
 		}
 	}
-	if !strings.Contains(out, "not upgraded: the answer was no") {
-		t.Errorf("the summary does not say why products were left behind\n%s", out)
+	for _, e := range []string{"b-new", "c-old", "e-old"} {
+		if cell, _ := e2eOutcome(out, e); cell != "declined" {
+			t.Errorf("%s: %q: the summary does not say why it was left behind (declined)\n%s", e, cell, out)
+		}
 	}
 
 	// Yes to the rest: exit 0, everything at the latest version.

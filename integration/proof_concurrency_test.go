@@ -191,9 +191,9 @@ func proofCheckConcurrentRun(pt *proofTrial, action string, res result, targets 
 		ok := true
 		for e := range targets {
 			line, _ := proofRowJoined(res.stdout, e)
-			if strings.Contains(line, "FAILED") || strings.Contains(line, "not attempted") {
-				pt.Logf("%s: %s", action, line)
-				if !strings.Contains(line, "not attempted") {
+			if cell, why := e2eOutcome(res.stdout, e); cell == "failed" || cell == "not attempted" {
+				pt.Logf("%s: %s %s", action, line, why)
+				if cell != "not attempted" {
 					ok = false
 				}
 			}

@@ -189,16 +189,17 @@ func proofRow(out, endpoint string) string {
 	return ""
 }
 
-// proofOneLineReason returns the reason in endpoint's summary row (after
-// "FAILED"), failing t unless it is there and is one line.
+// proofOneLineReason returns the reason of endpoint's block in the
+// Failures section ("failed: reason", one line), failing t unless its
+// summary row says failed and the block is there.
 func proofOneLineReason(t *testing.T, res result, endpoint string) string {
 	t.Helper()
-	line := proofRow(res.stdout, endpoint)
-	if !strings.Contains(line, "FAILED") {
-		t.Errorf("%s: want a FAILED summary row, got %q\n%s", endpoint, line, res)
+	cell, why := e2eOutcome(res.stdout, endpoint)
+	if cell != "failed" || why == "" {
+		t.Errorf("%s: want a failed summary row and its reason, got %q, %q\n%s", endpoint, cell, why, res)
 		return ""
 	}
-	return strings.Join(strings.Fields(line), " ")
+	return strings.Join(strings.Fields(why), " ")
 }
 
 // ---------------------------------------------------------------------------

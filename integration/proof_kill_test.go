@@ -79,8 +79,8 @@ func proofKillWorker(pt *proofTrial, ws string, env []string, endpoint string, d
 	case 0:
 		pt.Logf("kill %v after the worker started: it had finished", delay.Round(time.Millisecond))
 	case 1:
-		if !strings.Contains(line, "FAILED") || !strings.Contains(line, "killed by signal: killed") {
-			pt.Errorf("the summary does not name the signal: %q\n%s", line, res)
+		if cell, why := e2eOutcome(res.stdout, endpoint); cell != "failed" || !strings.Contains(why, "killed by signal: killed") {
+			pt.Errorf("the summary does not name the signal: %q, %q\n%s", line, why, res)
 		}
 	default:
 		pt.Errorf("exit %d, want 0 or 1\n%s", res.code, res)

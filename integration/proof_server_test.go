@@ -248,8 +248,8 @@ func TestProofServerStopped(t *testing.T) {
 						if n > 1 {
 							pt.Errorf("the reason of %s spans %d lines of the summary table, want one", e, n)
 						}
-						if strings.Contains(line, "FAILED") && !proofServerLost.MatchString(line) {
-							pt.Errorf("%s: the reason %q does not say the server went away", e, line)
+						if cell, why := e2eOutcome(res.stdout, e); cell == "failed" && !proofServerLost.MatchString(why) {
+							pt.Errorf("%s: the reason %q does not say the server went away", e, why)
 						}
 					}
 				default:

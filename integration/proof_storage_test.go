@@ -35,7 +35,7 @@ type proofStorageCase struct {
 }
 
 // proofStorageRun runs action over the fault products and a healthy one and
-// checks the outcome: each fault product FAILED with a reason matching want,
+// checks the outcome: each fault product failed with a reason matching want,
 // its file unchanged and intact; the healthy product ok.
 func proofStorageRun(pt *proofTrial, ws string, action string, cases []*proofStorageCase, healthy string, want *regexp.Regexp) {
 	pt.Helper()
