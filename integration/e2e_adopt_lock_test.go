@@ -17,8 +17,8 @@ import (
 // differences, and leave the file as it is, run after run (it used to be
 // adopted as 001, and 002 then failed with "index ... already exists").
 func TestE2EAdoptRefusesOurDatabaseWithoutRevisions(t *testing.T) {
-	w := newE2EWorkspace(t)
-	tg := w.Fixture("p", "product-head.sqlite")
+	w := newWorkspace(t)
+	tg := w.Fixture(t, "p", "product-head.sqlite")
 	w.Close()
 	if r := supervisor(t, w.Dir, "", nil, "migrate", "-y"); r.code != 0 {
 		t.Fatalf("first migrate:\n%s", r)
@@ -58,8 +58,8 @@ func TestE2EAdoptRefusesOurDatabaseWithoutRevisions(t *testing.T) {
 // honours --lock-timeout, and says the database is locked by another
 // process and how long it waited, not "database is locked (5)".
 func TestE2EStatusLockedProduct(t *testing.T) {
-	w := newE2EWorkspace(t)
-	tg := w.SQLite("p", "latest", 0)
+	w := newWorkspace(t)
+	tg := w.SQLite(t, "p", "latest", 0)
 	w.Close()
 	testutil.HoldSQLiteLock(t, tg.Path)
 	r := supervisor(t, w.Dir, "", nil, "status", "--json", "--lock-timeout", "1s")

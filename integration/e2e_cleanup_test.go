@@ -41,16 +41,16 @@ func garbageLeft(t *testing.T, db *sql.DB) map[string]int64 {
 func TestE2EUp(t *testing.T) {
 	t.Parallel()
 	cluster := pgtest.Start(t)
-	w := newE2EWorkspace(t)
-	old := w.SQLite("libacme", "001", 2000)
-	sample := w.Fixture("codechecker-sample", "product-sample.sqlite")
-	w.Missing("newcomer")
-	w.Garbage("broken")
-	pg := w.Postgres(cluster, "pg-old", "pg_old", "001", 2000, e2ePGRole{}, "")
+	w := newWorkspace(t)
+	old := w.SQLite(t, "libacme", "001", 2000)
+	sample := w.Fixture(t, "codechecker-sample", "product-sample.sqlite")
+	w.Missing(t, "newcomer")
+	w.Garbage(t, "broken")
+	pg := w.Postgres(t, cluster, "pg-old", "pg_old", "001", 2000, pgRole{}, "")
 	passfile := e2ePassfile(t, pg)
 	w.Close()
 	for _, tg := range []dbconn.Target{old, pg} {
-		db := e2eOpenDB(t, tg)
+		db := openReadOnly(t, tg)
 		if g := garbageLeft(t, db); g["files"] == 0 || g["comments"] == 0 {
 			t.Fatalf("%s: the generated product has no garbage to collect: %v", tg.Database+tg.Path, g)
 		}
@@ -90,7 +90,7 @@ func TestE2EUp(t *testing.T) {
 		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
 			t.Errorf("%s%s: at %q after up", tg.Path, tg.Database, v)
 		}
-		db := e2eOpenDB(t, tg)
+		db := openReadOnly(t, tg)
 		for kind, n := range garbageLeft(t, db) {
 			if n != 0 {
 				t.Errorf("%s%s: %d %s left after cleanup", tg.Path, tg.Database, n, kind)
@@ -98,7 +98,7 @@ func TestE2EUp(t *testing.T) {
 		}
 	}
 	// CodeChecker's sample: exactly what its README counts (plus fix (c)).
-	db := e2eOpenDB(t, sample)
+	db := openReadOnly(t, sample)
 	for table, want := range map[string]int64{"files": 205, "file_contents": 205, "comments": 195, "analysis_info": 15, "checker_set": 4, "checker_set_items": 240, "run_locks": 2} {
 		var n int64
 		if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil || n != want {
@@ -130,10 +130,10 @@ func TestE2EUp(t *testing.T) {
 
 func TestE2ECleanupOnlyUpToDate(t *testing.T) {
 	t.Parallel()
-	w := newE2EWorkspace(t)
-	old := w.SQLite("old", "001", 500)
-	w.SQLite("fresh", "latest", 500)
-	w.Missing("gone")
+	w := newWorkspace(t)
+	old := w.SQLite(t, "old", "001", 500)
+	w.SQLite(t, "fresh", "latest", 500)
+	w.Missing(t, "gone")
 	w.Close()
 	before := e2eFileStateOf(t, old.Path)
 	r := supervisor(t, w.Dir, "", nil, "cleanup", "-j", "2")

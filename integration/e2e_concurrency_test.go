@@ -2,13 +2,12 @@ package integration
 
 // Two supervisors on one fleet at once, and the per-product lock: SQLite's
 // own write lock (BEGIN IMMEDIATE, waited for up to --lock-timeout) and a
-// PostgreSQL advisory lock. Helpers prefixed ft are in e2e_faults_test.go.
+// PostgreSQL advisory lock.
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"hash/fnv"
 	"regexp"
 	"strconv"
 	"strings"
@@ -69,18 +68,9 @@ func ccRevisions(t *testing.T, db *sql.DB) []ccRev {
 	return out
 }
 
-func ccOpen(t *testing.T, tg dbconn.Target) *sql.DB {
-	t.Helper()
-	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{})
-	if err != nil {
-		t.Fatalf("open %s: %v", tg.Database+tg.Path, err)
-	}
-	return db
-}
-
 // ccPGProduct makes database name on c at version 001 with generated content
 // and registers it; the target it returns carries the password.
-func ccPGProduct(t *testing.T, w *ftWS, c *pgtest.Cluster, name string, reports int) dbconn.Target {
+func ccPGProduct(t *testing.T, w *testWorkspace, c *pgtest.Cluster, name string, reports int) dbconn.Target {
 	t.Helper()
 	c.CreateDatabase(t, name)
 	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
@@ -158,29 +148,29 @@ func ccCheckRevisions(t *testing.T, name string, db *sql.DB, before []ccRev) {
 // column, the revisions table), the other finding it done; both succeed;
 // nothing is corrupted or lost.
 func TestE2ETwoSupervisors(t *testing.T) {
-	slow := ftSQLiteTemplate(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, ftSlowReports)
 	c := pgtest.Start(t)
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	sqlite := map[string]string{"s1": w.addSQLite(t, "s1", slow), "s2": w.addSQLite(t, "s2", slow)}
 	pg := map[string]dbconn.Target{"pg1": ccPGProduct(t, w, c, "pg1", 3000), "pg2": ccPGProduct(t, w, c, "pg2", 3000)}
 
 	before := map[string][]ccRev{}
 	pgCounts := map[string]map[string]int64{}
 	for e, p := range sqlite {
-		db := ftOpenSQLite(t, p)
+		db := openSQLite(t, p)
 		before[e] = ccRevisions(t, db)
 		db.Close()
 	}
 	for e, tg := range pg {
-		db := ccOpen(t, tg)
+		db := openDB(t, tg)
 		before[e] = ccRevisions(t, db)
 		pgCounts[e] = e2eCounts(t, db, "postgres")
 		db.Close()
 	}
 
 	env := []string{ccPasswordEnv + "=" + c.Password}
-	a := ftStart(t, w.dir, env, "migrate", "-y", "-j", "2")
-	b := ftStart(t, w.dir, env, "migrate", "-y", "-j", "2")
+	a := startSupervisor(t, w.Dir, env, "migrate", "-y", "-j", "2")
+	b := startSupervisor(t, w.Dir, env, "migrate", "-y", "-j", "2")
 	ra, rb := a.wait(t, 2*time.Minute), b.wait(t, 2*time.Minute)
 	if ra.code != 0 || rb.code != 0 {
 		t.Errorf("want both to succeed\n--- first: %s\n--- second: %s", ra, rb)
@@ -202,12 +192,12 @@ func TestE2ETwoSupervisors(t *testing.T) {
 		if v := ftCheckWhole(t, p, slow, true); v != "002" {
 			t.Errorf("%s at %s", e, v)
 		}
-		db := ftOpenSQLite(t, p)
+		db := openSQLite(t, p)
 		ccCheckRevisions(t, e, db, before[e])
 		db.Close()
 	}
 	for e, tg := range pg {
-		db := ccOpen(t, tg)
+		db := openDB(t, tg)
 		ccCheckRevisions(t, e, db, before[e])
 		if got := e2eCounts(t, db, "postgres"); !ftMapsEqual(got, pgCounts[e]) {
 			t.Errorf("%s: row counts changed: %v, want %v", e, got, pgCounts[e])
@@ -220,7 +210,7 @@ func TestE2ETwoSupervisors(t *testing.T) {
 		}
 		db.Close()
 	}
-	if r := supervisor(t, w.dir, "", env, "status"); r.code != 0 {
+	if r := supervisor(t, w.Dir, "", env, "status"); r.code != 0 {
 		t.Errorf("status afterwards:\n%s", r)
 	}
 }
@@ -258,27 +248,19 @@ func ccIndexesOf002(t *testing.T) []string {
 	return out
 }
 
-// ccPGLockKey is the advisory lock key a worker takes on a product database
-// (internal/migrate: FNV-64a of "supervisor:product").
-func ccPGLockKey() int64 {
-	h := fnv.New64a()
-	h.Write([]byte("supervisor:product"))
-	return int64(h.Sum64())
-}
-
 // TestE2ELockTimeout: while another process holds a product's lock, a
 // supervisor with --lock-timeout 1s gives up on that product after about a
 // second, says it timed out waiting for the lock, and touches nothing.
 func TestE2ELockTimeout(t *testing.T) {
-	slow := ftSQLiteTemplate(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, ftSlowReports)
 	const want = "timed out waiting for the database lock (1s)"
 
 	t.Run("sqlite, the write lock held", func(t *testing.T) {
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		path := w.addSQLite(t, "p", slow)
 		// Another writer between BEGIN IMMEDIATE and its first write: it
 		// holds the lock, readers still read.
-		db := ftOpenSQLite(t, path)
+		db := openSQLite(t, path)
 		conn, err := db.Conn(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -287,7 +269,7 @@ func TestE2ELockTimeout(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		res := supervisor(t, w.dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
+		res := supervisor(t, w.Dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
 		took := time.Since(start)
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		conn.Close()
@@ -309,14 +291,14 @@ func TestE2ELockTimeout(t *testing.T) {
 		// The second supervisor either waits in its status check, which
 		// reads (a writer spilling its cache holds the file exclusively),
 		// and then finds nothing to do, or its worker times out on the lock.
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		path := w.addSQLite(t, "p", slow)
-		a := ftStart(t, w.dir, nil, "migrate", "-y")
+		a := startSupervisor(t, w.Dir, nil, "migrate", "-y")
 		ftWaitWorkers(t, a, 1, 30*time.Second)
 		if !ftWaitFile(path+"-journal", 10*time.Second) {
 			t.Fatal("the first supervisor never started writing")
 		}
-		rb := supervisor(t, w.dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
+		rb := supervisor(t, w.Dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
 		ra := a.wait(t, time.Minute)
 		if ra.code != 0 {
 			t.Errorf("the first supervisor:\n%s", ra)
@@ -340,21 +322,21 @@ func TestE2ELockTimeout(t *testing.T) {
 
 	t.Run("postgres, the advisory lock held", func(t *testing.T) {
 		c := pgtest.Start(t)
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		tg := ccPGProduct(t, w, c, "pg", 200)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		// Another supervisor's worker, as far as the lock goes.
-		db := ccOpen(t, tg)
+		db := openDB(t, tg)
 		defer db.Close()
 		conn, err := db.Conn(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", ccPGLockKey()); err != nil {
+		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", advisoryLockKey(productLockName)); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		res := supervisor(t, w.dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
+		res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
 		took := time.Since(start)
 		line := ftSummaryLine(res.stdout, "pg")
 		t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(strings.Fields(line), " "))
@@ -364,9 +346,9 @@ func TestE2ELockTimeout(t *testing.T) {
 		if revs := ccRevisions(t, db); len(revs) != 1 {
 			t.Errorf("revisions %+v, want 001 alone", revs)
 		}
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", ccPGLockKey())
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", advisoryLockKey(productLockName))
 		conn.Close()
-		if res := supervisor(t, w.dir, "", env, "migrate", "-y", "--lock-timeout", "1s"); res.code != 0 {
+		if res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s"); res.code != 0 {
 			t.Errorf("once the lock is free:\n%s", res)
 		}
 	})

@@ -41,9 +41,9 @@ const ftSlowReports = 25000
 // ---------------------------------------------------------------------------
 // Product templates: generated once per test binary, copied per product.
 
-// ftTemplate is a SQLite product database at version 001 with generated
+// sqliteTemplate is a SQLite product database at version 001 with generated
 // content, plus what a whole database must look like at 001 and at 002.
-type ftTemplate struct {
+type sqliteTemplate struct {
 	path   string
 	counts map[string]int64  // rows per table (atlas_schema_revisions aside)
 	schema map[string]string // version -> dump of sqlite_master
@@ -51,12 +51,12 @@ type ftTemplate struct {
 
 var (
 	ftTemplatesMu sync.Mutex
-	ftTemplates   = map[int]*ftTemplate{}
+	ftTemplates   = map[int]*sqliteTemplate{}
 )
 
 // ftSQLiteTemplate returns the template with n reports, making it on first
 // use. It lives beside the binary under test, which TestMain removes.
-func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
+func sqliteTemplateWith(t *testing.T, n int) *sqliteTemplate {
 	t.Helper()
 	ftTemplatesMu.Lock()
 	defer ftTemplatesMu.Unlock()
@@ -65,13 +65,13 @@ func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
 	}
 	ctx := context.Background()
 	dir := filepath.Dir(supervisorBin)
-	tp := &ftTemplate{path: filepath.Join(dir, fmt.Sprintf("ft-template-%d.sqlite", n)), schema: map[string]string{}}
+	tp := &sqliteTemplate{path: filepath.Join(dir, fmt.Sprintf("ft-template-%d.sqlite", n)), schema: map[string]string{}}
 	os.Remove(tp.path)
 	start := time.Now()
 	if _, err := workspace.MakeProduct(ctx, dbconn.Target{Dialect: "sqlite", Path: tp.path}, "001", fleet.Options{Reports: n, Seed: 7}); err != nil {
 		t.Fatalf("make template: %v", err)
 	}
-	db := ftOpenSQLite(t, tp.path)
+	db := openSQLite(t, tp.path)
 	tp.counts = e2eCounts(t, db, "sqlite")
 	tp.schema["001"] = ftSchemaDump(t, db)
 	db.Close()
@@ -101,7 +101,7 @@ func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
 }
 
 // copyTo copies the template to path.
-func (tp *ftTemplate) copyTo(t *testing.T, path string) {
+func (tp *sqliteTemplate) copyTo(t *testing.T, path string) {
 	t.Helper()
 	if err := fleet.CopySQLite(tp.path, path); err != nil {
 		t.Fatal(err)
@@ -111,128 +111,8 @@ func (tp *ftTemplate) copyTo(t *testing.T, path string) {
 // ---------------------------------------------------------------------------
 // Workspaces.
 
-// ftWS is a workspace with its config database open for registering products.
-type ftWS struct {
-	dir string
-	ws  *workspace.Workspace
-}
-
-func ftNewWS(t *testing.T) *ftWS {
-	t.Helper()
-	w, err := workspace.Create(context.Background(), filepath.Join(t.TempDir(), "ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return &ftWS{dir: w.Dir, ws: w}
-}
-
-// addSQLite copies tp to <ws>/<endpoint>.sqlite, registers it and returns its path.
-func (w *ftWS) addSQLite(t *testing.T, endpoint string, tp *ftTemplate) string {
-	t.Helper()
-	path := filepath.Join(w.dir, endpoint+".sqlite")
-	tp.copyTo(t, path)
-	w.add(t, endpoint, dbconn.Target{Dialect: "sqlite", Path: path}, "")
-	return path
-}
-
-func (w *ftWS) add(t *testing.T, endpoint string, target dbconn.Target, passwordEnv string) {
-	t.Helper()
-	if err := w.ws.Add(context.Background(), endpoint, target, passwordEnv); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // ---------------------------------------------------------------------------
 // Running the supervisor in the background.
-
-// ftBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type ftBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *ftBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *ftBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// ftRunning is a supervisor started in the background.
-type ftRunning struct {
-	cmd            *exec.Cmd
-	stdout, stderr *ftBuffer
-	done           chan struct{}
-	res            result
-	exited         time.Time
-}
-
-// ftStart starts the binary with args in workspace ws, stdin empty.
-// The test's cleanup kills it if it is still running.
-func ftStart(t *testing.T, ws string, env []string, args ...string) *ftRunning {
-	t.Helper()
-	cmd := exec.Command(supervisorBin, append([]string{"-w", ws}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	r := &ftRunning{cmd: cmd, stdout: &ftBuffer{}, stderr: &ftBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := cmd.Wait()
-		r.exited = time.Now()
-		r.res = result{stdout: r.stdout.String(), stderr: r.stderr.String()}
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				r.res.code = ee.ExitCode()
-				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					r.res.code = 128 + int(ws.Signal())
-				}
-			} else {
-				r.res.code = -1
-			}
-		}
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-r.done:
-		default:
-			cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	return r
-}
-
-func (r *ftRunning) pid() int { return r.cmd.Process.Pid }
-
-// wait waits for the supervisor to exit, failing t after timeout.
-func (r *ftRunning) wait(t *testing.T, timeout time.Duration) result {
-	t.Helper()
-	select {
-	case <-r.done:
-		return r.res
-	case <-time.After(timeout):
-		r.cmd.Process.Kill()
-		<-r.done
-		t.Fatalf("supervisor still running after %v; killed it\n%s", timeout, r.res)
-		return r.res
-	}
-}
-
-func (r *ftRunning) signal(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	if err := syscall.Kill(r.pid(), sig); err != nil {
-		t.Fatalf("signal supervisor: %v", err)
-	}
-}
 
 // ---------------------------------------------------------------------------
 // Worker processes, found through /proc.
@@ -295,7 +175,7 @@ func ftWorkers(ppid int) []int {
 
 // ftWaitWorkers polls until the supervisor r has at least n live workers and
 // returns them; it fails t if r exits first or after timeout.
-func ftWaitWorkers(t *testing.T, r *ftRunning, n int, timeout time.Duration) []int {
+func ftWaitWorkers(t *testing.T, r *running, n int, timeout time.Duration) []int {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -355,16 +235,6 @@ func ftHotJournal(path string) bool {
 // ---------------------------------------------------------------------------
 // Database checks.
 
-func ftOpenSQLite(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	// Read-write: opening rolls back a hot journal a killed writer left.
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	return db
-}
-
 // ftSchemaDump is the database's schema (revisions table aside), one line per object.
 func ftSchemaDump(t *testing.T, db *sql.DB) string {
 	t.Helper()
@@ -401,9 +271,9 @@ func ftHasColumn(t *testing.T, db *sql.DB, table, column string) bool {
 // skips the index cross-checks, a second of CPU here) says ok,
 // foreign_key_check finds nothing, and every table holds as many rows as
 // the template.
-func ftCheckWhole(t *testing.T, path string, tp *ftTemplate, full bool) string {
+func ftCheckWhole(t *testing.T, path string, tp *sqliteTemplate, full bool) string {
 	t.Helper()
-	db := ftOpenSQLite(t, path)
+	db := openSQLite(t, path)
 	defer db.Close()
 	revs := ccRevisions(t, db)
 	var versions []string
@@ -475,7 +345,7 @@ func ftSummaryLine(out, endpoint string) string {
 // ftFinish runs the next `migrate -y` and checks that it brings every
 // product in paths (endpoint -> SQLite file made from tp) to the latest
 // version, and that status then says ok.
-func ftFinish(t *testing.T, ws string, paths map[string]string, tp *ftTemplate) {
+func ftFinish(t *testing.T, ws string, paths map[string]string, tp *sqliteTemplate) {
 	t.Helper()
 	r := supervisor(t, ws, "", nil, "migrate", "-y", "-j", "2")
 	if r.code != 0 {
@@ -504,7 +374,7 @@ func ftFinish(t *testing.T, ws string, paths map[string]string, tp *ftTemplate) 
 // the database must be at a whole version, intact, with every row; and one
 // next `migrate -y` must bring all of them to 002.
 func TestE2EWorkerKilledDuringMigration(t *testing.T) {
-	tp := ftSQLiteTemplate(t, ftSlowReports)
+	tp := sqliteTemplateWith(t, ftSlowReports)
 	// The proof suite's TestProofKillMigrate kills at random too, on both
 	// dialects; here a few trials by default, SUPERVISOR_FAULT_TRIALS in
 	// make test-faults.
@@ -516,7 +386,7 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("seed %d", seed)
 
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	paths := map[string]string{}
 	for i := range trials {
 		e := fmt.Sprintf("k%02d", i)
@@ -525,7 +395,7 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	calib := w.addSQLite(t, "calibrate", tp)
 
 	// One clean run first, to learn how long a worker lives.
-	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
+	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
 	pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
 	start := time.Now()
 	var txStart time.Duration // when its write transaction starts writing
@@ -559,7 +429,7 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 			delay = txStart + time.Duration(rng.Int64N(int64(life-txStart)))
 		}
 		start := time.Now()
-		r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", e)
+		r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", e)
 		pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
 		if i == 0 {
 			// Once for sure: in the middle of writing, with a hot journal
@@ -614,7 +484,7 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 		trials, (runTime / time.Duration(trials)).Round(time.Millisecond), hot, at001, at002, missed)
 	start = time.Now()
 	delete(paths, "calibrate")
-	ftFinish(t, w.dir, paths, tp)
+	ftFinish(t, w.Dir, paths, tp)
 	t.Logf("the next run finished all %d in %v", trials, time.Since(start).Round(time.Millisecond))
 }
 
@@ -638,35 +508,6 @@ func ftCopyDB(t *testing.T, path string) string {
 	return dst
 }
 
-// seenWorkers records every worker process r starts until it exits; the
-// returned function waits for that and lists them.
-func (r *ftRunning) seenWorkers() func() []int {
-	seen := map[int]bool{}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			for _, pid := range ftWorkers(r.pid()) {
-				seen[pid] = true
-			}
-			select {
-			case <-r.done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	return func() []int {
-		<-stopped
-		var out []int
-		for pid := range seen {
-			out = append(out, pid)
-		}
-		slices.Sort(out)
-		return out
-	}
-}
-
 // ---------------------------------------------------------------------------
 // 2. The supervisor SIGKILLed under its workers.
 
@@ -676,10 +517,10 @@ func (r *ftRunning) seenWorkers() func() []int {
 // leaving its database at 001 with no journal to recover; the next run
 // finishes both.
 func TestE2ESupervisorKilled(t *testing.T) {
-	tp := ftSQLiteTemplate(t, ftSlowReports)
-	w := ftNewWS(t)
+	tp := sqliteTemplateWith(t, ftSlowReports)
+	w := newWorkspace(t)
 	paths := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
-	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "2")
+	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "2")
 	pids := ftWaitWorkers(t, r, 2, 30*time.Second)
 	for e, p := range paths {
 		if !ftWaitFile(p+"-journal", 10*time.Second) {
@@ -730,7 +571,7 @@ func TestE2ESupervisorKilled(t *testing.T) {
 			t.Logf("%s had committed version %s before the supervisor was killed", e, v)
 		}
 	}
-	ftFinish(t, w.dir, paths, tp)
+	ftFinish(t, w.Dir, paths, tp)
 }
 
 // ---------------------------------------------------------------------------
@@ -743,9 +584,9 @@ func TestE2ESupervisorKilled(t *testing.T) {
 // to exit after the first signal. A signal after the first is sent once the
 // supervisor says it got the one before (the kernel merges a signal sent
 // while the same one is still pending).
-func ftInterrupt(t *testing.T, w *ftWS, paths []string, jobs int, sigs ...syscall.Signal) (result, []int, time.Duration) {
+func ftInterrupt(t *testing.T, w *testWorkspace, paths []string, jobs int, sigs ...syscall.Signal) (result, []int, time.Duration) {
 	t.Helper()
-	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", strconv.Itoa(jobs))
+	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", strconv.Itoa(jobs))
 	seen := r.seenWorkers()
 	ftWaitWorkers(t, r, jobs, 30*time.Second)
 	for _, p := range paths[:jobs] {
@@ -774,11 +615,11 @@ func ftInterrupt(t *testing.T, w *ftWS, paths []string, jobs int, sigs ...syscal
 }
 
 func TestE2EInterrupt(t *testing.T) {
-	tp := ftSQLiteTemplate(t, ftSlowReports)
+	tp := sqliteTemplateWith(t, ftSlowReports)
 
 	t.Run("SIGINT", func(t *testing.T) {
 		// Four slow products, two at a time: a and b run, c and d wait.
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		eps := []string{"a", "b", "c", "d"}
 		var paths []string
 		all := map[string]string{}
@@ -820,11 +661,11 @@ func TestE2EInterrupt(t *testing.T) {
 			}
 		}
 		t.Logf("summary:\n%s", res.stdout[strings.Index(res.stdout, "Summary:"):])
-		ftFinish(t, w.dir, all, tp)
+		ftFinish(t, w.Dir, all, tp)
 	})
 
 	t.Run("SIGTERM", func(t *testing.T) {
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		all := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
 		res, pids, took := ftInterrupt(t, w, []string{all["a"], all["b"]}, 1, syscall.SIGTERM)
 		t.Logf("the supervisor exited %v after SIGTERM", took.Round(time.Millisecond))
@@ -848,7 +689,7 @@ func TestE2EInterrupt(t *testing.T) {
 				t.Errorf("%s at %s, want 001", e, v)
 			}
 		}
-		ftFinish(t, w.dir, all, tp)
+		ftFinish(t, w.Dir, all, tp)
 	})
 
 	t.Run("SIGINT twice", func(t *testing.T) {
@@ -857,7 +698,7 @@ func TestE2EInterrupt(t *testing.T) {
 		// rolling back by then (it takes them a few ms): either way their
 		// databases are at 001, a hot journal at worst, which the next
 		// opener rolls back.
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		all := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
 		res, pids, took := ftInterrupt(t, w, []string{all["a"], all["b"]}, 2, syscall.SIGINT, syscall.SIGINT)
 		t.Logf("the supervisor exited %v after two SIGINTs", took.Round(time.Millisecond))
@@ -890,7 +731,7 @@ func TestE2EInterrupt(t *testing.T) {
 			t.Errorf("no worker was SIGKILLed after the second SIGINT\n%s", res)
 		}
 		t.Logf("%d of 2 workers were SIGKILLed before they were done rolling back", killed)
-		ftFinish(t, w.dir, all, tp)
+		ftFinish(t, w.Dir, all, tp)
 	})
 }
 
@@ -903,7 +744,7 @@ func TestE2EInterrupt(t *testing.T) {
 // migration stalls, mid-way, with its journal written.
 func ftHoldRead(t *testing.T, path string) func() {
 	t.Helper()
-	db := ftOpenSQLite(t, path)
+	db := openSQLite(t, path)
 	tx, err := db.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -921,8 +762,8 @@ func ftHoldRead(t *testing.T, path string) func() {
 }
 
 func TestE2ETimeout(t *testing.T) {
-	slow, small := ftSQLiteTemplate(t, ftSlowReports), ftSQLiteTemplate(t, 200)
-	w := ftNewWS(t)
+	slow, small := sqliteTemplateWith(t, ftSlowReports), sqliteTemplateWith(t, 200)
+	w := newWorkspace(t)
 	fast := map[string]string{"a": w.addSQLite(t, "a", small), "c": w.addSQLite(t, "c", small)}
 	slowPath := w.addSQLite(t, "b-slow", slow)
 	// b-slow cannot finish: a reader holds its database, so the rebuild
@@ -930,7 +771,7 @@ func TestE2ETimeout(t *testing.T) {
 	release := ftHoldRead(t, slowPath)
 
 	start := time.Now()
-	res := supervisor(t, w.dir, "", nil, "migrate", "-y", "-j", "3", "--timeout", "1s")
+	res := supervisor(t, w.Dir, "", nil, "migrate", "-y", "-j", "3", "--timeout", "1s")
 	t.Logf("run took %v", time.Since(start).Round(time.Millisecond))
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
@@ -958,15 +799,15 @@ func TestE2ETimeout(t *testing.T) {
 	if v := ftCheckWhole(t, slowPath, slow, true); v != "001" {
 		t.Errorf("b-slow at %s, want 001", v)
 	}
-	ftFinish(t, w.dir, map[string]string{"b-slow": slowPath}, slow)
+	ftFinish(t, w.Dir, map[string]string{"b-slow": slowPath}, slow)
 }
 
 func TestE2EFailFast(t *testing.T) {
-	slow, small := ftSQLiteTemplate(t, ftSlowReports), ftSQLiteTemplate(t, 200)
-	w := ftNewWS(t)
+	slow, small := sqliteTemplateWith(t, ftSlowReports), sqliteTemplateWith(t, 200)
+	w := newWorkspace(t)
 	// a-bad fails at once: a table in its way makes version 002 fail.
 	bad := w.addSQLite(t, "a-bad", small)
-	db := ftOpenSQLite(t, bad)
+	db := openSQLite(t, bad)
 	if _, err := db.Exec("CREATE TABLE new_runs (id INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
@@ -974,7 +815,7 @@ func TestE2EFailFast(t *testing.T) {
 	slowPath := w.addSQLite(t, "b-slow", slow)
 	rest := map[string]string{"c": w.addSQLite(t, "c", small), "d": w.addSQLite(t, "d", small)}
 
-	res := supervisor(t, w.dir, "", nil, "--log-format", "json", "--log-level", "debug", "migrate", "-y", "-j", "2", "--fail-fast")
+	res := supervisor(t, w.Dir, "", nil, "--log-format", "json", "--log-level", "debug", "migrate", "-y", "-j", "2", "--fail-fast")
 	// The supervisor's own account of the workers it started, one line each.
 	if got, want := ftWorkerStarts(t, res.stderr), map[string]int{"a-bad": 1, "b-slow": 1}; !maps.Equal(got, want) {
 		t.Errorf("workers started per product: %v, want %v (a-bad and b-slow, nothing after a-bad failed)\n%s", got, want, res)
@@ -1006,7 +847,7 @@ func TestE2EFailFast(t *testing.T) {
 			t.Errorf("%s at %s, want 001 (never started)", e, v)
 		}
 	}
-	db = ftOpenSQLite(t, bad)
+	db = openSQLite(t, bad)
 	defer db.Close()
 	if revs := ccRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
 		t.Errorf("a-bad: revisions %+v, want 001 alone", revs)
@@ -1112,7 +953,7 @@ func TestE2EWorkerByHand(t *testing.T) {
 				t.Errorf("garbage spec: want exit 2 and 'bad job spec'\n%s", r)
 			}
 			// A real job by hand: the result comes on stdout.
-			tp := ftSQLiteTemplate(t, 200)
+			tp := sqliteTemplateWith(t, 200)
 			path := filepath.Join(t.TempDir(), "p.sqlite")
 			tp.copyTo(t, path)
 			spec := fmt.Sprintf(`{"action":"migrate","endpoint":"p","target":{"dialect":"sqlite","path":%q}}`, path)
@@ -1150,4 +991,33 @@ func sqliteIntegrityProblems(tb testing.TB, db *sql.DB, check string) []string {
 		problems = append(problems, fmt.Sprintf("foreign_key_check reports %d violations", n))
 	}
 	return problems
+}
+
+// seenWorkers records every worker process r starts until it exits; the
+// returned function waits for that and lists them.
+func (r *running) seenWorkers() func() []int {
+	seen := map[int]bool{}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			for _, pid := range ftWorkers(r.pid()) {
+				seen[pid] = true
+			}
+			select {
+			case <-r.done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	return func() []int {
+		<-stopped
+		var out []int
+		for pid := range seen {
+			out = append(out, pid)
+		}
+		slices.Sort(out)
+		return out
+	}
 }

@@ -44,8 +44,8 @@ func supervisorUlimit(t *testing.T, nofile int, ws string, args ...string) resul
 }
 
 func TestE2EJobsCappedByFDLimit(t *testing.T) {
-	w := ftNewWS(t)
-	if _, err := w.ws.CopyProducts(context.Background(), filepath.Join(w.dir, "products"), "fd", fdProducts, "001", fleet.Options{Reports: 2, Seed: 5}); err != nil {
+	w := newWorkspace(t)
+	if _, err := w.ws.CopyProducts(context.Background(), filepath.Join(w.Dir, "products"), "fd", fdProducts, "001", fleet.Options{Reports: 2, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 	// The workspace's own handle on the config database is not needed.
@@ -61,7 +61,7 @@ func TestE2EJobsCappedByFDLimit(t *testing.T) {
 		{[]string{"status", "-j", "1000", "--json"}, 0}, // everything at the latest version
 	} {
 		name := strings.Join(step.args, " ")
-		r := supervisorUlimit(t, 200, w.dir, step.args...)
+		r := supervisorUlimit(t, 200, w.Dir, step.args...)
 		if r.code != step.code {
 			t.Errorf("%s: exit %d, want %d\n%s", name, r.code, step.code, r)
 		}

@@ -20,10 +20,10 @@ import (
 // first is migrated, the second fails (found by the supervisor's own
 // inspection, no worker involved) and the others are not started.
 func TestE2EFailFastStopsAtInspectionFailure(t *testing.T) {
-	small := ftSQLiteTemplate(t, 200)
-	w := ftNewWS(t)
+	small := sqliteTemplateWith(t, 200)
+	w := newWorkspace(t)
 	first := w.addSQLite(t, "a", small)
-	garbage := filepath.Join(w.dir, "b-garbage.sqlite")
+	garbage := filepath.Join(w.Dir, "b-garbage.sqlite")
 	if err := os.WriteFile(garbage, []byte(strings.Repeat("\x13\x37 not a database \xff", 512)), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestE2EFailFastStopsAtInspectionFailure(t *testing.T) {
 	rest := map[string]string{"c": w.addSQLite(t, "c", small), "d": w.addSQLite(t, "d", small)}
 	w.ws.Close()
 
-	res := supervisor(t, w.dir, "", nil, "migrate", "-y", "-j", "1", "--fail-fast")
+	res := supervisor(t, w.Dir, "", nil, "migrate", "-y", "-j", "1", "--fail-fast")
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
@@ -60,11 +60,11 @@ func TestE2EFailFastStopsAtInspectionFailure(t *testing.T) {
 // A registry row the supervisor cannot read (a MySQL URL CodeChecker would
 // not serve either) fails that product alone; the others are migrated.
 func TestE2EUnreadableRegistryRow(t *testing.T) {
-	small := ftSQLiteTemplate(t, 200)
-	w := ftNewWS(t)
+	small := sqliteTemplateWith(t, 200)
+	w := newWorkspace(t)
 	good := w.addSQLite(t, "good", small)
 	w.ws.Close()
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: filepath.Join(w.dir, "config.sqlite")}, dbconn.Options{})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: filepath.Join(w.Dir, "config.sqlite")}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +74,12 @@ func TestE2EUnreadableRegistryRow(t *testing.T) {
 	}
 	db.Close()
 
-	if r := supervisor(t, w.dir, "", nil, "products", "list"); r.code != 0 || !strings.Contains(r.stdout, "mysql://x@y/z") ||
+	if r := supervisor(t, w.Dir, "", nil, "products", "list"); r.code != 0 || !strings.Contains(r.stdout, "mysql://x@y/z") ||
 		!strings.Contains(r.stdout, `unsupported database type "mysql"`) {
 		t.Errorf("products list: want exit 0 and broken with its connection and reason\n%s", r)
 	}
 	for _, args := range [][]string{{"status"}, {"migrate", "-y"}} {
-		r := supervisor(t, w.dir, "", nil, args...)
+		r := supervisor(t, w.Dir, "", nil, args...)
 		if r.code != 1 || !strings.Contains(r.stdout+r.stderr, `unsupported database type "mysql"`) {
 			t.Errorf("%v: want exit 1 and broken's reason\n%s", args, r)
 		}
@@ -95,9 +95,9 @@ func TestE2EUnreadableRegistryRow(t *testing.T) {
 // does the product fail, and the reason names the variable.
 func TestE2EPasswordVariableUnset(t *testing.T) {
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
 	const pwEnv = "E2E_UNSET_PASSWORD"
-	tg := w.Postgres(c, "pg", "pg_unset", "001", 50, e2ePGRole{}, pwEnv)
+	tg := w.Postgres(t, c, "pg", "pg_unset", "001", 50, pgRole{}, pwEnv)
 	w.Close()
 
 	noFile := "PGPASSFILE=" + filepath.Join(t.TempDir(), "none")

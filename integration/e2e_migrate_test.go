@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
@@ -61,7 +62,7 @@ func e2eApplying(stderr string) map[string]int {
 // e2eCheckSQLite checks a SQLite product file: integrity and foreign keys.
 func e2eCheckSQLite(t *testing.T, tg dbconn.Target) {
 	t.Helper()
-	db := e2eOpenDB(t, tg)
+	db := openReadOnly(t, tg)
 	defer db.Close()
 	var ok string
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
@@ -86,24 +87,24 @@ func e2eCheckSQLite(t *testing.T, tg dbconn.Target) {
 func TestE2EMigrateMixedFleet(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
 	const pwEnv = "E2E_FLEET_PASSWORD"
-	super := e2ePGRole{}
+	super := pgRole{}
 
 	good := map[string]dbconn.Target{
-		"s-current":   w.SQLite("s-current", "latest", 100),
-		"s-old":       w.SQLite("s-old", "001", 400),
-		"s-empty":     w.SQLite("s-empty", "", 0),
-		"s-missing":   w.Missing("s-missing"),
-		"s-cc-head":   w.Fixture("s-cc-head", "product-head.sqlite"),
-		"s-cc-sample": w.Fixture("s-cc-sample", "product-sample.sqlite"),
-		"p-current":   w.Postgres(c, "p-current", "p_current", "latest", 100, super, pwEnv),
-		"p-old":       w.Postgres(c, "p-old", "p_old", "001", 400, super, pwEnv),
-		"p-empty":     w.Postgres(c, "p-empty", "p_empty", "", 0, super, pwEnv),
-		"p-cc-head":   w.PostgresDump(c, "p-cc-head", "p_cc_head", "product-head.postgres.sql", pwEnv),
+		"s-current":   w.SQLite(t, "s-current", "latest", 100),
+		"s-old":       w.SQLite(t, "s-old", "001", 400),
+		"s-empty":     w.SQLite(t, "s-empty", "", 0),
+		"s-missing":   w.Missing(t, "s-missing"),
+		"s-cc-head":   w.Fixture(t, "s-cc-head", "product-head.sqlite"),
+		"s-cc-sample": w.Fixture(t, "s-cc-sample", "product-sample.sqlite"),
+		"p-current":   w.Postgres(t, c, "p-current", "p_current", "latest", 100, super, pwEnv),
+		"p-old":       w.Postgres(t, c, "p-old", "p_old", "001", 400, super, pwEnv),
+		"p-empty":     w.Postgres(t, c, "p-empty", "p_empty", "", 0, super, pwEnv),
+		"p-cc-head":   w.PostgresDump(t, c, "p-cc-head", "p_cc_head", "product-head.postgres.sql", pwEnv),
 	}
-	w.Garbage("s-noise")
-	w.Unreachable("p-down", pwEnv)
+	w.Garbage(t, "s-noise")
+	w.Unreachable(t, "p-down", pwEnv)
 	w.Close()
 	env := []string{pwEnv + "=" + c.Password, "PGPASSWORD=", "PGPASSFILE=/nonexistent"}
 
@@ -217,12 +218,12 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 // any work starts; "n" leaves a product alone; end of input is "no".
 func TestE2EMigratePrompts(t *testing.T) {
 	t.Parallel()
-	w := newE2EWorkspace(t)
-	a := w.SQLite("a-old", "001", 100)
-	b := w.Missing("b-new")
-	cOld := w.SQLite("c-old", "001", 100)
-	d := w.SQLite("d-current", "latest", 0)
-	e := w.SQLite("e-old", "001", 0)
+	w := newWorkspace(t)
+	a := w.SQLite(t, "a-old", "001", 100)
+	b := w.Missing(t, "b-new")
+	cOld := w.SQLite(t, "c-old", "001", 100)
+	d := w.SQLite(t, "d-current", "latest", 0)
+	e := w.SQLite(t, "e-old", "001", 0)
 	w.Close()
 	untouched := map[string]e2eFileState{}
 	for _, tg := range []dbconn.Target{cOld, d, e} {
@@ -239,8 +240,8 @@ func TestE2EMigratePrompts(t *testing.T) {
 	}
 
 	// "Y\r\n" is yes (any case, CRLF tolerated), "No" is no, then the input ends.
-	run := e2eStart(t, w.Dir, "Y\r\nNo\n", nil, "migrate", "-j", "2")
-	code, out := run.wait(t)
+	res := startCombined(t, w.Dir, "Y\r\nNo\n", nil, "migrate", "-j", "2").wait(t, 5*time.Minute)
+	code, out := res.code, res.stdout
 	if code != 1 {
 		t.Fatalf("migrate with products left behind: want exit 1, got %d\n%s", code, out)
 	}
@@ -326,14 +327,14 @@ func TestE2EMigratePrompts(t *testing.T) {
 func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
 	const pwEnv = "E2E_DRY_PASSWORD"
-	old := w.SQLite("s-old", "001", 200)
-	cc := w.Fixture("s-cc", "product-head.sqlite")
-	cur := w.SQLite("s-current", "latest", 0)
-	miss := w.Missing("s-missing")
-	pg1 := w.Postgres(c, "p-old", "p_old", "001", 0, e2ePGRole{}, pwEnv)
-	pg2 := w.Postgres(c, "p-old2", "p_old2", "001", 0, e2ePGRole{}, pwEnv)
+	old := w.SQLite(t, "s-old", "001", 200)
+	cc := w.Fixture(t, "s-cc", "product-head.sqlite")
+	cur := w.SQLite(t, "s-current", "latest", 0)
+	miss := w.Missing(t, "s-missing")
+	pg1 := w.Postgres(t, c, "p-old", "p_old", "001", 0, pgRole{}, pwEnv)
+	pg2 := w.Postgres(t, c, "p-old2", "p_old2", "001", 0, pgRole{}, pwEnv)
 	w.Close()
 	env := []string{pwEnv + "=" + c.Password}
 	sqlites := []dbconn.Target{old, cc, cur, miss}

@@ -12,17 +12,14 @@ package integration
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,143 +35,6 @@ import (
 // ---------------------------------------------------------------------------
 // Helpers shared by the e2e_*_test.go files.
 
-// e2eWS is a workspace being set up by a test: products are made and
-// registered through it, then Close releases the config database before the
-// supervisor binary runs.
-type e2eWS struct {
-	t   *testing.T
-	Dir string
-	ws  *workspace.Workspace
-}
-
-func newE2EWorkspace(t *testing.T) *e2eWS {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "workspace")
-	ws, err := workspace.Create(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &e2eWS{t: t, Dir: ws.Dir, ws: ws}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
-
-// Close closes the config database (idempotent).
-func (w *e2eWS) Close() {
-	if w.ws != nil {
-		w.ws.Close()
-		w.ws = nil
-	}
-}
-
-func (w *e2eWS) register(endpoint string, tg dbconn.Target, passwordEnv string) {
-	w.t.Helper()
-	tg.Password = "" // never stored
-	if err := w.ws.Add(context.Background(), endpoint, tg, passwordEnv); err != nil {
-		w.t.Fatalf("register %s: %v", endpoint, err)
-	}
-}
-
-// sqlitePath is where the SQLite product endpoint lives in the workspace.
-func (w *e2eWS) sqlitePath(endpoint string) string {
-	return filepath.Join(w.Dir, endpoint+".sqlite")
-}
-
-// SQLite makes and registers a SQLite product at version ("latest", "001",
-// "" = an empty file with no tables) with reports reports of generated content.
-func (w *e2eWS) SQLite(endpoint, version string, reports int) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
-		w.t.Fatalf("make %s: %v", endpoint, err)
-	}
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Fixture registers a copy of a CodeChecker fixture file as a SQLite product.
-func (w *e2eWS) Fixture(endpoint, fixture string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	copyFixture(w.t, fixture, tg.Path)
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Missing registers a SQLite product whose file does not exist.
-func (w *e2eWS) Missing(endpoint string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Garbage registers a SQLite product whose file holds random bytes.
-func (w *e2eWS) Garbage(endpoint string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	b := make([]byte, 8192)
-	rand.Read(b)
-	if err := os.WriteFile(tg.Path, b, 0o644); err != nil {
-		w.t.Fatal(err)
-	}
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Postgres makes database dbName on c (owned by role, which must exist; ""
-// = the superuser) and a product schema at version in it, with generated
-// content, and registers it. The returned target carries the password (for
-// the test's own connections); the registry never does.
-func (w *e2eWS) Postgres(c *pgtest.Cluster, endpoint, dbName, version string, reports int, role e2ePGRole, passwordEnv string) dbconn.Target {
-	w.t.Helper()
-	if role.User == "" {
-		role = e2ePGRole{User: c.User, Password: c.Password}
-		c.CreateDatabase(w.t, dbName)
-	} else {
-		c.Exec(w.t, "postgres", fmt.Sprintf(`CREATE DATABASE %q OWNER %q`, dbName, role.User))
-	}
-	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Database: dbName, Password: role.Password}
-	if version != "" {
-		if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
-			w.t.Fatalf("make %s: %v", endpoint, err)
-		}
-	}
-	w.register(endpoint, tg, passwordEnv)
-	return tg
-}
-
-// PostgresDump registers database dbName on c loaded from a CodeChecker
-// pg_dump fixture.
-func (w *e2eWS) PostgresDump(c *pgtest.Cluster, endpoint, dbName, fixture, passwordEnv string) dbconn.Target {
-	w.t.Helper()
-	c.CreateDatabase(w.t, dbName)
-	c.LoadDump(w.t, dbName, fixtures+fixture)
-	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: dbName, Password: c.Password}
-	w.register(endpoint, tg, passwordEnv)
-	return tg
-}
-
-// Unreachable registers a PostgreSQL product on a port nothing listens on.
-func (w *e2eWS) Unreachable(endpoint, passwordEnv string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: e2eFreePort(w.t), User: "nobody", Database: "nothing"}
-	w.register(endpoint, tg, passwordEnv)
-	return tg
-}
-
-// e2ePGRole is a PostgreSQL login role.
-type e2ePGRole struct{ User, Password string }
-
-// e2eNewRole creates a login role with a fresh random password (so the password
-// appears nowhere but where the test puts it).
-func e2eNewRole(t *testing.T, c *pgtest.Cluster, name string) e2ePGRole {
-	t.Helper()
-	r := e2ePGRole{User: name, Password: "pw-" + rand.Text()}
-	c.Exec(t, "postgres", fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD '%s'`, r.User, r.Password))
-	return r
-}
-
 // e2ePassfile writes a libpq password file with one line per target.
 func e2ePassfile(t *testing.T, targets ...dbconn.Target) string {
 	t.Helper()
@@ -189,42 +49,11 @@ func e2ePassfile(t *testing.T, targets ...dbconn.Target) string {
 	return path
 }
 
-// e2eFreePort returns a port of 127.0.0.1 on which nothing listens and
-// nothing else can: a socket is bound to it, never listening, until the test
-// ends, so connecting is refused at once.
-func e2eFreePort(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sa.(*syscall.SockaddrInet4).Port
-}
-
-// e2eOpenDB opens a product database for the test's own checks.
-func e2eOpenDB(t *testing.T, tg dbconn.Target) *sql.DB {
-	t.Helper()
-	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatalf("open %s: %v", tg.Path+tg.Database, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // e2eRevision is the last version in atlas_schema_revisions ("" if the table is
 // missing or empty).
 func e2eRevision(t *testing.T, tg dbconn.Target) string {
 	t.Helper()
-	db := e2eOpenDB(t, tg)
+	db := openReadOnly(t, tg)
 	defer db.Close()
 	tables := e2eTableNames(t, db, tg.Dialect)
 	if !slices.Contains(tables, migrate.RevisionsTable) {
@@ -263,7 +92,7 @@ func e2eTableNames(t *testing.T, db *sql.DB, dialect dbconn.Dialect) []string {
 // excluded.
 func e2eRowCounts(t *testing.T, tg dbconn.Target) map[string]int64 {
 	t.Helper()
-	db := e2eOpenDB(t, tg)
+	db := openReadOnly(t, tg)
 	defer db.Close()
 	return e2eCounts(t, db, tg.Dialect)
 }
@@ -409,77 +238,25 @@ func e2eStatusTable(t *testing.T, r result) (map[string][]string, []string) {
 	return e2eByEndpoint(t, tables[0]), order
 }
 
-// e2eRun is a supervisor started by e2eStart.
-type e2eRun struct {
-	cmd *exec.Cmd
-	out *os.File // stdout and stderr, one open file: lines stay in write order
-}
-
-// e2eStart starts the binary without waiting for it. Its stdout and
-// stderr go to one file (the same open file description), so the combined
-// output keeps the order in which the process wrote.
-func e2eStart(t *testing.T, ws, stdin string, env []string, args ...string) *e2eRun {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "output-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &e2eRun{out: f}
-	r.cmd = exec.Command(supervisorBin, append([]string{"-w", ws}, args...)...)
-	r.cmd.Env = append(os.Environ(), env...)
-	r.cmd.Stdin = strings.NewReader(stdin)
-	r.cmd.Stdout, r.cmd.Stderr = f, f
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if r.cmd.ProcessState == nil {
-			r.cmd.Process.Kill()
-			r.cmd.Wait()
-		}
-		f.Close()
-	})
-	return r
-}
-
-// wait waits for the supervisor and returns its exit code and combined output.
-func (r *e2eRun) wait(t *testing.T) (int, string) {
-	t.Helper()
-	err := r.cmd.Wait()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatal(err)
-		}
-		code = ee.ExitCode()
-	}
-	b, err := os.ReadFile(r.out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code, string(b)
-}
-
 // ---------------------------------------------------------------------------
 // status
 
 func TestE2EStatus(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
 
-	w.SQLite("a-current", "latest", 50)
-	w.Fixture("b-codechecker", "product-head.sqlite")
-	w.SQLite("c-old", "001", 50)
-	gone := w.Missing("d-gone")
-	w.Garbage("e-noise")
-	pgOK := w.Postgres(c, "f-pg", "f_pg", "latest", 50, e2eNewRole(t, c, "acme"), "")
-	w.Unreachable("g-pg-down", "E2E_DOWN_PASSWORD")
+	w.SQLite(t, "a-current", "latest", 50)
+	w.Fixture(t, "b-codechecker", "product-head.sqlite")
+	w.SQLite(t, "c-old", "001", 50)
+	gone := w.Missing(t, "d-gone")
+	w.Garbage(t, "e-noise")
+	pgOK := w.Postgres(t, c, "f-pg", "f_pg", "latest", 50, newPGRole(t, c, "acme"), "")
+	w.Unreachable(t, "g-pg-down", "E2E_DOWN_PASSWORD")
 	// Beyond the issue's list: CodeChecker's schema one revision before its
 	// head (only CodeChecker can upgrade that), and a database with no tables.
-	older := w.Fixture("h-cc-older", "product-head.sqlite")
-	w.SQLite("i-empty", "", 0)
+	older := w.Fixture(t, "h-cc-older", "product-head.sqlite")
+	w.SQLite(t, "i-empty", "", 0)
 	w.Close()
 	{
 		db, err := dbconn.Open(context.Background(), older, dbconn.Options{})

@@ -509,7 +509,7 @@ func proofStartPGServer(t *testing.T) *proofPGServer {
 		"--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	s.port = proofFreePort(t)
+	s.port = freePort(t)
 	s.start(t)
 	return s
 }
@@ -545,25 +545,6 @@ func (s *proofPGServer) stop(t *testing.T, mode string) {
 
 func (s *proofPGServer) target(database string) dbconn.Target {
 	return dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: s.port, User: "postgres", Password: s.password, Database: database}
-}
-
-// proofFreePort returns a TCP port of 127.0.0.1 that was free a moment ago
-// (pg_ctl binds it itself, so no socket may stay on it).
-func proofFreePort(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(fd)
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sa.(*syscall.SockaddrInet4).Port
 }
 
 // proofExecSQL runs statements on db, failing t.

@@ -56,7 +56,7 @@ func (f proofFiles) unchanged(pt *proofTrial, why string) {
 
 func TestProofBadConfigDatabase(t *testing.T) {
 	p := proofScenario(t, "bad-config-database")
-	tp := ftSQLiteTemplate(t, 200)
+	tp := sqliteTemplateWith(t, 200)
 	for _, c := range []struct {
 		name string
 		// spoil damages the config database at path.
@@ -75,10 +75,10 @@ func TestProofBadConfigDatabase(t *testing.T) {
 		{"missing", func(t *testing.T, path string) { os.Remove(path) }, "no config database"},
 	} {
 		p.trial(t, c.name, func(pt *proofTrial) {
-			w := ftNewWS(pt.T)
+			w := newWorkspace(pt.T)
 			prod := w.addSQLite(pt.T, "p", tp)
 			w.ws.Close()
-			cfg := filepath.Join(w.dir, "config.sqlite")
+			cfg := filepath.Join(w.Dir, "config.sqlite")
 			c.spoil(pt.T, cfg)
 			var files proofFiles
 			if c.name == "missing" {
@@ -87,7 +87,7 @@ func TestProofBadConfigDatabase(t *testing.T) {
 				files = proofRecord(pt.T, prod, cfg)
 			}
 			for _, args := range [][]string{{"migrate", "-y"}, {"cleanup", "--checker-labels", testutil.LabelsDir}, {"up", "-y"}, {"status"}, {"products", "list"}} {
-				res := supervisor(pt.T, w.dir, "", nil, args...)
+				res := supervisor(pt.T, w.Dir, "", nil, args...)
 				msg := strings.TrimSpace(res.stderr)
 				if res.code != 2 || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") > 0 || res.stdout != "" {
 					pt.Errorf("%q: want exit 2 and one line saying %q, nothing on stdout\n%s", args, c.want, res)
@@ -108,13 +108,13 @@ func TestProofBadConfigDatabase(t *testing.T) {
 
 func TestProofForeignAndNewerDatabases(t *testing.T) {
 	p := proofScenario(t, "foreign-and-newer-databases")
-	tp := ftSQLiteTemplate(t, 200)
+	tp := sqliteTemplateWith(t, 200)
 	ct := proofSQLiteCleanupTemplate(t, "sample")
 	p.trial(t, "sqlite", func(pt *proofTrial) {
-		w := ftNewWS(pt.T)
+		w := newWorkspace(pt.T)
 		healthy := w.addSQLite(pt.T, "healthy", tp)
 		// Somebody else's database: tables that are not ours.
-		foreign := filepath.Join(w.dir, "foreign.sqlite")
+		foreign := filepath.Join(w.Dir, "foreign.sqlite")
 		db, err := dbconn.Open(context.Background(), jobSQLite(foreign), dbconn.Options{Create: true})
 		if err != nil {
 			pt.Fatal(err)
@@ -124,23 +124,23 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 		w.add(pt.T, "foreign", jobSQLite(foreign), "")
 		// A database migrated by a newer supervisor: version 999 recorded.
 		newer := w.addSQLite(pt.T, "newer", tp)
-		db = ftOpenSQLite(pt.T, newer)
+		db = openSQLite(pt.T, newer)
 		proofExecSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
 			SELECT '999', 'from the future', type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, 'supervisor 99.0' FROM atlas_schema_revisions WHERE version = '001'`)
 		db.Close()
 		// The same at the latest version with garbage, for cleanup.
-		newerC := filepath.Join(w.dir, "newer-c.sqlite")
+		newerC := filepath.Join(w.Dir, "newer-c.sqlite")
 		if err := workspace.CopyFile(ct.path, newerC); err != nil {
 			pt.Fatal(err)
 		}
-		db = ftOpenSQLite(pt.T, newerC)
+		db = openSQLite(pt.T, newerC)
 		proofExecSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
 			SELECT '999', 'from the future', type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, 'supervisor 99.0' FROM atlas_schema_revisions WHERE version = '001'`)
 		db.Close()
 		w.add(pt.T, "newer-c", jobSQLite(newerC), "")
 		files := proofRecord(pt.T, foreign, newer, newerC)
 
-		res := supervisor(pt.T, w.dir, "", nil, "migrate", "-y")
+		res := supervisor(pt.T, w.Dir, "", nil, "migrate", "-y")
 		pt.Logf("migrate:\n%s", res.stdout)
 		if res.code != 1 {
 			pt.Errorf("migrate: exit %d, want 1\n%s", res.code, res)
@@ -158,14 +158,14 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 		if line := ftSummaryLine(res.stdout, "healthy"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 			pt.Errorf("healthy: %q", line)
 		}
-		st := supervisor(pt.T, w.dir, "", nil, "status", "--json")
+		st := supervisor(pt.T, w.Dir, "", nil, "status", "--json")
 		for _, row := range e2eStatusJSON(pt.T, st) {
 			pt.Logf("status %s: %s: %s", row.Endpoint, row.Status, row.Reason)
 			if row.Endpoint == "newer" && !strings.Contains(row.Reason, "999") {
 				pt.Errorf("newer: the reason %q does not name version 999", row.Reason)
 			}
 		}
-		cres := supervisor(pt.T, w.dir, "", nil, "cleanup", "--checker-labels", testutil.LabelsDir)
+		cres := supervisor(pt.T, w.Dir, "", nil, "cleanup", "--checker-labels", testutil.LabelsDir)
 		if cres.code != 1 {
 			pt.Errorf("cleanup: exit %d, want 1\n%s", cres.code, cres)
 		}
@@ -177,7 +177,7 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 		files.unchanged(pt, "a database that is not ours, or newer than the package")
 		// The healthy product was migrated and cleaned beside them.
 		pt.data(func() {
-			db := ftOpenSQLite(pt.T, healthy)
+			db := openSQLite(pt.T, healthy)
 			defer db.Close()
 			proofSQLiteIntact(pt, db, "healthy")
 			if v := proofRevisionsVersion(pt, db, "healthy"); v != "002" {
@@ -195,9 +195,9 @@ func jobSQLite(path string) dbconn.Target { return dbconn.Target{Dialect: "sqlit
 // that says so, nothing be touched, and the supervisor exit 1.
 func TestProofWorkerNotExecutable(t *testing.T) {
 	p := proofScenario(t, "worker-not-executable")
-	tp := ftSQLiteTemplate(t, 200)
+	tp := sqliteTemplateWith(t, 200)
 	p.trial(t, "chmod", func(pt *proofTrial) {
-		w := ftNewWS(pt.T)
+		w := newWorkspace(pt.T)
 		a, b := w.addSQLite(pt.T, "a", tp), w.addSQLite(pt.T, "b", tp)
 		files := proofRecord(pt.T, a, b)
 		bin := filepath.Join(pt.TempDir(), "supervisor-copy")
@@ -205,12 +205,12 @@ func TestProofWorkerNotExecutable(t *testing.T) {
 			pt.Fatal(err)
 		}
 		os.Chmod(bin, 0o755)
-		cmd := exec.Command(bin, "-w", w.dir, "migrate")
+		cmd := exec.Command(bin, "-w", w.Dir, "migrate")
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			pt.Fatal(err)
 		}
-		out, errb := &ftBuffer{}, &ftBuffer{}
+		out, errb := &lockedBuffer{}, &lockedBuffer{}
 		cmd.Stdout, cmd.Stderr = out, errb
 		if err := cmd.Start(); err != nil {
 			pt.Fatal(err)
@@ -262,8 +262,8 @@ func TestProofMalformedLabels(t *testing.T) {
 		{"binary", "\xff\xfe\x00\x01garbage"},
 	} {
 		p.trial(t, c.name, func(pt *proofTrial) {
-			w := ftNewWS(pt.T)
-			path := filepath.Join(w.dir, "p.sqlite")
+			w := newWorkspace(pt.T)
+			path := filepath.Join(w.Dir, "p.sqlite")
 			if err := workspace.CopyFile(ct.path, path); err != nil {
 				pt.Fatal(err)
 			}
@@ -277,7 +277,7 @@ func TestProofMalformedLabels(t *testing.T) {
 			bad := filepath.Join(labels, "analyzers", "clangsa.json")
 			os.WriteFile(bad, []byte(c.content), 0o644)
 			files := proofRecord(pt.T, path)
-			res := supervisor(pt.T, w.dir, "", nil, "cleanup", "--checker-labels", labels)
+			res := supervisor(pt.T, w.Dir, "", nil, "cleanup", "--checker-labels", labels)
 			msg := res.stderr + res.stdout
 			pt.Logf("exit %d: %s", res.code, strings.TrimSpace(res.stderr))
 			if res.code != 2 || strings.Count(strings.TrimSpace(res.stderr), "\n") > 0 {
