@@ -47,7 +47,7 @@ func TestE2EUp(t *testing.T) {
 	w.Missing(t, "newcomer")
 	w.Garbage(t, "broken")
 	pg := w.Postgres(t, cluster, "pg-old", "pg_old", "001", 2000, pgRole{}, "")
-	passfile := e2ePassfile(t, pg)
+	passfile := writePassfile(t, pg)
 	w.Close()
 	for _, tg := range []dbconn.Target{old, pg} {
 		db := openReadOnly(t, tg)
@@ -71,7 +71,7 @@ func TestE2EUp(t *testing.T) {
 			t.Errorf("stdout lacks %q\n%s", want, r)
 		}
 	}
-	if n := len(e2eTablesOf(r.stdout)); n < 4 {
+	if n := len(tablesOf(r.stdout)); n < 4 {
 		t.Errorf("want status table, status table, summary and cleanup summary on stdout, got %d tables\n%s", n, r.stdout)
 	}
 	for _, want := range []string{
@@ -87,7 +87,7 @@ func TestE2EUp(t *testing.T) {
 		}
 	}
 	for _, tg := range []dbconn.Target{old, sample, pg} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
+		if v := lastRevision(t, tg); v != latestVersion(t, tg.Dialect) {
 			t.Errorf("%s%s: at %q after up", tg.Path, tg.Database, v)
 		}
 		db := openReadOnly(t, tg)
@@ -135,7 +135,7 @@ func TestE2ECleanupOnlyUpToDate(t *testing.T) {
 	w.SQLite(t, "fresh", "latest", 500)
 	w.Missing(t, "gone")
 	w.Close()
-	before := e2eFileStateOf(t, old.Path)
+	before := fileStateOf(t, old.Path)
 	r := supervisor(t, w.Dir, "", nil, "cleanup", "-j", "2")
 	if r.code != 1 {
 		t.Fatalf("cleanup: want exit 1, got\n%s", r)
@@ -150,7 +150,7 @@ func TestE2ECleanupOnlyUpToDate(t *testing.T) {
 			t.Errorf("stderr lacks %q\n%s", want, r.stderr)
 		}
 	}
-	if after := e2eFileStateOf(t, old.Path); after != before {
+	if after := fileStateOf(t, old.Path); after != before {
 		t.Error("cleanup touched a product that is not up to date")
 	}
 	// A label directory that does not load is bad usage, before any work.

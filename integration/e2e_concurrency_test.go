@@ -7,7 +7,7 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"fmt"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,56 +17,11 @@ import (
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
-	"supervisor/schema"
 )
 
 // ccPasswordEnv names the variable the PostgreSQL products' password is in.
 const ccPasswordEnv = "CC_PGPASSWORD"
-
-// ccRev is one row of atlas_schema_revisions, on either dialect (shared by
-// the end-to-end tests that check what was recorded).
-type ccRev struct {
-	version, errText, operator string
-	applied, total, execTime   int64
-	at                         time.Time
-}
-
-func ccRevisions(t *testing.T, db *sql.DB) []ccRev {
-	t.Helper()
-	rows, err := db.Query("SELECT version, applied, total, executed_at, execution_time, coalesce(error, ''), operator_version FROM atlas_schema_revisions ORDER BY version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []ccRev
-	for rows.Next() {
-		var r ccRev
-		var at any
-		if err := rows.Scan(&r.version, &r.applied, &r.total, &at, &r.execTime, &r.errText, &r.operator); err != nil {
-			t.Fatal(err)
-		}
-		switch v := at.(type) {
-		case time.Time:
-			r.at = v
-		case string:
-			r.at, err = time.Parse(time.RFC3339Nano, v)
-		case []byte:
-			r.at, err = time.Parse(time.RFC3339Nano, string(v))
-		default:
-			err = fmt.Errorf("executed_at is a %T", at)
-		}
-		if err != nil {
-			t.Fatalf("executed_at of %s: %v", r.version, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // ccPGProduct makes database name on c at version 001 with generated content
 // and registers it; the target it returns carries the password.
@@ -96,7 +51,7 @@ func ccApplied(endpoint string, outs ...string) int {
 // when there is none.
 func ccFilesApplied(t *testing.T, stdout, endpoint string) int {
 	t.Helper()
-	line := ftSummaryLine(stdout, endpoint)
+	line := summaryLine(stdout, endpoint)
 	if line == "" {
 		return 0
 	}
@@ -114,9 +69,9 @@ func ccFilesApplied(t *testing.T, stdout, endpoint string) int {
 // ccCheckRevisions checks that db holds 001 then 002, each once and whole,
 // that 001's row is the one it had before (before[0]), and that 002 was
 // recorded after it by this supervisor.
-func ccCheckRevisions(t *testing.T, name string, db *sql.DB, before []ccRev) {
+func ccCheckRevisions(t *testing.T, name string, db *sql.DB, before []revisionRow) {
 	t.Helper()
-	revs := ccRevisions(t, db)
+	revs := readRevisions(t, db)
 	if len(revs) != 2 || revs[0].version != "001" || revs[1].version != "002" {
 		t.Fatalf("%s: revisions %+v, want 001 and 002 once each", name, revs)
 	}
@@ -148,23 +103,23 @@ func ccCheckRevisions(t *testing.T, name string, db *sql.DB, before []ccRev) {
 // column, the revisions table), the other finding it done; both succeed;
 // nothing is corrupted or lost.
 func TestE2ETwoSupervisors(t *testing.T) {
-	slow := sqliteTemplateWith(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, slowReports)
 	c := pgtest.Start(t)
 	w := newWorkspace(t)
 	sqlite := map[string]string{"s1": w.addSQLite(t, "s1", slow), "s2": w.addSQLite(t, "s2", slow)}
 	pg := map[string]dbconn.Target{"pg1": ccPGProduct(t, w, c, "pg1", 3000), "pg2": ccPGProduct(t, w, c, "pg2", 3000)}
 
-	before := map[string][]ccRev{}
+	before := map[string][]revisionRow{}
 	pgCounts := map[string]map[string]int64{}
 	for e, p := range sqlite {
 		db := openSQLite(t, p)
-		before[e] = ccRevisions(t, db)
+		before[e] = readRevisions(t, db)
 		db.Close()
 	}
 	for e, tg := range pg {
 		db := openDB(t, tg)
-		before[e] = ccRevisions(t, db)
-		pgCounts[e] = e2eCounts(t, db, "postgres")
+		before[e] = readRevisions(t, db)
+		pgCounts[e] = countRows(t, db, "postgres")
 		db.Close()
 	}
 
@@ -189,7 +144,7 @@ func TestE2ETwoSupervisors(t *testing.T) {
 		t.Logf("%d times a worker found, under the lock, that the other supervisor had applied the file", n)
 	}
 	for e, p := range sqlite {
-		if v := ftCheckWhole(t, p, slow, true); v != "002" {
+		if v := checkWholeSQLite(t, p, slow, true); v != "002" {
 			t.Errorf("%s at %s", e, v)
 		}
 		db := openSQLite(t, p)
@@ -199,10 +154,10 @@ func TestE2ETwoSupervisors(t *testing.T) {
 	for e, tg := range pg {
 		db := openDB(t, tg)
 		ccCheckRevisions(t, e, db, before[e])
-		if got := e2eCounts(t, db, "postgres"); !ftMapsEqual(got, pgCounts[e]) {
+		if got := countRows(t, db, "postgres"); !maps.Equal(got, pgCounts[e]) {
 			t.Errorf("%s: row counts changed: %v, want %v", e, got, pgCounts[e])
 		}
-		for _, ix := range ccIndexesOf002(t) {
+		for _, ix := range indexesOf002(t) {
 			var n int
 			if err := db.QueryRow("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexname = $1", ix).Scan(&n); err != nil || n != 1 {
 				t.Errorf("%s: index %s: %d (%v), want it there once", e, ix, n, err)
@@ -215,44 +170,11 @@ func TestE2ETwoSupervisors(t *testing.T) {
 	}
 }
 
-// ccIndexesOf002 lists the indexes the packaged PostgreSQL version 002 creates.
-func ccIndexesOf002(t *testing.T) []string {
-	t.Helper()
-	dir, err := migrate.Dir(schema.Product, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := dir.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`(?i)^\s*CREATE\s+INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?`)
-	var out []string
-	for _, f := range files {
-		if f.Version() != "002" {
-			continue
-		}
-		stmts, err := f.Stmts()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range stmts {
-			if m := re.FindStringSubmatch(st); m != nil {
-				out = append(out, m[1])
-			}
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal("the packaged version 002 creates no index")
-	}
-	return out
-}
-
 // TestE2ELockTimeout: while another process holds a product's lock, a
 // supervisor with --lock-timeout 1s gives up on that product after about a
 // second, says it timed out waiting for the lock, and touches nothing.
 func TestE2ELockTimeout(t *testing.T) {
-	slow := sqliteTemplateWith(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, slowReports)
 	const want = "timed out waiting for the database lock (1s)"
 
 	t.Run("sqlite, the write lock held", func(t *testing.T) {
@@ -274,7 +196,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		conn.Close()
 		db.Close()
-		line := ftSummaryLine(res.stdout, "p")
+		line := summaryLine(res.stdout, "p")
 		t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(strings.Fields(line), " "))
 		if res.code != 1 || !strings.Contains(line, want) {
 			t.Errorf("want exit 1 and %q\n%s", want, res)
@@ -282,7 +204,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		if took > 10*time.Second {
 			t.Errorf("took %v with --lock-timeout 1s", took)
 		}
-		if v := ftCheckWhole(t, path, slow, false); v != "001" {
+		if v := checkWholeSQLite(t, path, slow, false); v != "001" {
 			t.Errorf("at %s, want 001", v)
 		}
 	})
@@ -294,8 +216,8 @@ func TestE2ELockTimeout(t *testing.T) {
 		w := newWorkspace(t)
 		path := w.addSQLite(t, "p", slow)
 		a := startSupervisor(t, w.Dir, nil, "migrate", "-y")
-		ftWaitWorkers(t, a, 1, 30*time.Second)
-		if !ftWaitFile(path+"-journal", 10*time.Second) {
+		waitForWorkers(t, a, 1, 30*time.Second)
+		if !waitForFile(path+"-journal", 10*time.Second) {
 			t.Fatal("the first supervisor never started writing")
 		}
 		rb := supervisor(t, w.Dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
@@ -303,7 +225,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		if ra.code != 0 {
 			t.Errorf("the first supervisor:\n%s", ra)
 		}
-		line := ftSummaryLine(rb.stdout, "p")
+		line := summaryLine(rb.stdout, "p")
 		switch {
 		case rb.code == 0:
 			t.Logf("the second supervisor found nothing to do: %s", strings.Join(strings.Fields(line), " "))
@@ -315,7 +237,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		if n := ccApplied("p", ra.stderr, rb.stderr); n != 1 {
 			t.Errorf("applied %d times", n)
 		}
-		if v := ftCheckWhole(t, path, slow, false); v != "002" {
+		if v := checkWholeSQLite(t, path, slow, false); v != "002" {
 			t.Errorf("at %s, want 002", v)
 		}
 	})
@@ -338,12 +260,12 @@ func TestE2ELockTimeout(t *testing.T) {
 		start := time.Now()
 		res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
 		took := time.Since(start)
-		line := ftSummaryLine(res.stdout, "pg")
+		line := summaryLine(res.stdout, "pg")
 		t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(strings.Fields(line), " "))
 		if res.code != 1 || !strings.Contains(line, want) {
 			t.Errorf("want exit 1 and %q\n%s", want, res)
 		}
-		if revs := ccRevisions(t, db); len(revs) != 1 {
+		if revs := readRevisions(t, db); len(revs) != 1 {
 			t.Errorf("revisions %+v, want 001 alone", revs)
 		}
 		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", advisoryLockKey(productLockName))

@@ -3,12 +3,10 @@ package integration
 // Fault injection against the real binary: workers SIGKILLed at random
 // moments of a long migration, the supervisor SIGKILLed under its workers,
 // SIGINT/SIGTERM to the supervisor, --timeout, --fail-fast, and a worker run
-// by hand. The helpers at the top are shared with e2e_concurrency_test.go.
+// by hand. Shared helpers are in harness_test.go and dbcheck_test.go.
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -16,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,188 +21,12 @@ import (
 	"testing"
 	"time"
 
-	"supervisor/integration/fleet"
-	"supervisor/integration/workspace"
-	"supervisor/internal/dbconn"
 	"supervisor/internal/logging"
-	"supervisor/internal/migrate"
 	"supervisor/internal/status"
-	"supervisor/schema"
 )
 
-// ftSlowReports sizes the "slow" SQLite product: its migration from 001 to
-// 002 (a rebuild of reports, runs and run_histories) takes about 0.5-1 s on
-// a small machine.
-const ftSlowReports = 25000
-
 // ---------------------------------------------------------------------------
-// Product templates: generated once per test binary, copied per product.
-
-// sqliteTemplate is a SQLite product database at version 001 with generated
-// content, plus what a whole database must look like at 001 and at 002.
-type sqliteTemplate struct {
-	path   string
-	counts map[string]int64  // rows per table (atlas_schema_revisions aside)
-	schema map[string]string // version -> dump of sqlite_master
-}
-
-var (
-	ftTemplatesMu sync.Mutex
-	ftTemplates   = map[int]*sqliteTemplate{}
-)
-
-// ftSQLiteTemplate returns the template with n reports, making it on first
-// use. It lives beside the binary under test, which TestMain removes.
-func sqliteTemplateWith(t *testing.T, n int) *sqliteTemplate {
-	t.Helper()
-	ftTemplatesMu.Lock()
-	defer ftTemplatesMu.Unlock()
-	if tp := ftTemplates[n]; tp != nil {
-		return tp
-	}
-	ctx := context.Background()
-	dir := filepath.Dir(supervisorBin)
-	tp := &sqliteTemplate{path: filepath.Join(dir, fmt.Sprintf("ft-template-%d.sqlite", n)), schema: map[string]string{}}
-	os.Remove(tp.path)
-	start := time.Now()
-	if _, err := workspace.MakeProduct(ctx, dbconn.Target{Dialect: "sqlite", Path: tp.path}, "001", fleet.Options{Reports: n, Seed: 7}); err != nil {
-		t.Fatalf("make template: %v", err)
-	}
-	db := openSQLite(t, tp.path)
-	tp.counts = e2eCounts(t, db, "sqlite")
-	tp.schema["001"] = ftSchemaDump(t, db)
-	db.Close()
-
-	// What 002 looks like: a copy migrated in-process, the way a clean run does.
-	up := filepath.Join(dir, fmt.Sprintf("ft-template-%d-002.sqlite", n))
-	os.Remove(up)
-	if err := fleet.CopySQLite(tp.path, up); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(up)
-	udb, err := dbconn.Open(ctx, dbconn.Target{Dialect: "sqlite", Path: up}, dbconn.Options{ImmediateTx: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate.Upgrade(ctx, udb, "sqlite", schema.Product, migrate.Options{}); err != nil {
-		t.Fatalf("migrate template copy: %v", err)
-	}
-	tp.schema["002"] = ftSchemaDump(t, udb)
-	if got := e2eCounts(t, udb, "sqlite"); !ftMapsEqual(got, tp.counts) {
-		t.Fatalf("a clean migration changed row counts: %v, want %v", got, tp.counts)
-	}
-	udb.Close()
-	t.Logf("template with %d reports made in %v", n, time.Since(start).Round(time.Millisecond))
-	ftTemplates[n] = tp
-	return tp
-}
-
-// copyTo copies the template to path.
-func (tp *sqliteTemplate) copyTo(t *testing.T, path string) {
-	t.Helper()
-	if err := fleet.CopySQLite(tp.path, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Workspaces.
-
-// ---------------------------------------------------------------------------
-// Running the supervisor in the background.
-
-// ---------------------------------------------------------------------------
-// Worker processes, found through /proc.
-
-// ftProcStat returns a process's parent pid and state letter; ok is false when
-// it does not exist.
-func ftProcStat(pid int) (ppid int, state byte, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	// pid (comm) state ppid ...; comm may hold spaces and parentheses.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0, 0, false
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return ppid, f[0][0], true
-}
-
-// ftAlive reports whether pid runs (a zombie is dead: it has exited).
-func ftAlive(pid int) bool {
-	_, state, ok := ftProcStat(pid)
-	return ok && state != 'Z' && state != 'X'
-}
-
-// ftIsWorker reports whether pid has exec'ed with SUPERVISOR_WORKER=1 (between
-// fork and exec a child still shows its parent's environment).
-func ftIsWorker(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return false
-	}
-	return slices.Contains(strings.Split(string(b), "\x00"), "SUPERVISOR_WORKER=1")
-}
-
-// ftWorkers lists the live worker processes whose parent is ppid.
-func ftWorkers(ppid int) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if pp, state, ok := ftProcStat(pid); ok && pp == ppid && state != 'Z' && ftIsWorker(pid) {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// ftWaitWorkers polls until the supervisor r has at least n live workers and
-// returns them; it fails t if r exits first or after timeout.
-func ftWaitWorkers(t *testing.T, r *running, n int, timeout time.Duration) []int {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if ws := ftWorkers(r.pid()); len(ws) >= n {
-			return ws
-		}
-		select {
-		case <-r.done:
-			t.Fatalf("supervisor exited before %d workers ran\n%s", n, r.res)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %d workers after %v\n%s%s", n, timeout, r.stdout, r.stderr)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// ftWaitFile polls until path exists (a rollback journal: a write transaction
-// has started writing) and reports whether it did within timeout.
-func ftWaitFile(path string, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return true
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return false
-}
+// SQLite journals.
 
 // ftWaitJournal polls until the rollback journal of path holds at least
 // size bytes, failing t after timeout.
@@ -235,113 +56,6 @@ func ftHotJournal(path string) bool {
 // ---------------------------------------------------------------------------
 // Database checks.
 
-// ftSchemaDump is the database's schema (revisions table aside), one line per object.
-func ftSchemaDump(t *testing.T, db *sql.DB) string {
-	t.Helper()
-	rows, err := db.Query("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> 'atlas_schema_revisions' ORDER BY type, name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var sb strings.Builder
-	for rows.Next() {
-		var typ, name, tbl, q string
-		if err := rows.Scan(&typ, &name, &tbl, &q); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&sb, "%s %s on %s: %s\n", typ, name, tbl, strings.Join(strings.Fields(q), " "))
-	}
-	return sb.String()
-}
-
-// ftHasColumn reports whether table has column.
-func ftHasColumn(t *testing.T, db *sql.DB, table, column string) bool {
-	t.Helper()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", table, column).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n > 0
-}
-
-// ftCheckWhole checks that the SQLite product at path (made from tp) is at a
-// whole version and intact, and returns that version: the revisions are a
-// prefix of the packaged files, each fully applied, the schema is exactly
-// the one of that version, integrity_check (quick_check unless full: it
-// skips the index cross-checks, a second of CPU here) says ok,
-// foreign_key_check finds nothing, and every table holds as many rows as
-// the template.
-func ftCheckWhole(t *testing.T, path string, tp *sqliteTemplate, full bool) string {
-	t.Helper()
-	db := openSQLite(t, path)
-	defer db.Close()
-	revs := ccRevisions(t, db)
-	var versions []string
-	for _, r := range revs {
-		versions = append(versions, r.version)
-		if r.applied != r.total || r.errText != "" {
-			t.Errorf("%s: version %s half applied: %d of %d statements, error %q", path, r.version, r.applied, r.total, r.errText)
-		}
-	}
-	var v string
-	switch strings.Join(versions, ",") {
-	case "001":
-		v = "001"
-	case "001,002":
-		v = "002"
-	default:
-		t.Fatalf("%s: revisions %v, want 001 or 001,002", path, versions)
-	}
-	if got := ftSchemaDump(t, db); got != tp.schema[v] {
-		t.Errorf("%s: schema is not the one of version %s:\n%s\nwant\n%s", path, v, got, tp.schema[v])
-	}
-	// The leftover columns 002 drops, spelled out.
-	if got, want := ftHasColumn(t, db, "reports", "checker_cat_UNUSED"), v == "001"; got != want {
-		t.Errorf("%s at %s: reports.checker_cat_UNUSED present = %v", path, v, got)
-	}
-	if got, want := ftHasColumn(t, db, "runs", "command"), v == "001"; got != want {
-		t.Errorf("%s at %s: runs.command present = %v", path, v, got)
-	}
-	check := "quick_check"
-	if full {
-		check = "integrity_check"
-	}
-	for _, p := range sqliteIntegrityProblems(t, db, check) {
-		t.Errorf("%s: %s", path, p)
-	}
-	if got := e2eCounts(t, db, "sqlite"); !ftMapsEqual(got, tp.counts) {
-		t.Errorf("%s: row counts changed: %v, want %v", path, got, tp.counts)
-	}
-	return v
-}
-
-// ftMapsEqual reports whether two row counts are the same.
-func ftMapsEqual(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-// ftSummaryLine returns the summary row of endpoint in a migrate run's stdout.
-func ftSummaryLine(out, endpoint string) string {
-	_, after, ok := strings.Cut(out, "Summary:")
-	if !ok {
-		return ""
-	}
-	for _, l := range strings.Split(after, "\n") {
-		if f := strings.Fields(l); len(f) > 0 && f[0] == endpoint {
-			return l
-		}
-	}
-	return ""
-}
-
 // ftFinish runs the next `migrate -y` and checks that it brings every
 // product in paths (endpoint -> SQLite file made from tp) to the latest
 // version, and that status then says ok.
@@ -352,10 +66,10 @@ func ftFinish(t *testing.T, ws string, paths map[string]string, tp *sqliteTempla
 		t.Errorf("the next migrate run did not finish the job:\n%s", r)
 	}
 	for e, p := range paths {
-		if line := ftSummaryLine(r.stdout, e); line != "" && !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+		if line := summaryLine(r.stdout, e); line != "" && !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 			t.Errorf("%s: %s", e, line)
 		}
-		if v := ftCheckWhole(t, p, tp, false); v != "002" {
+		if v := checkWholeSQLite(t, p, tp, false); v != "002" {
 			t.Errorf("%s at %s after the next run, want 002", e, v)
 		}
 	}
@@ -374,7 +88,7 @@ func ftFinish(t *testing.T, ws string, paths map[string]string, tp *sqliteTempla
 // the database must be at a whole version, intact, with every row; and one
 // next `migrate -y` must bring all of them to 002.
 func TestE2EWorkerKilledDuringMigration(t *testing.T) {
-	tp := sqliteTemplateWith(t, ftSlowReports)
+	tp := sqliteTemplateWith(t, slowReports)
 	// The proof suite's TestProofKillMigrate kills at random too, on both
 	// dialects; here a few trials by default, SUPERVISOR_FAULT_TRIALS in
 	// make test-faults.
@@ -396,10 +110,10 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 
 	// One clean run first, to learn how long a worker lives.
 	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
-	pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+	pid := waitForWorkers(t, r, 1, 30*time.Second)[0]
 	start := time.Now()
 	var txStart time.Duration // when its write transaction starts writing
-	for ftAlive(pid) {
+	for procAlive(pid) {
 		if _, err := os.Stat(calib + "-journal"); err == nil && txStart == 0 {
 			txStart = time.Since(start)
 		}
@@ -409,10 +123,10 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	if res := r.wait(t, time.Minute); res.code != 0 {
 		t.Fatalf("clean run:\n%s", res)
 	}
-	if v := ftCheckWhole(t, calib, tp, false); v != "002" {
+	if v := checkWholeSQLite(t, calib, tp, false); v != "002" {
 		t.Fatalf("clean run left %s", v)
 	}
-	t.Logf("a worker migrating %d reports lives %v, writing from %v on", ftSlowReports, life.Round(time.Millisecond), txStart.Round(time.Millisecond))
+	t.Logf("a worker migrating %d reports lives %v, writing from %v on", slowReports, life.Round(time.Millisecond), txStart.Round(time.Millisecond))
 	if txStart == 0 || txStart >= life {
 		txStart = 0
 	}
@@ -430,7 +144,7 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 		}
 		start := time.Now()
 		r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", e)
-		pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+		pid := waitForWorkers(t, r, 1, 30*time.Second)[0]
 		if i == 0 {
 			// Once for sure: in the middle of writing, with a hot journal
 			// that whoever opens the database next must roll back.
@@ -448,8 +162,8 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 		// The supervisor's own status check after the run has rolled back
 		// the journal (it must be able to read the product). Look at a copy
 		// anyway: the original is for the next run.
-		v := ftCheckWhole(t, ftCopyDB(t, path), tp, true)
-		line := ftSummaryLine(res.stdout, e)
+		v := checkWholeSQLite(t, copySQLiteFiles(t, path), tp, true)
+		line := summaryLine(res.stdout, e)
 		if strings.Contains(res.stdout, status.FailedToConnect.Message()) {
 			t.Errorf("trial %d: after its worker was killed the supervisor cannot read the product:\n%s", i, res)
 		}
@@ -488,26 +202,6 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	t.Logf("the next run finished all %d in %v", trials, time.Since(start).Round(time.Millisecond))
 }
 
-// ftCopyDB copies a SQLite database and its rollback journal, if any, to a
-// new directory and returns the copy's path.
-func ftCopyDB(t *testing.T, path string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), filepath.Base(path))
-	for _, side := range []string{"", "-journal"} {
-		b, err := os.ReadFile(path + side)
-		if os.IsNotExist(err) && side != "" {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst+side, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
 // ---------------------------------------------------------------------------
 // 2. The supervisor SIGKILLed under its workers.
 
@@ -517,13 +211,13 @@ func ftCopyDB(t *testing.T, path string) string {
 // leaving its database at 001 with no journal to recover; the next run
 // finishes both.
 func TestE2ESupervisorKilled(t *testing.T) {
-	tp := sqliteTemplateWith(t, ftSlowReports)
+	tp := sqliteTemplateWith(t, slowReports)
 	w := newWorkspace(t)
 	paths := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
 	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "2")
-	pids := ftWaitWorkers(t, r, 2, 30*time.Second)
+	pids := waitForWorkers(t, r, 2, 30*time.Second)
 	for e, p := range paths {
-		if !ftWaitFile(p+"-journal", 10*time.Second) {
+		if !waitForFile(p+"-journal", 10*time.Second) {
 			t.Fatalf("%s: the migration never started writing", e)
 		}
 	}
@@ -544,11 +238,11 @@ func TestE2ESupervisorKilled(t *testing.T) {
 
 	var slowest time.Duration
 	for _, pid := range pids {
-		for ftAlive(pid) && time.Since(killed) < 5*time.Second {
+		for procAlive(pid) && time.Since(killed) < 5*time.Second {
 			time.Sleep(time.Millisecond)
 		}
 		d := time.Since(killed)
-		if ftAlive(pid) {
+		if procAlive(pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
 			t.Errorf("worker %d still running %v after the supervisor died", pid, d.Round(time.Millisecond))
 			continue
@@ -563,7 +257,7 @@ func TestE2ESupervisorKilled(t *testing.T) {
 		if ftHotJournal(p) {
 			t.Errorf("%s: the worker left a journal behind: it died instead of rolling back", e)
 		}
-		v := ftCheckWhole(t, p, tp, true)
+		v := checkWholeSQLite(t, p, tp, true)
 		switch {
 		case writing[e] && v != "001":
 			t.Errorf("%s at %s: the worker went on after its supervisor died", e, v)
@@ -588,9 +282,9 @@ func ftInterrupt(t *testing.T, w *testWorkspace, paths []string, jobs int, sigs 
 	t.Helper()
 	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", strconv.Itoa(jobs))
 	seen := r.seenWorkers()
-	ftWaitWorkers(t, r, jobs, 30*time.Second)
+	waitForWorkers(t, r, jobs, 30*time.Second)
 	for _, p := range paths[:jobs] {
-		if !ftWaitFile(p+"-journal", 10*time.Second) {
+		if !waitForFile(p+"-journal", 10*time.Second) {
 			t.Fatalf("%s: the migration never started writing", p)
 		}
 	}
@@ -607,7 +301,7 @@ func ftInterrupt(t *testing.T, w *testWorkspace, paths []string, jobs int, sigs 
 	took := r.exited.Sub(sent)
 	pids := seen()
 	for _, pid := range pids {
-		if ftAlive(pid) {
+		if procAlive(pid) {
 			t.Errorf("worker %d outlived its supervisor", pid)
 		}
 	}
@@ -615,7 +309,7 @@ func ftInterrupt(t *testing.T, w *testWorkspace, paths []string, jobs int, sigs 
 }
 
 func TestE2EInterrupt(t *testing.T) {
-	tp := sqliteTemplateWith(t, ftSlowReports)
+	tp := sqliteTemplateWith(t, slowReports)
 
 	t.Run("SIGINT", func(t *testing.T) {
 		// Four slow products, two at a time: a and b run, c and d wait.
@@ -639,7 +333,7 @@ func TestE2EInterrupt(t *testing.T) {
 			t.Errorf("the supervisor does not say it was interrupted:\n%s", res.stderr)
 		}
 		for _, e := range []string{"a", "b"} {
-			line := ftSummaryLine(res.stdout, e)
+			line := summaryLine(res.stdout, e)
 			if !strings.Contains(line, "FAILED") || !strings.Contains(line, "SIGTERM") {
 				t.Errorf("%s: want a failure naming SIGTERM: %q", e, line)
 			}
@@ -651,12 +345,12 @@ func TestE2EInterrupt(t *testing.T) {
 			}
 		}
 		for _, e := range []string{"c", "d"} {
-			if line := ftSummaryLine(res.stdout, e); !strings.Contains(line, "not started: interrupted") {
+			if line := summaryLine(res.stdout, e); !strings.Contains(line, "not started: interrupted") {
 				t.Errorf("%s: want 'not started: interrupted': %q", e, line)
 			}
 		}
 		for e, p := range all {
-			if v := ftCheckWhole(t, p, tp, e == "a"); v != "001" {
+			if v := checkWholeSQLite(t, p, tp, e == "a"); v != "001" {
 				t.Errorf("%s at %s after the interrupt, want 001 (rolled back or never started)", e, v)
 			}
 		}
@@ -675,17 +369,17 @@ func TestE2EInterrupt(t *testing.T) {
 		if len(pids) != 1 {
 			t.Errorf("%d workers ran, want 1", len(pids))
 		}
-		if line := ftSummaryLine(res.stdout, "a"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "SIGTERM") {
+		if line := summaryLine(res.stdout, "a"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "SIGTERM") {
 			t.Errorf("a: want a failure naming SIGTERM: %q", line)
 		}
-		if line := ftSummaryLine(res.stdout, "b"); !strings.Contains(line, "not started: interrupted") {
+		if line := summaryLine(res.stdout, "b"); !strings.Contains(line, "not started: interrupted") {
 			t.Errorf("b: want 'not started: interrupted': %q", line)
 		}
 		for e, p := range all {
 			if ftHotJournal(p) {
 				t.Errorf("%s: a journal was left behind", e)
 			}
-			if v := ftCheckWhole(t, p, tp, false); v != "001" {
+			if v := checkWholeSQLite(t, p, tp, false); v != "001" {
 				t.Errorf("%s at %s, want 001", e, v)
 			}
 		}
@@ -713,7 +407,7 @@ func TestE2EInterrupt(t *testing.T) {
 		}
 		killed := 0
 		for e, p := range all {
-			line := ftSummaryLine(res.stdout, e)
+			line := summaryLine(res.stdout, e)
 			if !strings.Contains(line, "FAILED") {
 				t.Errorf("%s: want a failure: %q", e, line)
 			}
@@ -721,7 +415,7 @@ func TestE2EInterrupt(t *testing.T) {
 				killed++
 			}
 			t.Logf("%s: %s (journal left: %v)", e, strings.Join(strings.Fields(line), " "), ftHotJournal(p))
-			if v := ftCheckWhole(t, ftCopyDB(t, p), tp, false); v != "001" {
+			if v := checkWholeSQLite(t, copySQLiteFiles(t, p), tp, false); v != "001" {
 				t.Errorf("%s at %s, want 001", e, v)
 			}
 		}
@@ -762,7 +456,7 @@ func ftHoldRead(t *testing.T, path string) func() {
 }
 
 func TestE2ETimeout(t *testing.T) {
-	slow, small := sqliteTemplateWith(t, ftSlowReports), sqliteTemplateWith(t, 200)
+	slow, small := sqliteTemplateWith(t, slowReports), sqliteTemplateWith(t, 200)
 	w := newWorkspace(t)
 	fast := map[string]string{"a": w.addSQLite(t, "a", small), "c": w.addSQLite(t, "c", small)}
 	slowPath := w.addSQLite(t, "b-slow", slow)
@@ -776,7 +470,7 @@ func TestE2ETimeout(t *testing.T) {
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
-	line := ftSummaryLine(res.stdout, "b-slow")
+	line := summaryLine(res.stdout, "b-slow")
 	if !strings.Contains(line, "FAILED") || !strings.Contains(line, "timed out after 1s") {
 		t.Errorf("b-slow: want a timeout: %q\n%s", line, res)
 	}
@@ -785,10 +479,10 @@ func TestE2ETimeout(t *testing.T) {
 		t.Errorf("no SIGTERM on timeout in the log:\n%s", res.stderr)
 	}
 	for e, p := range fast {
-		if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+		if line := summaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 			t.Errorf("%s: %q", e, line)
 		}
-		if v := ftCheckWhole(t, p, small, false); v != "002" {
+		if v := checkWholeSQLite(t, p, small, false); v != "002" {
 			t.Errorf("%s at %s, want 002", e, v)
 		}
 	}
@@ -796,14 +490,14 @@ func TestE2ETimeout(t *testing.T) {
 	if ftHotJournal(slowPath) {
 		t.Errorf("b-slow: the worker left a journal: it did not roll back")
 	}
-	if v := ftCheckWhole(t, slowPath, slow, true); v != "001" {
+	if v := checkWholeSQLite(t, slowPath, slow, true); v != "001" {
 		t.Errorf("b-slow at %s, want 001", v)
 	}
 	ftFinish(t, w.Dir, map[string]string{"b-slow": slowPath}, slow)
 }
 
 func TestE2EFailFast(t *testing.T) {
-	slow, small := sqliteTemplateWith(t, ftSlowReports), sqliteTemplateWith(t, 200)
+	slow, small := sqliteTemplateWith(t, slowReports), sqliteTemplateWith(t, 200)
 	w := newWorkspace(t)
 	// a-bad fails at once: a table in its way makes version 002 fail.
 	bad := w.addSQLite(t, "a-bad", small)
@@ -823,36 +517,36 @@ func TestE2EFailFast(t *testing.T) {
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
-	if line := ftSummaryLine(res.stdout, "a-bad"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "new_runs") {
+	if line := summaryLine(res.stdout, "a-bad"); !strings.Contains(line, "FAILED") || !strings.Contains(line, "new_runs") {
 		t.Errorf("a-bad: %q", line)
 	}
 	// The status table after the run says so in CodeChecker's words.
-	if tables := e2eTablesOf(res.stdout); len(tables) < 2 {
+	if tables := tablesOf(res.stdout); len(tables) < 2 {
 		t.Errorf("want the status table before and after the run\n%s", res)
-	} else if row := e2eByEndpoint(t, tables[1])["a-bad"]; len(row) < 2 || row[1] != "Schema upgrade failed." {
+	} else if row := byEndpoint(t, tables[1])["a-bad"]; len(row) < 2 || row[1] != "Schema upgrade failed." {
 		t.Errorf("a-bad after the run: %q, want \"Schema upgrade failed.\"", row)
 	}
 	// b-slow was running when a-bad failed: it finishes.
-	if line := ftSummaryLine(res.stdout, "b-slow"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+	if line := summaryLine(res.stdout, "b-slow"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 		t.Errorf("b-slow: %q\n%s", line, res)
 	}
-	if v := ftCheckWhole(t, slowPath, slow, false); v != "002" {
+	if v := checkWholeSQLite(t, slowPath, slow, false); v != "002" {
 		t.Errorf("b-slow at %s, want 002", v)
 	}
 	for e, p := range rest {
-		if line := ftSummaryLine(res.stdout, e); !strings.Contains(line, "not started: an earlier product failed (fail-fast)") {
+		if line := summaryLine(res.stdout, e); !strings.Contains(line, "not started: an earlier product failed (fail-fast)") {
 			t.Errorf("%s: %q", e, line)
 		}
-		if v := ftCheckWhole(t, p, small, false); v != "001" {
+		if v := checkWholeSQLite(t, p, small, false); v != "001" {
 			t.Errorf("%s at %s, want 001 (never started)", e, v)
 		}
 	}
 	db = openSQLite(t, bad)
 	defer db.Close()
-	if revs := ccRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
+	if revs := readRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
 		t.Errorf("a-bad: revisions %+v, want 001 alone", revs)
 	}
-	if ftHasColumn(t, db, "reports", "checker_cat_UNUSED") == false {
+	if hasColumn(t, db, "reports", "checker_cat_UNUSED") == false {
 		t.Errorf("a-bad: the failed 002 was not rolled back")
 	}
 }
@@ -961,63 +655,9 @@ func TestE2EWorkerByHand(t *testing.T) {
 			if r.code != 0 || !strings.Contains(r.stdout, `"ok":true`) || !strings.Contains(r.stdout, `"to_version":"002"`) {
 				t.Errorf("a job by hand:\n%s", r)
 			}
-			if v := ftCheckWhole(t, path, tp, false); v != "002" {
+			if v := checkWholeSQLite(t, path, tp, false); v != "002" {
 				t.Errorf("by hand: at %s, want 002", v)
 			}
 		})
-	}
-}
-
-// sqliteIntegrityProblems runs PRAGMA check (integrity_check or quick_check)
-// and PRAGMA foreign_key_check on db and says what each found wrong; none
-// means the file is intact.
-func sqliteIntegrityProblems(tb testing.TB, db *sql.DB, check string) []string {
-	tb.Helper()
-	var problems []string
-	var ic string
-	if err := db.QueryRow("PRAGMA " + check).Scan(&ic); err != nil || ic != "ok" {
-		problems = append(problems, fmt.Sprintf("%s: %q %v", check, ic, err))
-	}
-	rows, err := db.Query("PRAGMA foreign_key_check")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	rows.Close()
-	if n != 0 {
-		problems = append(problems, fmt.Sprintf("foreign_key_check reports %d violations", n))
-	}
-	return problems
-}
-
-// seenWorkers records every worker process r starts until it exits; the
-// returned function waits for that and lists them.
-func (r *running) seenWorkers() func() []int {
-	seen := map[int]bool{}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			for _, pid := range ftWorkers(r.pid()) {
-				seen[pid] = true
-			}
-			select {
-			case <-r.done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	return func() []int {
-		<-stopped
-		var out []int
-		for pid := range seen {
-			out = append(out, pid)
-		}
-		slices.Sort(out)
-		return out
 	}
 }

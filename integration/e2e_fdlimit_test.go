@@ -77,7 +77,7 @@ func TestE2EJobsCappedByFDLimit(t *testing.T) {
 		case "migrate -j 1000 -y":
 			for i := range fdProducts {
 				e := fmt.Sprintf("fd%03d", i)
-				if l := ftSummaryLine(r.stdout, e); !strings.HasSuffix(strings.TrimSpace(l), "| ok") {
+				if l := summaryLine(r.stdout, e); !strings.HasSuffix(strings.TrimSpace(l), "| ok") {
 					t.Errorf("migrate: summary row of %s is %q, want ok", e, l)
 				}
 			}

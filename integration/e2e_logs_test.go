@@ -117,7 +117,7 @@ func TestE2ELogFormatJSON(t *testing.T) {
 	if r.code != 1 {
 		t.Errorf("status: want exit 1 (l-noise)\n%s", r)
 	}
-	if rows := e2eStatusJSON(t, r); len(rows) != len(endpoints) {
+	if rows := statusJSON(t, r); len(rows) != len(endpoints) {
 		t.Errorf("status --json: %d rows", len(rows))
 	}
 	found := false
@@ -348,7 +348,7 @@ func TestE2ESecrets(t *testing.T) {
 	w.Unreachable(t, "sec-other", otherEnv)
 	w.Close()
 	secrets := map[string]string{"sec-env": viaEnv.Password, "sec-file": viaFile.Password, "sec-other": "pw-" + rand.Text()}
-	passfile := e2ePassfile(t, viaFile)
+	passfile := writePassfile(t, viaFile)
 
 	_, releaseEnv := holdProductLock(t, clusterTarget(c, viaEnv.Database))
 	_, releaseFile := holdProductLock(t, clusterTarget(c, viaFile.Database))
@@ -363,7 +363,7 @@ func TestE2ESecrets(t *testing.T) {
 		releases:    releases,
 	})
 	for _, tg := range []dbconn.Target{viaEnv, viaFile} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, "postgres") {
+		if v := lastRevision(t, tg); v != latestVersion(t, "postgres") {
 			t.Errorf("%s at %q after migrate", tg.Database, v)
 		}
 	}
@@ -371,7 +371,7 @@ func TestE2ESecrets(t *testing.T) {
 	// The variable is required: unset, the product fails with a message
 	// naming the variable (not a password).
 	r := supervisor(t, w.Dir, "", []string{"PGPASSFILE=" + passfile}, "status", "--product", "sec-env", "--json")
-	rows := e2eStatusJSON(t, r)
+	rows := statusJSON(t, r)
 	if r.code != 1 || rows[0].Status != "failed_to_connect" || !strings.Contains(rows[0].Reason, pwEnv) {
 		t.Errorf("status without %s: want failed_to_connect naming the variable\n%s", pwEnv, r)
 	}
@@ -401,10 +401,7 @@ func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 	}
 	config := filepath.Join(ws, "config.sqlite")
 	copyFixture(t, "config-head.sqlite", config)
-	cfg, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: config}, dbconn.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := openDB(t, sqliteTarget(config))
 	url := fmt.Sprintf("postgresql://%s:%s@%s:%d/%s", role.User, role.Password, c.Host, c.Port, tg.Database)
 	if _, err := cfg.Exec(`INSERT INTO products (endpoint, connection, display_name) VALUES ('sec-url', ?, 'sec-url')`, url); err != nil {
 		t.Fatal(err)
@@ -431,7 +428,7 @@ func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 		workers:    1,
 		releases:   []func(){release},
 	})
-	if v := e2eRevision(t, tg); v != e2eLatest(t, "postgres") {
+	if v := lastRevision(t, tg); v != latestVersion(t, "postgres") {
 		t.Errorf("sec-url at %q after migrate", v)
 	}
 	if r := supervisor(t, ws, "", env, "status"); r.code != 0 || strings.Contains(r.stdout+r.stderr, role.Password) {

@@ -25,7 +25,7 @@ var e2eSummaryHeader = []string{"Product endpoint", "From", "To", "Files applied
 // up to date).
 func e2eMigrateTables(t *testing.T, r result) (before, after, summary map[string][]string) {
 	t.Helper()
-	tables := e2eTablesOf(r.stdout)
+	tables := tablesOf(r.stdout)
 	want := 3
 	if strings.Contains(r.stdout, "Summary: every product was already up to date.") {
 		want = 2
@@ -34,16 +34,16 @@ func e2eMigrateTables(t *testing.T, r result) (before, after, summary map[string
 		t.Fatalf("migrate printed %d tables, want %d\n%s", len(tables), want, r)
 	}
 	for _, tbl := range tables[:2] {
-		if !slices.Equal(tbl[0], e2eStatusHeader) {
+		if !slices.Equal(tbl[0], statusHeader) {
 			t.Fatalf("status table header %q", tbl[0])
 		}
 	}
-	before, after = e2eByEndpoint(t, tables[0]), e2eByEndpoint(t, tables[1])
+	before, after = byEndpoint(t, tables[0]), byEndpoint(t, tables[1])
 	if want == 3 {
 		if !slices.Equal(tables[2][0], e2eSummaryHeader) {
 			t.Fatalf("summary header %q, want %q", tables[2][0], e2eSummaryHeader)
 		}
-		summary = e2eByEndpoint(t, tables[2])
+		summary = byEndpoint(t, tables[2])
 	}
 	return before, after, summary
 }
@@ -111,9 +111,9 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 	// Content that must survive: the generated products and CodeChecker's sample.
 	kept := map[string]map[string]int64{}
 	for _, e := range []string{"s-old", "s-cc-sample", "p-old"} {
-		kept[e] = e2eRowCounts(t, good[e])
+		kept[e] = rowCounts(t, good[e])
 	}
-	noise := e2eFileStateOf(t, w.sqlitePath("s-noise"))
+	noise := fileStateOf(t, w.sqlitePath("s-noise"))
 
 	r := supervisor(t, w.Dir, "", env, "migrate", "-j", "4", "-y")
 	if r.code != 1 {
@@ -127,15 +127,15 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 		if got := after[e][1]; got != status.OK.Message() {
 			t.Errorf("%s: status after migrate %q", e, got)
 		}
-		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
-			t.Errorf("%s: atlas_schema_revisions at %q, want %q", e, v, e2eLatest(t, tg.Dialect))
+		if v := lastRevision(t, tg); v != latestVersion(t, tg.Dialect) {
+			t.Errorf("%s: atlas_schema_revisions at %q, want %q", e, v, latestVersion(t, tg.Dialect))
 		}
 		if tg.Dialect == "sqlite" {
 			e2eCheckSQLite(t, tg)
 		}
 	}
 	for e, want := range kept {
-		if got := e2eRowCounts(t, good[e]); !maps.Equal(got, want) {
+		if got := rowCounts(t, good[e]); !maps.Equal(got, want) {
 			t.Errorf("%s: row counts changed by the migration:\n got %v\nwant %v", e, got, want)
 		}
 	}
@@ -148,7 +148,7 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 			}
 			continue
 		}
-		if !ok || row[2] != e2eLatest(t, good[e].Dialect) || row[5] != "ok" {
+		if !ok || row[2] != latestVersion(t, good[e].Dialect) || row[5] != "ok" {
 			t.Errorf("%s: summary row %q, want it upgraded to the latest version", e, row)
 		}
 	}
@@ -161,7 +161,7 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 			t.Errorf("%s: status after migrate %q", e, after[e][1])
 		}
 	}
-	if got := e2eFileStateOf(t, w.sqlitePath("s-noise")); got != noise {
+	if got := fileStateOf(t, w.sqlitePath("s-noise")); got != noise {
 		t.Errorf("s-noise: the broken file was changed")
 	}
 	wantFiles := map[string]int{"s-old": 1, "s-empty": 2, "s-missing": 2, "s-cc-head": 1, "s-cc-sample": 1, "p-old": 1, "p-empty": 2, "p-cc-head": 1}
@@ -176,10 +176,10 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 
 	// A second run has nothing to do for the good products: no worker, no
 	// file touched; the broken two still fail.
-	files := map[string]e2eFileState{}
+	files := map[string]fileState{}
 	for e, tg := range good {
 		if tg.Dialect == "sqlite" {
-			files[e] = e2eFileStateOf(t, tg.Path)
+			files[e] = fileStateOf(t, tg.Path)
 		}
 	}
 	r = supervisor(t, w.Dir, "", env, "migrate", "-j", "4", "-y")
@@ -200,7 +200,7 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 		if after[e][1] != status.OK.Message() {
 			t.Errorf("second run: %s is %q", e, after[e][1])
 		}
-		if tg.Dialect == "sqlite" && e2eFileStateOf(t, tg.Path) != files[e] {
+		if tg.Dialect == "sqlite" && fileStateOf(t, tg.Path) != files[e] {
 			t.Errorf("second run: %s: the file changed", e)
 		}
 	}
@@ -225,9 +225,9 @@ func TestE2EMigratePrompts(t *testing.T) {
 	d := w.SQLite(t, "d-current", "latest", 0)
 	e := w.SQLite(t, "e-old", "001", 0)
 	w.Close()
-	untouched := map[string]e2eFileState{}
+	untouched := map[string]fileState{}
 	for _, tg := range []dbconn.Target{cOld, d, e} {
-		untouched[tg.Path] = e2eFileStateOf(t, tg.Path)
+		untouched[tg.Path] = fileStateOf(t, tg.Path)
 	}
 
 	// --product limits the questions and the work, and never widens.
@@ -276,14 +276,14 @@ func TestE2EMigratePrompts(t *testing.T) {
 	if !strings.Contains(out, "[a-old] applying migration file") || strings.Count(out, "applying migration file") != 1 {
 		t.Errorf("want exactly a-old's one file applied\n%s", out)
 	}
-	if v := e2eRevision(t, a); v != e2eLatest(t, "sqlite") {
+	if v := lastRevision(t, a); v != latestVersion(t, "sqlite") {
 		t.Errorf("a-old (yes) at %q", v)
 	}
 	if _, err := os.Stat(b.Path); !os.IsNotExist(err) {
 		t.Errorf("b-new (no) was created: %v", err)
 	}
 	for path, st := range untouched {
-		if got := e2eFileStateOf(t, path); got != st {
+		if got := fileStateOf(t, path); got != st {
 			t.Errorf("%s changed although the answer was no / it was up to date", filepath.Base(path))
 		}
 	}
@@ -311,7 +311,7 @@ func TestE2EMigratePrompts(t *testing.T) {
 		t.Errorf("after the prompts: status table of %d rows, summary of %d, want 5 and 3\n%s", len(after), len(summary), r)
 	}
 	for _, tg := range []dbconn.Target{a, b, cOld, d, e} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, "sqlite") {
+		if v := lastRevision(t, tg); v != latestVersion(t, "sqlite") {
 			t.Errorf("%s at %q after yes to all", filepath.Base(tg.Path), v)
 		}
 	}
@@ -338,16 +338,16 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 	w.Close()
 	env := []string{pwEnv + "=" + c.Password}
 	sqlites := []dbconn.Target{old, cc, cur, miss}
-	snapshot := func() map[string]e2eFileState {
-		m := map[string]e2eFileState{}
+	snapshot := func() map[string]fileState {
+		m := map[string]fileState{}
 		for _, tg := range sqlites {
 			for _, p := range []string{tg.Path, tg.Path + "-journal", tg.Path + "-wal"} {
-				m[p] = e2eFileStateOf(t, p)
+				m[p] = fileStateOf(t, p)
 			}
 		}
 		return m
 	}
-	counts := map[string]map[string]int64{"s-old": e2eRowCounts(t, old), "s-cc": e2eRowCounts(t, cc)}
+	counts := map[string]map[string]int64{"s-old": rowCounts(t, old), "s-cc": rowCounts(t, cc)}
 	start := snapshot()
 	unchanged := func(what string) {
 		t.Helper()
@@ -355,7 +355,7 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 			t.Errorf("%s changed files:\n got %v\nwant %v", what, got, start)
 		}
 		for _, tg := range []dbconn.Target{pg1, pg2} {
-			if v := e2eRevision(t, tg); v != "001" {
+			if v := lastRevision(t, tg); v != "001" {
 				t.Errorf("%s: %s moved to %q", what, tg.Database, v)
 			}
 		}
@@ -443,8 +443,8 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 			t.Errorf("%s: no backup matching %s among %q", e, re, names)
 			continue
 		}
-		bk := dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[i])}
-		if got := e2eRowCounts(t, bk); !maps.Equal(got, counts[e]) {
+		bk := sqliteTarget(filepath.Join(dir, names[i]))
+		if got := rowCounts(t, bk); !maps.Equal(got, counts[e]) {
 			t.Errorf("%s: backup rows %v, want %v", e, got, counts[e])
 		}
 		e2eCheckSQLite(t, bk)
@@ -452,11 +452,11 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 			t.Errorf("%s: backup not logged\n%s", e, r)
 		}
 	}
-	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[slices.IndexFunc(names, backups["s-old"].MatchString)])}); v != "001" {
+	if v := lastRevision(t, sqliteTarget(filepath.Join(dir, names[slices.IndexFunc(names, backups["s-old"].MatchString)]))); v != "001" {
 		t.Errorf("s-old backup at %q, want the old version 001", v)
 	}
 	for _, tg := range []dbconn.Target{old, cc, cur, miss, pg1, pg2} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
+		if v := lastRevision(t, tg); v != latestVersion(t, tg.Dialect) {
 			t.Errorf("%s%s at %q after migrate --backup-dir", tg.Path, tg.Database, v)
 		}
 	}
@@ -475,7 +475,7 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 	copyFixture(t, "config-head.sqlite", config)
 	prod := filepath.Join(ws, "cc.sqlite")
 	copyFixture(t, "product-head.sqlite", prod)
-	start := e2eFileStateOf(t, config)
+	start := fileStateOf(t, config)
 
 	r := supervisor(t, ws, "", nil, "status")
 	if r.code != 0 || !strings.Contains(r.stderr, "config database schema mismatch") {
@@ -490,7 +490,7 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 		if r.code != 2 || strings.Contains(r.stdout, "Do you want") {
 			t.Errorf("%q: want exit 2 before any question\n%s", args, r)
 		}
-		if got := e2eFileStateOf(t, config); got != start {
+		if got := fileStateOf(t, config); got != start {
 			t.Fatalf("%q: exit 2 but the config database changed", args)
 		}
 	}
@@ -503,10 +503,10 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 		!strings.Contains(r.stdout, "Do you want to upgrade 'cc' to new schema? Y(es)/n(o) y\n") || r.code != 0 {
 		t.Errorf("migrate, no to the config database, yes to cc: want both asked, exit 0\n%s", r)
 	}
-	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: config}); v != "" {
+	if v := lastRevision(t, sqliteTarget(config)); v != "" {
 		t.Errorf("config database upgraded to %q although the answer was no", v)
 	}
-	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: prod}); v != e2eLatest(t, "sqlite") {
+	if v := lastRevision(t, sqliteTarget(prod)); v != latestVersion(t, "sqlite") {
 		t.Errorf("cc at %q", v)
 	}
 	r = supervisor(t, ws, "", nil, "migrate", "-y")

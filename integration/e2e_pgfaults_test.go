@@ -184,7 +184,7 @@ func pgfVersion(t *testing.T, db *sql.DB) (version string, invalid []string) {
 // pgfSummaryCells is endpoint's summary row, cell by cell.
 func pgfSummaryCells(t *testing.T, stdout, endpoint string) []string {
 	t.Helper()
-	line := ftSummaryLine(stdout, endpoint)
+	line := summaryLine(stdout, endpoint)
 	var cells []string
 	for _, c := range strings.Split(line, "|") {
 		cells = append(cells, strings.TrimSpace(c))
@@ -269,7 +269,7 @@ func TestE2EWorkerKilledInCreateIndexRerunHonoursLockTimeout(t *testing.T) {
 	defer db.Close()
 
 	first := startSupervisor(t, w.Dir, env, "migrate", "-y")
-	workers := ftWaitWorkers(t, first, 1, time.Minute)
+	workers := waitForWorkers(t, first, 1, time.Minute)
 	backend := pgfWaitIndexBuilder(t, first, db, "big")
 	// Into the build.
 	time.Sleep(200 * time.Millisecond)

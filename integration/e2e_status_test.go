@@ -1,7 +1,7 @@
 package integration
 
 // End-to-end tests of `status` and of the workspace commands (init, products
-// add/list/remove), plus the helpers the other e2e_*_test.go files share.
+// add/list/remove).
 //
 // Output contract these tests hold the binary to (DESIGN.md, "Command line"):
 //   - stdout carries what the operator asked for: status tables, prompts,
@@ -12,8 +12,6 @@ package integration
 
 import (
 	"context"
-	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,222 +19,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
-	"supervisor/internal/dbconn"
-	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/status"
-	"supervisor/schema"
 )
-
-// ---------------------------------------------------------------------------
-// Helpers shared by the e2e_*_test.go files.
-
-// e2ePassfile writes a libpq password file with one line per target.
-func e2ePassfile(t *testing.T, targets ...dbconn.Target) string {
-	t.Helper()
-	var b strings.Builder
-	for _, tg := range targets {
-		fmt.Fprintf(&b, "%s:%d:%s:%s:%s\n", tg.Host, tg.Port, tg.Database, tg.User, tg.Password)
-	}
-	path := filepath.Join(t.TempDir(), "pgpass")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// e2eRevision is the last version in atlas_schema_revisions ("" if the table is
-// missing or empty).
-func e2eRevision(t *testing.T, tg dbconn.Target) string {
-	t.Helper()
-	db := openReadOnly(t, tg)
-	defer db.Close()
-	tables := e2eTableNames(t, db, tg.Dialect)
-	if !slices.Contains(tables, migrate.RevisionsTable) {
-		return ""
-	}
-	var v sql.NullString
-	if err := db.QueryRow("SELECT max(version) FROM " + migrate.RevisionsTable).Scan(&v); err != nil {
-		t.Fatalf("read revisions of %s: %v", tg.Path+tg.Database, err)
-	}
-	return v.String
-}
-
-func e2eTableNames(t *testing.T, db *sql.DB, dialect dbconn.Dialect) []string {
-	t.Helper()
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-	if dialect == "postgres" {
-		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
-	}
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
-}
-
-// e2eRowCounts counts the rows of every table of the database, revision tables
-// excluded.
-func e2eRowCounts(t *testing.T, tg dbconn.Target) map[string]int64 {
-	t.Helper()
-	db := openReadOnly(t, tg)
-	defer db.Close()
-	return e2eCounts(t, db, tg.Dialect)
-}
-
-// e2eCounts counts the rows of every table of an open database, revision
-// tables excluded.
-func e2eCounts(t *testing.T, db *sql.DB, dialect dbconn.Dialect) map[string]int64 {
-	t.Helper()
-	out := map[string]int64{}
-	for _, name := range e2eTableNames(t, db, dialect) {
-		if name == migrate.RevisionsTable {
-			continue
-		}
-		var n int64
-		if err := db.QueryRow(fmt.Sprintf(`SELECT count(*) FROM %q`, name)).Scan(&n); err != nil {
-			t.Fatalf("count %s: %v", name, err)
-		}
-		out[name] = n
-	}
-	return out
-}
-
-// e2eLatest is the newest packaged product schema version.
-func e2eLatest(t *testing.T, dialect dbconn.Dialect) string {
-	t.Helper()
-	v, err := migrate.LatestVersion(schema.Product, dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// e2eFileState is a file's content hash and modification time ("" if absent).
-type e2eFileState struct {
-	sum   string
-	mtime time.Time
-}
-
-func e2eFileStateOf(t *testing.T, path string) e2eFileState {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return e2eFileState{}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e2eFileState{sum: fmt.Sprintf("%x", sha256.Sum256(b)), mtime: fi.ModTime()}
-}
-
-// e2eStatusRow is one element of `status --json`.
-type e2eStatusRow struct {
-	Endpoint       string `json:"endpoint"`
-	Status         string `json:"status"`
-	Message        string `json:"message"`
-	Location       string `json:"location"`
-	DBVersion      string `json:"db_version"`
-	PackageVersion string `json:"package_version"`
-	UpToDate       bool   `json:"up_to_date"`
-	Reason         string `json:"reason"`
-}
-
-func e2eStatusJSON(t *testing.T, r result) []e2eStatusRow {
-	t.Helper()
-	var rows []e2eStatusRow
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rows); err != nil {
-		t.Fatalf("status --json: stdout is not the JSON document: %v\n%s", err, r)
-	}
-	if dec.More() {
-		t.Fatalf("status --json: more than one JSON value on stdout\n%s", r)
-	}
-	return rows
-}
-
-// e2eTablesOf finds the tables printTable prints in out: a rule line of
-// dashes and "-+-", a header, a rule, rows, a rule. Each table is returned
-// as rows of trimmed cells, header first.
-func e2eTablesOf(out string) [][][]string {
-	isRule := func(l string) bool {
-		return strings.Trim(l, "-+") == "" && strings.Contains(l, "-+-")
-	}
-	lines := strings.Split(out, "\n")
-	var tables [][][]string
-	for i := 0; i+2 < len(lines); i++ {
-		if !isRule(lines[i]) || !isRule(lines[i+2]) {
-			continue
-		}
-		var tbl [][]string
-		cells := func(l string) []string {
-			parts := strings.Split(l, " | ")
-			for k := range parts {
-				parts[k] = strings.TrimSpace(parts[k])
-			}
-			return parts
-		}
-		tbl = append(tbl, cells(lines[i+1]))
-		j := i + 3
-		for ; j < len(lines) && !isRule(lines[j]); j++ {
-			tbl = append(tbl, cells(lines[j]))
-		}
-		tables = append(tables, tbl)
-		i = j
-	}
-	return tables
-}
-
-// e2eByEndpoint indexes a table's rows by their first cell.
-func e2eByEndpoint(t *testing.T, tbl [][]string) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	for _, r := range tbl[1:] {
-		if len(r) != len(tbl[0]) {
-			t.Fatalf("row %q has %d cells, header %q has %d", r, len(r), tbl[0], len(tbl[0]))
-		}
-		out[r[0]] = r
-	}
-	return out
-}
-
-var e2eStatusHeader = []string{"Product endpoint", "Database status", "Database location", "Schema version in the database", "Schema version in the package"}
-
-// e2eStatusTable returns the one status table on stdout, by endpoint, and the
-// endpoints in printed order.
-func e2eStatusTable(t *testing.T, r result) (map[string][]string, []string) {
-	t.Helper()
-	tables := e2eTablesOf(r.stdout)
-	if len(tables) != 1 {
-		t.Fatalf("want one table on stdout, found %d\n%s", len(tables), r)
-	}
-	if !slices.Equal(tables[0][0], e2eStatusHeader) {
-		t.Fatalf("status header %q, want %q", tables[0][0], e2eStatusHeader)
-	}
-	var order []string
-	for _, row := range tables[0][1:] {
-		order = append(order, row[0])
-	}
-	return e2eByEndpoint(t, tables[0]), order
-}
 
 // ---------------------------------------------------------------------------
 // status
@@ -259,19 +47,16 @@ func TestE2EStatus(t *testing.T) {
 	w.SQLite(t, "i-empty", "", 0)
 	w.Close()
 	{
-		db, err := dbconn.Open(context.Background(), older, dbconn.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := openDB(t, older)
 		if _, err := db.Exec("UPDATE alembic_version SET version_num = 'a7f3c8e21b90'"); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()
 	}
 
-	passfile := e2ePassfile(t, pgOK)
+	passfile := writePassfile(t, pgOK)
 	env := []string{"PGPASSFILE=" + passfile, "PGPASSWORD=", "E2E_DOWN_PASSWORD=whatever"}
-	pkg := e2eLatest(t, "sqlite")
+	pkg := latestVersion(t, "sqlite")
 	want := map[string]struct {
 		status    status.Status
 		dbVersion string
@@ -281,23 +66,23 @@ func TestE2EStatus(t *testing.T) {
 		"c-old":         {status.SchemaMismatchOK, "001"},
 		"d-gone":        {status.Missing, ""},
 		"e-noise":       {status.FailedToConnect, ""},
-		"f-pg":          {status.OK, e2eLatest(t, "postgres")},
+		"f-pg":          {status.OK, latestVersion(t, "postgres")},
 		"g-pg-down":     {status.FailedToConnect, ""},
 		"h-cc-older":    {status.SchemaMismatchNo, "a7f3c8e21b90 (CodeChecker)"},
 		"i-empty":       {status.SchemaMissing, ""},
 	}
 	endpoints := []string{"a-current", "b-codechecker", "c-old", "d-gone", "e-noise", "f-pg", "g-pg-down", "h-cc-older", "i-empty"}
 
-	before := map[string]e2eFileState{}
+	before := map[string]fileState{}
 	for _, e := range endpoints {
-		before[e] = e2eFileStateOf(t, w.sqlitePath(e))
+		before[e] = fileStateOf(t, w.sqlitePath(e))
 	}
 
 	text := supervisor(t, w.Dir, "", env, "status", "-j", "3")
 	if text.code != 1 {
 		t.Fatalf("status: want exit 1 (some products not up to date)\n%s", text)
 	}
-	table, order := e2eStatusTable(t, text)
+	table, order := statusTable(t, text)
 	if !slices.Equal(order, endpoints) {
 		t.Errorf("rows %q, want %q (endpoint order)", order, endpoints)
 	}
@@ -305,7 +90,7 @@ func TestE2EStatus(t *testing.T) {
 	if js.code != 1 {
 		t.Fatalf("status --json: want exit 1\n%s", js)
 	}
-	rows := e2eStatusJSON(t, js)
+	rows := statusJSON(t, js)
 	if len(rows) != len(endpoints) {
 		t.Fatalf("status --json has %d rows, want %d\n%s", len(rows), len(endpoints), js)
 	}
@@ -346,13 +131,13 @@ func TestE2EStatus(t *testing.T) {
 			t.Errorf("%s: table row %q, json says %q", e, cells, wantCells)
 		}
 	}
-	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "e-noise" })]; !strings.Contains(r.Reason, "not a database") {
+	if r := rows[slices.IndexFunc(rows, func(r statusRow) bool { return r.Endpoint == "e-noise" })]; !strings.Contains(r.Reason, "not a database") {
 		t.Errorf("e-noise: reason %q, want it to say the file is not a database", r.Reason)
 	}
-	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "h-cc-older" })]; !strings.Contains(r.Reason, "b1be74589382") {
+	if r := rows[slices.IndexFunc(rows, func(r statusRow) bool { return r.Endpoint == "h-cc-older" })]; !strings.Contains(r.Reason, "b1be74589382") {
 		t.Errorf("h-cc-older: reason %q, want it to name the CodeChecker revision to upgrade to", r.Reason)
 	}
-	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "f-pg" })]; r.Location != fmt.Sprintf("acme@127.0.0.1:%d/f_pg", c.Port) {
+	if r := rows[slices.IndexFunc(rows, func(r statusRow) bool { return r.Endpoint == "f-pg" })]; r.Location != fmt.Sprintf("acme@127.0.0.1:%d/f_pg", c.Port) {
 		t.Errorf("f-pg: location %q", r.Location)
 	}
 	// Failures are logged, naming their product.
@@ -363,7 +148,7 @@ func TestE2EStatus(t *testing.T) {
 	}
 	// Looking touches nothing and never creates a database.
 	for _, e := range endpoints {
-		if got := e2eFileStateOf(t, w.sqlitePath(e)); got != before[e] {
+		if got := fileStateOf(t, w.sqlitePath(e)); got != before[e] {
 			t.Errorf("%s: status changed the file: %+v -> %+v", e, before[e], got)
 		}
 	}
@@ -376,14 +161,14 @@ func TestE2EStatus(t *testing.T) {
 	if r.code != 0 {
 		t.Errorf("status of two up-to-date products: want exit 0\n%s", r)
 	}
-	if _, order := e2eStatusTable(t, r); !slices.Equal(order, []string{"a-current", "f-pg"}) {
+	if _, order := statusTable(t, r); !slices.Equal(order, []string{"a-current", "f-pg"}) {
 		t.Errorf("--product f-pg --product a-current: rows %q", order)
 	}
 	r = supervisor(t, w.Dir, "", env, "status", "--product", "c-old", "--json")
 	if r.code != 1 {
 		t.Errorf("status --product c-old: want exit 1\n%s", r)
 	}
-	if rows := e2eStatusJSON(t, r); len(rows) != 1 || rows[0].Endpoint != "c-old" || rows[0].Status != string(status.SchemaMismatchOK) {
+	if rows := statusJSON(t, r); len(rows) != 1 || rows[0].Endpoint != "c-old" || rows[0].Status != string(status.SchemaMismatchOK) {
 		t.Errorf("status --product c-old --json: %+v", rows)
 	}
 	// An unknown product is bad usage: exit 2, nothing printed on stdout,
@@ -475,7 +260,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 		t.Errorf("init twice: products %+v", rows)
 	}
 	r = supervisor(t, ws, "", nil, "status", "--json")
-	if st := e2eStatusJSON(t, r); r.code != 1 || len(st) != 1 || st[0].Status != string(status.Missing) {
+	if st := statusJSON(t, r); r.code != 1 || len(st) != 1 || st[0].Status != string(status.Missing) {
 		t.Errorf("status after init: want Default missing, exit 1\n%s", r)
 	}
 	ws2 := filepath.Join(root, "ws2")
@@ -491,7 +276,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 
 	// products add.
 	dbPath := filepath.Join(root, "alpha.sqlite")
-	if _, err := workspace.MakeProduct(context.Background(), dbconn.Target{Dialect: "sqlite", Path: dbPath}, "latest", fleet.Options{Reports: 20, Seed: 1}); err != nil {
+	if _, err := workspace.MakeProduct(context.Background(), sqliteTarget(dbPath), "latest", fleet.Options{Reports: 20, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r = supervisor(t, ws, "", nil, "products", "add", "alpha", "--sqlite", dbPath, "--display-name", "Alpha", "--description", "the first")
@@ -516,7 +301,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 		t.Errorf("products list --json:\n got %+v\nwant %+v", rows, wantRows)
 	}
 	r = supervisor(t, ws, "", nil, "products", "list")
-	if tables := e2eTablesOf(r.stdout); r.code != 0 || len(tables) != 1 || len(tables[0]) != 4 ||
+	if tables := tablesOf(r.stdout); r.code != 0 || len(tables) != 1 || len(tables[0]) != 4 ||
 		!strings.Contains(r.stdout, "alpha") || !strings.Contains(r.stdout, "cc@db.example:5433/beta_db") {
 		t.Errorf("products list: want a table of the three products\n%s", r)
 	}
@@ -550,12 +335,12 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 	}
 
 	// products remove: the registry entry goes, the database stays.
-	before := e2eFileStateOf(t, dbPath)
+	before := fileStateOf(t, dbPath)
 	r = supervisor(t, ws, "", nil, "products", "remove", "alpha")
 	if r.code != 0 || !strings.Contains(r.stderr, "[alpha]") {
 		t.Fatalf("products remove alpha\n%s", r)
 	}
-	if got := e2eFileStateOf(t, dbPath); got != before || got.sum == "" {
+	if got := fileStateOf(t, dbPath); got != before || got.sum == "" {
 		t.Errorf("products remove touched the database file: %+v -> %+v", before, got)
 	}
 	if rows := e2eListProducts(t, ws); len(rows) != 2 || slices.ContainsFunc(rows, func(p e2eProductRow) bool { return p.Endpoint == "alpha" }) {
@@ -572,7 +357,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 		t.Errorf("re-add the removed database\n%s", r)
 	}
 	r = supervisor(t, ws, "", nil, "status", "--product", "alpha2", "--json")
-	if st := e2eStatusJSON(t, r); r.code != 0 || st[0].Status != string(status.OK) {
+	if st := statusJSON(t, r); r.code != 0 || st[0].Status != string(status.OK) {
 		t.Errorf("status of the re-added database\n%s", r)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -481,4 +483,130 @@ func (r *running) signal(t *testing.T, sig syscall.Signal) {
 	if err := syscall.Kill(r.pid(), sig); err != nil {
 		t.Fatalf("signal supervisor: %v", err)
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Worker processes, found through /proc.
+
+// procStat returns a process's parent pid and state letter; ok is false when
+// it does not exist.
+func procStat(pid int) (ppid int, state byte, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return ppid, f[0][0], true
+}
+
+// procAlive reports whether pid runs (a zombie is dead: it has exited).
+func procAlive(pid int) bool {
+	_, state, ok := procStat(pid)
+	return ok && state != 'Z' && state != 'X'
+}
+
+// procIsWorker reports whether pid has exec'ed with SUPERVISOR_WORKER=1 (between
+// fork and exec a child still shows its parent's environment).
+func procIsWorker(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	return slices.Contains(strings.Split(string(b), "\x00"), "SUPERVISOR_WORKER=1")
+}
+
+// workerPIDs lists the live worker processes whose parent is ppid.
+func workerPIDs(ppid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pp, state, ok := procStat(pid); ok && pp == ppid && state != 'Z' && procIsWorker(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// waitForWorkers polls until the supervisor r has at least n live workers and
+// returns them; it fails t if r exits first or after timeout.
+func waitForWorkers(t *testing.T, r *running, n int, timeout time.Duration) []int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if ws := workerPIDs(r.pid()); len(ws) >= n {
+			return ws
+		}
+		select {
+		case <-r.done:
+			t.Fatalf("supervisor exited before %d workers ran\n%s", n, r.res)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d workers after %v\n%s%s", n, timeout, r.stdout, r.stderr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// seenWorkers records every worker process r starts until it exits; the
+// returned function waits for that and lists them.
+func (r *running) seenWorkers() func() []int {
+	seen := map[int]bool{}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			for _, pid := range workerPIDs(r.pid()) {
+				seen[pid] = true
+			}
+			select {
+			case <-r.done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	return func() []int {
+		<-stopped
+		var out []int
+		for pid := range seen {
+			out = append(out, pid)
+		}
+		slices.Sort(out)
+		return out
+	}
+}
+
+// ---------------------------------------------------------------------------
+// PostgreSQL credentials.
+
+// writePassfile writes a libpq password file with one line per target.
+func writePassfile(t *testing.T, targets ...dbconn.Target) string {
+	t.Helper()
+	var b strings.Builder
+	for _, tg := range targets {
+		fmt.Fprintf(&b, "%s:%d:%s:%s:%s\n", tg.Host, tg.Port, tg.Database, tg.User, tg.Password)
+	}
+	path := filepath.Join(t.TempDir(), "pgpass")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

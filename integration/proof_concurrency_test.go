@@ -13,6 +13,7 @@ package integration
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,7 @@ type proofKind struct {
 
 func TestProofConcurrentSupervisors(t *testing.T) {
 	p := proofScenario(t, "concurrent-supervisors")
-	slow := sqliteTemplateWith(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, slowReports)
 	ct := proofSQLiteCleanupTemplate(t, "generated")
 	c := pgtest.Start(t)
 	env := []string{ccPasswordEnv + "=" + c.Password}
@@ -61,7 +62,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 			if err := fleet.CopySQLite(k.sqliteFrom, path); err != nil {
 				t.Fatal(err)
 			}
-			tg := dbconn.Target{Dialect: "sqlite", Path: path}
+			tg := sqliteTarget(path)
 			w.add(t, endpoint, tg, "")
 			return tg
 		}
@@ -99,14 +100,14 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 		rng.Shuffle(len(actions), func(a, b int) { actions[a], actions[b] = actions[b], actions[a] })
 		targets := map[string]dbconn.Target{}
 		kindOf := map[string]*proofKind{}
-		before := map[string][]ccRev{}
+		before := map[string][]revisionRow{}
 		var sel []string
 		for _, k := range kinds {
 			e := fmt.Sprintf("t%03d-%s", i, k.name)
 			targets[e], kindOf[e] = mk(t, k, e), k
 			sel = append(sel, "--product", e)
 			db := openDB(t, targets[e])
-			before[e] = ccRevisions(t, db)
+			before[e] = readRevisions(t, db)
 			db.Close()
 		}
 		p.trial(t, fmt.Sprintf("t%03d-%s", i, strings.Join(actions, "+")), func(pt *proofTrial) {
@@ -157,7 +158,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 			}
 			for e, tg := range targets {
 				pt.data(func() {
-					if got := snap(pt.T, tg); !ftMapsEqual(got, kindOf[e].after) {
+					if got := snap(pt.T, tg); !maps.Equal(got, kindOf[e].after) {
 						pt.lost("%s after the final up: %v, want %v", e, got, kindOf[e].after)
 					}
 				})
@@ -190,7 +191,7 @@ func proofCheckConcurrentRun(pt *proofTrial, action string, res result, targets 
 		}
 		ok := true
 		for e := range targets {
-			line, _ := proofRowJoined(res.stdout, e)
+			line, _ := lastRowJoined(res.stdout, e)
 			if strings.Contains(line, "FAILED") || strings.Contains(line, "not attempted") {
 				pt.Logf("%s: %s", action, line)
 				if !strings.Contains(line, "not attempted") {

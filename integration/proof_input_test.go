@@ -13,7 +13,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"io"
 	"os"
@@ -115,17 +114,14 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 		healthy := w.addSQLite(pt.T, "healthy", tp)
 		// Somebody else's database: tables that are not ours.
 		foreign := filepath.Join(w.Dir, "foreign.sqlite")
-		db, err := dbconn.Open(context.Background(), jobSQLite(foreign), dbconn.Options{Create: true})
-		if err != nil {
-			pt.Fatal(err)
-		}
-		proofExecSQL(pt.T, db, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)", "INSERT INTO invoices VALUES (1, 9.5)")
+		db := openDBWith(pt.T, sqliteTarget(foreign), dbconn.Options{Create: true})
+		execSQL(pt.T, db, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)", "INSERT INTO invoices VALUES (1, 9.5)")
 		db.Close()
-		w.add(pt.T, "foreign", jobSQLite(foreign), "")
+		w.add(pt.T, "foreign", sqliteTarget(foreign), "")
 		// A database migrated by a newer supervisor: version 999 recorded.
 		newer := w.addSQLite(pt.T, "newer", tp)
 		db = openSQLite(pt.T, newer)
-		proofExecSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
+		execSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
 			SELECT '999', 'from the future', type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, 'supervisor 99.0' FROM atlas_schema_revisions WHERE version = '001'`)
 		db.Close()
 		// The same at the latest version with garbage, for cleanup.
@@ -134,10 +130,10 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 			pt.Fatal(err)
 		}
 		db = openSQLite(pt.T, newerC)
-		proofExecSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
+		execSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
 			SELECT '999', 'from the future', type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, 'supervisor 99.0' FROM atlas_schema_revisions WHERE version = '001'`)
 		db.Close()
-		w.add(pt.T, "newer-c", jobSQLite(newerC), "")
+		w.add(pt.T, "newer-c", sqliteTarget(newerC), "")
 		files := proofRecord(pt.T, foreign, newer, newerC)
 
 		res := supervisor(pt.T, w.Dir, "", nil, "migrate", "-y")
@@ -145,21 +141,21 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 		if res.code != 1 {
 			pt.Errorf("migrate: exit %d, want 1\n%s", res.code, res)
 		}
-		tables := e2eTablesOf(res.stdout)
+		tables := tablesOf(res.stdout)
 		if len(tables) == 0 {
 			pt.Fatalf("no status table\n%s", res)
 		}
-		rows := e2eByEndpoint(pt.T, tables[0])
+		rows := byEndpoint(pt.T, tables[0])
 		for e, want := range map[string]string{"foreign": "Database schema mismatch! NOT possible to upgrade.", "newer": "Database schema mismatch! NOT possible to upgrade.", "newer-c": "Database schema mismatch! NOT possible to upgrade."} {
 			if got := rows[e]; len(got) < 2 || got[1] != want {
 				pt.Errorf("%s: status %q, want %q", e, got, want)
 			}
 		}
-		if line := ftSummaryLine(res.stdout, "healthy"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+		if line := summaryLine(res.stdout, "healthy"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 			pt.Errorf("healthy: %q", line)
 		}
 		st := supervisor(pt.T, w.Dir, "", nil, "status", "--json")
-		for _, row := range e2eStatusJSON(pt.T, st) {
+		for _, row := range statusJSON(pt.T, st) {
 			pt.Logf("status %s: %s: %s", row.Endpoint, row.Status, row.Reason)
 			if row.Endpoint == "newer" && !strings.Contains(row.Reason, "999") {
 				pt.Errorf("newer: the reason %q does not name version 999", row.Reason)
@@ -170,7 +166,7 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 			pt.Errorf("cleanup: exit %d, want 1\n%s", cres.code, cres)
 		}
 		for _, e := range []string{"foreign", "newer", "newer-c"} {
-			if line, _ := proofRowJoined(cres.stdout, e); !strings.Contains(line, "not attempted") {
+			if line, _ := lastRowJoined(cres.stdout, e); !strings.Contains(line, "not attempted") {
 				pt.Errorf("cleanup of %s: %q, want not attempted", e, line)
 			}
 		}
@@ -186,8 +182,6 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 		})
 	})
 }
-
-func jobSQLite(path string) dbconn.Target { return dbconn.Target{Dialect: "sqlite", Path: path} }
 
 // TestProofWorkerNotExecutable runs a copy of the binary and, while it asks
 // its questions (before any worker starts), makes that copy non-executable:
@@ -267,7 +261,7 @@ func TestProofMalformedLabels(t *testing.T) {
 			if err := workspace.CopyFile(ct.path, path); err != nil {
 				pt.Fatal(err)
 			}
-			w.add(pt.T, "p", jobSQLite(path), "")
+			w.add(pt.T, "p", sqliteTarget(path), "")
 			labels := filepath.Join(pt.TempDir(), "labels")
 			os.MkdirAll(filepath.Join(labels, "analyzers"), 0o755)
 			good, _ := filepath.Glob(filepath.Join(testutil.LabelsDir, "analyzers", "*.json"))

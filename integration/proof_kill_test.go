@@ -14,6 +14,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ import (
 // a SQLite 001 -> 002 rebuild or a cleanup lasts long enough for a random
 // kill to land inside its transactions. The migrate scenario shares the
 // template of e2e_faults_test.go.
-const proofKillReports = ftSlowReports
+const proofKillReports = slowReports
 
 // proofRand is a seeded source whose seed is logged, so a failure can be
 // replayed by reading the log.
@@ -50,9 +51,9 @@ func proofRand(t *testing.T) *rand.Rand {
 func proofCalibrate(t *testing.T, ws string, env []string, args ...string) time.Duration {
 	t.Helper()
 	r := startSupervisor(t, ws, env, args...)
-	pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+	pid := waitForWorkers(t, r, 1, 30*time.Second)[0]
 	start := time.Now()
-	for ftAlive(pid) {
+	for procAlive(pid) {
 		time.Sleep(200 * time.Microsecond)
 	}
 	life := time.Since(start)
@@ -69,11 +70,11 @@ func proofCalibrate(t *testing.T, ws string, env []string, args ...string) time.
 func proofKillWorker(pt *proofTrial, ws string, env []string, endpoint string, delay time.Duration, args ...string) result {
 	pt.Helper()
 	r := startSupervisor(pt.T, ws, env, args...)
-	pid := ftWaitWorkers(pt.T, r, 1, 30*time.Second)[0]
+	pid := waitForWorkers(pt.T, r, 1, 30*time.Second)[0]
 	time.Sleep(delay)
 	syscall.Kill(pid, syscall.SIGKILL)
 	res := r.wait(pt.T, 2*time.Minute)
-	line := proofRow(res.stdout, endpoint)
+	line := lastRow(res.stdout, endpoint)
 	switch res.code {
 	case 0:
 		pt.Logf("kill %v after the worker started: it had finished", delay.Round(time.Millisecond))
@@ -119,14 +120,14 @@ func TestProofKillMigrate(t *testing.T) {
 					pt.Errorf("after its worker was killed the supervisor cannot read the product:\n%s", res)
 				}
 				var v string
-				pt.data(func() { v = ftCheckWhole(pt.T, ftCopyDB(pt.T, path), tp, i%10 == 0) })
+				pt.data(func() { v = checkWholeSQLite(pt.T, copySQLiteFiles(pt.T, path), tp, i%10 == 0) })
 				pt.Logf("killed %v into the worker's life: left at %s", delay.Round(time.Millisecond), v)
 				// The next run completes.
 				if r := supervisor(pt.T, w.Dir, "", nil, "migrate", "-y", "--product", e); r.code != 0 {
 					pt.Errorf("the next run:\n%s", r)
 				}
 				pt.data(func() {
-					if v := ftCheckWhole(pt.T, path, tp, false); v != "002" {
+					if v := checkWholeSQLite(pt.T, path, tp, false); v != "002" {
 						pt.Errorf("at %s after the next run, want 002", v)
 					}
 				})
@@ -141,7 +142,7 @@ func TestProofKillMigrate(t *testing.T) {
 		w := newWorkspace(t)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		tmpl := proofPGTemplate(t, c, "tmpl", "001", fleet.Options{Reports: proofKillReports, Seed: 5})
-		counts := e2eRowCounts(t, tmpl)
+		counts := rowCounts(t, tmpl)
 		proofPGFromTemplate(t, c, w, "calibrate", "tmpl")
 		life := proofCalibrate(t, w.Dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
 		rng := proofRand(t)
@@ -222,13 +223,13 @@ func proofSQLiteCleanupTemplate(t *testing.T, name string) *proofCleanupTemplate
 	os.Remove(ct.path)
 	switch name {
 	case "generated":
-		if _, err := workspace.MakeProduct(context.Background(), dbconn.Target{Dialect: "sqlite", Path: ct.path}, "latest",
+		if _, err := workspace.MakeProduct(context.Background(), sqliteTarget(ct.path), "latest",
 			fleet.Options{Reports: proofKillReports, Garbage: 0.3, Seed: 11}); err != nil {
 			t.Fatal(err)
 		}
 	case "sample":
 		copyFixture(t, "product-sample.sqlite", ct.path)
-		w.add(t, "tmpl", dbconn.Target{Dialect: "sqlite", Path: ct.path}, "")
+		w.add(t, "tmpl", sqliteTarget(ct.path), "")
 		if r := supervisor(t, w.Dir, "", nil, "migrate", "-y", "--product", "tmpl"); r.code != 0 {
 			t.Fatalf("migrate the sample:\n%s", r)
 		}
@@ -242,7 +243,7 @@ func proofSQLiteCleanupTemplate(t *testing.T, name string) *proofCleanupTemplate
 	if err := fleet.CopySQLite(ct.path, ref); err != nil {
 		t.Fatal(err)
 	}
-	w.add(t, "ref", dbconn.Target{Dialect: "sqlite", Path: ref}, "")
+	w.add(t, "ref", sqliteTarget(ref), "")
 	if r := supervisor(t, w.Dir, "", nil, "cleanup", "--product", "ref", "--checker-labels", testutil.LabelsDir); r.code != 0 {
 		t.Fatalf("clean cleanup run:\n%s", r)
 	}
@@ -293,7 +294,7 @@ func TestProofKillCleanup(t *testing.T) {
 				if err := fleet.CopySQLite(ct.path, path); err != nil {
 					t.Fatal(err)
 				}
-				w.add(t, e, dbconn.Target{Dialect: "sqlite", Path: path}, "")
+				w.add(t, e, sqliteTarget(path), "")
 				return path
 			}
 			add("calibrate")
@@ -307,7 +308,7 @@ func TestProofKillCleanup(t *testing.T) {
 				p.trial(t, e, func(pt *proofTrial) {
 					proofKillWorker(pt, w.Dir, nil, e, delay, append([]string{"cleanup", "-j", "1", "--product", e}, labelsArg...)...)
 					pt.data(func() {
-						db := openSQLite(pt.T, ftCopyDB(pt.T, path))
+						db := openSQLite(pt.T, copySQLiteFiles(pt.T, path))
 						defer db.Close()
 						proofSQLiteIntact(pt, db, e)
 						if v := proofRevisionsVersion(pt, db, e); v != "002" {
@@ -324,7 +325,7 @@ func TestProofKillCleanup(t *testing.T) {
 						db := openSQLite(pt.T, path)
 						defer db.Close()
 						proofSQLiteIntact(pt, db, e)
-						if got := proofSnapshot(pt.T, db, "sqlite"); !ftMapsEqual(got, ct.after) {
+						if got := proofSnapshot(pt.T, db, "sqlite"); !maps.Equal(got, ct.after) {
 							pt.lost("after the next run: %v, want %v", got, ct.after)
 						}
 					})
@@ -378,7 +379,7 @@ func TestProofKillCleanup(t *testing.T) {
 					done[n]++
 					pt.Logf("killed %v into the worker's life: %d routines had committed", delay.Round(time.Millisecond), n)
 					// No index a routine builds for itself outlives it.
-					if got, want := proofPGIndexes(pt.T, db), proofPGIndexes(pt.T, openDB(pt.T, ref)); strings.Join(got, ",") != strings.Join(want, ",") {
+					if got, want := pgIndexes(pt.T, db), pgIndexes(pt.T, openDB(pt.T, ref)); strings.Join(got, ",") != strings.Join(want, ",") {
 						pt.lost("indexes %v, want %v", got, want)
 					}
 				})
@@ -387,7 +388,7 @@ func TestProofKillCleanup(t *testing.T) {
 				}
 				pt.data(func() {
 					proofPGIntact(pt, db, e)
-					if got := proofSnapshot(pt.T, db, "postgres"); !ftMapsEqual(got, after) {
+					if got := proofSnapshot(pt.T, db, "postgres"); !maps.Equal(got, after) {
 						pt.lost("after the next run: %v, want %v", got, after)
 					}
 				})
@@ -417,16 +418,16 @@ func TestProofKillSupervisor(t *testing.T) {
 		delay := time.Duration(rng.Int64N(int64(life)))
 		p.trial(t, fmt.Sprintf("t%03d", i), func(pt *proofTrial) {
 			r := startSupervisor(pt.T, w.Dir, nil, "migrate", "-y", "-j", "2", "--product", a, "--product", b)
-			pids := ftWaitWorkers(pt.T, r, 2, 30*time.Second)
+			pids := waitForWorkers(pt.T, r, 2, 30*time.Second)
 			time.Sleep(delay)
 			r.cmd.Process.Kill()
 			killed := time.Now()
 			r.wait(pt.T, 10*time.Second)
 			for _, pid := range pids {
-				for ftAlive(pid) && time.Since(killed) < 2*time.Second {
+				for procAlive(pid) && time.Since(killed) < 2*time.Second {
 					time.Sleep(time.Millisecond)
 				}
-				if ftAlive(pid) {
+				if procAlive(pid) {
 					syscall.Kill(pid, syscall.SIGKILL)
 					pt.Errorf("worker %d still alive 2s after the supervisor was SIGKILLed", pid)
 				}
@@ -434,7 +435,7 @@ func TestProofKillSupervisor(t *testing.T) {
 			vs := map[string]string{}
 			pt.data(func() {
 				for e, path := range paths {
-					vs[e] = ftCheckWhole(pt.T, ftCopyDB(pt.T, path), tp, false)
+					vs[e] = checkWholeSQLite(pt.T, copySQLiteFiles(pt.T, path), tp, false)
 				}
 			})
 			pt.Logf("supervisor killed %v after its workers started: left at %v", delay.Round(time.Millisecond), vs)
@@ -443,7 +444,7 @@ func TestProofKillSupervisor(t *testing.T) {
 			}
 			pt.data(func() {
 				for e, path := range paths {
-					if v := ftCheckWhole(pt.T, path, tp, false); v != "002" {
+					if v := checkWholeSQLite(pt.T, path, tp, false); v != "002" {
 						pt.Errorf("%s at %s after the next run, want 002", e, v)
 					}
 				}
@@ -469,8 +470,8 @@ func TestProofInterruptStoppedWorker(t *testing.T) {
 		path := w.addSQLite(t, e, tp)
 		p.trial(t, e, func(pt *proofTrial) {
 			r := startSupervisor(pt.T, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", e)
-			pid := ftWaitWorkers(pt.T, r, 1, 30*time.Second)[0]
-			if !ftWaitFile(path+"-journal", 30*time.Second) {
+			pid := waitForWorkers(pt.T, r, 1, 30*time.Second)[0]
+			if !waitForFile(path+"-journal", 30*time.Second) {
 				pt.Fatal("the migration never started writing")
 			}
 			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -488,12 +489,12 @@ func TestProofInterruptStoppedWorker(t *testing.T) {
 			if took > grace+10*time.Second {
 				pt.Errorf("took %v to exit, the grace period is %v", took, grace)
 			}
-			if ftAlive(pid) {
+			if procAlive(pid) {
 				syscall.Kill(pid, syscall.SIGKILL)
 				pt.Errorf("the stopped worker outlived its supervisor")
 			}
 			pt.data(func() {
-				if v := ftCheckWhole(pt.T, ftCopyDB(pt.T, path), tp, false); v != "001" {
+				if v := checkWholeSQLite(pt.T, copySQLiteFiles(pt.T, path), tp, false); v != "001" {
 					pt.Errorf("at %s, want 001: the worker was stopped mid-transaction", v)
 				}
 			})

@@ -37,27 +37,6 @@ func proofPGSessions(t *testing.T, db *sql.DB, name string, mine []int) int {
 	return n
 }
 
-// proofRowJoined is proofRow with the lines a multi-line reason spills
-// onto joined back (see the known bug in RELIABILITY.md), and how many
-// lines it took.
-func proofRowJoined(out, endpoint string) (string, int) {
-	lines := strings.Split(out, "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if f := strings.Fields(lines[i]); len(f) > 1 && f[0] == endpoint && f[1] == "|" {
-			row, n := lines[i], 1
-			for _, l := range lines[i+1:] {
-				if strings.HasPrefix(l, "---") || strings.Contains(l, " | ") || l == "" {
-					break
-				}
-				row += " " + l
-				n++
-			}
-			return strings.Join(strings.Fields(row), " "), n
-		}
-	}
-	return "", 0
-}
-
 func TestProofServerStopped(t *testing.T) {
 	s := proofStartPGServer(t)
 	small := sqliteTemplateWith(t, 2000)
@@ -70,7 +49,7 @@ func TestProofServerStopped(t *testing.T) {
 	if _, err := workspace.MakeProduct(ctx, tmpl, "001", fleet.Options{Reports: 5000, Seed: 17}); err != nil {
 		t.Fatal(err)
 	}
-	counts := e2eRowCounts(t, tmpl)
+	counts := rowCounts(t, tmpl)
 	env := []string{ccPasswordEnv + "=" + s.password}
 	w := newWorkspace(t)
 	// newPG copies the template to database name and registers it.
@@ -78,7 +57,7 @@ func TestProofServerStopped(t *testing.T) {
 		t.Helper()
 		db := openDB(t, admin)
 		defer db.Close()
-		proofExecSQL(t, db, fmt.Sprintf("CREATE DATABASE %q TEMPLATE tmpl", name))
+		execSQL(t, db, fmt.Sprintf("CREATE DATABASE %q TEMPLATE tmpl", name))
 		tg := s.target(name)
 		w.add(t, name, tg, ccPasswordEnv)
 		return tg
@@ -135,7 +114,7 @@ func TestProofServerStopped(t *testing.T) {
 				}
 				r := startSupervisor(pt.T, w.Dir, env, args...)
 				waiting := func() bool {
-					if len(ftWorkers(r.pid())) == 0 {
+					if len(workerPIDs(r.pid())) == 0 {
 						return false
 					}
 					for e := range pgs {
@@ -169,11 +148,11 @@ func TestProofServerStopped(t *testing.T) {
 					}
 				}
 				for e, path := range sqlite {
-					if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+					if line := summaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 						pt.Errorf("%s (SQLite, same run): %q", e, line)
 					}
 					pt.data(func() {
-						if v := ftCheckWhole(pt.T, path, small, false); v != "002" {
+						if v := checkWholeSQLite(pt.T, path, small, false); v != "002" {
 							pt.Errorf("%s at %s", e, v)
 						}
 					})
@@ -211,7 +190,7 @@ func TestProofServerStopped(t *testing.T) {
 			p.trial(t, fmt.Sprintf("r%03d", i), func(pt *proofTrial) {
 				args := append([]string{"migrate", "-y", "-j", "2", "--connect-timeout", "5s"}, "--product", sel[0], "--product", sel[1])
 				r := startSupervisor(pt.T, w.Dir, env, args...)
-				ftWaitWorkers(pt.T, r, 1, 30*time.Second)
+				waitForWorkers(pt.T, r, 1, 30*time.Second)
 				time.Sleep(delay)
 				s.stop(pt.T, "immediate")
 				s.start(pt.T)
@@ -221,7 +200,7 @@ func TestProofServerStopped(t *testing.T) {
 					pt.Logf("stopped %v into the run: both were done, or reconnected", delay.Round(time.Millisecond))
 				case 1:
 					for _, e := range sel {
-						line, n := proofRowJoined(res.stdout, e)
+						line, n := lastRowJoined(res.stdout, e)
 						pt.Logf("stopped %v into the run: %s", delay.Round(time.Millisecond), line)
 						if n > 1 {
 							pt.Errorf("the reason of %s spans %d lines of the summary table, want one", e, n)

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +22,6 @@ import (
 	"testing"
 
 	"supervisor/integration/fleet"
-	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
@@ -70,7 +70,7 @@ func proofStorageRun(pt *proofTrial, ws string, action string, cases []*proofSto
 			}
 		})
 	}
-	if line := strings.TrimSpace(proofRow(res.stdout, healthy)); !strings.HasSuffix(line, "| ok") && !strings.HasSuffix(line, "| cleaned") {
+	if line := strings.TrimSpace(lastRow(res.stdout, healthy)); !strings.HasSuffix(line, "| ok") && !strings.HasSuffix(line, "| cleaned") {
 		pt.Errorf("%s of the healthy product %s: %q\n%s", action, healthy, line, res)
 	}
 }
@@ -80,7 +80,7 @@ func proofStorageRun(pt *proofTrial, ws string, action string, cases []*proofSto
 func proofIntactCopy(pt *proofTrial, path, want string) {
 	pt.Helper()
 	pt.data(func() {
-		db := openSQLite(pt.T, ftCopyDB(pt.T, path))
+		db := openSQLite(pt.T, copySQLiteFiles(pt.T, path))
 		defer db.Close()
 		proofSQLiteIntact(pt, db, path)
 		if v := proofRevisionsVersion(pt, db, path); v != want {
@@ -123,7 +123,7 @@ func TestProofStorageFaults(t *testing.T) {
 		if err := fleet.CopySQLite(ct.path, path); err != nil {
 			t.Fatal(err)
 		}
-		w.add(t, prefix+"-healthy-c", dbconn.Target{Dialect: "sqlite", Path: path}, "")
+		w.add(t, prefix+"-healthy-c", sqliteTarget(path), "")
 		return prefix + "-healthy-m", prefix + "-healthy-c"
 	}
 
@@ -142,7 +142,7 @@ func TestProofStorageFaults(t *testing.T) {
 			if regDir != "" {
 				pc.path = filepath.Join(regDir, e+".sqlite")
 			}
-			w.add(t, e, dbconn.Target{Dialect: "sqlite", Path: pc.path}, "")
+			w.add(t, e, sqliteTarget(pc.path), "")
 			out = append(out, pc)
 		}
 		return out
@@ -165,7 +165,7 @@ func TestProofStorageFaults(t *testing.T) {
 		pt.data(func() {
 			db := openSQLite(pt.T, cases[1].path)
 			defer db.Close()
-			if got := proofSnapshot(pt.T, db, "sqlite"); !ftMapsEqual(got, ct.after) {
+			if got := proofSnapshot(pt.T, db, "sqlite"); !maps.Equal(got, ct.after) {
 				pt.lost("%s after cleanup: %v, want %v", cases[1].endpoint, got, ct.after)
 			}
 		})
@@ -323,7 +323,7 @@ func TestProofStorageFaults(t *testing.T) {
 			pw := newWorkspace(pt.T)
 			tg := ccPGProduct(pt.T, pw, c, "pg", 200)
 			env := []string{ccPasswordEnv + "=" + c.Password}
-			counts := e2eRowCounts(pt.T, tg)
+			counts := rowCounts(pt.T, tg)
 			_, release := holdProductLock(pt.T, clusterTarget(c, "pg"))
 			res := supervisor(pt.T, pw.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
 			reason := proofOneLineReason(pt.T, res, "pg")
