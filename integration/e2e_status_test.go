@@ -22,6 +22,7 @@ import (
 
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/status"
 )
@@ -29,55 +30,69 @@ import (
 // ---------------------------------------------------------------------------
 // status
 
+// TestE2EStatus runs `status` (text and --json) over a fleet of one product
+// per database state, then narrows it with --product and feeds it bad usage.
 func TestE2EStatus(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
 	w := newWorkspace(t)
-
-	w.SQLite(t, "a-current", "latest", 50)
-	w.Fixture(t, "b-codechecker", "product-head.sqlite")
-	w.SQLite(t, "c-old", "001", 50)
-	gone := w.Missing(t, "d-gone")
-	w.Garbage(t, "e-noise")
-	pgOK := w.Postgres(t, c, "f-pg", "f_pg", "latest", 50, newPGRole(t, c, "acme"), "")
-	w.Unreachable(t, "g-pg-down", "E2E_DOWN_PASSWORD")
-	// Beyond the issue's list: CodeChecker's schema one revision before its
-	// head (only CodeChecker can upgrade that), and a database with no tables.
-	older := w.Fixture(t, "h-cc-older", "product-head.sqlite")
-	w.SQLite(t, "i-empty", "", 0)
-	w.Close()
-	{
-		db := openDB(t, older)
-		if _, err := db.Exec("UPDATE alembic_version SET version_num = 'a7f3c8e21b90'"); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-	}
-
-	passfile := writePassfile(t, pgOK)
-	env := []string{"PGPASSFILE=" + passfile, "PGPASSWORD=", "E2E_DOWN_PASSWORD=whatever"}
 	pkg := latestVersion(t, "sqlite")
-	want := map[string]struct {
+
+	// One product per state, in endpoint order. reason is a word the reason
+	// must hold; logged says its failure is logged, naming it.
+	products := []struct {
+		endpoint  string
+		make      func(t *testing.T) dbconn.Target
 		status    status.Status
 		dbVersion string
+		reason    string
+		location  string // "" = not checked
+		logged    bool
 	}{
-		"a-current":     {status.OK, pkg},
-		"b-codechecker": {status.SchemaMismatchOK, "b1be74589382 (CodeChecker)"},
-		"c-old":         {status.SchemaMismatchOK, "001"},
-		"d-gone":        {status.Missing, ""},
-		"e-noise":       {status.FailedToConnect, ""},
-		"f-pg":          {status.OK, latestVersion(t, "postgres")},
-		"g-pg-down":     {status.FailedToConnect, ""},
-		"h-cc-older":    {status.SchemaMismatchNo, "a7f3c8e21b90 (CodeChecker)"},
-		"i-empty":       {status.SchemaMissing, ""},
+		{endpoint: "a-current", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "a-current", "latest", 50) },
+			status: status.OK, dbVersion: pkg},
+		{endpoint: "b-codechecker", make: func(t *testing.T) dbconn.Target { return w.Fixture(t, "b-codechecker", "product-head.sqlite") },
+			status: status.SchemaMismatchOK, dbVersion: "b1be74589382 (CodeChecker)"},
+		{endpoint: "c-old", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "c-old", "001", 50) },
+			status: status.SchemaMismatchOK, dbVersion: "001"},
+		{endpoint: "d-gone", make: func(t *testing.T) dbconn.Target { return w.Missing(t, "d-gone") },
+			status: status.Missing},
+		{endpoint: "e-noise", make: func(t *testing.T) dbconn.Target { return w.Garbage(t, "e-noise") },
+			status: status.FailedToConnect, reason: "not a database", logged: true},
+		{endpoint: "f-pg", make: func(t *testing.T) dbconn.Target {
+			return w.Postgres(t, c, "f-pg", "f_pg", "latest", 50, newPGRole(t, c, "acme"), "")
+		}, status: status.OK, dbVersion: latestVersion(t, "postgres"), location: fmt.Sprintf("acme@127.0.0.1:%d/f_pg", c.Port)},
+		{endpoint: "g-pg-down", make: func(t *testing.T) dbconn.Target { return w.Unreachable(t, "g-pg-down", "E2E_DOWN_PASSWORD") },
+			status: status.FailedToConnect, logged: true},
+		// Beyond the issue's list: CodeChecker's schema one revision before
+		// its head (only CodeChecker can upgrade that; the reason names the
+		// revision to upgrade to), and a database with no tables.
+		{endpoint: "h-cc-older", make: func(t *testing.T) dbconn.Target {
+			tg := w.Fixture(t, "h-cc-older", "product-head.sqlite")
+			db := openDB(t, tg)
+			if _, err := db.Exec("UPDATE alembic_version SET version_num = 'a7f3c8e21b90'"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			return tg
+		}, status: status.SchemaMismatchNo, dbVersion: "a7f3c8e21b90 (CodeChecker)", reason: "b1be74589382"},
+		{endpoint: "i-empty", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "i-empty", "", 0) },
+			status: status.SchemaMissing},
 	}
-	endpoints := []string{"a-current", "b-codechecker", "c-old", "d-gone", "e-noise", "f-pg", "g-pg-down", "h-cc-older", "i-empty"}
+	var endpoints []string
+	targets := map[string]dbconn.Target{}
+	for _, p := range products {
+		endpoints = append(endpoints, p.endpoint)
+		targets[p.endpoint] = p.make(t)
+	}
+	w.Close()
+	passfile := writePassfile(t, targets["f-pg"])
+	env := []string{"PGPASSFILE=" + passfile, "PGPASSWORD=", "E2E_DOWN_PASSWORD=whatever"}
 
 	before := map[string]fileState{}
 	for _, e := range endpoints {
 		before[e] = fileStateOf(t, w.sqlitePath(e))
 	}
-
 	text := supervisor(t, w.Dir, "", env, "status", "-j", "3")
 	if text.code != 1 {
 		t.Fatalf("status: want exit 1 (some products not up to date)\n%s", text)
@@ -94,105 +109,116 @@ func TestE2EStatus(t *testing.T) {
 	if len(rows) != len(endpoints) {
 		t.Fatalf("status --json has %d rows, want %d\n%s", len(rows), len(endpoints), js)
 	}
-	for i, row := range rows {
-		e := row.Endpoint
-		if e != endpoints[i] {
-			t.Errorf("json row %d is %q, want %q", i, e, endpoints[i])
-			continue
-		}
-		wt := want[e]
-		if row.Status != string(wt.status) || row.Message != wt.status.Message() || row.DBVersion != wt.dbVersion {
-			t.Errorf("%s: json status %q %q at %q, want %q %q at %q", e, row.Status, row.Message, row.DBVersion, wt.status, wt.status.Message(), wt.dbVersion)
-		}
-		if row.UpToDate != (wt.status == status.OK) {
-			t.Errorf("%s: up_to_date %v", e, row.UpToDate)
-		}
-		if row.PackageVersion == "" {
-			t.Errorf("%s: no package version", e)
-		}
-		if needs := wt.status == status.FailedToConnect || wt.status == status.SchemaMismatchNo; needs && row.Reason == "" {
-			t.Errorf("%s: no reason given for %s", e, row.Status)
-		}
-		// The table says the same as the JSON.
-		cells, ok := table[e]
-		if !ok {
-			t.Errorf("%s: not in the table", e)
-			continue
-		}
-		dbv := row.DBVersion
-		if dbv == "" {
-			dbv = "-"
-		}
-		if row.UpToDate {
-			dbv += " (up to date)"
-		}
-		wantCells := []string{e, row.Message, row.Location, dbv, row.PackageVersion}
-		if !slices.Equal(cells, wantCells) {
-			t.Errorf("%s: table row %q, json says %q", e, cells, wantCells)
-		}
-	}
-	if r := rows[slices.IndexFunc(rows, func(r statusRow) bool { return r.Endpoint == "e-noise" })]; !strings.Contains(r.Reason, "not a database") {
-		t.Errorf("e-noise: reason %q, want it to say the file is not a database", r.Reason)
-	}
-	if r := rows[slices.IndexFunc(rows, func(r statusRow) bool { return r.Endpoint == "h-cc-older" })]; !strings.Contains(r.Reason, "b1be74589382") {
-		t.Errorf("h-cc-older: reason %q, want it to name the CodeChecker revision to upgrade to", r.Reason)
-	}
-	if r := rows[slices.IndexFunc(rows, func(r statusRow) bool { return r.Endpoint == "f-pg" })]; r.Location != fmt.Sprintf("acme@127.0.0.1:%d/f_pg", c.Port) {
-		t.Errorf("f-pg: location %q", r.Location)
-	}
-	// Failures are logged, naming their product.
-	for _, e := range []string{"e-noise", "g-pg-down"} {
-		if !strings.Contains(text.stderr, "["+e+"]") {
-			t.Errorf("stderr does not name %s\n%s", e, text)
-		}
-	}
-	// Looking touches nothing and never creates a database.
-	for _, e := range endpoints {
-		if got := fileStateOf(t, w.sqlitePath(e)); got != before[e] {
-			t.Errorf("%s: status changed the file: %+v -> %+v", e, before[e], got)
-		}
-	}
-	if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
-		t.Errorf("status created the missing database %s (%v)", gone.Path, err)
+	for i, p := range products {
+		t.Run(p.endpoint, func(t *testing.T) {
+			e := p.endpoint
+			// Failures are logged, naming their product.
+			if p.logged && !strings.Contains(text.stderr, "["+e+"]") {
+				t.Errorf("stderr does not name %s\n%s", e, text)
+			}
+			// Looking touches nothing and never creates a database.
+			if got := fileStateOf(t, w.sqlitePath(e)); got != before[e] {
+				t.Errorf("%s: status changed the file: %+v -> %+v", e, before[e], got)
+			}
+			if gone := targets[e]; p.status == status.Missing {
+				if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
+					t.Errorf("status created the missing database %s (%v)", gone.Path, err)
+				}
+			}
+			row := rows[i]
+			if row.Endpoint != e {
+				t.Fatalf("json row %d is %q, want %q", i, row.Endpoint, e)
+			}
+			if row.Status != string(p.status) || row.Message != p.status.Message() || row.DBVersion != p.dbVersion {
+				t.Errorf("%s: json status %q %q at %q, want %q %q at %q", e, row.Status, row.Message, row.DBVersion, p.status, p.status.Message(), p.dbVersion)
+			}
+			if row.UpToDate != (p.status == status.OK) {
+				t.Errorf("%s: up_to_date %v", e, row.UpToDate)
+			}
+			if row.PackageVersion == "" {
+				t.Errorf("%s: no package version", e)
+			}
+			if needs := p.status == status.FailedToConnect || p.status == status.SchemaMismatchNo; needs && row.Reason == "" {
+				t.Errorf("%s: no reason given for %s", e, row.Status)
+			}
+			if !strings.Contains(row.Reason, p.reason) {
+				t.Errorf("%s: reason %q, want it to hold %q", e, row.Reason, p.reason)
+			}
+			if p.location != "" && row.Location != p.location {
+				t.Errorf("%s: location %q, want %q", e, row.Location, p.location)
+			}
+			// The table says the same as the JSON.
+			cells, ok := table[e]
+			if !ok {
+				t.Fatalf("%s: not in the table", e)
+			}
+			dbv := row.DBVersion
+			if dbv == "" {
+				dbv = "-"
+			}
+			if row.UpToDate {
+				dbv += " (up to date)"
+			}
+			wantCells := []string{e, row.Message, row.Location, dbv, row.PackageVersion}
+			if !slices.Equal(cells, wantCells) {
+				t.Errorf("%s: table row %q, json says %q", e, cells, wantCells)
+			}
+		})
 	}
 
 	// --product limits, in endpoint order, and decides the exit code alone.
-	r := supervisor(t, w.Dir, "", env, "status", "--product", "f-pg", "--product", "a-current")
-	if r.code != 0 {
-		t.Errorf("status of two up-to-date products: want exit 0\n%s", r)
-	}
-	if _, order := statusTable(t, r); !slices.Equal(order, []string{"a-current", "f-pg"}) {
-		t.Errorf("--product f-pg --product a-current: rows %q", order)
-	}
-	r = supervisor(t, w.Dir, "", env, "status", "--product", "c-old", "--json")
-	if r.code != 1 {
-		t.Errorf("status --product c-old: want exit 1\n%s", r)
-	}
-	if rows := statusJSON(t, r); len(rows) != 1 || rows[0].Endpoint != "c-old" || rows[0].Status != string(status.SchemaMismatchOK) {
-		t.Errorf("status --product c-old --json: %+v", rows)
-	}
 	// An unknown product is bad usage: exit 2, nothing printed on stdout,
-	// never a wider check.
-	for _, args := range [][]string{
-		{"status", "--product", "nope"},
-		{"status", "--product", "a-current", "--product", "nope"},
-		{"status", "--product", "nope", "--json"},
+	// never a wider check. Bad usage exits 2 with nothing on stdout.
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		rows   []string // the status table's endpoints, in order; nil = no table expected
+		json   []statusRow
+		stderr string // what stderr must say
+	}{
+		{name: "two up-to-date products in endpoint order", args: []string{"status", "--product", "f-pg", "--product", "a-current"},
+			code: 0, rows: []string{"a-current", "f-pg"}},
+		{name: "one old product as json", args: []string{"status", "--product", "c-old", "--json"},
+			code: 1, json: []statusRow{{Endpoint: "c-old", Status: string(status.SchemaMismatchOK)}}},
+		{name: "unknown product", args: []string{"status", "--product", "nope"},
+			code: 2, stderr: `unknown product "nope"`},
+		{name: "unknown product beside a known one", args: []string{"status", "--product", "a-current", "--product", "nope"},
+			code: 2, stderr: `unknown product "nope"`},
+		{name: "unknown product as json", args: []string{"status", "--product", "nope", "--json"},
+			code: 2, stderr: `unknown product "nope"`},
+		{name: "zero jobs", args: []string{"status", "-j", "0"}, code: 2},
+		{name: "unknown flag", args: []string{"status", "--no-such-flag"}, code: 2},
+		{name: "extra argument", args: []string{"status", "extra-arg"}, code: 2},
+		{name: "unknown log format", args: []string{"--log-format", "xml", "status"}, code: 2},
 	} {
-		r := supervisor(t, w.Dir, "", env, args...)
-		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, `unknown product "nope"`) {
-			t.Errorf("%q: want exit 2, empty stdout and `unknown product \"nope\"` on stderr\n%s", args, r)
-		}
-	}
-	// Bad usage: exit 2.
-	for _, args := range [][]string{
-		{"status", "-j", "0"},
-		{"status", "--no-such-flag"},
-		{"status", "extra-arg"},
-		{"--log-format", "xml", "status"},
-	} {
-		if r := supervisor(t, w.Dir, "", env, args...); r.code != 2 || r.stdout != "" {
-			t.Errorf("%q: want exit 2 and nothing on stdout\n%s", args, r)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			r := supervisor(t, w.Dir, "", env, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("%q: exit %d, want %d\n%s", tc.args, r.code, tc.code, r)
+			}
+			if tc.code == 2 && r.stdout != "" {
+				t.Errorf("%q: stdout %q, want nothing on stdout on bad usage\n%s", tc.args, r.stdout, r)
+			}
+			if !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("%q: stderr lacks %q\n%s", tc.args, tc.stderr, r)
+			}
+			if tc.rows != nil {
+				if _, order := statusTable(t, r); !slices.Equal(order, tc.rows) {
+					t.Errorf("%q: rows %q, want %q", tc.args, order, tc.rows)
+				}
+			}
+			if tc.json != nil {
+				rows := statusJSON(t, r)
+				var got []statusRow
+				for _, row := range rows {
+					got = append(got, statusRow{Endpoint: row.Endpoint, Status: row.Status})
+				}
+				if !slices.Equal(got, tc.json) {
+					t.Errorf("%q: json rows %+v, want %+v", tc.args, rows, tc.json)
+				}
+			}
+		})
 	}
 }
 
