@@ -165,6 +165,17 @@ func checkWholeSQLite(t *testing.T, path string, tp *sqliteTemplate, full bool) 
 	return v
 }
 
+// checkSQLiteIntact fails t unless the SQLite file tg passes
+// integrity_check and foreign_key_check.
+func checkSQLiteIntact(t *testing.T, tg dbconn.Target) {
+	t.Helper()
+	db := openReadOnly(t, tg)
+	defer db.Close()
+	for _, p := range sqliteIntegrityProblems(t, db, "integrity_check") {
+		t.Errorf("%s: %s", tg.Path, p)
+	}
+}
+
 // wholeVersion reads a product's revisions (either dialect): the whole
 // version they record ("001" or "002"; "" when they are not a prefix of the
 // packaged files, each once), the versions listed, and the files recorded

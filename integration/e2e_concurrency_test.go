@@ -248,15 +248,8 @@ func TestE2ELockTimeout(t *testing.T) {
 		tg := ccPGProduct(t, w, c, "pg", 200)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		// Another supervisor's worker, as far as the lock goes.
+		_, release := holdProductLock(t, tg)
 		db := openDB(t, tg)
-		defer db.Close()
-		conn, err := db.Conn(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", advisoryLockKey(productLockName)); err != nil {
-			t.Fatal(err)
-		}
 		start := time.Now()
 		res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
 		took := time.Since(start)
@@ -268,8 +261,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		if revs := readRevisions(t, db); len(revs) != 1 {
 			t.Errorf("revisions %+v, want 001 alone", revs)
 		}
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", advisoryLockKey(productLockName))
-		conn.Close()
+		release()
 		if res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s"); res.code != 0 {
 			t.Errorf("once the lock is free:\n%s", res)
 		}

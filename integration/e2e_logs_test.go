@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,43 +184,6 @@ func TestE2ELogFormatText(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Secrets
 
-// e2eProc is one process as /proc shows it.
-type e2eProc struct {
-	pid, ppid        int
-	cmdline, environ []byte
-}
-
-// e2eProcs reads every process's cmdline and environment (what cannot be
-// read — a process that has exited, say — is skipped).
-func e2eProcs() []e2eProc {
-	entries, _ := os.ReadDir("/proc")
-	var out []e2eProc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		dir := filepath.Join("/proc", e.Name())
-		p := e2eProc{pid: pid}
-		p.cmdline, _ = os.ReadFile(filepath.Join(dir, "cmdline"))
-		p.environ, _ = os.ReadFile(filepath.Join(dir, "environ"))
-		if stat, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
-			// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-			if i := bytes.LastIndexByte(stat, ')'); i >= 0 {
-				if f := strings.Fields(string(stat[i+1:])); len(f) > 1 {
-					p.ppid, _ = strconv.Atoi(f[1])
-				}
-			}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-func e2eEnvHas(environ []byte, name string) bool {
-	return bytes.HasPrefix(environ, []byte(name+"=")) || bytes.Contains(environ, []byte("\x00"+name+"="))
-}
-
 // e2eSecretRun says how e2eWatchSecrets runs the supervisor and what it
 // looks for.
 type e2eSecretRun struct {
@@ -263,7 +225,7 @@ func e2eWatchSecrets(t *testing.T, ws string, sr e2eSecretRun) {
 	deadline := time.Now().Add(90 * time.Second)
 scan:
 	for {
-		procs := e2eProcs()
+		procs := allProcs()
 		for _, p := range procs {
 			if p.pid == sup && len(p.cmdline) > 0 {
 				supCmdline = p.cmdline
@@ -281,10 +243,10 @@ scan:
 					leaks[fmt.Sprintf("environment of pid %d (%q) holds the password of %s", p.pid, p.cmdline, name)] = true
 				}
 			}
-			if p.ppid == sup && e2eEnvHas(p.environ, "SUPERVISOR_WORKER") {
+			if p.ppid == sup && environHas(p.environ, "SUPERVISOR_WORKER") {
 				workers[p.pid] = true
 				for _, v := range sr.secretVars {
-					if e2eEnvHas(p.environ, v) {
+					if environHas(p.environ, v) {
 						leaks[fmt.Sprintf("worker %d inherited %s", p.pid, v)] = true
 					}
 				}

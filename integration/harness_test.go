@@ -594,6 +594,37 @@ func (r *running) seenWorkers() func() []int {
 	}
 }
 
+// procInfo is one process as /proc shows it.
+type procInfo struct {
+	pid, ppid        int
+	cmdline, environ []byte
+}
+
+// allProcs reads every process's cmdline and environment (what cannot be
+// read — a process that has exited, say — is skipped).
+func allProcs() []procInfo {
+	entries, _ := os.ReadDir("/proc")
+	var out []procInfo
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join("/proc", e.Name())
+		p := procInfo{pid: pid}
+		p.cmdline, _ = os.ReadFile(filepath.Join(dir, "cmdline"))
+		p.environ, _ = os.ReadFile(filepath.Join(dir, "environ"))
+		p.ppid, _, _ = procStat(pid)
+		out = append(out, p)
+	}
+	return out
+}
+
+// environHas reports whether a /proc environ block sets name.
+func environHas(environ []byte, name string) bool {
+	return bytes.HasPrefix(environ, []byte(name+"=")) || bytes.Contains(environ, []byte("\x00"+name+"="))
+}
+
 // ---------------------------------------------------------------------------
 // PostgreSQL credentials.
 
