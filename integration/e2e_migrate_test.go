@@ -59,29 +59,6 @@ func e2eApplying(stderr string) map[string]int {
 	return out
 }
 
-// e2eCheckSQLite checks a SQLite product file: integrity and foreign keys.
-func e2eCheckSQLite(t *testing.T, tg dbconn.Target) {
-	t.Helper()
-	db := openReadOnly(t, tg)
-	defer db.Close()
-	var ok string
-	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
-		t.Errorf("%s: integrity_check %q %v", tg.Path, ok, err)
-	}
-	rows, err := db.Query("PRAGMA foreign_key_check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	if n != 0 {
-		t.Errorf("%s: foreign_key_check reports %d violations", tg.Path, n)
-	}
-}
-
 // Issue 3's "Done when": a fleet of 12 products of both dialects at several
 // versions, two of them broken, migrated four at a time.
 func TestE2EMigrateMixedFleet(t *testing.T) {
@@ -91,39 +68,102 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 	const pwEnv = "E2E_FLEET_PASSWORD"
 	super := pgRole{}
 
-	good := map[string]dbconn.Target{
-		"s-current":   w.SQLite(t, "s-current", "latest", 100),
-		"s-old":       w.SQLite(t, "s-old", "001", 400),
-		"s-empty":     w.SQLite(t, "s-empty", "", 0),
-		"s-missing":   w.Missing(t, "s-missing"),
-		"s-cc-head":   w.Fixture(t, "s-cc-head", "product-head.sqlite"),
-		"s-cc-sample": w.Fixture(t, "s-cc-sample", "product-sample.sqlite"),
-		"p-current":   w.Postgres(t, c, "p-current", "p_current", "latest", 100, super, pwEnv),
-		"p-old":       w.Postgres(t, c, "p-old", "p_old", "001", 400, super, pwEnv),
-		"p-empty":     w.Postgres(t, c, "p-empty", "p_empty", "", 0, super, pwEnv),
-		"p-cc-head":   w.PostgresDump(t, c, "p-cc-head", "p_cc_head", "product-head.postgres.sql", pwEnv),
+	// The fleet: ten good products of both dialects at several versions,
+	// two broken ones. files is how many migration files the first run
+	// applies (0: up to date already, not in the summary); keepsRows says
+	// its content must survive (the generated products and CodeChecker's
+	// sample); adopted that it is a CodeChecker database the run adopts;
+	// broken is the word the failure to connect of a broken product says
+	// ("" for the good ones).
+	products := []struct {
+		endpoint  string
+		make      func(t *testing.T) dbconn.Target
+		files     int
+		keepsRows bool
+		adopted   bool
+		broken    string
+	}{
+		{endpoint: "s-current", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "s-current", "latest", 100) }},
+		{endpoint: "s-old", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "s-old", "001", 400) }, files: 1, keepsRows: true},
+		{endpoint: "s-empty", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "s-empty", "", 0) }, files: 2},
+		{endpoint: "s-missing", make: func(t *testing.T) dbconn.Target { return w.Missing(t, "s-missing") }, files: 2},
+		{endpoint: "s-cc-head", make: func(t *testing.T) dbconn.Target { return w.Fixture(t, "s-cc-head", "product-head.sqlite") },
+			files: 1, adopted: true},
+		{endpoint: "s-cc-sample", make: func(t *testing.T) dbconn.Target { return w.Fixture(t, "s-cc-sample", "product-sample.sqlite") },
+			files: 1, keepsRows: true, adopted: true},
+		{endpoint: "p-current", make: func(t *testing.T) dbconn.Target {
+			return w.Postgres(t, c, "p-current", "p_current", "latest", 100, super, pwEnv)
+		}},
+		{endpoint: "p-old", make: func(t *testing.T) dbconn.Target { return w.Postgres(t, c, "p-old", "p_old", "001", 400, super, pwEnv) },
+			files: 1, keepsRows: true},
+		{endpoint: "p-empty", make: func(t *testing.T) dbconn.Target { return w.Postgres(t, c, "p-empty", "p_empty", "", 0, super, pwEnv) },
+			files: 2},
+		{endpoint: "p-cc-head", make: func(t *testing.T) dbconn.Target {
+			return w.PostgresDump(t, c, "p-cc-head", "p_cc_head", "product-head.postgres.sql", pwEnv)
+		}, files: 1, adopted: true},
+		{endpoint: "s-noise", make: func(t *testing.T) dbconn.Target { return w.Garbage(t, "s-noise") }, broken: "not a database"},
+		{endpoint: "p-down", make: func(t *testing.T) dbconn.Target { return w.Unreachable(t, "p-down", pwEnv) }, broken: "connection refused"},
 	}
-	w.Garbage(t, "s-noise")
-	w.Unreachable(t, "p-down", pwEnv)
+	targets := map[string]dbconn.Target{}
+	kept := map[string]map[string]int64{}
+	files := map[string]fileState{} // of the SQLite files
+	wantFiles := map[string]int{}
+	var good, broken []string
+	for _, p := range products {
+		tg := p.make(t)
+		targets[p.endpoint] = tg
+		if p.broken == "" {
+			good = append(good, p.endpoint)
+		} else {
+			broken = append(broken, p.endpoint)
+		}
+		if p.files > 0 {
+			wantFiles[p.endpoint] = p.files
+		}
+	}
 	w.Close()
 	env := []string{pwEnv + "=" + c.Password, "PGPASSWORD=", "PGPASSFILE=/nonexistent"}
-
-	// Content that must survive: the generated products and CodeChecker's sample.
-	kept := map[string]map[string]int64{}
-	for _, e := range []string{"s-old", "s-cc-sample", "p-old"} {
-		kept[e] = rowCounts(t, good[e])
+	for _, p := range products {
+		if p.keepsRows {
+			kept[p.endpoint] = rowCounts(t, targets[p.endpoint])
+		}
+		if tg := targets[p.endpoint]; tg.Dialect == "sqlite" {
+			files[p.endpoint] = fileStateOf(t, tg.Path)
+		}
 	}
-	noise := fileStateOf(t, w.sqlitePath("s-noise"))
 
 	r := supervisor(t, w.Dir, "", env, "migrate", "-j", "4", "-y")
 	if r.code != 1 {
 		t.Fatalf("migrate with two broken products: want exit 1\n%s", r)
 	}
 	before, after, summary := e2eMigrateTables(t, r)
-	if len(before) != 12 || len(after) != 12 {
-		t.Fatalf("status tables have %d and %d rows, want 12\n%s", len(before), len(after), r)
+	if len(before) != len(products) || len(after) != len(products) {
+		t.Fatalf("status tables have %d and %d rows, want %d\n%s", len(before), len(after), len(products), r)
 	}
-	for e, tg := range good {
+	for _, p := range products {
+		e, tg := p.endpoint, targets[p.endpoint]
+		row, inSummary := summary[e]
+		switch {
+		case p.broken != "":
+			// The summary names the two failures with their reasons; the
+			// broken file is left as it was.
+			if row == nil || !strings.HasPrefix(row[5], "FAILED: "+status.FailedToConnect.Message()) || !strings.Contains(row[5], p.broken) {
+				t.Errorf("%s: summary row %q, want a failure to connect saying %q", e, row, p.broken)
+			}
+			if after[e][1] != status.FailedToConnect.Message() {
+				t.Errorf("%s: status after migrate %q", e, after[e][1])
+			}
+			if tg.Dialect == "sqlite" && fileStateOf(t, tg.Path) != files[e] {
+				t.Errorf("%s: the broken file was changed", e)
+			}
+			continue
+		case p.files == 0:
+			if inSummary {
+				t.Errorf("%s was up to date but is in the summary: %q", e, row)
+			}
+		case !inSummary || row[2] != latestVersion(t, tg.Dialect) || row[5] != "ok":
+			t.Errorf("%s: summary row %q, want it upgraded to the latest version", e, row)
+		}
 		if got := after[e][1]; got != status.OK.Message() {
 			t.Errorf("%s: status after migrate %q", e, got)
 		}
@@ -131,54 +171,25 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 			t.Errorf("%s: atlas_schema_revisions at %q, want %q", e, v, latestVersion(t, tg.Dialect))
 		}
 		if tg.Dialect == "sqlite" {
-			e2eCheckSQLite(t, tg)
+			checkSQLiteIntact(t, tg)
 		}
-	}
-	for e, want := range kept {
-		if got := rowCounts(t, good[e]); !maps.Equal(got, want) {
-			t.Errorf("%s: row counts changed by the migration:\n got %v\nwant %v", e, got, want)
-		}
-	}
-	// The summary names the work done and the two failures with their reasons.
-	for e := range good {
-		row, ok := summary[e]
-		if e == "s-current" || e == "p-current" {
-			if ok {
-				t.Errorf("%s was up to date but is in the summary: %q", e, row)
+		if p.keepsRows {
+			if got := rowCounts(t, tg); !maps.Equal(got, kept[e]) {
+				t.Errorf("%s: row counts changed by the migration:\n got %v\nwant %v", e, got, kept[e])
 			}
-			continue
 		}
-		if !ok || row[2] != latestVersion(t, good[e].Dialect) || row[5] != "ok" {
-			t.Errorf("%s: summary row %q, want it upgraded to the latest version", e, row)
-		}
-	}
-	for e, want := range map[string]string{"s-noise": "not a database", "p-down": "connection refused"} {
-		row := summary[e]
-		if row == nil || !strings.HasPrefix(row[5], "FAILED: "+status.FailedToConnect.Message()) || !strings.Contains(row[5], want) {
-			t.Errorf("%s: summary row %q, want a failure to connect saying %q", e, row, want)
-		}
-		if after[e][1] != status.FailedToConnect.Message() {
-			t.Errorf("%s: status after migrate %q", e, after[e][1])
-		}
-	}
-	if got := fileStateOf(t, w.sqlitePath("s-noise")); got != noise {
-		t.Errorf("s-noise: the broken file was changed")
-	}
-	wantFiles := map[string]int{"s-old": 1, "s-empty": 2, "s-missing": 2, "s-cc-head": 1, "s-cc-sample": 1, "p-old": 1, "p-empty": 2, "p-cc-head": 1}
-	if got := e2eApplying(r.stderr); !maps.Equal(got, wantFiles) {
-		t.Errorf("applying migration file lines per product %v, want %v\n%s", got, wantFiles, r)
-	}
-	for _, e := range []string{"s-cc-head", "s-cc-sample", "p-cc-head"} {
-		if !strings.Contains(r.stderr, "["+e+"] adopted CodeChecker database") {
+		if p.adopted && !strings.Contains(r.stderr, "["+e+"] adopted CodeChecker database") {
 			t.Errorf("%s: no adoption logged", e)
 		}
+	}
+	if got := e2eApplying(r.stderr); !maps.Equal(got, wantFiles) {
+		t.Errorf("applying migration file lines per product %v, want %v\n%s", got, wantFiles, r)
 	}
 
 	// A second run has nothing to do for the good products: no worker, no
 	// file touched; the broken two still fail.
-	files := map[string]fileState{}
-	for e, tg := range good {
-		if tg.Dialect == "sqlite" {
+	for _, e := range good {
+		if tg := targets[e]; tg.Dialect == "sqlite" {
 			files[e] = fileStateOf(t, tg.Path)
 		}
 	}
@@ -193,20 +204,20 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 		t.Errorf("second run upgraded something\n%s", r)
 	}
 	_, after, summary = e2eMigrateTables(t, r)
-	if len(summary) != 2 || summary["s-noise"] == nil || summary["p-down"] == nil {
-		t.Errorf("second run: summary %q, want only the two broken products", summary)
+	if len(summary) != len(broken) || slices.ContainsFunc(broken, func(e string) bool { return summary[e] == nil }) {
+		t.Errorf("second run: summary %q, want only the broken products %q", summary, broken)
 	}
-	for e, tg := range good {
+	for _, e := range good {
 		if after[e][1] != status.OK.Message() {
 			t.Errorf("second run: %s is %q", e, after[e][1])
 		}
-		if tg.Dialect == "sqlite" && fileStateOf(t, tg.Path) != files[e] {
+		if tg := targets[e]; tg.Dialect == "sqlite" && fileStateOf(t, tg.Path) != files[e] {
 			t.Errorf("second run: %s: the file changed", e)
 		}
 	}
 	// Only the good ones: exit 0.
 	args := []string{"migrate", "-y"}
-	for e := range good {
+	for _, e := range good {
 		args = append(args, "--product", e)
 	}
 	if r := supervisor(t, w.Dir, "", env, args...); r.code != 0 || !strings.Contains(r.stdout, "every product was already up to date") {
@@ -447,7 +458,7 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 		if got := rowCounts(t, bk); !maps.Equal(got, counts[e]) {
 			t.Errorf("%s: backup rows %v, want %v", e, got, counts[e])
 		}
-		e2eCheckSQLite(t, bk)
+		checkSQLiteIntact(t, bk)
 		if !strings.Contains(r.stderr, "["+e+"] backup written") {
 			t.Errorf("%s: backup not logged\n%s", e, r)
 		}
