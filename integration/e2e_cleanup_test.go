@@ -38,7 +38,10 @@ func garbageLeft(t *testing.T, db *sql.DB) map[string]int64 {
 	return out
 }
 
-func TestE2EUp(t *testing.T) {
+// `up` over a fleet with a broken product: it asks, migrates, then collects
+// the garbage of every product now up to date (CodeChecker's sample to the
+// row counts its README gives), and a second cleanup finds nothing left.
+func TestE2EUpMigratesThenCollectsGarbage(t *testing.T) {
 	t.Parallel()
 	cluster := pgtest.Start(t)
 	w := newWorkspace(t)
@@ -128,6 +131,8 @@ func TestE2EUp(t *testing.T) {
 	}
 }
 
+// cleanup touches only the products that are up to date, and a label
+// directory that does not load is bad usage.
 func TestE2ECleanupOnlyUpToDate(t *testing.T) {
 	t.Parallel()
 	w := newWorkspace(t)

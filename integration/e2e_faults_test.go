@@ -96,9 +96,7 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	if testing.Short() {
 		trials = 2
 	}
-	seed := uint64(time.Now().UnixNano())
-	rng := rand.New(rand.NewPCG(seed, 1))
-	t.Logf("seed %d", seed)
+	rng := seededRand(t)
 
 	w := newWorkspace(t)
 	paths := map[string]string{}
@@ -308,7 +306,11 @@ func ftInterrupt(t *testing.T, w *testWorkspace, paths []string, jobs int, sigs 
 	return res, pids, took
 }
 
-func TestE2EInterrupt(t *testing.T) {
+// SIGINT or SIGTERM to the supervisor: the running workers roll back and
+// fail naming the signal, the waiting products are not started, the exit
+// code is 128+signal; a second SIGINT SIGKILLs the workers at once. Every
+// database stays at 001 and the next run finishes them.
+func TestE2EInterruptRollsBackAndStartsNoMore(t *testing.T) {
 	tp := sqliteTemplateWith(t, slowReports)
 
 	t.Run("SIGINT", func(t *testing.T) {
@@ -455,7 +457,10 @@ func ftHoldRead(t *testing.T, path string) func() {
 	return release
 }
 
-func TestE2ETimeout(t *testing.T) {
+// --timeout stops a worker whose migration cannot finish (a reader holds
+// its database): it fails saying so and rolls back; the other products of
+// the run are migrated.
+func TestE2ETimeoutStopsStalledWorkerOthersFinish(t *testing.T) {
 	slow, small := sqliteTemplateWith(t, slowReports), sqliteTemplateWith(t, 200)
 	w := newWorkspace(t)
 	fast := map[string]string{"a": w.addSQLite(t, "a", small), "c": w.addSQLite(t, "c", small)}
@@ -496,7 +501,9 @@ func TestE2ETimeout(t *testing.T) {
 	ftFinish(t, w.Dir, map[string]string{"b-slow": slowPath}, slow)
 }
 
-func TestE2EFailFast(t *testing.T) {
+// --fail-fast: once a product fails, the worker still running finishes and
+// no other product is started; the failed migration is rolled back.
+func TestE2EFailFastFinishesRunningWorkerStartsNoMore(t *testing.T) {
 	slow, small := sqliteTemplateWith(t, slowReports), sqliteTemplateWith(t, 200)
 	w := newWorkspace(t)
 	// a-bad fails at once: a table in its way makes version 002 fail.
@@ -597,7 +604,10 @@ func ftWorkerBin(t *testing.T) string {
 	return workerBin
 }
 
-func TestE2EWorkerByHand(t *testing.T) {
+// The worker run by hand (the supervisor binary with SUPERVISOR_WORKER=1,
+// or cmd/worker): with no spec it says what it is, with a bad one it says
+// so, exit 2 both; with a real job spec on stdin it runs it.
+func TestE2EWorkerRunByHandExplainsItselfOrRunsTheJob(t *testing.T) {
 	run := func(t *testing.T, bin string, env []string, stdin *os.File, input string) result {
 		t.Helper()
 		cmd := exec.Command(bin)

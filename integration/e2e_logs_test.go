@@ -69,6 +69,9 @@ func e2eCheckStreams(t *testing.T, r result) {
 	e2eMigrateTables(t, r)
 }
 
+// --log-format json: every stderr line is an hclog JSON line naming its
+// product (or about no product), stdout holds only tables and documents,
+// and the error that ends a run is one JSON line.
 func TestE2ELogFormatJSON(t *testing.T) {
 	t.Parallel()
 	w, endpoints := e2eLogFleet(t)
@@ -149,6 +152,8 @@ func TestE2ELogFormatJSON(t *testing.T) {
 	}
 }
 
+// The text log format: every stderr line is a log line, prefixed with
+// [endpoint] when it is about a product.
 func TestE2ELogFormatText(t *testing.T) {
 	t.Parallel()
 	w, endpoints := e2eLogFleet(t)

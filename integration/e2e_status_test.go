@@ -260,6 +260,9 @@ func e2eListProducts(t *testing.T, ws string) []e2eProductRow {
 	return rows
 }
 
+// init, products add, list and remove, in the order an operator uses them:
+// what each writes to the registry, and the bad adds that are refused with
+// exit 2 and nothing added.
 func TestE2EWorkspaceCommands(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()

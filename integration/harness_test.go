@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,6 +97,15 @@ func copyFixture(t *testing.T, name, dst string) {
 	if err := os.WriteFile(dst, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// seededRand is a seeded source whose seed is logged, so a failure can be
+// replayed by reading the log.
+func seededRand(t *testing.T) *mrand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	return mrand.New(mrand.NewPCG(seed, 2))
 }
 
 // ---------------------------------------------------------------------------

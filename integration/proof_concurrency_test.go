@@ -90,7 +90,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 		proofCheckCleanupTemplate(t, k.name, k.before, k.after)
 	}
 
-	rng := proofRand(t)
+	rng := seededRand(t)
 	for i := range proofTrialsOr(t, 1) {
 		n := 2 + rng.IntN(3)
 		actions := []string{"migrate", "cleanup"}

@@ -15,7 +15,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,15 +35,6 @@ import (
 // kill to land inside its transactions. The migrate scenario shares the
 // template of e2e_faults_test.go.
 const proofKillReports = slowReports
-
-// proofRand is a seeded source whose seed is logged, so a failure can be
-// replayed by reading the log.
-func proofRand(t *testing.T) *rand.Rand {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	return rand.New(rand.NewPCG(seed, 2))
-}
 
 // proofCalibrate runs args once, cleanly, and returns how long its worker
 // lived, so that the kills can be spread over a worker's whole life.
@@ -109,7 +99,7 @@ func TestProofKillMigrate(t *testing.T) {
 		w := newWorkspace(t)
 		w.addSQLite(t, "calibrate", tp)
 		life := proofCalibrate(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
-		rng := proofRand(t)
+		rng := seededRand(t)
 		for i := range trials {
 			e := fmt.Sprintf("k%03d", i)
 			path := w.addSQLite(t, e, tp)
@@ -145,7 +135,7 @@ func TestProofKillMigrate(t *testing.T) {
 		counts := rowCounts(t, tmpl)
 		proofPGFromTemplate(t, c, w, "calibrate", "tmpl")
 		life := proofCalibrate(t, w.Dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
-		rng := proofRand(t)
+		rng := seededRand(t)
 		for i := range trials {
 			e := fmt.Sprintf("k%03d", i)
 			tg := proofPGFromTemplate(t, c, w, e, "tmpl")
@@ -299,7 +289,7 @@ func TestProofKillCleanup(t *testing.T) {
 			}
 			add("calibrate")
 			life := proofCalibrate(t, w.Dir, nil, append([]string{"cleanup", "-j", "1", "--product", "calibrate"}, labelsArg...)...)
-			rng := proofRand(t)
+			rng := seededRand(t)
 			done := map[int]int{}
 			for i := range trials {
 				e := fmt.Sprintf("c%03d", i)
@@ -358,7 +348,7 @@ func TestProofKillCleanup(t *testing.T) {
 		// That was a run with nothing to remove: a real one lasts longer.
 		proofPGFromTemplate(t, c, w, "calibrate", "ctmpl")
 		life = max(life, proofCalibrate(t, w.Dir, env, append([]string{"cleanup", "-j", "1", "--product", "calibrate"}, labelsArg...)...))
-		rng := proofRand(t)
+		rng := seededRand(t)
 		done := map[int]int{}
 		for i := range trials {
 			e := fmt.Sprintf("c%03d", i)
@@ -411,7 +401,7 @@ func TestProofKillSupervisor(t *testing.T) {
 	w := newWorkspace(t)
 	w.addSQLite(t, "calibrate", tp)
 	life := proofCalibrate(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
-	rng := proofRand(t)
+	rng := seededRand(t)
 	for i := range proofTrials(t) {
 		a, b := fmt.Sprintf("a%03d", i), fmt.Sprintf("b%03d", i)
 		paths := map[string]string{a: w.addSQLite(t, a, tp), b: w.addSQLite(t, b, tp)}

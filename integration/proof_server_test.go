@@ -178,7 +178,7 @@ func TestProofServerStopped(t *testing.T) {
 		p := proofScenario(t, "server-restart-random")
 		newPG(t, "calibrate")
 		life := proofCalibrate(t, w.Dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
-		rng := proofRand(t)
+		rng := seededRand(t)
 		for i := range proofTrialsOr(t, 2) {
 			pgs := map[string]dbconn.Target{}
 			var sel []string
