@@ -14,27 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"supervisor/integration/fleet"
-	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 )
 
 // ccPasswordEnv names the variable the PostgreSQL products' password is in.
 const ccPasswordEnv = "CC_PGPASSWORD"
-
-// ccPGProduct makes database name on c at version 001 with generated content
-// and registers it; the target it returns carries the password.
-func ccPGProduct(t *testing.T, w *testWorkspace, c *pgtest.Cluster, name string, reports int) dbconn.Target {
-	t.Helper()
-	c.CreateDatabase(t, name)
-	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
-	if _, err := workspace.MakeProduct(context.Background(), tg, "001", fleet.Options{Reports: reports, Seed: 3}); err != nil {
-		t.Fatalf("make %s: %v", name, err)
-	}
-	w.add(t, name, tg, ccPasswordEnv)
-	return tg
-}
 
 // ccApplied counts, over the outputs of several runs, the log lines saying
 // that a file was applied to endpoint.
@@ -107,7 +92,7 @@ func TestE2ETwoSupervisors(t *testing.T) {
 	c := pgtest.Start(t)
 	w := newWorkspace(t)
 	sqlite := map[string]string{"s1": w.addSQLite(t, "s1", slow), "s2": w.addSQLite(t, "s2", slow)}
-	pg := map[string]dbconn.Target{"pg1": ccPGProduct(t, w, c, "pg1", 3000), "pg2": ccPGProduct(t, w, c, "pg2", 3000)}
+	pg := map[string]dbconn.Target{"pg1": w.Postgres(t, c, "pg1", "pg1", "001", 3000, pgRole{}, ccPasswordEnv), "pg2": w.Postgres(t, c, "pg2", "pg2", "001", 3000, pgRole{}, ccPasswordEnv)}
 
 	before := map[string][]revisionRow{}
 	pgCounts := map[string]map[string]int64{}
@@ -245,7 +230,7 @@ func TestE2ELockTimeout(t *testing.T) {
 	t.Run("postgres, the advisory lock held", func(t *testing.T) {
 		c := pgtest.Start(t)
 		w := newWorkspace(t)
-		tg := ccPGProduct(t, w, c, "pg", 200)
+		tg := w.Postgres(t, c, "pg", "pg", "001", 200, pgRole{}, ccPasswordEnv)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		// Another supervisor's worker, as far as the lock goes.
 		_, release := holdProductLock(t, tg)

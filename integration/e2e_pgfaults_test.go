@@ -204,7 +204,7 @@ func pgfSummaryCells(t *testing.T, stdout, endpoint string) []string {
 func TestE2ETableLockOfAnotherSessionFailsAtLockTimeout(t *testing.T) {
 	c := pgtest.Start(t)
 	w := newWorkspace(t)
-	tg := ccPGProduct(t, w, c, "pg", 200)
+	tg := w.Postgres(t, c, "pg", "pg", "001", 200, pgRole{}, ccPasswordEnv)
 	env := []string{ccPasswordEnv + "=" + c.Password}
 	db := openDB(t, tg)
 	defer db.Close()
@@ -262,7 +262,7 @@ func TestE2ETableLockOfAnotherSessionFailsAtLockTimeout(t *testing.T) {
 func TestE2EWorkerKilledInCreateIndexRerunHonoursLockTimeout(t *testing.T) {
 	c := pgtest.Start(t)
 	w := newWorkspace(t)
-	tg := ccPGProduct(t, w, c, "big", 200)
+	tg := w.Postgres(t, c, "big", "big", "001", 200, pgRole{}, ccPasswordEnv)
 	pgfBulkLinks(t, tg, 3_000_000)
 	env := []string{ccPasswordEnv + "=" + c.Password}
 	db := openDB(t, tg)

@@ -321,7 +321,7 @@ func TestProofStorageFaults(t *testing.T) {
 		p.trial(t, "postgres", func(pt *proofTrial) {
 			c := pgtest.Start(pt.T)
 			pw := newWorkspace(pt.T)
-			tg := ccPGProduct(pt.T, pw, c, "pg", 200)
+			tg := pw.Postgres(pt.T, c, "pg", "pg", "001", 200, pgRole{}, ccPasswordEnv)
 			env := []string{ccPasswordEnv + "=" + c.Password}
 			counts := rowCounts(pt.T, tg)
 			_, release := holdProductLock(pt.T, clusterTarget(c, "pg"))
