@@ -3,7 +3,8 @@ package integration
 // Fault injection against the real binary: workers SIGKILLed at random
 // moments of a long migration, the supervisor SIGKILLed under its workers,
 // SIGINT/SIGTERM to the supervisor, --timeout, --fail-fast, and a worker run
-// by hand. Shared helpers are in harness_test.go and dbcheck_test.go.
+// by hand. Shared helpers are in harness_test.go, dbcheck_test.go and
+// output_test.go.
 
 import (
 	"bytes"

@@ -49,7 +49,7 @@ func TestE2EJobsCappedByFDLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The workspace's own handle on the config database is not needed.
-	w.ws.Close()
+	w.Close()
 
 	capLine := regexp.MustCompile(`-j 1000 capped to (\d+): the file-descriptor limit is 200\b`)
 	for _, step := range []struct {

@@ -27,7 +27,7 @@ func TestE2EFailFastStopsAtInspectionFailure(t *testing.T) {
 	}
 	w.add(t, "b-garbage", sqliteTarget(garbage), "")
 	rest := map[string]string{"c": w.addSQLite(t, "c", small), "d": w.addSQLite(t, "d", small)}
-	w.ws.Close()
+	w.Close()
 
 	res := supervisor(t, w.Dir, "", nil, "migrate", "-y", "-j", "1", "--fail-fast")
 	if res.code != 1 {
@@ -61,7 +61,7 @@ func TestE2EUnreadableRegistryRow(t *testing.T) {
 	small := sqliteTemplateWith(t, 200)
 	w := newWorkspace(t)
 	good := w.addSQLite(t, "good", small)
-	w.ws.Close()
+	w.Close()
 	db := openDB(t, sqliteTarget(filepath.Join(w.Dir, "config.sqlite")))
 	if _, err := db.Exec(`INSERT INTO products (endpoint, connection, display_name, is_review_status_change_disabled, report_limit)
 		VALUES ('broken', 'mysql://x@y/z', 'broken', 0, 500000)`); err != nil {

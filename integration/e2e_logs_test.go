@@ -3,7 +3,7 @@ package integration
 // End-to-end tests of the log stream (text and JSON, every product line
 // naming its product, stdout kept for tables) and of secrets (a PostgreSQL
 // password never reaches argv, a worker's environment, or any output).
-// Helpers are in e2e_status_test.go.
+// Shared helpers are in harness_test.go, dbcheck_test.go and output_test.go.
 
 import (
 	"bytes"

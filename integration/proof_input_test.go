@@ -76,7 +76,7 @@ func TestProofBadConfigDatabase(t *testing.T) {
 		p.trial(t, c.name, func(pt *proofTrial) {
 			w := newWorkspace(pt.T)
 			prod := w.addSQLite(pt.T, "p", tp)
-			w.ws.Close()
+			w.Close()
 			cfg := filepath.Join(w.Dir, "config.sqlite")
 			c.spoil(pt.T, cfg)
 			var files proofFiles

@@ -33,7 +33,7 @@ import (
 // proofKillReports sizes the products of the kill scenarios: big enough that
 // a SQLite 001 -> 002 rebuild or a cleanup lasts long enough for a random
 // kill to land inside its transactions. The migrate scenario shares the
-// template of e2e_faults_test.go.
+// SQLite template of dbcheck_test.go (sqliteTemplateWith).
 const proofKillReports = slowReports
 
 // proofCalibrate runs args once, cleanly, and returns how long its worker
