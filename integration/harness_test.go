@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+	"io"
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
@@ -417,25 +418,25 @@ type running struct {
 func startSupervisor(t *testing.T, ws string, env []string, args ...string) *running {
 	t.Helper()
 	out, errb := &lockedBuffer{}, &lockedBuffer{}
-	return startWith(t, ws, "", out, errb, env, args...)
+	return startWith(t, ws, nil, out, errb, env, args...)
 }
 
 // startCombined starts the binary with stdin as its input (the operator's
-// answers to prompts).
-// Its stdout and stderr are one pipe into one buffer, res.stdout, so the
-// output keeps the order in which the process wrote (prompts between log
-// lines); res.stderr is empty.
+// answers to prompts). Its stdout and stderr are one pipe into one buffer,
+// res.stdout, so the output keeps the order in which the process wrote
+// (prompts between log lines); res.stderr is empty.
 func startCombined(t *testing.T, ws, stdin string, env []string, args ...string) *running {
 	t.Helper()
 	out := &lockedBuffer{}
-	return startWith(t, ws, stdin, out, out, env, args...)
+	return startWith(t, ws, strings.NewReader(stdin), out, out, env, args...)
 }
 
-func startWith(t *testing.T, ws, stdin string, stdout, stderr *lockedBuffer, env []string, args ...string) *running {
+// startWith starts the binary; stdin nil is /dev/null.
+func startWith(t *testing.T, ws string, stdin io.Reader, stdout, stderr *lockedBuffer, env []string, args ...string) *running {
 	t.Helper()
 	cmd := exec.Command(supervisorBin, append([]string{"-w", ws}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	r := &running{cmd: cmd, stdout: stdout, stderr: stderr, done: make(chan struct{})}
 	// The same *lockedBuffer for both makes exec.Cmd use one pipe.
 	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
