@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,24 +54,6 @@ type Result struct {
 // ErrNotUpgradable is returned for a database whose state rules an upgrade out.
 var ErrNotUpgradable = errors.New("not possible to upgrade")
 
-// ErrLockTimeout is returned when another process holds the database's lock
-// too long. The lock is the one every supervisor's work on a database takes
-// (migrate and cleanup alike), so the message says who holds it only as far
-// as it is known.
-var ErrLockTimeout = errors.New("timed out waiting for the database lock")
-
-// LockError returns err wrapped in ErrLockTimeout when it is SQLite's
-// SQLITE_BUSY: another connection (another supervisor working on the
-// database, a long reader, CodeChecker's server writing) kept the database
-// locked for longer than timeout, the busy timeout the database was opened
-// with. Any other err, nil included, is returned as it is.
-func LockError(err error, timeout time.Duration) error {
-	if err == nil || errors.Is(err, ErrLockTimeout) || !dbconn.IsLocked(err) {
-		return err
-	}
-	return fmt.Errorf("%w (%s): the database is locked by another process (another supervisor working on it?): %w", ErrLockTimeout, timeout, err)
-}
-
 // FileError says which file and statement failed.
 type FileError struct {
 	Version, Description string
@@ -119,15 +100,13 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 	}
 	// On SQLite the lock is the database's own write lock, waited for with
 	// busy_timeout = LockTimeout: say so when the wait ran out.
-	defer func() { err = LockError(err, opts.LockTimeout) }()
-	if dialect == dbconn.Postgres {
-		unlock, err := lockPostgres(ctx, db, "supervisor:"+string(kind), opts.LockTimeout)
-		if err != nil {
-			return Result{}, err
-		}
-		// Unlock even when ctx was cancelled: the lock must not outlive us.
-		defer unlock(context.WithoutCancel(ctx))
+	defer func() { err = dbconn.LockError(err, opts.LockTimeout) }()
+	unlock, err := dbconn.Lock(ctx, db, dialect, dbconn.LockName(string(kind)), dbconn.LockOptions{Timeout: opts.LockTimeout})
+	if err != nil {
+		return Result{}, err
 	}
+	// Unlock even when ctx was cancelled: the lock must not outlive us.
+	defer unlock(context.WithoutCancel(ctx))
 	st, err := Inspect(ctx, db, dialect, kind)
 	if err != nil {
 		return Result{}, err
@@ -374,58 +353,6 @@ func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, di
 		return false, fileErr(err)
 	}
 	return true, nil
-}
-
-// Lock takes the per-database lock every supervisor's work on a database of
-// kind holds: a PostgreSQL session advisory lock (the one Upgrade takes), so
-// that a cleanup never runs beside a migration of the same database. SQLite
-// needs none beyond its own write lock, which every transaction here takes
-// at BEGIN. The returned function releases the lock.
-func Lock(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, timeout time.Duration) (func(context.Context), error) {
-	if dialect != dbconn.Postgres {
-		return func(context.Context) {}, nil
-	}
-	if timeout == 0 {
-		timeout = dbconn.DefaultLockTimeout
-	}
-	return lockPostgres(ctx, db, "supervisor:"+string(kind), timeout)
-}
-
-// lockPostgres takes a session advisory lock on its own connection, waiting at
-// most timeout, and returns its release.
-func lockPostgres(ctx context.Context, db *sql.DB, name string, timeout time.Duration) (func(context.Context), error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("take the supervisor's lock: %w", dbconn.Explain(err, 0))
-	}
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	key := int64(h.Sum64())
-	deadline := time.Now().Add(timeout)
-	for {
-		var got bool
-		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("take the supervisor's lock: %w", dbconn.Explain(err, 0))
-		}
-		if got {
-			break
-		}
-		if time.Now().After(deadline) {
-			conn.Close()
-			return nil, fmt.Errorf("%w (%s): another supervisor is working on this database (it holds the supervisor's lock)", ErrLockTimeout, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			conn.Close()
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return func(ctx context.Context) {
-		conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", key)
-		conn.Close()
-	}, nil
 }
 
 // backup copies a SQLite database consistently with VACUUM INTO.

@@ -159,7 +159,7 @@ func TestLockTimeoutSQLite(t *testing.T) {
 	defer db.Close()
 	holdWriteLock(t, path)
 	_, err = migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{LockTimeout: 300 * time.Millisecond})
-	if !errors.Is(err, migrate.ErrLockTimeout) || !strings.Contains(err.Error(), "timed out waiting for the database lock (300ms)") {
+	if !errors.Is(err, dbconn.ErrLockTimeout) || !strings.Contains(err.Error(), "timed out waiting for the database lock (300ms)") {
 		t.Fatalf("err = %v, want a lock timeout", err)
 	}
 	if !strings.Contains(err.Error(), "locked by another process") || strings.Contains(err.Error(), "migrating") {

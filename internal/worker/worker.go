@@ -125,12 +125,12 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	lock := lockTimeout(spec)
 	db, err := open(ctx, spec, true, log)
 	if err != nil {
-		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lock), "connect: ", "while connecting")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lock), "connect: ", "while connecting")}
 	}
 	defer db.Close()
 	before, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lock), "read schema version: ", "while reading the schema version")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lock), "read schema version: ", "while reading the schema version")}
 	}
 	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: before.Status}
 	if before.Status == status.OK {
