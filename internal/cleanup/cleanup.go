@@ -90,6 +90,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/labels"
 )
 
@@ -208,18 +209,22 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	steps := []struct {
 		what string
 		fn   func(context.Context) error
+		// extra are more words for the routine_started line.
+		extra []any
 	}{
-		{"remove expired run locks", r.removeExpiredRunLocks},
-		{"remove unused files", r.removeUnusedFiles},
-		{"remove unused comments", r.removeUnusedComments},
-		{"remove unused analysis info", r.removeUnusedAnalysisInfo},
-		{"remove unused checker sets", r.removeUnusedCheckerSets},
-		{"upgrade severity levels", r.upgradeSeverityLevels},
+		{"remove expired run locks", r.removeExpiredRunLocks, nil},
+		{"remove unused files", r.removeUnusedFiles, nil},
+		{"remove unused comments", r.removeUnusedComments, nil},
+		{"remove unused analysis info", r.removeUnusedAnalysisInfo, nil},
+		{"remove unused checker sets", r.removeUnusedCheckerSets, nil},
+		{"upgrade severity levels", r.upgradeSeverityLevels, r.severityExtra()},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return r.counts, fmt.Errorf("cleanup: %s: %w", s.what, err)
 		}
+		r.routine = s.what
+		event.Emit(r.log, hclog.Debug, "cleanup routine started", event.Event{Kind: event.RoutineStarted, Routine: s.what}, s.extra...)
 		if err := s.fn(ctx); err != nil {
 			r.log.Error("cleanup routine failed", "routine", s.what, "error", err)
 			return r.counts, fmt.Errorf("cleanup: %s: %w", s.what, err)
@@ -237,6 +242,8 @@ type runner struct {
 	batch   int
 	log     hclog.Logger
 	counts  map[string]int64
+	// routine is the routine in progress, for its routine_done line.
+	routine string
 	// broken is set when the connection may be left inside a transaction
 	// (a failed ROLLBACK); release then discards it.
 	broken bool
@@ -266,6 +273,18 @@ func (r *runner) enableForeignKeys(ctx context.Context) error {
 		return errors.New("PRAGMA foreign_keys stays off")
 	}
 	return nil
+}
+
+// done records a committed routine's counts got and logs them as its
+// event.RoutineDone line with the message msg, Rows in Keys order, and
+// extra (never integers: in a routine_done line every integer is a count).
+func (r *runner) done(msg string, got map[string]int64, start time.Time, extra ...any) {
+	for k, v := range got {
+		r.counts[k] += v
+	}
+	event.Emit(r.log, hclog.Info, msg, event.Event{
+		Kind: event.RoutineDone, Routine: r.routine, Rows: got, RowKeys: Keys, Duration: time.Since(start),
+	}, extra...)
 }
 
 // tx is one routine's open transaction on the runner's connection.

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/logging"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -86,15 +87,11 @@ func (e *FileError) Unwrap() error { return e.Err }
 // (on SQLite as atlas's sqlite.OpenTx does it, with atlas's own CommitFunc:
 // foreign keys off before BEGIN, PRAGMA foreign_key_check before COMMIT, so a
 // table rebuild does not cascade-delete child rows; see openSQLiteTx for why
-// not OpenTx itself). Whether a file is still pending is decided again inside its own
-// transaction, under the database's write lock, so two supervisors never apply a
-// file twice. On SQLite db must be opened with one connection and immediate
+// not OpenTx itself). It takes the database's lock (dbconn.Lock), reads
+// where the database stands (Inspect) and applies what is pending (Apply).
+// On SQLite db must be opened with one connection and immediate
 // transactions (dbconn does both).
 func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, opts Options) (_ Result, err error) {
-	log := opts.Logger
-	if log == nil {
-		log = hclog.NewNullLogger()
-	}
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = dbconn.DefaultLockTimeout
 	}
@@ -111,6 +108,25 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 	if err != nil {
 		return Result{}, err
 	}
+	return Apply(ctx, db, dialect, kind, st, opts)
+}
+
+// Apply applies the pending files of st, the state Inspect read from db
+// under the database's lock (dbconn.Lock), which the caller holds. Whether a
+// file is still pending is decided again inside its own transaction, under
+// the database's write lock, so two supervisors never apply a file twice.
+// Each file is logged as an event.FileStarted and an event.FileApplied line.
+// A state that rules an upgrade out is ErrNotUpgradable; an up-to-date one
+// applies nothing.
+func Apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, st State, opts Options) (_ Result, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = dbconn.DefaultLockTimeout
+	}
+	defer func() { err = dbconn.LockError(err, opts.LockTimeout) }()
 	res := Result{From: st.DBVersion, To: st.DBVersion}
 	if !st.Status.Upgradable() {
 		if st.Status == status.OK {
@@ -135,11 +151,16 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 		res.Adopted, res.To = true, "001"
 		log.Info("adopted CodeChecker database as version 001", "alembic_revision", kind.CodeCheckerHead())
 	}
-	for _, f := range st.Pending {
+	files := st.Pending
+	for i, f := range files {
 		if opts.ToVersion != "" && f.Version() > opts.ToVersion {
+			files = files[:i]
 			break
 		}
-		applied, err := applyFile(ctx, db, dialect, dir, f, opts, log)
+	}
+	for i, f := range files {
+		at := step{index: i + 1, total: len(files)}
+		applied, err := applyFile(ctx, db, dialect, dir, f, at, opts, log)
 		if err != nil {
 			return res, err
 		}
@@ -149,6 +170,15 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 		res.To = f.Version()
 	}
 	return res, nil
+}
+
+// step is where a file stands among the files an Apply applies: file index
+// (1-based) of total.
+type step struct{ index, total int }
+
+// event is the event of f at step s.
+func (s step) event(kind event.Kind, f migrate.File) event.Event {
+	return event.Event{Kind: kind, Version: f.Version(), Description: f.Desc(), Index: s.index, Total: s.total}
 }
 
 // adopt records version 001 as a baseline for a CodeChecker database at its head.
@@ -181,7 +211,7 @@ func adopt(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate
 
 // applyFile applies one file in its own transaction. It reports false when
 // another process applied it first.
-func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger) (bool, error) {
+func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, at step, opts Options, log hclog.Logger) (bool, error) {
 	start := time.Now()
 	fileErr := func(err error) error {
 		var se *migrate.StmtExecError
@@ -191,7 +221,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *mig
 		return &FileError{Version: f.Version(), Description: f.Desc(), Err: dbconn.Explain(err, opts.LockTimeout)}
 	}
 	if lf, ok := f.(*migrate.LocalFile); ok && len(lf.Directive("txmode")) > 0 && lf.Directive("txmode")[0] == "none" {
-		return applyWith(ctx, db, dialect, dir, f, opts, log, fileErr)
+		return applyWith(ctx, db, dialect, dir, f, at, opts, log, fileErr)
 	}
 	var (
 		tx      *sqlclient.Tx
@@ -216,7 +246,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *mig
 			tx.Rollback()
 		}
 	}()
-	applied, err := applyWith(ctx, tx, dialect, dir, f, opts, log, fileErr)
+	applied, err := applyWith(ctx, tx, dialect, dir, f, at, opts, log, fileErr)
 	if err != nil || !applied {
 		return false, err
 	}
@@ -229,7 +259,9 @@ func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *mig
 	if err := tx.Commit(); err != nil {
 		return false, fileErr(fmt.Errorf("commit: %w", err))
 	}
-	log.Info("applied migration file", "version", f.Version(), "description", f.Desc(), "duration", time.Since(start).Round(time.Millisecond).String())
+	e := at.event(event.FileApplied, f)
+	e.Duration = time.Since(start)
+	event.Emit(log, hclog.Info, "applied migration file", e)
 	return true, nil
 }
 
@@ -319,7 +351,7 @@ type execQuerier interface {
 
 // applyWith applies f on conn (the file's transaction, or the database for a
 // file run outside one) unless another process recorded it first.
-func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
+func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, at step, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
 	rrw := newRevisions(conn, dialect)
 	if err := rrw.create(ctx); err != nil {
 		return false, fileErr(err)
@@ -348,7 +380,7 @@ func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, di
 	if err != nil {
 		return false, fileErr(err)
 	}
-	log.Info("applying migration file", "version", f.Version(), "description", f.Desc())
+	event.Emit(log, hclog.Info, "applying migration file", at.event(event.FileStarted, f))
 	if err := ex.Execute(ctx, f); err != nil {
 		return false, fileErr(err)
 	}

@@ -26,7 +26,7 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
 	}
 	defer db.Close()
-	unlock, err := dbconn.Lock(ctx, db, spec.Target.Dialect, dbconn.LockName(string(schema.Product)), dbconn.LockOptions{Timeout: lockTimeout(spec)})
+	unlock, err := lockProduct(ctx, spec, db, log)
 	if err != nil {
 		return job.Result{Error: explain(spec, err, "", "before the garbage collection")}
 	}

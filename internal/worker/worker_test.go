@@ -2,7 +2,9 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"supervisor/internal/cleanup"
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
@@ -467,5 +470,58 @@ func TestSampleMigrateThenCleanup(t *testing.T) {
 	}
 	if st := inspect(t, path); st.Status != status.OK {
 		t.Errorf("after cleanup the database is %s (%s), want ok", st.Status, st.Reason)
+	}
+}
+
+// jsonLog is a worker's JSON log stream in a buffer, and the events on it.
+type jsonLog struct{ buf strings.Builder }
+
+func (l *jsonLog) logger() hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &l.buf, JSONFormat: true})
+}
+
+func (l *jsonLog) events(t *testing.T) []event.Event {
+	t.Helper()
+	var out []event.Event
+	for line := range strings.Lines(l.buf.String()) {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &fields); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if e, ok := event.Decode(time.Time{}, fields); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// A migration says, as events, each file it starts and commits: file i of
+// n, with its version, where n is what was pending when the state was read.
+func TestMigrateEmitsFileEvents(t *testing.T) {
+	t.Parallel()
+	path := productAt(t, "")
+	st := inspect(t, path)
+	var log jsonLog
+	got := worker.Run(context.Background(), spec(job.ActionMigrate, path), log.logger())
+	if !got.OK {
+		t.Fatalf("migrate: %+v", got)
+	}
+	var files []string
+	n := len(st.Pending)
+	for _, e := range log.events(t) {
+		switch e.Kind {
+		case event.FileStarted, event.FileApplied:
+			if e.Total != n {
+				t.Errorf("%s %s: total %d, want %d", e.Kind, e.Version, e.Total, n)
+			}
+			files = append(files, fmt.Sprintf("%s %d %s", e.Kind, e.Index, e.Version))
+		}
+	}
+	var want []string
+	for i, f := range st.Pending {
+		want = append(want, fmt.Sprintf("file_started %d %s", i+1, f.Version()), fmt.Sprintf("file_applied %d %s", i+1, f.Version()))
+	}
+	if !slices.Equal(files, want) {
+		t.Errorf("file events %q, want %q", files, want)
 	}
 }
