@@ -83,7 +83,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -325,29 +324,8 @@ func (r *runner) rollback(ctx context.Context) {
 	}
 }
 
-// rebind turns the ? placeholders of q into PostgreSQL's $1, $2, ...
-// Our statements have no ? inside literals.
-func (r *runner) rebind(q string) string {
-	if r.dialect != dbconn.Postgres || !strings.Contains(q, "?") {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
-
 func (t *tx) exec(q string, args ...any) (int64, error) {
-	res, err := t.r.conn.ExecContext(t.ctx, t.r.rebind(q), args...)
+	res, err := t.r.conn.ExecContext(t.ctx, dbconn.Rebind(t.r.dialect, q), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -355,11 +333,11 @@ func (t *tx) exec(q string, args ...any) (int64, error) {
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
-	return t.r.conn.QueryContext(t.ctx, t.r.rebind(q), args...)
+	return t.r.conn.QueryContext(t.ctx, dbconn.Rebind(t.r.dialect, q), args...)
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	return t.r.conn.QueryRowContext(t.ctx, t.r.rebind(q), args...)
+	return t.r.conn.QueryRowContext(t.ctx, dbconn.Rebind(t.r.dialect, q), args...)
 }
 
 // placeholders returns "?, ?, ?" with n marks.

@@ -390,14 +390,3 @@ func TestBadOptions(t *testing.T) {
 		t.Error("Run with a nil db succeeded")
 	}
 }
-
-func TestRebind(t *testing.T) {
-	r := &runner{dialect: dbconn.Postgres}
-	if got, want := r.rebind("a = ? AND b IN (?, ?)"), "a = $1 AND b IN ($2, $3)"; got != want {
-		t.Errorf("rebind = %q, want %q", got, want)
-	}
-	r.dialect = dbconn.SQLite
-	if got, want := r.rebind("a = ?"), "a = ?"; got != want {
-		t.Errorf("rebind = %q, want %q", got, want)
-	}
-}

@@ -343,15 +343,9 @@ func openSQLiteTx(ctx context.Context, db *sql.DB) (*sqlclient.Tx, func(), error
 	}, release, nil
 }
 
-// execQuerier is a *sql.DB or a transaction.
-type execQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // applyWith applies f on conn (the file's transaction, or the database for a
 // file run outside one) unless another process recorded it first.
-func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, at step, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
+func applyWith(ctx context.Context, conn dbconn.Querier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, at step, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
 	rrw := newRevisions(conn, dialect)
 	if err := rrw.create(ctx); err != nil {
 		return false, fileErr(err)

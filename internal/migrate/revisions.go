@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/schema"
 
 	"supervisor/internal/dbconn"
 )
@@ -21,13 +20,13 @@ const RevisionsTable = "atlas_schema_revisions"
 // access (a *sql.DB or the *sql.Tx of the file being applied), so a file and
 // its revision row commit or roll back together.
 type revisions struct {
-	conn    schema.ExecQuerier
+	conn    dbconn.Querier
 	dialect dbconn.Dialect
 }
 
 var _ migrate.RevisionReadWriter = (*revisions)(nil)
 
-func newRevisions(conn schema.ExecQuerier, dialect dbconn.Dialect) *revisions {
+func newRevisions(conn dbconn.Querier, dialect dbconn.Dialect) *revisions {
 	return &revisions{conn: conn, dialect: dialect}
 }
 
@@ -60,14 +59,6 @@ func (r *revisions) create(ctx context.Context) error {
 	return nil
 }
 
-// ph returns the n-th (1-based) placeholder of the dialect.
-func (r *revisions) ph(n int) string {
-	if r.dialect == dbconn.Postgres {
-		return fmt.Sprintf("$%d", n)
-	}
-	return "?"
-}
-
 const revisionColumns = `version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version`
 
 // ReadRevisions implements migrate.RevisionReadWriter: all revisions by version.
@@ -78,7 +69,7 @@ func (r *revisions) ReadRevisions(ctx context.Context) ([]*migrate.Revision, err
 // ReadRevision implements migrate.RevisionReadWriter. A missing row is
 // migrate.ErrRevisionNotExist, which atlas's executor relies on.
 func (r *revisions) ReadRevision(ctx context.Context, version string) (*migrate.Revision, error) {
-	revs, err := r.query(ctx, "SELECT "+revisionColumns+" FROM "+r.table()+" WHERE version = "+r.ph(1), version)
+	revs, err := r.query(ctx, dbconn.Rebind(r.dialect, "SELECT "+revisionColumns+" FROM "+r.table()+" WHERE version = ?"), version)
 	if err != nil {
 		return nil, err
 	}
@@ -151,17 +142,14 @@ func (r *revisions) WriteRevision(ctx context.Context, rev *migrate.Revision) er
 	if r.dialect == dbconn.Postgres {
 		executedAt = rev.ExecutedAt
 	}
-	phs := make([]string, 12)
-	for i := range phs {
-		phs[i] = r.ph(i + 1)
-	}
+	phs := strings.Repeat("?, ", 11) + "?"
 	var set []string
 	for _, c := range strings.Split(revisionColumns, ", ")[1:] {
 		set = append(set, c+" = excluded."+c)
 	}
-	q := "INSERT INTO " + r.table() + " (" + revisionColumns + ") VALUES (" + strings.Join(phs, ", ") +
+	q := "INSERT INTO " + r.table() + " (" + revisionColumns + ") VALUES (" + phs +
 		") ON CONFLICT (version) DO UPDATE SET " + strings.Join(set, ", ")
-	_, err := r.conn.ExecContext(ctx, q, rev.Version, rev.Description, int64(rev.Type), rev.Applied, rev.Total,
+	_, err := r.conn.ExecContext(ctx, dbconn.Rebind(r.dialect, q), rev.Version, rev.Description, int64(rev.Type), rev.Applied, rev.Total,
 		executedAt, int64(rev.ExecutionTime), nullString(rev.Error), nullString(rev.ErrorStmt), rev.Hash, partial, rev.OperatorVersion)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", RevisionsTable, err)
@@ -171,7 +159,7 @@ func (r *revisions) WriteRevision(ctx context.Context, rev *migrate.Revision) er
 
 // DeleteRevision implements migrate.RevisionReadWriter.
 func (r *revisions) DeleteRevision(ctx context.Context, version string) error {
-	_, err := r.conn.ExecContext(ctx, "DELETE FROM "+r.table()+" WHERE version = "+r.ph(1), version)
+	_, err := r.conn.ExecContext(ctx, dbconn.Rebind(r.dialect, "DELETE FROM "+r.table()+" WHERE version = ?"), version)
 	return err
 }
 
