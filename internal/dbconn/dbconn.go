@@ -103,7 +103,7 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	// A file of random bytes opens fine and only fails on the first read.
 	if _, err := db.ExecContext(ctx, "SELECT count(*) FROM sqlite_master"); err != nil {
 		db.Close()
-		if o.ReadOnly && strings.Contains(err.Error(), "(776)") {
+		if code, ok := sqliteCode(err); o.ReadOnly && ok && code == sqlite3.SQLITE_READONLY_ROLLBACK {
 			// SQLITE_READONLY_ROLLBACK: a writer died mid-transaction and left
 			// a hot journal, which only a read-write connection can roll back.
 			// Rolling it back is what any SQLite client does on first access;
@@ -265,16 +265,21 @@ func OpenMemory(ctx context.Context) (*sql.DB, error) {
 	return db, nil
 }
 
-// IsLocked reports whether err is SQLite's SQLITE_BUSY ("database is
-// locked"): another connection held a lock on the database for longer than
-// the busy timeout the database was opened with.
-func IsLocked(err error) bool {
-	if err == nil {
-		return false
-	}
+// sqliteCode is the extended SQLite result code of err, when err is (or
+// wraps) an error of the modernc driver.
+func sqliteCode(err error) (int, bool) {
 	var se *sqlitedrv.Error
-	if errors.As(err, &se) {
-		return se.Code()&0xff == sqlite3.SQLITE_BUSY
+	if !errors.As(err, &se) {
+		return 0, false
 	}
-	return strings.Contains(err.Error(), "SQLITE_BUSY")
+	return se.Code(), true
+}
+
+// IsLocked reports whether err is SQLite's SQLITE_BUSY ("database is
+// locked", any of its extended codes): another connection held a lock on
+// the database for longer than the busy timeout the database was opened
+// with. It goes by the error code, never by the text.
+func IsLocked(err error) bool {
+	code, ok := sqliteCode(err)
+	return ok && code&0xff == sqlite3.SQLITE_BUSY
 }

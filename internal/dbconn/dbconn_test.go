@@ -553,3 +553,36 @@ func TestPostgresHonoursContext(t *testing.T) {
 		t.Errorf("Open with a 200ms context took %v", took)
 	}
 }
+
+// IsLocked goes by SQLite's error code, through any wrapping, and not by
+// the text: an error that only reads like SQLITE_BUSY is not one.
+func TestIsLockedByErrorCode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.sqlite")
+	newDB(t, path, 1)
+	holder := open(t, path, dbconn.Options{ImmediateTx: true})
+	tx, err := holder.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	other := open(t, path, dbconn.Options{FailIfLocked: true})
+	_, err = other.Exec("INSERT INTO t (v) VALUES ('other writer')")
+	if err == nil {
+		t.Fatal("a second writer wrote while the first held the write lock")
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"the driver's error", err, true},
+		{"wrapped", fmt.Errorf("cleanup: remove unused files: %w", err), true},
+		{"its text only", errors.New(err.Error()), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		if got := dbconn.IsLocked(tt.err); got != tt.want {
+			t.Errorf("%s: IsLocked(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
+	}
+}
