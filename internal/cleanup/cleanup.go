@@ -172,6 +172,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	}
 	r := &runner{
 		dialect: opts.Dialect,
+		sql:     sqlOf(opts.Dialect),
 		labels:  opts.Labels,
 		now:     opts.Now,
 		batch:   opts.BatchSize,
@@ -199,7 +200,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	r.conn = conn
 	defer r.release()
 
-	if r.dialect == dbconn.SQLite {
+	if r.sql.foreignKeysPragma {
 		if err := r.enableForeignKeys(ctx); err != nil {
 			return r.counts, fmt.Errorf("cleanup: %w", err)
 		}
@@ -236,6 +237,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 type runner struct {
 	conn    *sql.Conn
 	dialect dbconn.Dialect
+	sql     *dialectSQL
 	labels  *labels.Labels
 	now     func() time.Time
 	batch   int
@@ -295,11 +297,7 @@ type tx struct {
 // inTx runs fn in a transaction: BEGIN IMMEDIATE on SQLite, BEGIN on
 // PostgreSQL. It commits when fn returns nil and rolls back otherwise.
 func (r *runner) inTx(ctx context.Context, fn func(*tx) error) error {
-	begin := "BEGIN"
-	if r.dialect == dbconn.SQLite {
-		begin = "BEGIN IMMEDIATE"
-	}
-	if _, err := r.conn.ExecContext(ctx, begin); err != nil {
+	if _, err := r.conn.ExecContext(ctx, r.sql.begin); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	if err := fn(&tx{r: r, ctx: ctx}); err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-
-	"supervisor/internal/dbconn"
 )
 
 // The "unused" conditions. Each one is a NOT EXISTS anti-join on an
@@ -70,13 +68,9 @@ var (
 func (r *runner) removeExpiredRunLocks(ctx context.Context) error {
 	start := time.Now()
 	cutoff := r.now().Local().Add(-RunLockTimeout).Format(timestampLayout)
-	q := "DELETE FROM run_locks WHERE locked_at < ?"
-	if r.dialect == dbconn.Postgres {
-		q = "DELETE FROM run_locks WHERE locked_at < CAST(? AS timestamp)"
-	}
 	var n int64
 	err := r.inTx(ctx, func(t *tx) (err error) {
-		n, err = t.exec(q, cutoff)
+		n, err = t.exec(r.sql.expiredRunLocks, cutoff)
 		return err
 	})
 	if err != nil {

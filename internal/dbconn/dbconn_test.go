@@ -19,7 +19,9 @@ import (
 	"supervisor/internal/dbconn"
 )
 
-func sqliteTarget(path string) dbconn.Target { return dbconn.Target{Dialect: "sqlite", Path: path} }
+func sqliteTarget(path string) dbconn.Target {
+	return dbconn.Target{Dialect: dbconn.SQLite, Path: path}
+}
 
 // open opens path with o and closes it when the test ends.
 func open(t *testing.T, path string, o dbconn.Options) *sql.DB {
@@ -287,7 +289,7 @@ func TestBadTargets(t *testing.T) {
 	}{
 		{"unknown dialect", dbconn.Target{Dialect: "mysql", Path: "x"}, `unknown database dialect "mysql"`},
 		{"no dialect", dbconn.Target{Path: "x"}, "unknown database dialect"},
-		{"no sqlite path", dbconn.Target{Dialect: "sqlite"}, "no SQLite database path"},
+		{"no sqlite path", dbconn.Target{Dialect: dbconn.SQLite}, "no SQLite database path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -519,7 +521,7 @@ func TestPostgresUnreachable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			target := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: tt.port(t), User: "u", Database: "d", Password: "pw"}
+			target := dbconn.Target{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: tt.port(t), User: "u", Database: "d", Password: "pw"}
 			start := time.Now()
 			db, err := dbconn.Open(context.Background(), target, dbconn.Options{ConnectTimeout: time.Second})
 			took := time.Since(start)
@@ -540,7 +542,7 @@ func TestPostgresUnreachable(t *testing.T) {
 // The caller's context ends a connection attempt too.
 func TestPostgresHonoursContext(t *testing.T) {
 	t.Parallel()
-	target := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: silentServer(t), User: "u", Database: "d"}
+	target := dbconn.Target{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: silentServer(t), User: "u", Database: "d"}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()

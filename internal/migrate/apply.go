@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/sqlclient"
 	"ariga.io/atlas/sql/sqlite"
 	"github.com/hashicorp/go-hclog"
@@ -358,15 +357,7 @@ func applyWith(ctx context.Context, conn dbconn.Querier, dialect dbconn.Dialect,
 	} else if !errors.Is(err, migrate.ErrRevisionNotExist) {
 		return false, fileErr(err)
 	}
-	var (
-		drv migrate.Driver
-		err error
-	)
-	if dialect == dbconn.SQLite {
-		drv, err = sqlite.Open(conn)
-	} else {
-		drv, err = postgres.Open(conn)
-	}
+	drv, err := openDriver(conn, dialect)
 	if err != nil {
 		return false, fileErr(err)
 	}

@@ -30,30 +30,22 @@ func newRevisions(conn dbconn.Querier, dialect dbconn.Dialect) *revisions {
 	return &revisions{conn: conn, dialect: dialect}
 }
 
-// table is the qualified table name. On PostgreSQL it lives in public, not in
-// atlas's default schema of its own, next to the tables it describes.
+// table is the qualified table name.
 func (r *revisions) table() string {
-	if r.dialect == dbconn.Postgres {
-		return "public." + RevisionsTable
+	if s := sqlOf(r.dialect).revisionsSchema; s != "" {
+		return s + "." + RevisionsTable
 	}
 	return RevisionsTable
 }
 
 // Ident implements migrate.RevisionReadWriter.
 func (r *revisions) Ident() *migrate.TableIdent {
-	if r.dialect == dbconn.Postgres {
-		return &migrate.TableIdent{Name: RevisionsTable, Schema: "public"}
-	}
-	return &migrate.TableIdent{Name: RevisionsTable}
+	return &migrate.TableIdent{Name: RevisionsTable, Schema: sqlOf(r.dialect).revisionsSchema}
 }
 
 // create makes the table if it does not exist, with atlas's columns.
 func (r *revisions) create(ctx context.Context) error {
-	ddl := `CREATE TABLE IF NOT EXISTS atlas_schema_revisions (version text NOT NULL, description text NOT NULL, type integer NOT NULL DEFAULT 2, applied integer NOT NULL DEFAULT 0, total integer NOT NULL DEFAULT 0, executed_at datetime NOT NULL, execution_time integer NOT NULL, error text NULL, error_stmt text NULL, hash text NOT NULL, partial_hashes json NULL, operator_version text NOT NULL, PRIMARY KEY (version))`
-	if r.dialect == dbconn.Postgres {
-		ddl = `CREATE TABLE IF NOT EXISTS public.atlas_schema_revisions ("version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2, "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL, "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL, "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"))`
-	}
-	if _, err := r.conn.ExecContext(ctx, ddl); err != nil {
+	if _, err := r.conn.ExecContext(ctx, sqlOf(r.dialect).createRevisions); err != nil {
 		return fmt.Errorf("create %s: %w", RevisionsTable, err)
 	}
 	return nil
@@ -138,10 +130,7 @@ func (r *revisions) WriteRevision(ctx context.Context, rev *migrate.Revision) er
 		}
 		partial = string(b)
 	}
-	var executedAt any = rev.ExecutedAt.UTC().Format(time.RFC3339Nano)
-	if r.dialect == dbconn.Postgres {
-		executedAt = rev.ExecutedAt
-	}
+	executedAt := sqlOf(r.dialect).executedAt(rev.ExecutedAt)
 	phs := strings.Repeat("?, ", 11) + "?"
 	var set []string
 	for _, c := range strings.Split(revisionColumns, ", ")[1:] {

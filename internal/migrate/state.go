@@ -252,11 +252,7 @@ func checkHashes(dir *migrate.MemDir, files []migrate.File, revs []*migrate.Revi
 
 // listTables returns the names of the database's tables (public schema on PostgreSQL).
 func listTables(ctx context.Context, db dbconn.Querier, dialect dbconn.Dialect) (map[string]bool, error) {
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-	if dialect == dbconn.Postgres {
-		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
-	}
-	rows, err := db.QueryContext(ctx, q)
+	rows, err := db.QueryContext(ctx, sqlOf(dialect).listTables)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}

@@ -88,15 +88,8 @@ func (r *Registry) check() error {
 // hasCredentials reports whether the config database has our credentials
 // table (version 002 or later); CodeChecker's own config databases do not.
 func (r *Registry) hasCredentials(ctx context.Context, q dbconn.Querier) (bool, error) {
-	var query string
-	if r.dialect == dbconn.Postgres {
-		// to_regclass follows search_path, like the unqualified names below.
-		query = "SELECT to_regclass('" + credentialsTable + "') IS NOT NULL"
-	} else {
-		query = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '" + credentialsTable + "'"
-	}
 	var ok bool
-	if err := q.QueryRowContext(ctx, query).Scan(&ok); err != nil {
+	if err := q.QueryRowContext(ctx, sqlOf(r.dialect).hasCredentials).Scan(&ok); err != nil {
 		return false, fmt.Errorf("look for table %s: %w", credentialsTable, err)
 	}
 	return ok, nil
@@ -374,7 +367,7 @@ func (r *Registry) remove(ctx context.Context, endpoint string) error {
 		return err
 	}
 	defer conn.Close()
-	if r.dialect == dbconn.SQLite {
+	if sqlOf(r.dialect).foreignKeysPragma {
 		// CodeChecker turns foreign keys on for every connection and relies on
 		// the cascades from products; without them permissions would pass to
 		// the next product that reuses this id.

@@ -30,7 +30,7 @@ import (
 // latest is the newest packaged product version for SQLite.
 func latest(t *testing.T) string {
 	t.Helper()
-	v, err := migrate.LatestVersion(schema.Product, "sqlite")
+	v, err := migrate.LatestVersion(schema.Product, dbconn.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,12 +41,12 @@ func latest(t *testing.T) string {
 func productAt(t *testing.T, v string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "p.sqlite")
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{ToVersion: v}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{ToVersion: v}); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -55,12 +55,12 @@ func productAt(t *testing.T, v string) string {
 // inspect reads where the SQLite database at path stands.
 func inspect(t *testing.T, path string) migrate.State {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{ReadOnly: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := migrate.Inspect(context.Background(), db, "sqlite", schema.Product)
+	st, err := migrate.Inspect(context.Background(), db, dbconn.SQLite, schema.Product)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func garbageFile(t *testing.T) string {
 }
 
 func spec(action job.Action, path string) job.Spec {
-	return job.Spec{Action: action, Endpoint: "prod-1", Target: dbconn.Target{Dialect: "sqlite", Path: path},
+	return job.Spec{Action: action, Endpoint: "prod-1", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: path},
 		Options: job.Options{LockTimeout: 5 * time.Second}}
 }
 
@@ -162,7 +162,7 @@ func TestMigrate(t *testing.T) {
 // exec runs statements on the SQLite database at path, creating it if need be.
 func exec(t *testing.T, path string, stmts ...string) {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
