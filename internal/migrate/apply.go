@@ -5,14 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
 	"ariga.io/atlas/sql/sqlclient"
-	"ariga.io/atlas/sql/sqlite"
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
@@ -50,37 +46,6 @@ type Result struct {
 	// Backup is the backup file written, if any.
 	Backup string
 }
-
-// ErrNotUpgradable is returned for a database whose state rules an upgrade out.
-var ErrNotUpgradable = errors.New("not possible to upgrade")
-
-// FileError says which file and statement failed.
-type FileError struct {
-	Version, Description string
-	Statement            string
-	Err                  error
-}
-
-func (e *FileError) Error() string {
-	msg := fmt.Sprintf("version %s (%s)", e.Version, e.Description)
-	// A lost session is the event, the file and statement where it hit.
-	var lost *dbconn.LostError
-	if errors.As(e.Err, &lost) {
-		msg = lost.What() + " during " + msg
-	}
-	if e.Statement != "" {
-		msg += ": statement " + logging.OneLineCut(e.Statement, 120)
-	}
-	if lost != nil {
-		if d := lost.Detail(); d != "" {
-			msg += ": " + d
-		}
-		return msg
-	}
-	return msg + ": " + e.Err.Error()
-}
-
-func (e *FileError) Unwrap() error { return e.Err }
 
 // Upgrade applies every pending packaged file to db, one transaction per file
 // (on SQLite as atlas's sqlite.OpenTx does it, with atlas's own CommitFunc:
@@ -264,84 +229,6 @@ func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *mig
 	return true, nil
 }
 
-// beginDetached begins a transaction on db whose BEGIN runs under ctx (on
-// SQLite, BEGIN IMMEDIATE waits for the write lock, and a cancellation must
-// end that wait) but whose life is not bound to ctx. database/sql rolls back
-// a transaction whose context is cancelled by itself, in a goroutine of its
-// own, and the caller's Rollback then returns at once (sql.ErrTxDone): a
-// worker cancelled by SIGTERM or by its supervisor's death went on to exit
-// while that rollback was still running, and left a hot journal behind.
-// Statements in the transaction still run under ctx, so a cancellation
-// interrupts the running one; the rollback is then the caller's own, done
-// before it returns. release must be called once the transaction is over.
-func beginDetached(ctx context.Context, db *sql.DB) (tx *sql.Tx, release func(), err error) {
-	txCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, cancel)
-	tx, err = db.BeginTx(txCtx, nil)
-	if !stop() {
-		// ctx was cancelled while BEGIN ran, and so is txCtx: database/sql
-		// may be rolling tx back already. Nothing was written in it.
-		if err == nil {
-			tx.Rollback()
-			err = context.Cause(ctx)
-		}
-	}
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	return tx, cancel, nil
-}
-
-// openSQLiteTx is atlas's sqlite.OpenTx (foreign keys off before BEGIN,
-// PRAGMA foreign_key_check before COMMIT, foreign keys back on after either)
-// on a transaction from beginDetached, so that a cancelled migration is
-// rolled back before applyFile returns. Also unlike OpenTx, a failed BEGIN
-// or first foreign key check turns foreign keys back on and leaves no
-// transaction open.
-func openSQLiteTx(ctx context.Context, db *sql.DB) (*sqlclient.Tx, func(), error) {
-	detached := context.WithoutCancel(ctx)
-	var on sql.NullBool
-	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
-		return nil, nil, fmt.Errorf("read foreign_keys: %w", err)
-	}
-	restore := func() {
-		if on.Bool {
-			db.ExecContext(detached, "PRAGMA foreign_keys = on")
-		}
-	}
-	if on.Bool {
-		if _, err := db.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
-			return nil, nil, fmt.Errorf("set foreign_keys off: %w", err)
-		}
-	}
-	tx, release, err := beginDetached(ctx, db)
-	if err != nil {
-		restore()
-		return nil, nil, err
-	}
-	// The foreign key checks run under ctx: on a big database they take a
-	// while, and a cancellation must not wait for them.
-	commit, err := sqlite.CommitFunc(ctx, db, tx, on.Bool)
-	if err != nil {
-		tx.Rollback()
-		release()
-		restore()
-		return nil, nil, err
-	}
-	return &sqlclient.Tx{
-		Tx: tx,
-		CommitFn: func() error {
-			err := commit()
-			if err != nil {
-				restore() // commit turns them on under ctx, which may be cancelled
-			}
-			return err
-		},
-		RollbackFn: sqlite.RollbackFunc(detached, db, tx, on.Bool),
-	}, release, nil
-}
-
 // applyWith applies f on conn (the file's transaction, or the database for a
 // file run outside one) unless another process recorded it first.
 func applyWith(ctx context.Context, conn dbconn.Querier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, at step, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
@@ -370,26 +257,6 @@ func applyWith(ctx context.Context, conn dbconn.Querier, dialect dbconn.Dialect,
 		return false, fileErr(err)
 	}
 	return true, nil
-}
-
-// backup copies a SQLite database consistently with VACUUM INTO.
-func backup(ctx context.Context, db *sql.DB, opts Options, version string) (string, error) {
-	if err := os.MkdirAll(opts.BackupDir, 0o755); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	name := opts.BackupName
-	if name == "" {
-		name = "database"
-	}
-	v := strings.Fields(version)
-	if len(v) == 0 {
-		v = []string{"none"}
-	}
-	path := filepath.Join(opts.BackupDir, fmt.Sprintf("%s-v%s-%s.sqlite", name, v[0], time.Now().UTC().Format("20060102T150405.000Z")))
-	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
-		return "", fmt.Errorf("backup to %s: %w", path, err)
-	}
-	return path, nil
 }
 
 // atlasLogger maps atlas's typed log events onto hclog key/value lines.
