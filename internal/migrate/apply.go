@@ -82,7 +82,16 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 // Each file is logged as an event.FileStarted and an event.FileApplied line.
 // A state that rules an upgrade out is ErrNotUpgradable; an up-to-date one
 // applies nothing.
-func Apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, st State, opts Options) (_ Result, err error) {
+func Apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, st State, opts Options) (Result, error) {
+	dir, err := Dir(kind, dialect)
+	if err != nil {
+		return Result{From: st.DBVersion, To: st.DBVersion}, err
+	}
+	return apply(ctx, db, dialect, kind, dir, st, opts)
+}
+
+// apply is Apply with the migration directory st's files are of.
+func apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, dir *migrate.MemDir, st State, opts Options) (_ Result, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -98,8 +107,9 @@ func Apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.
 		}
 		return res, fmt.Errorf("%w: %s", ErrNotUpgradable, st.Reason)
 	}
-	dir, err := Dir(kind, dialect)
-	if err != nil {
+	// Refused before anything is written (Dir checks its files when it
+	// loads them; a State may hold the files of another directory).
+	if err := checkGoSteps(st.Pending); err != nil {
 		return res, err
 	}
 	if len(st.Pending) > 0 && opts.BackupDir != "" && dialect == dbconn.SQLite && st.Status != status.SchemaMissing {
@@ -254,6 +264,11 @@ func applyWith(ctx context.Context, conn dbconn.Querier, dialect dbconn.Dialect,
 	}
 	event.Emit(log, hclog.Info, "applying migration file", at.event(event.FileStarted, f))
 	if err := ex.Execute(ctx, f); err != nil {
+		return false, fileErr(err)
+	}
+	// After the statements and the revision row atlas wrote, in the same
+	// transaction: a failing step rolls both back.
+	if err := runGoStep(ctx, conn, f); err != nil {
 		return false, fileErr(err)
 	}
 	return true, nil

@@ -49,6 +49,13 @@ func Dir(kind schema.Kind, dialect dbconn.Dialect) (*migrate.MemDir, error) {
 	if err != nil {
 		return nil, err
 	}
+	files, err := d.Files()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGoSteps(files); err != nil {
+		return nil, fmt.Errorf("packaged %s schema for %s: %w", kind, dialect, err)
+	}
 	dirs.Store(key, d)
 	return d, nil
 }
