@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"supervisor/internal/dbconn"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/internal/testutil"
@@ -17,24 +15,21 @@ import (
 // differences, and leave the file as it is, run after run (it used to be
 // adopted as 001, and 002 then failed with "index ... already exists").
 func TestE2EAdoptRefusesOurDatabaseWithoutRevisions(t *testing.T) {
-	w := newE2EWorkspace(t)
-	tg := w.Fixture("p", "product-head.sqlite")
+	w := newWorkspace(t)
+	tg := w.Fixture(t, "p", "product-head.sqlite")
 	w.Close()
 	if r := supervisor(t, w.Dir, "", nil, "migrate", "-y"); r.code != 0 {
 		t.Fatalf("first migrate:\n%s", r)
 	}
-	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(t, tg)
 	if _, err := db.Exec("DROP TABLE " + migrate.RevisionsTable); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	before := e2eFileStateOf(t, tg.Path)
+	before := fileStateOf(t, tg.Path)
 	for run := range 2 {
 		r := supervisor(t, w.Dir, "", nil, "status", "--json")
-		rows := e2eStatusJSON(t, r)
+		rows := statusJSON(t, r)
 		if len(rows) != 1 || rows[0].Status != string(status.SchemaMismatchNo) {
 			t.Fatalf("run %d: status rows %+v, want p schema_mismatch_no\n%s", run, rows, r)
 		}
@@ -47,7 +42,7 @@ func TestE2EAdoptRefusesOurDatabaseWithoutRevisions(t *testing.T) {
 		if m.code != 1 || strings.Contains(m.stdout+m.stderr, "already exists") {
 			t.Errorf("run %d: migrate exit %d, want 1 and no attempt to apply 002\n%s", run, m.code, m)
 		}
-		if got := e2eFileStateOf(t, tg.Path); got.sum != before.sum {
+		if got := fileStateOf(t, tg.Path); got.sum != before.sum {
 			t.Fatalf("run %d: a refused adoption changed the database", run)
 		}
 	}
@@ -58,12 +53,12 @@ func TestE2EAdoptRefusesOurDatabaseWithoutRevisions(t *testing.T) {
 // honours --lock-timeout, and says the database is locked by another
 // process and how long it waited, not "database is locked (5)".
 func TestE2EStatusLockedProduct(t *testing.T) {
-	w := newE2EWorkspace(t)
-	tg := w.SQLite("p", "latest", 0)
+	w := newWorkspace(t)
+	tg := w.SQLite(t, "p", "latest", 0)
 	w.Close()
 	testutil.HoldSQLiteLock(t, tg.Path)
 	r := supervisor(t, w.Dir, "", nil, "status", "--json", "--lock-timeout", "1s")
-	rows := e2eStatusJSON(t, r)
+	rows := statusJSON(t, r)
 	if r.code != 1 || len(rows) != 1 || rows[0].Status != string(status.FailedToConnect) ||
 		!strings.HasPrefix(rows[0].Reason, "the database is locked by another process (waited ") {
 		t.Errorf("status of a locked product: exit %d, rows %+v; want 1 and the lock named\n%s", r.code, rows, r)

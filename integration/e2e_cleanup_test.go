@@ -38,19 +38,22 @@ func garbageLeft(t *testing.T, db *sql.DB) map[string]int64 {
 	return out
 }
 
-func TestE2EUp(t *testing.T) {
+// `up` over a fleet with a broken product: it asks, migrates, then collects
+// the garbage of every product now up to date (CodeChecker's sample to the
+// row counts its README gives), and a second cleanup finds nothing left.
+func TestE2EUpMigratesThenCollectsGarbage(t *testing.T) {
 	t.Parallel()
 	cluster := pgtest.Start(t)
-	w := newE2EWorkspace(t)
-	old := w.SQLite("libacme", "001", 2000)
-	sample := w.Fixture("codechecker-sample", "product-sample.sqlite")
-	w.Missing("newcomer")
-	w.Garbage("broken")
-	pg := w.Postgres(cluster, "pg-old", "pg_old", "001", 2000, e2ePGRole{}, "")
-	passfile := e2ePassfile(t, pg)
+	w := newWorkspace(t)
+	old := w.SQLite(t, "libacme", "001", 2000)
+	sample := w.Fixture(t, "codechecker-sample", "product-sample.sqlite")
+	w.Missing(t, "newcomer")
+	w.Garbage(t, "broken")
+	pg := w.Postgres(t, cluster, "pg-old", "pg_old", "001", 2000, pgRole{}, "")
+	passfile := writePassfile(t, pg)
 	w.Close()
 	for _, tg := range []dbconn.Target{old, pg} {
-		db := e2eOpenDB(t, tg)
+		db := openReadOnly(t, tg)
 		if g := garbageLeft(t, db); g["files"] == 0 || g["comments"] == 0 {
 			t.Fatalf("%s: the generated product has no garbage to collect: %v", tg.Database+tg.Path, g)
 		}
@@ -71,7 +74,7 @@ func TestE2EUp(t *testing.T) {
 			t.Errorf("stdout lacks %q\n%s", want, r)
 		}
 	}
-	if n := len(e2eTablesOf(r.stdout)); n < 4 {
+	if n := len(tablesOf(r.stdout)); n < 4 {
 		t.Errorf("want status table, status table, summary and cleanup summary on stdout, got %d tables\n%s", n, r.stdout)
 	}
 	for _, want := range []string{
@@ -87,10 +90,10 @@ func TestE2EUp(t *testing.T) {
 		}
 	}
 	for _, tg := range []dbconn.Target{old, sample, pg} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
+		if v := lastRevision(t, tg); v != latestVersion(t, tg.Dialect) {
 			t.Errorf("%s%s: at %q after up", tg.Path, tg.Database, v)
 		}
-		db := e2eOpenDB(t, tg)
+		db := openReadOnly(t, tg)
 		for kind, n := range garbageLeft(t, db) {
 			if n != 0 {
 				t.Errorf("%s%s: %d %s left after cleanup", tg.Path, tg.Database, n, kind)
@@ -98,7 +101,7 @@ func TestE2EUp(t *testing.T) {
 		}
 	}
 	// CodeChecker's sample: exactly what its README counts (plus fix (c)).
-	db := e2eOpenDB(t, sample)
+	db := openReadOnly(t, sample)
 	for table, want := range map[string]int64{"files": 205, "file_contents": 205, "comments": 195, "analysis_info": 15, "checker_set": 4, "checker_set_items": 240, "run_locks": 2} {
 		var n int64
 		if err := db.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil || n != want {
@@ -128,14 +131,16 @@ func TestE2EUp(t *testing.T) {
 	}
 }
 
+// cleanup touches only the products that are up to date, and a label
+// directory that does not load is bad usage.
 func TestE2ECleanupOnlyUpToDate(t *testing.T) {
 	t.Parallel()
-	w := newE2EWorkspace(t)
-	old := w.SQLite("old", "001", 500)
-	w.SQLite("fresh", "latest", 500)
-	w.Missing("gone")
+	w := newWorkspace(t)
+	old := w.SQLite(t, "old", "001", 500)
+	w.SQLite(t, "fresh", "latest", 500)
+	w.Missing(t, "gone")
 	w.Close()
-	before := e2eFileStateOf(t, old.Path)
+	before := fileStateOf(t, old.Path)
 	r := supervisor(t, w.Dir, "", nil, "cleanup", "-j", "2")
 	if r.code != 1 {
 		t.Fatalf("cleanup: want exit 1, got\n%s", r)
@@ -150,7 +155,7 @@ func TestE2ECleanupOnlyUpToDate(t *testing.T) {
 			t.Errorf("stderr lacks %q\n%s", want, r.stderr)
 		}
 	}
-	if after := e2eFileStateOf(t, old.Path); after != before {
+	if after := fileStateOf(t, old.Path); after != before {
 		t.Error("cleanup touched a product that is not up to date")
 	}
 	// A label directory that does not load is bad usage, before any work.

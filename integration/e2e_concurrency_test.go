@@ -2,94 +2,24 @@ package integration
 
 // Two supervisors on one fleet at once, and the per-product lock: SQLite's
 // own write lock (BEGIN IMMEDIATE, waited for up to --lock-timeout) and a
-// PostgreSQL advisory lock. Helpers prefixed ft are in e2e_faults_test.go.
+// PostgreSQL advisory lock.
 
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"hash/fnv"
+	"maps"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"supervisor/integration/fleet"
-	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
-	"supervisor/schema"
 )
 
 // ccPasswordEnv names the variable the PostgreSQL products' password is in.
 const ccPasswordEnv = "CC_PGPASSWORD"
-
-// ccRev is one row of atlas_schema_revisions, on either dialect (shared by
-// the end-to-end tests that check what was recorded).
-type ccRev struct {
-	version, errText, operator string
-	applied, total, execTime   int64
-	at                         time.Time
-}
-
-func ccRevisions(t *testing.T, db *sql.DB) []ccRev {
-	t.Helper()
-	rows, err := db.Query("SELECT version, applied, total, executed_at, execution_time, coalesce(error, ''), operator_version FROM atlas_schema_revisions ORDER BY version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []ccRev
-	for rows.Next() {
-		var r ccRev
-		var at any
-		if err := rows.Scan(&r.version, &r.applied, &r.total, &at, &r.execTime, &r.errText, &r.operator); err != nil {
-			t.Fatal(err)
-		}
-		switch v := at.(type) {
-		case time.Time:
-			r.at = v
-		case string:
-			r.at, err = time.Parse(time.RFC3339Nano, v)
-		case []byte:
-			r.at, err = time.Parse(time.RFC3339Nano, string(v))
-		default:
-			err = fmt.Errorf("executed_at is a %T", at)
-		}
-		if err != nil {
-			t.Fatalf("executed_at of %s: %v", r.version, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func ccOpen(t *testing.T, tg dbconn.Target) *sql.DB {
-	t.Helper()
-	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{})
-	if err != nil {
-		t.Fatalf("open %s: %v", tg.Database+tg.Path, err)
-	}
-	return db
-}
-
-// ccPGProduct makes database name on c at version 001 with generated content
-// and registers it; the target it returns carries the password.
-func ccPGProduct(t *testing.T, w *ftWS, c *pgtest.Cluster, name string, reports int) dbconn.Target {
-	t.Helper()
-	c.CreateDatabase(t, name)
-	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
-	if _, err := workspace.MakeProduct(context.Background(), tg, "001", fleet.Options{Reports: reports, Seed: 3}); err != nil {
-		t.Fatalf("make %s: %v", name, err)
-	}
-	w.add(t, name, tg, ccPasswordEnv)
-	return tg
-}
 
 // ccApplied counts, over the outputs of several runs, the log lines saying
 // that a file was applied to endpoint.
@@ -106,7 +36,7 @@ func ccApplied(endpoint string, outs ...string) int {
 // when there is none.
 func ccFilesApplied(t *testing.T, stdout, endpoint string) int {
 	t.Helper()
-	line := ftSummaryLine(stdout, endpoint)
+	line := summaryLine(stdout, endpoint)
 	if line == "" {
 		return 0
 	}
@@ -124,9 +54,9 @@ func ccFilesApplied(t *testing.T, stdout, endpoint string) int {
 // ccCheckRevisions checks that db holds 001 then 002, each once and whole,
 // that 001's row is the one it had before (before[0]), and that 002 was
 // recorded after it by this supervisor.
-func ccCheckRevisions(t *testing.T, name string, db *sql.DB, before []ccRev) {
+func ccCheckRevisions(t *testing.T, name string, db *sql.DB, before []revisionRow) {
 	t.Helper()
-	revs := ccRevisions(t, db)
+	revs := readRevisions(t, db)
 	if len(revs) != 2 || revs[0].version != "001" || revs[1].version != "002" {
 		t.Fatalf("%s: revisions %+v, want 001 and 002 once each", name, revs)
 	}
@@ -158,29 +88,29 @@ func ccCheckRevisions(t *testing.T, name string, db *sql.DB, before []ccRev) {
 // column, the revisions table), the other finding it done; both succeed;
 // nothing is corrupted or lost.
 func TestE2ETwoSupervisors(t *testing.T) {
-	slow := ftSQLiteTemplate(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, slowReports)
 	c := pgtest.Start(t)
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	sqlite := map[string]string{"s1": w.addSQLite(t, "s1", slow), "s2": w.addSQLite(t, "s2", slow)}
-	pg := map[string]dbconn.Target{"pg1": ccPGProduct(t, w, c, "pg1", 3000), "pg2": ccPGProduct(t, w, c, "pg2", 3000)}
+	pg := map[string]dbconn.Target{"pg1": w.Postgres(t, c, "pg1", "pg1", "001", 3000, pgRole{}, ccPasswordEnv), "pg2": w.Postgres(t, c, "pg2", "pg2", "001", 3000, pgRole{}, ccPasswordEnv)}
 
-	before := map[string][]ccRev{}
+	before := map[string][]revisionRow{}
 	pgCounts := map[string]map[string]int64{}
 	for e, p := range sqlite {
-		db := ftOpenSQLite(t, p)
-		before[e] = ccRevisions(t, db)
+		db := openSQLite(t, p)
+		before[e] = readRevisions(t, db)
 		db.Close()
 	}
 	for e, tg := range pg {
-		db := ccOpen(t, tg)
-		before[e] = ccRevisions(t, db)
-		pgCounts[e] = e2eCounts(t, db, "postgres")
+		db := openDB(t, tg)
+		before[e] = readRevisions(t, db)
+		pgCounts[e] = countRows(t, db, "postgres")
 		db.Close()
 	}
 
 	env := []string{ccPasswordEnv + "=" + c.Password}
-	a := ftStart(t, w.dir, env, "migrate", "-y", "-j", "2")
-	b := ftStart(t, w.dir, env, "migrate", "-y", "-j", "2")
+	a := startSupervisor(t, w.Dir, env, "migrate", "-y", "-j", "2")
+	b := startSupervisor(t, w.Dir, env, "migrate", "-y", "-j", "2")
 	ra, rb := a.wait(t, 2*time.Minute), b.wait(t, 2*time.Minute)
 	if ra.code != 0 || rb.code != 0 {
 		t.Errorf("want both to succeed\n--- first: %s\n--- second: %s", ra, rb)
@@ -199,20 +129,20 @@ func TestE2ETwoSupervisors(t *testing.T) {
 		t.Logf("%d times a worker found, under the lock, that the other supervisor had applied the file", n)
 	}
 	for e, p := range sqlite {
-		if v := ftCheckWhole(t, p, slow, true); v != "002" {
+		if v := checkWholeSQLite(t, p, slow, true); v != "002" {
 			t.Errorf("%s at %s", e, v)
 		}
-		db := ftOpenSQLite(t, p)
+		db := openSQLite(t, p)
 		ccCheckRevisions(t, e, db, before[e])
 		db.Close()
 	}
 	for e, tg := range pg {
-		db := ccOpen(t, tg)
+		db := openDB(t, tg)
 		ccCheckRevisions(t, e, db, before[e])
-		if got := e2eCounts(t, db, "postgres"); !ftMapsEqual(got, pgCounts[e]) {
+		if got := countRows(t, db, "postgres"); !maps.Equal(got, pgCounts[e]) {
 			t.Errorf("%s: row counts changed: %v, want %v", e, got, pgCounts[e])
 		}
-		for _, ix := range ccIndexesOf002(t) {
+		for _, ix := range indexesOf002(t) {
 			var n int
 			if err := db.QueryRow("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexname = $1", ix).Scan(&n); err != nil || n != 1 {
 				t.Errorf("%s: index %s: %d (%v), want it there once", e, ix, n, err)
@@ -220,65 +150,24 @@ func TestE2ETwoSupervisors(t *testing.T) {
 		}
 		db.Close()
 	}
-	if r := supervisor(t, w.dir, "", env, "status"); r.code != 0 {
+	if r := supervisor(t, w.Dir, "", env, "status"); r.code != 0 {
 		t.Errorf("status afterwards:\n%s", r)
 	}
-}
-
-// ccIndexesOf002 lists the indexes the packaged PostgreSQL version 002 creates.
-func ccIndexesOf002(t *testing.T) []string {
-	t.Helper()
-	dir, err := migrate.Dir(schema.Product, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := dir.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile(`(?i)^\s*CREATE\s+INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?"?(\w+)"?`)
-	var out []string
-	for _, f := range files {
-		if f.Version() != "002" {
-			continue
-		}
-		stmts, err := f.Stmts()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range stmts {
-			if m := re.FindStringSubmatch(st); m != nil {
-				out = append(out, m[1])
-			}
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal("the packaged version 002 creates no index")
-	}
-	return out
-}
-
-// ccPGLockKey is the advisory lock key a worker takes on a product database
-// (internal/migrate: FNV-64a of "supervisor:product").
-func ccPGLockKey() int64 {
-	h := fnv.New64a()
-	h.Write([]byte("supervisor:product"))
-	return int64(h.Sum64())
 }
 
 // TestE2ELockTimeout: while another process holds a product's lock, a
 // supervisor with --lock-timeout 1s gives up on that product after about a
 // second, says it timed out waiting for the lock, and touches nothing.
 func TestE2ELockTimeout(t *testing.T) {
-	slow := ftSQLiteTemplate(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, slowReports)
 	const want = "timed out waiting for the database lock (1s)"
 
 	t.Run("sqlite, the write lock held", func(t *testing.T) {
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		path := w.addSQLite(t, "p", slow)
 		// Another writer between BEGIN IMMEDIATE and its first write: it
 		// holds the lock, readers still read.
-		db := ftOpenSQLite(t, path)
+		db := openSQLite(t, path)
 		conn, err := db.Conn(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -287,12 +176,12 @@ func TestE2ELockTimeout(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		res := supervisor(t, w.dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
+		res := supervisor(t, w.Dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
 		took := time.Since(start)
 		conn.ExecContext(context.Background(), "ROLLBACK")
 		conn.Close()
 		db.Close()
-		line := ftSummaryLine(res.stdout, "p")
+		line := summaryLine(res.stdout, "p")
 		t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(strings.Fields(line), " "))
 		if res.code != 1 || !strings.Contains(line, want) {
 			t.Errorf("want exit 1 and %q\n%s", want, res)
@@ -300,7 +189,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		if took > 10*time.Second {
 			t.Errorf("took %v with --lock-timeout 1s", took)
 		}
-		if v := ftCheckWhole(t, path, slow, false); v != "001" {
+		if v := checkWholeSQLite(t, path, slow, false); v != "001" {
 			t.Errorf("at %s, want 001", v)
 		}
 	})
@@ -309,19 +198,19 @@ func TestE2ELockTimeout(t *testing.T) {
 		// The second supervisor either waits in its status check, which
 		// reads (a writer spilling its cache holds the file exclusively),
 		// and then finds nothing to do, or its worker times out on the lock.
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		path := w.addSQLite(t, "p", slow)
-		a := ftStart(t, w.dir, nil, "migrate", "-y")
-		ftWaitWorkers(t, a, 1, 30*time.Second)
-		if !ftWaitFile(path+"-journal", 10*time.Second) {
+		a := startSupervisor(t, w.Dir, nil, "migrate", "-y")
+		waitForWorkers(t, a, 1, 30*time.Second)
+		if !waitForFile(path+"-journal", 10*time.Second) {
 			t.Fatal("the first supervisor never started writing")
 		}
-		rb := supervisor(t, w.dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
+		rb := supervisor(t, w.Dir, "", nil, "migrate", "-y", "--lock-timeout", "1s")
 		ra := a.wait(t, time.Minute)
 		if ra.code != 0 {
 			t.Errorf("the first supervisor:\n%s", ra)
 		}
-		line := ftSummaryLine(rb.stdout, "p")
+		line := summaryLine(rb.stdout, "p")
 		switch {
 		case rb.code == 0:
 			t.Logf("the second supervisor found nothing to do: %s", strings.Join(strings.Fields(line), " "))
@@ -333,40 +222,32 @@ func TestE2ELockTimeout(t *testing.T) {
 		if n := ccApplied("p", ra.stderr, rb.stderr); n != 1 {
 			t.Errorf("applied %d times", n)
 		}
-		if v := ftCheckWhole(t, path, slow, false); v != "002" {
+		if v := checkWholeSQLite(t, path, slow, false); v != "002" {
 			t.Errorf("at %s, want 002", v)
 		}
 	})
 
 	t.Run("postgres, the advisory lock held", func(t *testing.T) {
 		c := pgtest.Start(t)
-		w := ftNewWS(t)
-		tg := ccPGProduct(t, w, c, "pg", 200)
+		w := newWorkspace(t)
+		tg := w.Postgres(t, c, "pg", "pg", "001", 200, pgRole{}, ccPasswordEnv)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		// Another supervisor's worker, as far as the lock goes.
-		db := ccOpen(t, tg)
-		defer db.Close()
-		conn, err := db.Conn(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", ccPGLockKey()); err != nil {
-			t.Fatal(err)
-		}
+		_, release := holdProductLock(t, tg)
+		db := openDB(t, tg)
 		start := time.Now()
-		res := supervisor(t, w.dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
+		res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
 		took := time.Since(start)
-		line := ftSummaryLine(res.stdout, "pg")
+		line := summaryLine(res.stdout, "pg")
 		t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(strings.Fields(line), " "))
 		if res.code != 1 || !strings.Contains(line, want) {
 			t.Errorf("want exit 1 and %q\n%s", want, res)
 		}
-		if revs := ccRevisions(t, db); len(revs) != 1 {
+		if revs := readRevisions(t, db); len(revs) != 1 {
 			t.Errorf("revisions %+v, want 001 alone", revs)
 		}
-		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", ccPGLockKey())
-		conn.Close()
-		if res := supervisor(t, w.dir, "", env, "migrate", "-y", "--lock-timeout", "1s"); res.code != 0 {
+		release()
+		if res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s"); res.code != 0 {
 			t.Errorf("once the lock is free:\n%s", res)
 		}
 	})

@@ -3,12 +3,11 @@ package integration
 // Fault injection against the real binary: workers SIGKILLed at random
 // moments of a long migration, the supervisor SIGKILLed under its workers,
 // SIGINT/SIGTERM to the supervisor, --timeout, --fail-fast, and a worker run
-// by hand. The helpers at the top are shared with e2e_concurrency_test.go.
+// by hand. Shared helpers are in harness_test.go, dbcheck_test.go and
+// output_test.go.
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -16,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,308 +22,12 @@ import (
 	"testing"
 	"time"
 
-	"supervisor/integration/fleet"
-	"supervisor/integration/workspace"
-	"supervisor/internal/dbconn"
 	"supervisor/internal/logging"
-	"supervisor/internal/migrate"
 	"supervisor/internal/status"
-	"supervisor/schema"
 )
 
-// ftSlowReports sizes the "slow" SQLite product: its migration from 001 to
-// 002 (a rebuild of reports, runs and run_histories) takes about 0.5-1 s on
-// a small machine.
-const ftSlowReports = 25000
-
 // ---------------------------------------------------------------------------
-// Product templates: generated once per test binary, copied per product.
-
-// ftTemplate is a SQLite product database at version 001 with generated
-// content, plus what a whole database must look like at 001 and at 002.
-type ftTemplate struct {
-	path   string
-	counts map[string]int64  // rows per table (atlas_schema_revisions aside)
-	schema map[string]string // version -> dump of sqlite_master
-}
-
-var (
-	ftTemplatesMu sync.Mutex
-	ftTemplates   = map[int]*ftTemplate{}
-)
-
-// ftSQLiteTemplate returns the template with n reports, making it on first
-// use. It lives beside the binary under test, which TestMain removes.
-func ftSQLiteTemplate(t *testing.T, n int) *ftTemplate {
-	t.Helper()
-	ftTemplatesMu.Lock()
-	defer ftTemplatesMu.Unlock()
-	if tp := ftTemplates[n]; tp != nil {
-		return tp
-	}
-	ctx := context.Background()
-	dir := filepath.Dir(supervisorBin)
-	tp := &ftTemplate{path: filepath.Join(dir, fmt.Sprintf("ft-template-%d.sqlite", n)), schema: map[string]string{}}
-	os.Remove(tp.path)
-	start := time.Now()
-	if _, err := workspace.MakeProduct(ctx, dbconn.Target{Dialect: "sqlite", Path: tp.path}, "001", fleet.Options{Reports: n, Seed: 7}); err != nil {
-		t.Fatalf("make template: %v", err)
-	}
-	db := ftOpenSQLite(t, tp.path)
-	tp.counts = e2eCounts(t, db, "sqlite")
-	tp.schema["001"] = ftSchemaDump(t, db)
-	db.Close()
-
-	// What 002 looks like: a copy migrated in-process, the way a clean run does.
-	up := filepath.Join(dir, fmt.Sprintf("ft-template-%d-002.sqlite", n))
-	os.Remove(up)
-	if err := fleet.CopySQLite(tp.path, up); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(up)
-	udb, err := dbconn.Open(ctx, dbconn.Target{Dialect: "sqlite", Path: up}, dbconn.Options{ImmediateTx: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate.Upgrade(ctx, udb, "sqlite", schema.Product, migrate.Options{}); err != nil {
-		t.Fatalf("migrate template copy: %v", err)
-	}
-	tp.schema["002"] = ftSchemaDump(t, udb)
-	if got := e2eCounts(t, udb, "sqlite"); !ftMapsEqual(got, tp.counts) {
-		t.Fatalf("a clean migration changed row counts: %v, want %v", got, tp.counts)
-	}
-	udb.Close()
-	t.Logf("template with %d reports made in %v", n, time.Since(start).Round(time.Millisecond))
-	ftTemplates[n] = tp
-	return tp
-}
-
-// copyTo copies the template to path.
-func (tp *ftTemplate) copyTo(t *testing.T, path string) {
-	t.Helper()
-	if err := fleet.CopySQLite(tp.path, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Workspaces.
-
-// ftWS is a workspace with its config database open for registering products.
-type ftWS struct {
-	dir string
-	ws  *workspace.Workspace
-}
-
-func ftNewWS(t *testing.T) *ftWS {
-	t.Helper()
-	w, err := workspace.Create(context.Background(), filepath.Join(t.TempDir(), "ws"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return &ftWS{dir: w.Dir, ws: w}
-}
-
-// addSQLite copies tp to <ws>/<endpoint>.sqlite, registers it and returns its path.
-func (w *ftWS) addSQLite(t *testing.T, endpoint string, tp *ftTemplate) string {
-	t.Helper()
-	path := filepath.Join(w.dir, endpoint+".sqlite")
-	tp.copyTo(t, path)
-	w.add(t, endpoint, dbconn.Target{Dialect: "sqlite", Path: path}, "")
-	return path
-}
-
-func (w *ftWS) add(t *testing.T, endpoint string, target dbconn.Target, passwordEnv string) {
-	t.Helper()
-	if err := w.ws.Add(context.Background(), endpoint, target, passwordEnv); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Running the supervisor in the background.
-
-// ftBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type ftBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *ftBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *ftBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// ftRunning is a supervisor started in the background.
-type ftRunning struct {
-	cmd            *exec.Cmd
-	stdout, stderr *ftBuffer
-	done           chan struct{}
-	res            result
-	exited         time.Time
-}
-
-// ftStart starts the binary with args in workspace ws, stdin empty.
-// The test's cleanup kills it if it is still running.
-func ftStart(t *testing.T, ws string, env []string, args ...string) *ftRunning {
-	t.Helper()
-	cmd := exec.Command(supervisorBin, append([]string{"-w", ws}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	r := &ftRunning{cmd: cmd, stdout: &ftBuffer{}, stderr: &ftBuffer{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := cmd.Wait()
-		r.exited = time.Now()
-		r.res = result{stdout: r.stdout.String(), stderr: r.stderr.String()}
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				r.res.code = ee.ExitCode()
-				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					r.res.code = 128 + int(ws.Signal())
-				}
-			} else {
-				r.res.code = -1
-			}
-		}
-		close(r.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-r.done:
-		default:
-			cmd.Process.Kill()
-			<-r.done
-		}
-	})
-	return r
-}
-
-func (r *ftRunning) pid() int { return r.cmd.Process.Pid }
-
-// wait waits for the supervisor to exit, failing t after timeout.
-func (r *ftRunning) wait(t *testing.T, timeout time.Duration) result {
-	t.Helper()
-	select {
-	case <-r.done:
-		return r.res
-	case <-time.After(timeout):
-		r.cmd.Process.Kill()
-		<-r.done
-		t.Fatalf("supervisor still running after %v; killed it\n%s", timeout, r.res)
-		return r.res
-	}
-}
-
-func (r *ftRunning) signal(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	if err := syscall.Kill(r.pid(), sig); err != nil {
-		t.Fatalf("signal supervisor: %v", err)
-	}
-}
-
-// ---------------------------------------------------------------------------
-// Worker processes, found through /proc.
-
-// ftProcStat returns a process's parent pid and state letter; ok is false when
-// it does not exist.
-func ftProcStat(pid int) (ppid int, state byte, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	// pid (comm) state ppid ...; comm may hold spaces and parentheses.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0, 0, false
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return ppid, f[0][0], true
-}
-
-// ftAlive reports whether pid runs (a zombie is dead: it has exited).
-func ftAlive(pid int) bool {
-	_, state, ok := ftProcStat(pid)
-	return ok && state != 'Z' && state != 'X'
-}
-
-// ftIsWorker reports whether pid has exec'ed with SUPERVISOR_WORKER=1 (between
-// fork and exec a child still shows its parent's environment).
-func ftIsWorker(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return false
-	}
-	return slices.Contains(strings.Split(string(b), "\x00"), "SUPERVISOR_WORKER=1")
-}
-
-// ftWorkers lists the live worker processes whose parent is ppid.
-func ftWorkers(ppid int) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if pp, state, ok := ftProcStat(pid); ok && pp == ppid && state != 'Z' && ftIsWorker(pid) {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// ftWaitWorkers polls until the supervisor r has at least n live workers and
-// returns them; it fails t if r exits first or after timeout.
-func ftWaitWorkers(t *testing.T, r *ftRunning, n int, timeout time.Duration) []int {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if ws := ftWorkers(r.pid()); len(ws) >= n {
-			return ws
-		}
-		select {
-		case <-r.done:
-			t.Fatalf("supervisor exited before %d workers ran\n%s", n, r.res)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %d workers after %v\n%s%s", n, timeout, r.stdout, r.stderr)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// ftWaitFile polls until path exists (a rollback journal: a write transaction
-// has started writing) and reports whether it did within timeout.
-func ftWaitFile(path string, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return true
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return false
-}
+// SQLite journals.
 
 // ftWaitJournal polls until the rollback journal of path holds at least
 // size bytes, failing t after timeout.
@@ -355,137 +57,20 @@ func ftHotJournal(path string) bool {
 // ---------------------------------------------------------------------------
 // Database checks.
 
-func ftOpenSQLite(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	// Read-write: opening rolls back a hot journal a killed writer left.
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	return db
-}
-
-// ftSchemaDump is the database's schema (revisions table aside), one line per object.
-func ftSchemaDump(t *testing.T, db *sql.DB) string {
-	t.Helper()
-	rows, err := db.Query("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> 'atlas_schema_revisions' ORDER BY type, name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var sb strings.Builder
-	for rows.Next() {
-		var typ, name, tbl, q string
-		if err := rows.Scan(&typ, &name, &tbl, &q); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&sb, "%s %s on %s: %s\n", typ, name, tbl, strings.Join(strings.Fields(q), " "))
-	}
-	return sb.String()
-}
-
-// ftHasColumn reports whether table has column.
-func ftHasColumn(t *testing.T, db *sql.DB, table, column string) bool {
-	t.Helper()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?", table, column).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n > 0
-}
-
-// ftCheckWhole checks that the SQLite product at path (made from tp) is at a
-// whole version and intact, and returns that version: the revisions are a
-// prefix of the packaged files, each fully applied, the schema is exactly
-// the one of that version, integrity_check (quick_check unless full: it
-// skips the index cross-checks, a second of CPU here) says ok,
-// foreign_key_check finds nothing, and every table holds as many rows as
-// the template.
-func ftCheckWhole(t *testing.T, path string, tp *ftTemplate, full bool) string {
-	t.Helper()
-	db := ftOpenSQLite(t, path)
-	defer db.Close()
-	revs := ccRevisions(t, db)
-	var versions []string
-	for _, r := range revs {
-		versions = append(versions, r.version)
-		if r.applied != r.total || r.errText != "" {
-			t.Errorf("%s: version %s half applied: %d of %d statements, error %q", path, r.version, r.applied, r.total, r.errText)
-		}
-	}
-	var v string
-	switch strings.Join(versions, ",") {
-	case "001":
-		v = "001"
-	case "001,002":
-		v = "002"
-	default:
-		t.Fatalf("%s: revisions %v, want 001 or 001,002", path, versions)
-	}
-	if got := ftSchemaDump(t, db); got != tp.schema[v] {
-		t.Errorf("%s: schema is not the one of version %s:\n%s\nwant\n%s", path, v, got, tp.schema[v])
-	}
-	// The leftover columns 002 drops, spelled out.
-	if got, want := ftHasColumn(t, db, "reports", "checker_cat_UNUSED"), v == "001"; got != want {
-		t.Errorf("%s at %s: reports.checker_cat_UNUSED present = %v", path, v, got)
-	}
-	if got, want := ftHasColumn(t, db, "runs", "command"), v == "001"; got != want {
-		t.Errorf("%s at %s: runs.command present = %v", path, v, got)
-	}
-	check := "quick_check"
-	if full {
-		check = "integrity_check"
-	}
-	for _, p := range sqliteIntegrityProblems(t, db, check) {
-		t.Errorf("%s: %s", path, p)
-	}
-	if got := e2eCounts(t, db, "sqlite"); !ftMapsEqual(got, tp.counts) {
-		t.Errorf("%s: row counts changed: %v, want %v", path, got, tp.counts)
-	}
-	return v
-}
-
-// ftMapsEqual reports whether two row counts are the same.
-func ftMapsEqual(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-// ftSummaryLine returns the summary row of endpoint in a migrate run's stdout.
-func ftSummaryLine(out, endpoint string) string {
-	_, after, ok := strings.Cut(out, "Summary:")
-	if !ok {
-		return ""
-	}
-	for _, l := range strings.Split(after, "\n") {
-		if f := strings.Fields(l); len(f) > 0 && f[0] == endpoint {
-			return l
-		}
-	}
-	return ""
-}
-
 // ftFinish runs the next `migrate -y` and checks that it brings every
 // product in paths (endpoint -> SQLite file made from tp) to the latest
 // version, and that status then says ok.
-func ftFinish(t *testing.T, ws string, paths map[string]string, tp *ftTemplate) {
+func ftFinish(t *testing.T, ws string, paths map[string]string, tp *sqliteTemplate) {
 	t.Helper()
 	r := supervisor(t, ws, "", nil, "migrate", "-y", "-j", "2")
 	if r.code != 0 {
 		t.Errorf("the next migrate run did not finish the job:\n%s", r)
 	}
 	for e, p := range paths {
-		if line := ftSummaryLine(r.stdout, e); line != "" && !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+		if line := summaryLine(r.stdout, e); line != "" && !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 			t.Errorf("%s: %s", e, line)
 		}
-		if v := ftCheckWhole(t, p, tp, false); v != "002" {
+		if v := checkWholeSQLite(t, p, tp, false); v != "002" {
 			t.Errorf("%s at %s after the next run, want 002", e, v)
 		}
 	}
@@ -504,7 +89,7 @@ func ftFinish(t *testing.T, ws string, paths map[string]string, tp *ftTemplate) 
 // the database must be at a whole version, intact, with every row; and one
 // next `migrate -y` must bring all of them to 002.
 func TestE2EWorkerKilledDuringMigration(t *testing.T) {
-	tp := ftSQLiteTemplate(t, ftSlowReports)
+	tp := sqliteTemplateWith(t, slowReports)
 	// The proof suite's TestProofKillMigrate kills at random too, on both
 	// dialects; here a few trials by default, SUPERVISOR_FAULT_TRIALS in
 	// make test-faults.
@@ -512,11 +97,9 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	if testing.Short() {
 		trials = 2
 	}
-	seed := uint64(time.Now().UnixNano())
-	rng := rand.New(rand.NewPCG(seed, 1))
-	t.Logf("seed %d", seed)
+	rng := seededRand(t)
 
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	paths := map[string]string{}
 	for i := range trials {
 		e := fmt.Sprintf("k%02d", i)
@@ -525,11 +108,11 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	calib := w.addSQLite(t, "calibrate", tp)
 
 	// One clean run first, to learn how long a worker lives.
-	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
-	pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
+	pid := waitForWorkers(t, r, 1, 30*time.Second)[0]
 	start := time.Now()
 	var txStart time.Duration // when its write transaction starts writing
-	for ftAlive(pid) {
+	for procAlive(pid) {
 		if _, err := os.Stat(calib + "-journal"); err == nil && txStart == 0 {
 			txStart = time.Since(start)
 		}
@@ -539,10 +122,10 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 	if res := r.wait(t, time.Minute); res.code != 0 {
 		t.Fatalf("clean run:\n%s", res)
 	}
-	if v := ftCheckWhole(t, calib, tp, false); v != "002" {
+	if v := checkWholeSQLite(t, calib, tp, false); v != "002" {
 		t.Fatalf("clean run left %s", v)
 	}
-	t.Logf("a worker migrating %d reports lives %v, writing from %v on", ftSlowReports, life.Round(time.Millisecond), txStart.Round(time.Millisecond))
+	t.Logf("a worker migrating %d reports lives %v, writing from %v on", slowReports, life.Round(time.Millisecond), txStart.Round(time.Millisecond))
 	if txStart == 0 || txStart >= life {
 		txStart = 0
 	}
@@ -559,8 +142,8 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 			delay = txStart + time.Duration(rng.Int64N(int64(life-txStart)))
 		}
 		start := time.Now()
-		r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", e)
-		pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+		r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", e)
+		pid := waitForWorkers(t, r, 1, 30*time.Second)[0]
 		if i == 0 {
 			// Once for sure: in the middle of writing, with a hot journal
 			// that whoever opens the database next must roll back.
@@ -578,8 +161,8 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 		// The supervisor's own status check after the run has rolled back
 		// the journal (it must be able to read the product). Look at a copy
 		// anyway: the original is for the next run.
-		v := ftCheckWhole(t, ftCopyDB(t, path), tp, true)
-		line := ftSummaryLine(res.stdout, e)
+		v := checkWholeSQLite(t, copySQLiteFiles(t, path), tp, true)
+		line := summaryLine(res.stdout, e)
 		if strings.Contains(res.stdout, status.FailedToConnect.Message()) {
 			t.Errorf("trial %d: after its worker was killed the supervisor cannot read the product:\n%s", i, res)
 		}
@@ -614,57 +197,8 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 		trials, (runTime / time.Duration(trials)).Round(time.Millisecond), hot, at001, at002, missed)
 	start = time.Now()
 	delete(paths, "calibrate")
-	ftFinish(t, w.dir, paths, tp)
+	ftFinish(t, w.Dir, paths, tp)
 	t.Logf("the next run finished all %d in %v", trials, time.Since(start).Round(time.Millisecond))
-}
-
-// ftCopyDB copies a SQLite database and its rollback journal, if any, to a
-// new directory and returns the copy's path.
-func ftCopyDB(t *testing.T, path string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), filepath.Base(path))
-	for _, side := range []string{"", "-journal"} {
-		b, err := os.ReadFile(path + side)
-		if os.IsNotExist(err) && side != "" {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst+side, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
-// seenWorkers records every worker process r starts until it exits; the
-// returned function waits for that and lists them.
-func (r *ftRunning) seenWorkers() func() []int {
-	seen := map[int]bool{}
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			for _, pid := range ftWorkers(r.pid()) {
-				seen[pid] = true
-			}
-			select {
-			case <-r.done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	return func() []int {
-		<-stopped
-		var out []int
-		for pid := range seen {
-			out = append(out, pid)
-		}
-		slices.Sort(out)
-		return out
-	}
 }
 
 // ---------------------------------------------------------------------------
@@ -676,13 +210,13 @@ func (r *ftRunning) seenWorkers() func() []int {
 // leaving its database at 001 with no journal to recover; the next run
 // finishes both.
 func TestE2ESupervisorKilled(t *testing.T) {
-	tp := ftSQLiteTemplate(t, ftSlowReports)
-	w := ftNewWS(t)
+	tp := sqliteTemplateWith(t, slowReports)
+	w := newWorkspace(t)
 	paths := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
-	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", "2")
-	pids := ftWaitWorkers(t, r, 2, 30*time.Second)
+	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", "2")
+	pids := waitForWorkers(t, r, 2, 30*time.Second)
 	for e, p := range paths {
-		if !ftWaitFile(p+"-journal", 10*time.Second) {
+		if !waitForFile(p+"-journal", 10*time.Second) {
 			t.Fatalf("%s: the migration never started writing", e)
 		}
 	}
@@ -703,11 +237,11 @@ func TestE2ESupervisorKilled(t *testing.T) {
 
 	var slowest time.Duration
 	for _, pid := range pids {
-		for ftAlive(pid) && time.Since(killed) < 5*time.Second {
+		for procAlive(pid) && time.Since(killed) < 5*time.Second {
 			time.Sleep(time.Millisecond)
 		}
 		d := time.Since(killed)
-		if ftAlive(pid) {
+		if procAlive(pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
 			t.Errorf("worker %d still running %v after the supervisor died", pid, d.Round(time.Millisecond))
 			continue
@@ -722,7 +256,7 @@ func TestE2ESupervisorKilled(t *testing.T) {
 		if ftHotJournal(p) {
 			t.Errorf("%s: the worker left a journal behind: it died instead of rolling back", e)
 		}
-		v := ftCheckWhole(t, p, tp, true)
+		v := checkWholeSQLite(t, p, tp, true)
 		switch {
 		case writing[e] && v != "001":
 			t.Errorf("%s at %s: the worker went on after its supervisor died", e, v)
@@ -730,7 +264,7 @@ func TestE2ESupervisorKilled(t *testing.T) {
 			t.Logf("%s had committed version %s before the supervisor was killed", e, v)
 		}
 	}
-	ftFinish(t, w.dir, paths, tp)
+	ftFinish(t, w.Dir, paths, tp)
 }
 
 // ---------------------------------------------------------------------------
@@ -743,13 +277,13 @@ func TestE2ESupervisorKilled(t *testing.T) {
 // to exit after the first signal. A signal after the first is sent once the
 // supervisor says it got the one before (the kernel merges a signal sent
 // while the same one is still pending).
-func ftInterrupt(t *testing.T, w *ftWS, paths []string, jobs int, sigs ...syscall.Signal) (result, []int, time.Duration) {
+func ftInterrupt(t *testing.T, w *testWorkspace, paths []string, jobs int, sigs ...syscall.Signal) (result, []int, time.Duration) {
 	t.Helper()
-	r := ftStart(t, w.dir, nil, "migrate", "-y", "-j", strconv.Itoa(jobs))
+	r := startSupervisor(t, w.Dir, nil, "migrate", "-y", "-j", strconv.Itoa(jobs))
 	seen := r.seenWorkers()
-	ftWaitWorkers(t, r, jobs, 30*time.Second)
+	waitForWorkers(t, r, jobs, 30*time.Second)
 	for _, p := range paths[:jobs] {
-		if !ftWaitFile(p+"-journal", 10*time.Second) {
+		if !waitForFile(p+"-journal", 10*time.Second) {
 			t.Fatalf("%s: the migration never started writing", p)
 		}
 	}
@@ -766,19 +300,23 @@ func ftInterrupt(t *testing.T, w *ftWS, paths []string, jobs int, sigs ...syscal
 	took := r.exited.Sub(sent)
 	pids := seen()
 	for _, pid := range pids {
-		if ftAlive(pid) {
+		if procAlive(pid) {
 			t.Errorf("worker %d outlived its supervisor", pid)
 		}
 	}
 	return res, pids, took
 }
 
-func TestE2EInterrupt(t *testing.T) {
-	tp := ftSQLiteTemplate(t, ftSlowReports)
+// SIGINT or SIGTERM to the supervisor: the running workers roll back and
+// fail naming the signal, the waiting products are not started, the exit
+// code is 128+signal; a second SIGINT SIGKILLs the workers at once. Every
+// database stays at 001 and the next run finishes them.
+func TestE2EInterruptRollsBackAndStartsNoMore(t *testing.T) {
+	tp := sqliteTemplateWith(t, slowReports)
 
 	t.Run("SIGINT", func(t *testing.T) {
 		// Four slow products, two at a time: a and b run, c and d wait.
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		eps := []string{"a", "b", "c", "d"}
 		var paths []string
 		all := map[string]string{}
@@ -798,7 +336,7 @@ func TestE2EInterrupt(t *testing.T) {
 			t.Errorf("the supervisor does not say it was interrupted:\n%s", res.stderr)
 		}
 		for _, e := range []string{"a", "b"} {
-			line := ftSummaryLine(res.stdout, e)
+			line := summaryLine(res.stdout, e)
 			if cell, why := e2eOutcome(res.stdout, e); cell != "failed" || !strings.Contains(why, "SIGTERM") {
 				t.Errorf("%s: want a failure naming SIGTERM: %q, %q", e, line, why)
 			}
@@ -810,21 +348,21 @@ func TestE2EInterrupt(t *testing.T) {
 			}
 		}
 		for _, e := range []string{"c", "d"} {
-			if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (interrupted)") {
+			if line := summaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (interrupted)") {
 				t.Errorf("%s: want 'skipped (interrupted)': %q", e, line)
 			}
 		}
 		for e, p := range all {
-			if v := ftCheckWhole(t, p, tp, e == "a"); v != "001" {
+			if v := checkWholeSQLite(t, p, tp, e == "a"); v != "001" {
 				t.Errorf("%s at %s after the interrupt, want 001 (rolled back or never started)", e, v)
 			}
 		}
 		t.Logf("summary:\n%s", res.stdout[strings.Index(res.stdout, "Summary:"):])
-		ftFinish(t, w.dir, all, tp)
+		ftFinish(t, w.Dir, all, tp)
 	})
 
 	t.Run("SIGTERM", func(t *testing.T) {
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		all := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
 		res, pids, took := ftInterrupt(t, w, []string{all["a"], all["b"]}, 1, syscall.SIGTERM)
 		t.Logf("the supervisor exited %v after SIGTERM", took.Round(time.Millisecond))
@@ -837,18 +375,18 @@ func TestE2EInterrupt(t *testing.T) {
 		if cell, why := e2eOutcome(res.stdout, "a"); cell != "failed" || !strings.Contains(why, "SIGTERM") {
 			t.Errorf("a: want a failure naming SIGTERM: %q, %q", cell, why)
 		}
-		if line := ftSummaryLine(res.stdout, "b"); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (interrupted)") {
+		if line := summaryLine(res.stdout, "b"); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (interrupted)") {
 			t.Errorf("b: want 'skipped (interrupted)': %q", line)
 		}
 		for e, p := range all {
 			if ftHotJournal(p) {
 				t.Errorf("%s: a journal was left behind", e)
 			}
-			if v := ftCheckWhole(t, p, tp, false); v != "001" {
+			if v := checkWholeSQLite(t, p, tp, false); v != "001" {
 				t.Errorf("%s at %s, want 001", e, v)
 			}
 		}
-		ftFinish(t, w.dir, all, tp)
+		ftFinish(t, w.Dir, all, tp)
 	})
 
 	t.Run("SIGINT twice", func(t *testing.T) {
@@ -857,7 +395,7 @@ func TestE2EInterrupt(t *testing.T) {
 		// rolling back by then (it takes them a few ms): either way their
 		// databases are at 001, a hot journal at worst, which the next
 		// opener rolls back.
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		all := map[string]string{"a": w.addSQLite(t, "a", tp), "b": w.addSQLite(t, "b", tp)}
 		res, pids, took := ftInterrupt(t, w, []string{all["a"], all["b"]}, 2, syscall.SIGINT, syscall.SIGINT)
 		t.Logf("the supervisor exited %v after two SIGINTs", took.Round(time.Millisecond))
@@ -872,7 +410,7 @@ func TestE2EInterrupt(t *testing.T) {
 		}
 		killed := 0
 		for e, p := range all {
-			line := ftSummaryLine(res.stdout, e)
+			line := summaryLine(res.stdout, e)
 			cell, why := e2eOutcome(res.stdout, e)
 			if cell != "failed" {
 				t.Errorf("%s: want a failure: %q", e, line)
@@ -881,7 +419,7 @@ func TestE2EInterrupt(t *testing.T) {
 				killed++
 			}
 			t.Logf("%s: %s (journal left: %v)", e, strings.Join(strings.Fields(line), " "), ftHotJournal(p))
-			if v := ftCheckWhole(t, ftCopyDB(t, p), tp, false); v != "001" {
+			if v := checkWholeSQLite(t, copySQLiteFiles(t, p), tp, false); v != "001" {
 				t.Errorf("%s at %s, want 001", e, v)
 			}
 		}
@@ -891,7 +429,7 @@ func TestE2EInterrupt(t *testing.T) {
 			t.Errorf("no worker was SIGKILLed after the second SIGINT\n%s", res)
 		}
 		t.Logf("%d of 2 workers were SIGKILLed before they were done rolling back", killed)
-		ftFinish(t, w.dir, all, tp)
+		ftFinish(t, w.Dir, all, tp)
 	})
 }
 
@@ -904,7 +442,7 @@ func TestE2EInterrupt(t *testing.T) {
 // migration stalls, mid-way, with its journal written.
 func ftHoldRead(t *testing.T, path string) func() {
 	t.Helper()
-	db := ftOpenSQLite(t, path)
+	db := openSQLite(t, path)
 	tx, err := db.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -921,9 +459,12 @@ func ftHoldRead(t *testing.T, path string) func() {
 	return release
 }
 
-func TestE2ETimeout(t *testing.T) {
-	slow, small := ftSQLiteTemplate(t, ftSlowReports), ftSQLiteTemplate(t, 200)
-	w := ftNewWS(t)
+// --timeout stops a worker whose migration cannot finish (a reader holds
+// its database): it fails saying so and rolls back; the other products of
+// the run are migrated.
+func TestE2ETimeoutStopsStalledWorkerOthersFinish(t *testing.T) {
+	slow, small := sqliteTemplateWith(t, slowReports), sqliteTemplateWith(t, 200)
+	w := newWorkspace(t)
 	fast := map[string]string{"a": w.addSQLite(t, "a", small), "c": w.addSQLite(t, "c", small)}
 	slowPath := w.addSQLite(t, "b-slow", slow)
 	// b-slow cannot finish: a reader holds its database, so the rebuild
@@ -931,12 +472,12 @@ func TestE2ETimeout(t *testing.T) {
 	release := ftHoldRead(t, slowPath)
 
 	start := time.Now()
-	res := supervisor(t, w.dir, "", nil, "migrate", "-y", "-j", "3", "--timeout", "1s")
+	res := supervisor(t, w.Dir, "", nil, "migrate", "-y", "-j", "3", "--timeout", "1s")
 	t.Logf("run took %v", time.Since(start).Round(time.Millisecond))
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
-	line := ftSummaryLine(res.stdout, "b-slow")
+	line := summaryLine(res.stdout, "b-slow")
 	if cell, why := e2eOutcome(res.stdout, "b-slow"); cell != "failed" || !strings.Contains(why, "timed out after 1s") {
 		t.Errorf("b-slow: want a timeout: %q, %q\n%s", line, why, res)
 	}
@@ -945,10 +486,10 @@ func TestE2ETimeout(t *testing.T) {
 		t.Errorf("no SIGTERM on timeout in the log:\n%s", res.stderr)
 	}
 	for e, p := range fast {
-		if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+		if line := summaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 			t.Errorf("%s: %q", e, line)
 		}
-		if v := ftCheckWhole(t, p, small, false); v != "002" {
+		if v := checkWholeSQLite(t, p, small, false); v != "002" {
 			t.Errorf("%s at %s, want 002", e, v)
 		}
 	}
@@ -956,18 +497,20 @@ func TestE2ETimeout(t *testing.T) {
 	if ftHotJournal(slowPath) {
 		t.Errorf("b-slow: the worker left a journal: it did not roll back")
 	}
-	if v := ftCheckWhole(t, slowPath, slow, true); v != "001" {
+	if v := checkWholeSQLite(t, slowPath, slow, true); v != "001" {
 		t.Errorf("b-slow at %s, want 001", v)
 	}
-	ftFinish(t, w.dir, map[string]string{"b-slow": slowPath}, slow)
+	ftFinish(t, w.Dir, map[string]string{"b-slow": slowPath}, slow)
 }
 
-func TestE2EFailFast(t *testing.T) {
-	slow, small := ftSQLiteTemplate(t, ftSlowReports), ftSQLiteTemplate(t, 200)
-	w := ftNewWS(t)
+// --fail-fast: once a product fails, the worker still running finishes and
+// no other product is started; the failed migration is rolled back.
+func TestE2EFailFastFinishesRunningWorkerStartsNoMore(t *testing.T) {
+	slow, small := sqliteTemplateWith(t, slowReports), sqliteTemplateWith(t, 200)
+	w := newWorkspace(t)
 	// a-bad fails at once: a table in its way makes version 002 fail.
 	bad := w.addSQLite(t, "a-bad", small)
-	db := ftOpenSQLite(t, bad)
+	db := openSQLite(t, bad)
 	if _, err := db.Exec("CREATE TABLE new_runs (id INTEGER)"); err != nil {
 		t.Fatal(err)
 	}
@@ -975,7 +518,7 @@ func TestE2EFailFast(t *testing.T) {
 	slowPath := w.addSQLite(t, "b-slow", slow)
 	rest := map[string]string{"c": w.addSQLite(t, "c", small), "d": w.addSQLite(t, "d", small)}
 
-	res := supervisor(t, w.dir, "", nil, "--log-format", "json", "--log-level", "debug", "migrate", "-y", "-j", "2", "--fail-fast")
+	res := supervisor(t, w.Dir, "", nil, "--log-format", "json", "--log-level", "debug", "migrate", "-y", "-j", "2", "--fail-fast")
 	// The supervisor's own account of the workers it started, one line each.
 	if got, want := ftWorkerStarts(t, res.stderr), map[string]int{"a-bad": 1, "b-slow": 1}; !maps.Equal(got, want) {
 		t.Errorf("workers started per product: %v, want %v (a-bad and b-slow, nothing after a-bad failed)\n%s", got, want, res)
@@ -987,32 +530,32 @@ func TestE2EFailFast(t *testing.T) {
 		t.Errorf("a-bad: %q, %q", cell, why)
 	}
 	// The status table after the run says so in CodeChecker's words.
-	if tables := e2eTablesOf(res.stdout); len(tables) < 2 {
+	if tables := tablesOf(res.stdout); len(tables) < 2 {
 		t.Errorf("want the status table before and after the run\n%s", res)
-	} else if row := e2eByEndpoint(t, tables[1])["a-bad"]; len(row) < 2 || row[1] != "Schema upgrade failed." {
+	} else if row := byEndpoint(t, tables[1])["a-bad"]; len(row) < 2 || row[1] != "Schema upgrade failed." {
 		t.Errorf("a-bad after the run: %q, want \"Schema upgrade failed.\"", row)
 	}
 	// b-slow was running when a-bad failed: it finishes.
-	if line := ftSummaryLine(res.stdout, "b-slow"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+	if line := summaryLine(res.stdout, "b-slow"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 		t.Errorf("b-slow: %q\n%s", line, res)
 	}
-	if v := ftCheckWhole(t, slowPath, slow, false); v != "002" {
+	if v := checkWholeSQLite(t, slowPath, slow, false); v != "002" {
 		t.Errorf("b-slow at %s, want 002", v)
 	}
 	for e, p := range rest {
-		if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (fail-fast)") {
+		if line := summaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (fail-fast)") {
 			t.Errorf("%s: %q, want skipped (fail-fast)", e, line)
 		}
-		if v := ftCheckWhole(t, p, small, false); v != "001" {
+		if v := checkWholeSQLite(t, p, small, false); v != "001" {
 			t.Errorf("%s at %s, want 001 (never started)", e, v)
 		}
 	}
-	db = ftOpenSQLite(t, bad)
+	db = openSQLite(t, bad)
 	defer db.Close()
-	if revs := ccRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
+	if revs := readRevisions(t, db); len(revs) != 1 || revs[0].version != "001" {
 		t.Errorf("a-bad: revisions %+v, want 001 alone", revs)
 	}
-	if ftHasColumn(t, db, "reports", "checker_cat_UNUSED") == false {
+	if hasColumn(t, db, "reports", "checker_cat_UNUSED") == false {
 		t.Errorf("a-bad: the failed 002 was not rolled back")
 	}
 }
@@ -1063,7 +606,10 @@ func ftWorkerBin(t *testing.T) string {
 	return workerBin
 }
 
-func TestE2EWorkerByHand(t *testing.T) {
+// The worker run by hand (the supervisor binary with SUPERVISOR_WORKER=1,
+// or cmd/worker): with no spec it says what it is, with a bad one it says
+// so, exit 2 both; with a real job spec on stdin it runs it.
+func TestE2EWorkerRunByHandExplainsItselfOrRunsTheJob(t *testing.T) {
 	run := func(t *testing.T, bin string, env []string, stdin *os.File, input string) result {
 		t.Helper()
 		cmd := exec.Command(bin)
@@ -1113,7 +659,7 @@ func TestE2EWorkerByHand(t *testing.T) {
 				t.Errorf("garbage spec: want exit 2 and 'bad job spec'\n%s", r)
 			}
 			// A real job by hand: the result comes on stdout.
-			tp := ftSQLiteTemplate(t, 200)
+			tp := sqliteTemplateWith(t, 200)
 			path := filepath.Join(t.TempDir(), "p.sqlite")
 			tp.copyTo(t, path)
 			spec := fmt.Sprintf(`{"action":"migrate","endpoint":"p","target":{"dialect":"sqlite","path":%q}}`, path)
@@ -1121,34 +667,9 @@ func TestE2EWorkerByHand(t *testing.T) {
 			if r.code != 0 || !strings.Contains(r.stdout, `"ok":true`) || !strings.Contains(r.stdout, `"to_version":"002"`) {
 				t.Errorf("a job by hand:\n%s", r)
 			}
-			if v := ftCheckWhole(t, path, tp, false); v != "002" {
+			if v := checkWholeSQLite(t, path, tp, false); v != "002" {
 				t.Errorf("by hand: at %s, want 002", v)
 			}
 		})
 	}
-}
-
-// sqliteIntegrityProblems runs PRAGMA check (integrity_check or quick_check)
-// and PRAGMA foreign_key_check on db and says what each found wrong; none
-// means the file is intact.
-func sqliteIntegrityProblems(tb testing.TB, db *sql.DB, check string) []string {
-	tb.Helper()
-	var problems []string
-	var ic string
-	if err := db.QueryRow("PRAGMA " + check).Scan(&ic); err != nil || ic != "ok" {
-		problems = append(problems, fmt.Sprintf("%s: %q %v", check, ic, err))
-	}
-	rows, err := db.Query("PRAGMA foreign_key_check")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	rows.Close()
-	if n != 0 {
-		problems = append(problems, fmt.Sprintf("foreign_key_check reports %d violations", n))
-	}
-	return problems
 }

@@ -44,12 +44,12 @@ func supervisorUlimit(t *testing.T, nofile int, ws string, args ...string) resul
 }
 
 func TestE2EJobsCappedByFDLimit(t *testing.T) {
-	w := ftNewWS(t)
-	if _, err := w.ws.CopyProducts(context.Background(), filepath.Join(w.dir, "products"), "fd", fdProducts, "001", fleet.Options{Reports: 2, Seed: 5}); err != nil {
+	w := newWorkspace(t)
+	if _, err := w.ws.CopyProducts(context.Background(), filepath.Join(w.Dir, "products"), "fd", fdProducts, "001", fleet.Options{Reports: 2, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 	// The workspace's own handle on the config database is not needed.
-	w.ws.Close()
+	w.Close()
 
 	capLine := regexp.MustCompile(`-j 1000 capped to (\d+): the file-descriptor limit is 200\b`)
 	for _, step := range []struct {
@@ -61,7 +61,7 @@ func TestE2EJobsCappedByFDLimit(t *testing.T) {
 		{[]string{"status", "-j", "1000", "--json"}, 0}, // everything at the latest version
 	} {
 		name := strings.Join(step.args, " ")
-		r := supervisorUlimit(t, 200, w.dir, step.args...)
+		r := supervisorUlimit(t, 200, w.Dir, step.args...)
 		if r.code != step.code {
 			t.Errorf("%s: exit %d, want %d\n%s", name, r.code, step.code, r)
 		}
@@ -77,7 +77,7 @@ func TestE2EJobsCappedByFDLimit(t *testing.T) {
 		case "migrate -j 1000 -y":
 			for i := range fdProducts {
 				e := fmt.Sprintf("fd%03d", i)
-				if l := ftSummaryLine(r.stdout, e); !strings.HasSuffix(strings.TrimSpace(l), "| ok") {
+				if l := summaryLine(r.stdout, e); !strings.HasSuffix(strings.TrimSpace(l), "| ok") {
 					t.Errorf("migrate: summary row of %s is %q, want ok", e, l)
 				}
 			}

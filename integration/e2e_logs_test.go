@@ -3,7 +3,7 @@ package integration
 // End-to-end tests of the log stream (text and JSON, every product line
 // naming its product, stdout kept for tables) and of secrets (a PostgreSQL
 // password never reaches argv, a worker's environment, or any output).
-// Helpers are in e2e_status_test.go.
+// Shared helpers are in harness_test.go, dbcheck_test.go and output_test.go.
 
 import (
 	"bytes"
@@ -11,14 +11,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,14 +40,14 @@ func e2eAboutNoProduct(msg string) bool {
 
 // e2eLogFleet makes the workspace the log tests run on: products that log
 // adoption, initialisation, upgrades and a failure.
-func e2eLogFleet(t *testing.T) (*e2eWS, []string) {
-	w := newE2EWorkspace(t)
-	w.Fixture("l-cc", "product-head.sqlite")
-	w.Missing("l-missing")
-	w.Garbage("l-noise")
-	w.SQLite("l-old", "001", 50)
-	w.SQLite("l-old2", "001", 0)
-	w.SQLite("l-current", "latest", 0)
+func e2eLogFleet(t *testing.T) (*testWorkspace, []string) {
+	w := newWorkspace(t)
+	w.Fixture(t, "l-cc", "product-head.sqlite")
+	w.Missing(t, "l-missing")
+	w.Garbage(t, "l-noise")
+	w.SQLite(t, "l-old", "001", 50)
+	w.SQLite(t, "l-old2", "001", 0)
+	w.SQLite(t, "l-current", "latest", 0)
 	w.Close()
 	return w, []string{"l-cc", "l-current", "l-missing", "l-noise", "l-old", "l-old2"}
 }
@@ -72,6 +69,9 @@ func e2eCheckStreams(t *testing.T, r result) {
 	e2eMigrateTables(t, r)
 }
 
+// --log-format json: every stderr line is an hclog JSON line naming its
+// product (or about no product), stdout holds only tables and documents,
+// and the error that ends a run is one JSON line.
 func TestE2ELogFormatJSON(t *testing.T) {
 	t.Parallel()
 	w, endpoints := e2eLogFleet(t)
@@ -119,7 +119,7 @@ func TestE2ELogFormatJSON(t *testing.T) {
 	if r.code != 1 {
 		t.Errorf("status: want exit 1 (l-noise)\n%s", r)
 	}
-	if rows := e2eStatusJSON(t, r); len(rows) != len(endpoints) {
+	if rows := statusJSON(t, r); len(rows) != len(endpoints) {
 		t.Errorf("status --json: %d rows", len(rows))
 	}
 	found := false
@@ -152,6 +152,8 @@ func TestE2ELogFormatJSON(t *testing.T) {
 	}
 }
 
+// The text log format: every stderr line is a log line, prefixed with
+// [endpoint] when it is about a product.
 func TestE2ELogFormatText(t *testing.T) {
 	t.Parallel()
 	w, endpoints := e2eLogFleet(t)
@@ -187,80 +189,6 @@ func TestE2ELogFormatText(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Secrets
 
-// e2eProc is one process as /proc shows it.
-type e2eProc struct {
-	pid, ppid        int
-	cmdline, environ []byte
-}
-
-// e2eProcs reads every process's cmdline and environment (what cannot be
-// read — a process that has exited, say — is skipped).
-func e2eProcs() []e2eProc {
-	entries, _ := os.ReadDir("/proc")
-	var out []e2eProc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		dir := filepath.Join("/proc", e.Name())
-		p := e2eProc{pid: pid}
-		p.cmdline, _ = os.ReadFile(filepath.Join(dir, "cmdline"))
-		p.environ, _ = os.ReadFile(filepath.Join(dir, "environ"))
-		if stat, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
-			// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-			if i := bytes.LastIndexByte(stat, ')'); i >= 0 {
-				if f := strings.Fields(string(stat[i+1:])); len(f) > 1 {
-					p.ppid, _ = strconv.Atoi(f[1])
-				}
-			}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-func e2eEnvHas(environ []byte, name string) bool {
-	return bytes.HasPrefix(environ, []byte(name+"=")) || bytes.Contains(environ, []byte("\x00"+name+"="))
-}
-
-// e2eLockProduct holds the migration lock of a PostgreSQL product database
-// (the session advisory lock internal/migrate takes, key FNV-64a of
-// "supervisor:product"), so a worker for it waits, visible in /proc, until
-// the returned release is called.
-func e2eLockProduct(t *testing.T, c *pgtest.Cluster, database string) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	db, err := dbconn.Open(ctx, dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Password: c.Password, Database: database}, dbconn.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := fnv.New64a()
-	h.Write([]byte("supervisor:product"))
-	key := int64(h.Sum64())
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		t.Fatal(err)
-	}
-	var once bool
-	release = func() {
-		if once {
-			return
-		}
-		once = true
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
-			t.Error(err)
-		}
-		conn.Close()
-		db.Close()
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // e2eSecretRun says how e2eWatchSecrets runs the supervisor and what it
 // looks for.
 type e2eSecretRun struct {
@@ -284,10 +212,8 @@ type e2eSecretRun struct {
 // no output line a password. The run must exit 0.
 func e2eWatchSecrets(t *testing.T, ws string, sr e2eSecretRun) {
 	t.Helper()
-	run := e2eStart(t, ws, "", sr.env, sr.args...)
-	sup := run.cmd.Process.Pid
-	exited := make(chan error, 1)
-	go func() { exited <- run.cmd.Wait() }()
+	run := startCombined(t, ws, "", sr.env, sr.args...)
+	sup := run.pid()
 	releaseAll := func() {
 		for _, rel := range sr.releases {
 			rel()
@@ -302,10 +228,9 @@ func e2eWatchSecrets(t *testing.T, ws string, sr e2eSecretRun) {
 	// a worker's environment, so it is not judged as one.
 	var supCmdline []byte
 	deadline := time.Now().Add(90 * time.Second)
-	var waitErr error
 scan:
 	for {
-		procs := e2eProcs()
+		procs := allProcs()
 		for _, p := range procs {
 			if p.pid == sup && len(p.cmdline) > 0 {
 				supCmdline = p.cmdline
@@ -323,10 +248,10 @@ scan:
 					leaks[fmt.Sprintf("environment of pid %d (%q) holds the password of %s", p.pid, p.cmdline, name)] = true
 				}
 			}
-			if p.ppid == sup && e2eEnvHas(p.environ, "SUPERVISOR_WORKER") {
+			if p.ppid == sup && environHas(p.environ, "SUPERVISOR_WORKER") {
 				workers[p.pid] = true
 				for _, v := range sr.secretVars {
-					if e2eEnvHas(p.environ, v) {
+					if environHas(p.environ, v) {
 						leaks[fmt.Sprintf("worker %d inherited %s", p.pid, v)] = true
 					}
 				}
@@ -347,7 +272,7 @@ scan:
 			}
 		}
 		select {
-		case waitErr = <-exited:
+		case <-run.done:
 			break scan
 		case <-time.After(5 * time.Millisecond):
 		}
@@ -362,18 +287,9 @@ scan:
 	if len(workers) < sr.workers {
 		t.Errorf("saw %d worker processes, want %d: did the products' lock stop them? (the lock key must match internal/migrate's)", len(workers), sr.workers)
 	}
-	code := 0
-	if ee, ok := waitErr.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if waitErr != nil {
-		t.Fatal(waitErr)
-	}
-	out, err := os.ReadFile(run.out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
+	code, out := run.res.code, run.res.stdout
 	for name, pw := range sr.secrets {
-		if bytes.Contains(out, []byte(pw)) {
+		if strings.Contains(out, pw) {
 			t.Errorf("the output holds the password of %s", name)
 		}
 	}
@@ -389,19 +305,21 @@ scan:
 func TestE2ESecrets(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
 	const pwEnv = "E2E_SECRET_PASSWORD"
-	viaEnv := w.Postgres(c, "sec-env", "sec_env", "001", 200, e2eNewRole(t, c, "sec_env"), pwEnv)
-	viaFile := w.Postgres(c, "sec-file", "sec_file", "001", 200, e2eNewRole(t, c, "sec_file"), "")
+	viaEnv := w.Postgres(t, c, "sec-env", "sec_env", "001", 200, newPGRole(t, c, "sec_env"), pwEnv)
+	viaFile := w.Postgres(t, c, "sec-file", "sec_file", "001", 200, newPGRole(t, c, "sec_file"), "")
 	// Not selected below; its variable is set all the same and must not
 	// reach the other products' workers either.
 	const otherEnv = "E2E_OTHER_PASSWORD"
-	w.Unreachable("sec-other", otherEnv)
+	w.Unreachable(t, "sec-other", otherEnv)
 	w.Close()
 	secrets := map[string]string{"sec-env": viaEnv.Password, "sec-file": viaFile.Password, "sec-other": "pw-" + rand.Text()}
-	passfile := e2ePassfile(t, viaFile)
+	passfile := writePassfile(t, viaFile)
 
-	releases := []func(){e2eLockProduct(t, c, viaEnv.Database), e2eLockProduct(t, c, viaFile.Database)}
+	_, releaseEnv := holdProductLock(t, clusterTarget(c, viaEnv.Database))
+	_, releaseFile := holdProductLock(t, clusterTarget(c, viaFile.Database))
+	releases := []func(){releaseEnv, releaseFile}
 	e2eWatchSecrets(t, w.Dir, e2eSecretRun{
 		env:         []string{pwEnv + "=" + viaEnv.Password, otherEnv + "=" + secrets["sec-other"], "PGPASSFILE=" + passfile},
 		args:        []string{"--log-level", "trace", "migrate", "-y", "-j", "2", "--lock-timeout", "2m", "--product", "sec-env", "--product", "sec-file"},
@@ -412,7 +330,7 @@ func TestE2ESecrets(t *testing.T) {
 		releases:    releases,
 	})
 	for _, tg := range []dbconn.Target{viaEnv, viaFile} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, "postgres") {
+		if v := lastRevision(t, tg); v != latestVersion(t, "postgres") {
 			t.Errorf("%s at %q after migrate", tg.Database, v)
 		}
 	}
@@ -420,7 +338,7 @@ func TestE2ESecrets(t *testing.T) {
 	// The variable is required: unset, the product fails with a message
 	// naming the variable (not a password).
 	r := supervisor(t, w.Dir, "", []string{"PGPASSFILE=" + passfile}, "status", "--product", "sec-env", "--json")
-	rows := e2eStatusJSON(t, r)
+	rows := statusJSON(t, r)
 	if r.code != 1 || rows[0].Status != "failed_to_connect" || !strings.Contains(rows[0].Reason, pwEnv) {
 		t.Errorf("status without %s: want failed_to_connect naming the variable\n%s", pwEnv, r)
 	}
@@ -438,7 +356,7 @@ func TestE2ESecrets(t *testing.T) {
 func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	role := e2eNewRole(t, c, "sec_url")
+	role := newPGRole(t, c, "sec_url")
 	c.Exec(t, "postgres", `CREATE DATABASE sec_url OWNER sec_url`)
 	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Password: role.Password, Database: "sec_url"}
 	if _, err := workspace.MakeProduct(context.Background(), tg, "001", fleet.Options{Reports: 100, Seed: 1}); err != nil {
@@ -450,10 +368,7 @@ func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 	}
 	config := filepath.Join(ws, "config.sqlite")
 	copyFixture(t, "config-head.sqlite", config)
-	cfg, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: config}, dbconn.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := openDB(t, sqliteTarget(config))
 	url := fmt.Sprintf("postgresql://%s:%s@%s:%d/%s", role.User, role.Password, c.Host, c.Port, tg.Database)
 	if _, err := cfg.Exec(`INSERT INTO products (endpoint, connection, display_name) VALUES ('sec-url', ?, 'sec-url')`, url); err != nil {
 		t.Fatal(err)
@@ -471,7 +386,7 @@ func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 			t.Errorf("%q: want sec-url at 001 (connected with the URL's password), exit 1\n%s", args, r)
 		}
 	}
-	release := e2eLockProduct(t, c, tg.Database)
+	_, release := holdProductLock(t, clusterTarget(c, tg.Database))
 	e2eWatchSecrets(t, ws, e2eSecretRun{
 		env:        env,
 		args:       []string{"--log-level", "trace", "migrate", "-y", "-j", "1", "--lock-timeout", "2m"},
@@ -480,7 +395,7 @@ func TestE2ESecretsCodeCheckerURL(t *testing.T) {
 		workers:    1,
 		releases:   []func(){release},
 	})
-	if v := e2eRevision(t, tg); v != e2eLatest(t, "postgres") {
+	if v := lastRevision(t, tg); v != latestVersion(t, "postgres") {
 		t.Errorf("sec-url at %q after migrate", v)
 	}
 	if r := supervisor(t, ws, "", env, "status"); r.code != 0 || strings.Contains(r.stdout+r.stderr, role.Password) {

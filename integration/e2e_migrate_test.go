@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
@@ -24,7 +25,7 @@ var e2eSummaryHeader = []string{"Product endpoint", "From", "To", "Files applied
 // up to date).
 func e2eMigrateTables(t *testing.T, r result) (before, after, summary map[string][]string) {
 	t.Helper()
-	tables := e2eTablesOf(r.stdout)
+	tables := tablesOf(r.stdout)
 	want := 3
 	if strings.Contains(r.stdout, "Summary: every product was already up to date.") {
 		want = 2
@@ -33,16 +34,16 @@ func e2eMigrateTables(t *testing.T, r result) (before, after, summary map[string
 		t.Fatalf("migrate printed %d tables, want %d\n%s", len(tables), want, r)
 	}
 	for _, tbl := range tables[:2] {
-		if !slices.Equal(tbl[0], e2eStatusHeader) {
+		if !slices.Equal(tbl[0], statusHeader) {
 			t.Fatalf("status table header %q", tbl[0])
 		}
 	}
-	before, after = e2eByEndpoint(t, tables[0]), e2eByEndpoint(t, tables[1])
+	before, after = byEndpoint(t, tables[0]), byEndpoint(t, tables[1])
 	if want == 3 {
 		if !slices.Equal(tables[2][0], e2eSummaryHeader) {
 			t.Fatalf("summary header %q, want %q", tables[2][0], e2eSummaryHeader)
 		}
-		summary = e2eByEndpoint(t, tables[2])
+		summary = byEndpoint(t, tables[2])
 	}
 	return before, after, summary
 }
@@ -58,128 +59,139 @@ func e2eApplying(stderr string) map[string]int {
 	return out
 }
 
-// e2eCheckSQLite checks a SQLite product file: integrity and foreign keys.
-func e2eCheckSQLite(t *testing.T, tg dbconn.Target) {
-	t.Helper()
-	db := e2eOpenDB(t, tg)
-	defer db.Close()
-	var ok string
-	if err := db.QueryRow("PRAGMA integrity_check").Scan(&ok); err != nil || ok != "ok" {
-		t.Errorf("%s: integrity_check %q %v", tg.Path, ok, err)
-	}
-	rows, err := db.Query("PRAGMA foreign_key_check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	if n != 0 {
-		t.Errorf("%s: foreign_key_check reports %d violations", tg.Path, n)
-	}
-}
-
 // Issue 3's "Done when": a fleet of 12 products of both dialects at several
 // versions, two of them broken, migrated four at a time.
 func TestE2EMigrateMixedFleet(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
 	const pwEnv = "E2E_FLEET_PASSWORD"
-	super := e2ePGRole{}
+	super := pgRole{}
 
-	good := map[string]dbconn.Target{
-		"s-current":   w.SQLite("s-current", "latest", 100),
-		"s-old":       w.SQLite("s-old", "001", 400),
-		"s-empty":     w.SQLite("s-empty", "", 0),
-		"s-missing":   w.Missing("s-missing"),
-		"s-cc-head":   w.Fixture("s-cc-head", "product-head.sqlite"),
-		"s-cc-sample": w.Fixture("s-cc-sample", "product-sample.sqlite"),
-		"p-current":   w.Postgres(c, "p-current", "p_current", "latest", 100, super, pwEnv),
-		"p-old":       w.Postgres(c, "p-old", "p_old", "001", 400, super, pwEnv),
-		"p-empty":     w.Postgres(c, "p-empty", "p_empty", "", 0, super, pwEnv),
-		"p-cc-head":   w.PostgresDump(c, "p-cc-head", "p_cc_head", "product-head.postgres.sql", pwEnv),
+	// The fleet: ten good products of both dialects at several versions,
+	// two broken ones. files is how many migration files the first run
+	// applies (0: up to date already, not in the summary); keepsRows says
+	// its content must survive (the generated products and CodeChecker's
+	// sample); adopted that it is a CodeChecker database the run adopts;
+	// broken is the word the failure to connect of a broken product says
+	// ("" for the good ones).
+	products := []struct {
+		endpoint  string
+		make      func(t *testing.T) dbconn.Target
+		files     int
+		keepsRows bool
+		adopted   bool
+		broken    string
+	}{
+		{endpoint: "s-current", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "s-current", "latest", 100) }},
+		{endpoint: "s-old", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "s-old", "001", 400) }, files: 1, keepsRows: true},
+		{endpoint: "s-empty", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "s-empty", "", 0) }, files: 2},
+		{endpoint: "s-missing", make: func(t *testing.T) dbconn.Target { return w.Missing(t, "s-missing") }, files: 2},
+		{endpoint: "s-cc-head", make: func(t *testing.T) dbconn.Target { return w.Fixture(t, "s-cc-head", "product-head.sqlite") },
+			files: 1, adopted: true},
+		{endpoint: "s-cc-sample", make: func(t *testing.T) dbconn.Target { return w.Fixture(t, "s-cc-sample", "product-sample.sqlite") },
+			files: 1, keepsRows: true, adopted: true},
+		{endpoint: "p-current", make: func(t *testing.T) dbconn.Target {
+			return w.Postgres(t, c, "p-current", "p_current", "latest", 100, super, pwEnv)
+		}},
+		{endpoint: "p-old", make: func(t *testing.T) dbconn.Target { return w.Postgres(t, c, "p-old", "p_old", "001", 400, super, pwEnv) },
+			files: 1, keepsRows: true},
+		{endpoint: "p-empty", make: func(t *testing.T) dbconn.Target { return w.Postgres(t, c, "p-empty", "p_empty", "", 0, super, pwEnv) },
+			files: 2},
+		{endpoint: "p-cc-head", make: func(t *testing.T) dbconn.Target {
+			return w.PostgresDump(t, c, "p-cc-head", "p_cc_head", "product-head.postgres.sql", pwEnv)
+		}, files: 1, adopted: true},
+		{endpoint: "s-noise", make: func(t *testing.T) dbconn.Target { return w.Garbage(t, "s-noise") }, broken: "not a database"},
+		{endpoint: "p-down", make: func(t *testing.T) dbconn.Target { return w.Unreachable(t, "p-down", pwEnv) }, broken: "connection refused"},
 	}
-	w.Garbage("s-noise")
-	w.Unreachable("p-down", pwEnv)
+	targets := map[string]dbconn.Target{}
+	kept := map[string]map[string]int64{}
+	files := map[string]fileState{} // of the SQLite files
+	wantFiles := map[string]int{}
+	var good, broken []string
+	for _, p := range products {
+		tg := p.make(t)
+		targets[p.endpoint] = tg
+		if p.broken == "" {
+			good = append(good, p.endpoint)
+		} else {
+			broken = append(broken, p.endpoint)
+		}
+		if p.files > 0 {
+			wantFiles[p.endpoint] = p.files
+		}
+	}
 	w.Close()
 	env := []string{pwEnv + "=" + c.Password, "PGPASSWORD=", "PGPASSFILE=/nonexistent"}
-
-	// Content that must survive: the generated products and CodeChecker's sample.
-	kept := map[string]map[string]int64{}
-	for _, e := range []string{"s-old", "s-cc-sample", "p-old"} {
-		kept[e] = e2eRowCounts(t, good[e])
+	for _, p := range products {
+		if p.keepsRows {
+			kept[p.endpoint] = rowCounts(t, targets[p.endpoint])
+		}
+		if tg := targets[p.endpoint]; tg.Dialect == "sqlite" {
+			files[p.endpoint] = fileStateOf(t, tg.Path)
+		}
 	}
-	noise := e2eFileStateOf(t, w.sqlitePath("s-noise"))
 
 	r := supervisor(t, w.Dir, "", env, "migrate", "-j", "4", "-y")
 	if r.code != 1 {
 		t.Fatalf("migrate with two broken products: want exit 1\n%s", r)
 	}
 	before, after, summary := e2eMigrateTables(t, r)
-	if len(before) != 12 || len(after) != 12 {
-		t.Fatalf("status tables have %d and %d rows, want 12\n%s", len(before), len(after), r)
+	if len(before) != len(products) || len(after) != len(products) {
+		t.Fatalf("status tables have %d and %d rows, want %d\n%s", len(before), len(after), len(products), r)
 	}
-	for e, tg := range good {
+	for _, p := range products {
+		e, tg := p.endpoint, targets[p.endpoint]
+		row, inSummary := summary[e]
+		switch {
+		case p.broken != "":
+			// The summary names the two failures with their reasons; the
+			// broken file is left as it was.
+			_, why := e2eOutcome(r.stdout, e)
+			if row == nil || row[5] != "failed" || !strings.HasPrefix(why, "failed: "+status.FailedToConnect.Message()) || !strings.Contains(why, p.broken) {
+				t.Errorf("%s: summary row %q, failure %q, want a failure to connect saying %q", e, row, why, p.broken)
+			}
+			if after[e][1] != status.FailedToConnect.Message() {
+				t.Errorf("%s: status after migrate %q", e, after[e][1])
+			}
+			if tg.Dialect == "sqlite" && fileStateOf(t, tg.Path) != files[e] {
+				t.Errorf("%s: the broken file was changed", e)
+			}
+			continue
+		case p.files == 0:
+			if inSummary {
+				t.Errorf("%s was up to date but is in the summary: %q", e, row)
+			}
+		case !inSummary || row[2] != latestVersion(t, tg.Dialect) || row[5] != "ok":
+			t.Errorf("%s: summary row %q, want it upgraded to the latest version", e, row)
+		}
 		if got := after[e][1]; got != status.OK.Message() {
 			t.Errorf("%s: status after migrate %q", e, got)
 		}
-		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
-			t.Errorf("%s: atlas_schema_revisions at %q, want %q", e, v, e2eLatest(t, tg.Dialect))
+		if v := lastRevision(t, tg); v != latestVersion(t, tg.Dialect) {
+			t.Errorf("%s: atlas_schema_revisions at %q, want %q", e, v, latestVersion(t, tg.Dialect))
 		}
 		if tg.Dialect == "sqlite" {
-			e2eCheckSQLite(t, tg)
+			checkSQLiteIntact(t, tg)
 		}
-	}
-	for e, want := range kept {
-		if got := e2eRowCounts(t, good[e]); !maps.Equal(got, want) {
-			t.Errorf("%s: row counts changed by the migration:\n got %v\nwant %v", e, got, want)
-		}
-	}
-	// The summary names the work done and the two failures with their reasons.
-	for e := range good {
-		row, ok := summary[e]
-		if e == "s-current" || e == "p-current" {
-			if ok {
-				t.Errorf("%s was up to date but is in the summary: %q", e, row)
+		if p.keepsRows {
+			if got := rowCounts(t, tg); !maps.Equal(got, kept[e]) {
+				t.Errorf("%s: row counts changed by the migration:\n got %v\nwant %v", e, got, kept[e])
 			}
-			continue
 		}
-		if !ok || row[2] != e2eLatest(t, good[e].Dialect) || row[5] != "ok" {
-			t.Errorf("%s: summary row %q, want it upgraded to the latest version", e, row)
-		}
-	}
-	for e, want := range map[string]string{"s-noise": "not a database", "p-down": "connection refused"} {
-		row := summary[e]
-		_, why := e2eOutcome(r.stdout, e)
-		if row == nil || row[5] != "failed" || !strings.HasPrefix(why, "failed: "+status.FailedToConnect.Message()) || !strings.Contains(why, want) {
-			t.Errorf("%s: summary row %q, failure %q, want a failure to connect saying %q", e, row, why, want)
-		}
-		if after[e][1] != status.FailedToConnect.Message() {
-			t.Errorf("%s: status after migrate %q", e, after[e][1])
-		}
-	}
-	if got := e2eFileStateOf(t, w.sqlitePath("s-noise")); got != noise {
-		t.Errorf("s-noise: the broken file was changed")
-	}
-	wantFiles := map[string]int{"s-old": 1, "s-empty": 2, "s-missing": 2, "s-cc-head": 1, "s-cc-sample": 1, "p-old": 1, "p-empty": 2, "p-cc-head": 1}
-	if got := e2eApplying(r.stderr); !maps.Equal(got, wantFiles) {
-		t.Errorf("applying migration file lines per product %v, want %v\n%s", got, wantFiles, r)
-	}
-	for _, e := range []string{"s-cc-head", "s-cc-sample", "p-cc-head"} {
-		if !strings.Contains(r.stderr, "["+e+"] adopted CodeChecker database") {
+		if p.adopted && !strings.Contains(r.stderr, "["+e+"] adopted CodeChecker database") {
 			t.Errorf("%s: no adoption logged", e)
 		}
+	}
+	if got := e2eApplying(r.stderr); !maps.Equal(got, wantFiles) {
+		t.Errorf("applying migration file lines per product %v, want %v\n%s", got, wantFiles, r)
 	}
 
 	// A second run has nothing to do for the good products: no worker, no
 	// file touched; the broken two still fail.
-	files := map[string]e2eFileState{}
-	for e, tg := range good {
-		if tg.Dialect == "sqlite" {
-			files[e] = e2eFileStateOf(t, tg.Path)
+	for _, e := range good {
+		if tg := targets[e]; tg.Dialect == "sqlite" {
+			files[e] = fileStateOf(t, tg.Path)
 		}
 	}
 	r = supervisor(t, w.Dir, "", env, "migrate", "-j", "4", "-y")
@@ -193,20 +205,20 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 		t.Errorf("second run upgraded something\n%s", r)
 	}
 	_, after, summary = e2eMigrateTables(t, r)
-	if len(summary) != 2 || summary["s-noise"] == nil || summary["p-down"] == nil {
-		t.Errorf("second run: summary %q, want only the two broken products", summary)
+	if len(summary) != len(broken) || slices.ContainsFunc(broken, func(e string) bool { return summary[e] == nil }) {
+		t.Errorf("second run: summary %q, want only the broken products %q", summary, broken)
 	}
-	for e, tg := range good {
+	for _, e := range good {
 		if after[e][1] != status.OK.Message() {
 			t.Errorf("second run: %s is %q", e, after[e][1])
 		}
-		if tg.Dialect == "sqlite" && e2eFileStateOf(t, tg.Path) != files[e] {
+		if tg := targets[e]; tg.Dialect == "sqlite" && fileStateOf(t, tg.Path) != files[e] {
 			t.Errorf("second run: %s: the file changed", e)
 		}
 	}
 	// Only the good ones: exit 0.
 	args := []string{"migrate", "-y"}
-	for e := range good {
+	for _, e := range good {
 		args = append(args, "--product", e)
 	}
 	if r := supervisor(t, w.Dir, "", env, args...); r.code != 0 || !strings.Contains(r.stdout, "every product was already up to date") {
@@ -218,16 +230,16 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 // any work starts; "n" leaves a product alone; end of input is "no".
 func TestE2EMigratePrompts(t *testing.T) {
 	t.Parallel()
-	w := newE2EWorkspace(t)
-	a := w.SQLite("a-old", "001", 100)
-	b := w.Missing("b-new")
-	cOld := w.SQLite("c-old", "001", 100)
-	d := w.SQLite("d-current", "latest", 0)
-	e := w.SQLite("e-old", "001", 0)
+	w := newWorkspace(t)
+	a := w.SQLite(t, "a-old", "001", 100)
+	b := w.Missing(t, "b-new")
+	cOld := w.SQLite(t, "c-old", "001", 100)
+	d := w.SQLite(t, "d-current", "latest", 0)
+	e := w.SQLite(t, "e-old", "001", 0)
 	w.Close()
-	untouched := map[string]e2eFileState{}
+	untouched := map[string]fileState{}
 	for _, tg := range []dbconn.Target{cOld, d, e} {
-		untouched[tg.Path] = e2eFileStateOf(t, tg.Path)
+		untouched[tg.Path] = fileStateOf(t, tg.Path)
 	}
 
 	// --product limits the questions and the work, and never widens.
@@ -240,8 +252,8 @@ func TestE2EMigratePrompts(t *testing.T) {
 	}
 
 	// "Y\r\n" is yes (any case, CRLF tolerated), "No" is no, then the input ends.
-	run := e2eStart(t, w.Dir, "Y\r\nNo\n", nil, "migrate", "-j", "2")
-	code, out := run.wait(t)
+	res := startCombined(t, w.Dir, "Y\r\nNo\n", nil, "migrate", "-j", "2").wait(t, 5*time.Minute)
+	code, out := res.code, res.stdout
 	if code != 1 {
 		t.Fatalf("migrate with products left behind: want exit 1, got %d\n%s", code, out)
 	}
@@ -276,14 +288,14 @@ func TestE2EMigratePrompts(t *testing.T) {
 	if !strings.Contains(out, "[a-old] applying migration file") || strings.Count(out, "applying migration file") != 1 {
 		t.Errorf("want exactly a-old's one file applied\n%s", out)
 	}
-	if v := e2eRevision(t, a); v != e2eLatest(t, "sqlite") {
+	if v := lastRevision(t, a); v != latestVersion(t, "sqlite") {
 		t.Errorf("a-old (yes) at %q", v)
 	}
 	if _, err := os.Stat(b.Path); !os.IsNotExist(err) {
 		t.Errorf("b-new (no) was created: %v", err)
 	}
 	for path, st := range untouched {
-		if got := e2eFileStateOf(t, path); got != st {
+		if got := fileStateOf(t, path); got != st {
 			t.Errorf("%s changed although the answer was no / it was up to date", filepath.Base(path))
 		}
 	}
@@ -313,7 +325,7 @@ func TestE2EMigratePrompts(t *testing.T) {
 		t.Errorf("after the prompts: status table of %d rows, summary of %d, want 5 and 3\n%s", len(after), len(summary), r)
 	}
 	for _, tg := range []dbconn.Target{a, b, cOld, d, e} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, "sqlite") {
+		if v := lastRevision(t, tg); v != latestVersion(t, "sqlite") {
 			t.Errorf("%s at %q after yes to all", filepath.Base(tg.Path), v)
 		}
 	}
@@ -329,27 +341,27 @@ func TestE2EMigratePrompts(t *testing.T) {
 func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
 	const pwEnv = "E2E_DRY_PASSWORD"
-	old := w.SQLite("s-old", "001", 200)
-	cc := w.Fixture("s-cc", "product-head.sqlite")
-	cur := w.SQLite("s-current", "latest", 0)
-	miss := w.Missing("s-missing")
-	pg1 := w.Postgres(c, "p-old", "p_old", "001", 0, e2ePGRole{}, pwEnv)
-	pg2 := w.Postgres(c, "p-old2", "p_old2", "001", 0, e2ePGRole{}, pwEnv)
+	old := w.SQLite(t, "s-old", "001", 200)
+	cc := w.Fixture(t, "s-cc", "product-head.sqlite")
+	cur := w.SQLite(t, "s-current", "latest", 0)
+	miss := w.Missing(t, "s-missing")
+	pg1 := w.Postgres(t, c, "p-old", "p_old", "001", 0, pgRole{}, pwEnv)
+	pg2 := w.Postgres(t, c, "p-old2", "p_old2", "001", 0, pgRole{}, pwEnv)
 	w.Close()
 	env := []string{pwEnv + "=" + c.Password}
 	sqlites := []dbconn.Target{old, cc, cur, miss}
-	snapshot := func() map[string]e2eFileState {
-		m := map[string]e2eFileState{}
+	snapshot := func() map[string]fileState {
+		m := map[string]fileState{}
 		for _, tg := range sqlites {
 			for _, p := range []string{tg.Path, tg.Path + "-journal", tg.Path + "-wal"} {
-				m[p] = e2eFileStateOf(t, p)
+				m[p] = fileStateOf(t, p)
 			}
 		}
 		return m
 	}
-	counts := map[string]map[string]int64{"s-old": e2eRowCounts(t, old), "s-cc": e2eRowCounts(t, cc)}
+	counts := map[string]map[string]int64{"s-old": rowCounts(t, old), "s-cc": rowCounts(t, cc)}
 	start := snapshot()
 	unchanged := func(what string) {
 		t.Helper()
@@ -357,7 +369,7 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 			t.Errorf("%s changed files:\n got %v\nwant %v", what, got, start)
 		}
 		for _, tg := range []dbconn.Target{pg1, pg2} {
-			if v := e2eRevision(t, tg); v != "001" {
+			if v := lastRevision(t, tg); v != "001" {
 				t.Errorf("%s: %s moved to %q", what, tg.Database, v)
 			}
 		}
@@ -445,20 +457,20 @@ func TestE2EMigrateDryRunSQLBackup(t *testing.T) {
 			t.Errorf("%s: no backup matching %s among %q", e, re, names)
 			continue
 		}
-		bk := dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[i])}
-		if got := e2eRowCounts(t, bk); !maps.Equal(got, counts[e]) {
+		bk := sqliteTarget(filepath.Join(dir, names[i]))
+		if got := rowCounts(t, bk); !maps.Equal(got, counts[e]) {
 			t.Errorf("%s: backup rows %v, want %v", e, got, counts[e])
 		}
-		e2eCheckSQLite(t, bk)
+		checkSQLiteIntact(t, bk)
 		if !strings.Contains(r.stderr, "["+e+"] backup written") {
 			t.Errorf("%s: backup not logged\n%s", e, r)
 		}
 	}
-	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, names[slices.IndexFunc(names, backups["s-old"].MatchString)])}); v != "001" {
+	if v := lastRevision(t, sqliteTarget(filepath.Join(dir, names[slices.IndexFunc(names, backups["s-old"].MatchString)]))); v != "001" {
 		t.Errorf("s-old backup at %q, want the old version 001", v)
 	}
 	for _, tg := range []dbconn.Target{old, cc, cur, miss, pg1, pg2} {
-		if v := e2eRevision(t, tg); v != e2eLatest(t, tg.Dialect) {
+		if v := lastRevision(t, tg); v != latestVersion(t, tg.Dialect) {
 			t.Errorf("%s%s at %q after migrate --backup-dir", tg.Path, tg.Database, v)
 		}
 	}
@@ -477,7 +489,7 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 	copyFixture(t, "config-head.sqlite", config)
 	prod := filepath.Join(ws, "cc.sqlite")
 	copyFixture(t, "product-head.sqlite", prod)
-	start := e2eFileStateOf(t, config)
+	start := fileStateOf(t, config)
 
 	r := supervisor(t, ws, "", nil, "status")
 	if r.code != 0 || !strings.Contains(r.stderr, "config database schema mismatch") {
@@ -492,7 +504,7 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 		if r.code != 2 || strings.Contains(r.stdout, "Do you want") {
 			t.Errorf("%q: want exit 2 before any question\n%s", args, r)
 		}
-		if got := e2eFileStateOf(t, config); got != start {
+		if got := fileStateOf(t, config); got != start {
 			t.Fatalf("%q: exit 2 but the config database changed", args)
 		}
 	}
@@ -505,10 +517,10 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 		!strings.Contains(r.stdout, "Do you want to upgrade 'cc' to new schema? Y(es)/n(o) y\n") || r.code != 0 {
 		t.Errorf("migrate, no to the config database, yes to cc: want both asked, exit 0\n%s", r)
 	}
-	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: config}); v != "" {
+	if v := lastRevision(t, sqliteTarget(config)); v != "" {
 		t.Errorf("config database upgraded to %q although the answer was no", v)
 	}
-	if v := e2eRevision(t, dbconn.Target{Dialect: "sqlite", Path: prod}); v != e2eLatest(t, "sqlite") {
+	if v := lastRevision(t, sqliteTarget(prod)); v != latestVersion(t, "sqlite") {
 		t.Errorf("cc at %q", v)
 	}
 	r = supervisor(t, ws, "", nil, "migrate", "-y")

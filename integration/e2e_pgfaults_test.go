@@ -35,7 +35,7 @@ const pgfLockReason = "timed out waiting for a lock held by another session (loc
 // off for the load): only the index build is of interest here.
 func pgfBulkLinks(t *testing.T, tg dbconn.Target, n int) {
 	t.Helper()
-	db := ccOpen(t, tg)
+	db := openDB(t, tg)
 	defer db.Close()
 	conn, err := db.Conn(context.Background())
 	if err != nil {
@@ -73,7 +73,7 @@ func pgfIndexBuilder(t *testing.T, db *sql.DB, name string) int {
 
 // pgfWaitIndexBuilder waits until a worker of r builds an index on
 // database name and returns its backend pid.
-func pgfWaitIndexBuilder(t *testing.T, r *ftRunning, db *sql.DB, name string) int {
+func pgfWaitIndexBuilder(t *testing.T, r *running, db *sql.DB, name string) int {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -98,7 +98,7 @@ func pgfWaitIndexBuilder(t *testing.T, r *ftRunning, db *sql.DB, name string) in
 // break (as far as polls every 50ms tell).
 func pgfObserveLockWaits(t *testing.T, tg dbconn.Target) (stop func() time.Duration) {
 	t.Helper()
-	db := ccOpen(t, tg)
+	db := openDB(t, tg)
 	done := make(chan struct{})
 	out := make(chan time.Duration, 1)
 	go func() {
@@ -184,7 +184,7 @@ func pgfVersion(t *testing.T, db *sql.DB) (version string, invalid []string) {
 // pgfSummaryCells is endpoint's summary row, cell by cell.
 func pgfSummaryCells(t *testing.T, stdout, endpoint string) []string {
 	t.Helper()
-	line := ftSummaryLine(stdout, endpoint)
+	line := summaryLine(stdout, endpoint)
 	var cells []string
 	for _, c := range strings.Split(line, "|") {
 		cells = append(cells, strings.TrimSpace(c))
@@ -203,10 +203,10 @@ func pgfSummaryCells(t *testing.T, stdout, endpoint string) []string {
 // as long as the other session kept the lock.
 func TestE2ETableLockOfAnotherSessionFailsAtLockTimeout(t *testing.T) {
 	c := pgtest.Start(t)
-	w := ftNewWS(t)
-	tg := ccPGProduct(t, w, c, "pg", 200)
+	w := newWorkspace(t)
+	tg := w.Postgres(t, c, "pg", "pg", "001", 200, pgRole{}, ccPasswordEnv)
 	env := []string{ccPasswordEnv + "=" + c.Password}
-	db := ccOpen(t, tg)
+	db := openDB(t, tg)
 	defer db.Close()
 	holder, err := db.Conn(context.Background())
 	if err != nil {
@@ -224,7 +224,7 @@ func TestE2ETableLockOfAnotherSessionFailsAtLockTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	r := ftStart(t, w.dir, env, "migrate", "-y", "--lock-timeout", "1s")
+	r := startSupervisor(t, w.Dir, env, "migrate", "-y", "--lock-timeout", "1s")
 	res := r.wait(t, 2*time.Minute)
 	took := time.Since(start)
 	cells := pgfSummaryCells(t, res.stdout, "pg")
@@ -247,7 +247,7 @@ func TestE2ETableLockOfAnotherSessionFailsAtLockTimeout(t *testing.T) {
 	if v, invalid := pgfVersion(t, db); v != "001" || len(invalid) > 0 {
 		t.Errorf("after the failed run: at %q, invalid indexes %q; want 001 and none", v, invalid)
 	}
-	if res := supervisor(t, w.dir, "", env, "migrate", "-y", "--lock-timeout", "1s"); res.code != 0 {
+	if res := supervisor(t, w.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s"); res.code != 0 {
 		t.Errorf("once the lock is free:\n%s", res)
 	}
 }
@@ -261,15 +261,15 @@ func TestE2ETableLockOfAnotherSessionFailsAtLockTimeout(t *testing.T) {
 // (001 to 001), not "-".
 func TestE2EWorkerKilledInCreateIndexRerunHonoursLockTimeout(t *testing.T) {
 	c := pgtest.Start(t)
-	w := ftNewWS(t)
-	tg := ccPGProduct(t, w, c, "big", 200)
+	w := newWorkspace(t)
+	tg := w.Postgres(t, c, "big", "big", "001", 200, pgRole{}, ccPasswordEnv)
 	pgfBulkLinks(t, tg, 3_000_000)
 	env := []string{ccPasswordEnv + "=" + c.Password}
-	db := ccOpen(t, tg)
+	db := openDB(t, tg)
 	defer db.Close()
 
-	first := ftStart(t, w.dir, env, "migrate", "-y")
-	workers := ftWaitWorkers(t, first, 1, time.Minute)
+	first := startSupervisor(t, w.Dir, env, "migrate", "-y")
+	workers := waitForWorkers(t, first, 1, time.Minute)
 	backend := pgfWaitIndexBuilder(t, first, db, "big")
 	// Into the build.
 	time.Sleep(200 * time.Millisecond)
@@ -279,7 +279,7 @@ func TestE2EWorkerKilledInCreateIndexRerunHonoursLockTimeout(t *testing.T) {
 	killed := time.Now()
 	start := time.Now()
 	observe := pgfObserveLockWaits(t, tg)
-	rerun := ftStart(t, w.dir, env, "migrate", "-y", "--lock-timeout", "1s")
+	rerun := startSupervisor(t, w.Dir, env, "migrate", "-y", "--lock-timeout", "1s")
 	res := rerun.wait(t, 2*time.Minute)
 	took := time.Since(start)
 	longestWait := observe()
@@ -325,7 +325,7 @@ func TestE2EWorkerKilledInCreateIndexRerunHonoursLockTimeout(t *testing.T) {
 	if v, invalid := pgfVersion(t, db); v != want || len(invalid) > 0 {
 		t.Errorf("after the re-run: at %q, invalid indexes %q; want %s and none", v, invalid, want)
 	}
-	if res := supervisor(t, w.dir, "", env, "migrate", "-y"); res.code != 0 {
+	if res := supervisor(t, w.Dir, "", env, "migrate", "-y"); res.code != 0 {
 		t.Errorf("the next run:\n%s", res)
 	}
 	if v, invalid := pgfVersion(t, db); v != "002" || len(invalid) > 0 {
@@ -348,12 +348,12 @@ func TestE2EServerStopImmediateInCreateIndexSaysShutDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgfBulkLinks(t, tg, 3_000_000)
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	w.add(t, "big", tg, ccPasswordEnv)
 	env := []string{ccPasswordEnv + "=" + s.password}
 
-	watch := ccOpen(t, tg)
-	r := ftStart(t, w.dir, env, "migrate", "-y")
+	watch := openDB(t, tg)
+	r := startSupervisor(t, w.Dir, env, "migrate", "-y")
 	pgfWaitIndexBuilder(t, r, watch, "big")
 	watch.Close()
 	time.Sleep(200 * time.Millisecond)
@@ -366,12 +366,12 @@ func TestE2EServerStopImmediateInCreateIndexSaysShutDown(t *testing.T) {
 	if !lost.MatchString(reason) || strings.Contains(reason, "bad connection") {
 		t.Errorf("reason %q: want it to match %q, without \"bad connection\"\n%s", reason, lost, res)
 	}
-	db := ccOpen(t, tg)
+	db := openDB(t, tg)
 	defer db.Close()
 	if v, invalid := pgfVersion(t, db); v != "001" || len(invalid) > 0 {
 		t.Errorf("after the stop: at %q, invalid indexes %q; want 001 and none", v, invalid)
 	}
-	if res := supervisor(t, w.dir, "", env, "migrate", "-y"); res.code != 0 {
+	if res := supervisor(t, w.Dir, "", env, "migrate", "-y"); res.code != 0 {
 		t.Errorf("the run after the restart:\n%s", res)
 	}
 }

@@ -1,7 +1,7 @@
 package integration
 
 // End-to-end tests of `status` and of the workspace commands (init, products
-// add/list/remove), plus the helpers the other e2e_*_test.go files share.
+// add/list/remove).
 //
 // Output contract these tests hold the binary to (DESIGN.md, "Command line"):
 //   - stdout carries what the operator asked for: status tables, prompts,
@@ -12,515 +12,92 @@ package integration
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"supervisor/integration/fleet"
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
-	"supervisor/internal/migrate"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/status"
-	"supervisor/schema"
 )
-
-// ---------------------------------------------------------------------------
-// Helpers shared by the e2e_*_test.go files.
-
-// e2eWS is a workspace being set up by a test: products are made and
-// registered through it, then Close releases the config database before the
-// supervisor binary runs.
-type e2eWS struct {
-	t   *testing.T
-	Dir string
-	ws  *workspace.Workspace
-}
-
-func newE2EWorkspace(t *testing.T) *e2eWS {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "workspace")
-	ws, err := workspace.Create(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &e2eWS{t: t, Dir: ws.Dir, ws: ws}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
-
-// Close closes the config database (idempotent).
-func (w *e2eWS) Close() {
-	if w.ws != nil {
-		w.ws.Close()
-		w.ws = nil
-	}
-}
-
-func (w *e2eWS) register(endpoint string, tg dbconn.Target, passwordEnv string) {
-	w.t.Helper()
-	tg.Password = "" // never stored
-	if err := w.ws.Add(context.Background(), endpoint, tg, passwordEnv); err != nil {
-		w.t.Fatalf("register %s: %v", endpoint, err)
-	}
-}
-
-// sqlitePath is where the SQLite product endpoint lives in the workspace.
-func (w *e2eWS) sqlitePath(endpoint string) string {
-	return filepath.Join(w.Dir, endpoint+".sqlite")
-}
-
-// SQLite makes and registers a SQLite product at version ("latest", "001",
-// "" = an empty file with no tables) with reports reports of generated content.
-func (w *e2eWS) SQLite(endpoint, version string, reports int) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
-		w.t.Fatalf("make %s: %v", endpoint, err)
-	}
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Fixture registers a copy of a CodeChecker fixture file as a SQLite product.
-func (w *e2eWS) Fixture(endpoint, fixture string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	copyFixture(w.t, fixture, tg.Path)
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Missing registers a SQLite product whose file does not exist.
-func (w *e2eWS) Missing(endpoint string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Garbage registers a SQLite product whose file holds random bytes.
-func (w *e2eWS) Garbage(endpoint string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "sqlite", Path: w.sqlitePath(endpoint)}
-	b := make([]byte, 8192)
-	rand.Read(b)
-	if err := os.WriteFile(tg.Path, b, 0o644); err != nil {
-		w.t.Fatal(err)
-	}
-	w.register(endpoint, tg, "")
-	return tg
-}
-
-// Postgres makes database dbName on c (owned by role, which must exist; ""
-// = the superuser) and a product schema at version in it, with generated
-// content, and registers it. The returned target carries the password (for
-// the test's own connections); the registry never does.
-func (w *e2eWS) Postgres(c *pgtest.Cluster, endpoint, dbName, version string, reports int, role e2ePGRole, passwordEnv string) dbconn.Target {
-	w.t.Helper()
-	if role.User == "" {
-		role = e2ePGRole{User: c.User, Password: c.Password}
-		c.CreateDatabase(w.t, dbName)
-	} else {
-		c.Exec(w.t, "postgres", fmt.Sprintf(`CREATE DATABASE %q OWNER %q`, dbName, role.User))
-	}
-	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: role.User, Database: dbName, Password: role.Password}
-	if version != "" {
-		if _, err := workspace.MakeProduct(context.Background(), tg, version, fleet.Options{Reports: reports, Seed: int64(len(endpoint))}); err != nil {
-			w.t.Fatalf("make %s: %v", endpoint, err)
-		}
-	}
-	w.register(endpoint, tg, passwordEnv)
-	return tg
-}
-
-// PostgresDump registers database dbName on c loaded from a CodeChecker
-// pg_dump fixture.
-func (w *e2eWS) PostgresDump(c *pgtest.Cluster, endpoint, dbName, fixture, passwordEnv string) dbconn.Target {
-	w.t.Helper()
-	c.CreateDatabase(w.t, dbName)
-	c.LoadDump(w.t, dbName, fixtures+fixture)
-	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: dbName, Password: c.Password}
-	w.register(endpoint, tg, passwordEnv)
-	return tg
-}
-
-// Unreachable registers a PostgreSQL product on a port nothing listens on.
-func (w *e2eWS) Unreachable(endpoint, passwordEnv string) dbconn.Target {
-	w.t.Helper()
-	tg := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: e2eFreePort(w.t), User: "nobody", Database: "nothing"}
-	w.register(endpoint, tg, passwordEnv)
-	return tg
-}
-
-// e2ePGRole is a PostgreSQL login role.
-type e2ePGRole struct{ User, Password string }
-
-// e2eNewRole creates a login role with a fresh random password (so the password
-// appears nowhere but where the test puts it).
-func e2eNewRole(t *testing.T, c *pgtest.Cluster, name string) e2ePGRole {
-	t.Helper()
-	r := e2ePGRole{User: name, Password: "pw-" + rand.Text()}
-	c.Exec(t, "postgres", fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD '%s'`, r.User, r.Password))
-	return r
-}
-
-// e2ePassfile writes a libpq password file with one line per target.
-func e2ePassfile(t *testing.T, targets ...dbconn.Target) string {
-	t.Helper()
-	var b strings.Builder
-	for _, tg := range targets {
-		fmt.Fprintf(&b, "%s:%d:%s:%s:%s\n", tg.Host, tg.Port, tg.Database, tg.User, tg.Password)
-	}
-	path := filepath.Join(t.TempDir(), "pgpass")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// e2eFreePort returns a port of 127.0.0.1 on which nothing listens and
-// nothing else can: a socket is bound to it, never listening, until the test
-// ends, so connecting is refused at once.
-func e2eFreePort(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sa.(*syscall.SockaddrInet4).Port
-}
-
-// e2eOpenDB opens a product database for the test's own checks.
-func e2eOpenDB(t *testing.T, tg dbconn.Target) *sql.DB {
-	t.Helper()
-	db, err := dbconn.Open(context.Background(), tg, dbconn.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatalf("open %s: %v", tg.Path+tg.Database, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-// e2eRevision is the last version in atlas_schema_revisions ("" if the table is
-// missing or empty).
-func e2eRevision(t *testing.T, tg dbconn.Target) string {
-	t.Helper()
-	db := e2eOpenDB(t, tg)
-	defer db.Close()
-	tables := e2eTableNames(t, db, tg.Dialect)
-	if !slices.Contains(tables, migrate.RevisionsTable) {
-		return ""
-	}
-	var v sql.NullString
-	if err := db.QueryRow("SELECT max(version) FROM " + migrate.RevisionsTable).Scan(&v); err != nil {
-		t.Fatalf("read revisions of %s: %v", tg.Path+tg.Database, err)
-	}
-	return v.String
-}
-
-func e2eTableNames(t *testing.T, db *sql.DB, dialect dbconn.Dialect) []string {
-	t.Helper()
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-	if dialect == "postgres" {
-		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
-	}
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
-}
-
-// e2eRowCounts counts the rows of every table of the database, revision tables
-// excluded.
-func e2eRowCounts(t *testing.T, tg dbconn.Target) map[string]int64 {
-	t.Helper()
-	db := e2eOpenDB(t, tg)
-	defer db.Close()
-	return e2eCounts(t, db, tg.Dialect)
-}
-
-// e2eCounts counts the rows of every table of an open database, revision
-// tables excluded.
-func e2eCounts(t *testing.T, db *sql.DB, dialect dbconn.Dialect) map[string]int64 {
-	t.Helper()
-	out := map[string]int64{}
-	for _, name := range e2eTableNames(t, db, dialect) {
-		if name == migrate.RevisionsTable {
-			continue
-		}
-		var n int64
-		if err := db.QueryRow(fmt.Sprintf(`SELECT count(*) FROM %q`, name)).Scan(&n); err != nil {
-			t.Fatalf("count %s: %v", name, err)
-		}
-		out[name] = n
-	}
-	return out
-}
-
-// e2eLatest is the newest packaged product schema version.
-func e2eLatest(t *testing.T, dialect dbconn.Dialect) string {
-	t.Helper()
-	v, err := migrate.LatestVersion(schema.Product, dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// e2eFileState is a file's content hash and modification time ("" if absent).
-type e2eFileState struct {
-	sum   string
-	mtime time.Time
-}
-
-func e2eFileStateOf(t *testing.T, path string) e2eFileState {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return e2eFileState{}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e2eFileState{sum: fmt.Sprintf("%x", sha256.Sum256(b)), mtime: fi.ModTime()}
-}
-
-// e2eStatusRow is one element of `status --json`.
-type e2eStatusRow struct {
-	Endpoint       string `json:"endpoint"`
-	Status         string `json:"status"`
-	Message        string `json:"message"`
-	Location       string `json:"location"`
-	DBVersion      string `json:"db_version"`
-	PackageVersion string `json:"package_version"`
-	UpToDate       bool   `json:"up_to_date"`
-	Reason         string `json:"reason"`
-}
-
-func e2eStatusJSON(t *testing.T, r result) []e2eStatusRow {
-	t.Helper()
-	var rows []e2eStatusRow
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rows); err != nil {
-		t.Fatalf("status --json: stdout is not the JSON document: %v\n%s", err, r)
-	}
-	if dec.More() {
-		t.Fatalf("status --json: more than one JSON value on stdout\n%s", r)
-	}
-	return rows
-}
-
-// e2eTablesOf finds the tables printTable prints in out: a rule line of
-// dashes and "-+-", a header, a rule, rows, a rule. Each table is returned
-// as rows of trimmed cells, header first.
-func e2eTablesOf(out string) [][][]string {
-	isRule := func(l string) bool {
-		return strings.Trim(l, "-+") == "" && strings.Contains(l, "-+-")
-	}
-	lines := strings.Split(out, "\n")
-	var tables [][][]string
-	for i := 0; i+2 < len(lines); i++ {
-		if !isRule(lines[i]) || !isRule(lines[i+2]) {
-			continue
-		}
-		var tbl [][]string
-		cells := func(l string) []string {
-			parts := strings.Split(l, " | ")
-			for k := range parts {
-				parts[k] = strings.TrimSpace(parts[k])
-			}
-			return parts
-		}
-		tbl = append(tbl, cells(lines[i+1]))
-		j := i + 3
-		for ; j < len(lines) && !isRule(lines[j]); j++ {
-			tbl = append(tbl, cells(lines[j]))
-		}
-		tables = append(tables, tbl)
-		i = j
-	}
-	return tables
-}
-
-// e2eByEndpoint indexes a table's rows by their first cell.
-func e2eByEndpoint(t *testing.T, tbl [][]string) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	for _, r := range tbl[1:] {
-		if len(r) != len(tbl[0]) {
-			t.Fatalf("row %q has %d cells, header %q has %d", r, len(r), tbl[0], len(tbl[0]))
-		}
-		out[r[0]] = r
-	}
-	return out
-}
-
-var e2eStatusHeader = []string{"Product endpoint", "Database status", "Database location", "Schema version in the database", "Schema version in the package"}
-
-// e2eStatusTable returns the one status table on stdout, by endpoint, and the
-// endpoints in printed order.
-func e2eStatusTable(t *testing.T, r result) (map[string][]string, []string) {
-	t.Helper()
-	tables := e2eTablesOf(r.stdout)
-	if len(tables) != 1 {
-		t.Fatalf("want one table on stdout, found %d\n%s", len(tables), r)
-	}
-	if !slices.Equal(tables[0][0], e2eStatusHeader) {
-		t.Fatalf("status header %q, want %q", tables[0][0], e2eStatusHeader)
-	}
-	var order []string
-	for _, row := range tables[0][1:] {
-		order = append(order, row[0])
-	}
-	return e2eByEndpoint(t, tables[0]), order
-}
-
-// e2eRun is a supervisor started by e2eStart.
-type e2eRun struct {
-	cmd *exec.Cmd
-	out *os.File // stdout and stderr, one open file: lines stay in write order
-}
-
-// e2eStart starts the binary without waiting for it. Its stdout and
-// stderr go to one file (the same open file description), so the combined
-// output keeps the order in which the process wrote.
-func e2eStart(t *testing.T, ws, stdin string, env []string, args ...string) *e2eRun {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "output-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &e2eRun{out: f}
-	r.cmd = exec.Command(supervisorBin, append([]string{"-w", ws}, args...)...)
-	r.cmd.Env = append(os.Environ(), env...)
-	r.cmd.Stdin = strings.NewReader(stdin)
-	r.cmd.Stdout, r.cmd.Stderr = f, f
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if r.cmd.ProcessState == nil {
-			r.cmd.Process.Kill()
-			r.cmd.Wait()
-		}
-		f.Close()
-	})
-	return r
-}
-
-// wait waits for the supervisor and returns its exit code and combined output.
-func (r *e2eRun) wait(t *testing.T) (int, string) {
-	t.Helper()
-	err := r.cmd.Wait()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatal(err)
-		}
-		code = ee.ExitCode()
-	}
-	b, err := os.ReadFile(r.out.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code, string(b)
-}
 
 // ---------------------------------------------------------------------------
 // status
 
+// TestE2EStatus runs `status` (text and --json) over a fleet of one product
+// per database state, then narrows it with --product and feeds it bad usage.
 func TestE2EStatus(t *testing.T) {
 	t.Parallel()
 	c := pgtest.Start(t)
-	w := newE2EWorkspace(t)
+	w := newWorkspace(t)
+	pkg := latestVersion(t, "sqlite")
 
-	w.SQLite("a-current", "latest", 50)
-	w.Fixture("b-codechecker", "product-head.sqlite")
-	w.SQLite("c-old", "001", 50)
-	gone := w.Missing("d-gone")
-	w.Garbage("e-noise")
-	pgOK := w.Postgres(c, "f-pg", "f_pg", "latest", 50, e2eNewRole(t, c, "acme"), "")
-	w.Unreachable("g-pg-down", "E2E_DOWN_PASSWORD")
-	// Beyond the issue's list: CodeChecker's schema one revision before its
-	// head (only CodeChecker can upgrade that), and a database with no tables.
-	older := w.Fixture("h-cc-older", "product-head.sqlite")
-	w.SQLite("i-empty", "", 0)
-	w.Close()
-	{
-		db, err := dbconn.Open(context.Background(), older, dbconn.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec("UPDATE alembic_version SET version_num = 'a7f3c8e21b90'"); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-	}
-
-	passfile := e2ePassfile(t, pgOK)
-	env := []string{"PGPASSFILE=" + passfile, "PGPASSWORD=", "E2E_DOWN_PASSWORD=whatever"}
-	pkg := e2eLatest(t, "sqlite")
-	want := map[string]struct {
+	// One product per state, in endpoint order. reason is a word the reason
+	// must hold; logged says its failure is logged, naming it.
+	products := []struct {
+		endpoint  string
+		make      func(t *testing.T) dbconn.Target
 		status    status.Status
 		dbVersion string
+		reason    string
+		location  string // "" = not checked
+		logged    bool
 	}{
-		"a-current":     {status.OK, pkg},
-		"b-codechecker": {status.SchemaMismatchOK, "b1be74589382 (CodeChecker)"},
-		"c-old":         {status.SchemaMismatchOK, "001"},
-		"d-gone":        {status.Missing, ""},
-		"e-noise":       {status.FailedToConnect, ""},
-		"f-pg":          {status.OK, e2eLatest(t, "postgres")},
-		"g-pg-down":     {status.FailedToConnect, ""},
-		"h-cc-older":    {status.SchemaMismatchNo, "a7f3c8e21b90 (CodeChecker)"},
-		"i-empty":       {status.SchemaMissing, ""},
+		{endpoint: "a-current", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "a-current", "latest", 50) },
+			status: status.OK, dbVersion: pkg},
+		{endpoint: "b-codechecker", make: func(t *testing.T) dbconn.Target { return w.Fixture(t, "b-codechecker", "product-head.sqlite") },
+			status: status.SchemaMismatchOK, dbVersion: "b1be74589382 (CodeChecker)"},
+		{endpoint: "c-old", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "c-old", "001", 50) },
+			status: status.SchemaMismatchOK, dbVersion: "001"},
+		{endpoint: "d-gone", make: func(t *testing.T) dbconn.Target { return w.Missing(t, "d-gone") },
+			status: status.Missing},
+		{endpoint: "e-noise", make: func(t *testing.T) dbconn.Target { return w.Garbage(t, "e-noise") },
+			status: status.FailedToConnect, reason: "not a database", logged: true},
+		{endpoint: "f-pg", make: func(t *testing.T) dbconn.Target {
+			return w.Postgres(t, c, "f-pg", "f_pg", "latest", 50, newPGRole(t, c, "acme"), "")
+		}, status: status.OK, dbVersion: latestVersion(t, "postgres"), location: fmt.Sprintf("acme@127.0.0.1:%d/f_pg", c.Port)},
+		{endpoint: "g-pg-down", make: func(t *testing.T) dbconn.Target { return w.Unreachable(t, "g-pg-down", "E2E_DOWN_PASSWORD") },
+			status: status.FailedToConnect, logged: true},
+		// Beyond the issue's list: CodeChecker's schema one revision before
+		// its head (only CodeChecker can upgrade that; the reason names the
+		// revision to upgrade to), and a database with no tables.
+		{endpoint: "h-cc-older", make: func(t *testing.T) dbconn.Target {
+			tg := w.Fixture(t, "h-cc-older", "product-head.sqlite")
+			db := openDB(t, tg)
+			if _, err := db.Exec("UPDATE alembic_version SET version_num = 'a7f3c8e21b90'"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			return tg
+		}, status: status.SchemaMismatchNo, dbVersion: "a7f3c8e21b90 (CodeChecker)", reason: "b1be74589382"},
+		{endpoint: "i-empty", make: func(t *testing.T) dbconn.Target { return w.SQLite(t, "i-empty", "", 0) },
+			status: status.SchemaMissing},
 	}
-	endpoints := []string{"a-current", "b-codechecker", "c-old", "d-gone", "e-noise", "f-pg", "g-pg-down", "h-cc-older", "i-empty"}
+	var endpoints []string
+	targets := map[string]dbconn.Target{}
+	for _, p := range products {
+		endpoints = append(endpoints, p.endpoint)
+		targets[p.endpoint] = p.make(t)
+	}
+	w.Close()
+	passfile := writePassfile(t, targets["f-pg"])
+	env := []string{"PGPASSFILE=" + passfile, "PGPASSWORD=", "E2E_DOWN_PASSWORD=whatever"}
 
-	before := map[string]e2eFileState{}
+	before := map[string]fileState{}
 	for _, e := range endpoints {
-		before[e] = e2eFileStateOf(t, w.sqlitePath(e))
+		before[e] = fileStateOf(t, w.sqlitePath(e))
 	}
-
 	text := supervisor(t, w.Dir, "", env, "status", "-j", "3")
 	if text.code != 1 {
 		t.Fatalf("status: want exit 1 (some products not up to date)\n%s", text)
 	}
-	table, order := e2eStatusTable(t, text)
+	table, order := statusTable(t, text)
 	if !slices.Equal(order, endpoints) {
 		t.Errorf("rows %q, want %q (endpoint order)", order, endpoints)
 	}
@@ -528,109 +105,120 @@ func TestE2EStatus(t *testing.T) {
 	if js.code != 1 {
 		t.Fatalf("status --json: want exit 1\n%s", js)
 	}
-	rows := e2eStatusJSON(t, js)
+	rows := statusJSON(t, js)
 	if len(rows) != len(endpoints) {
 		t.Fatalf("status --json has %d rows, want %d\n%s", len(rows), len(endpoints), js)
 	}
-	for i, row := range rows {
-		e := row.Endpoint
-		if e != endpoints[i] {
-			t.Errorf("json row %d is %q, want %q", i, e, endpoints[i])
-			continue
-		}
-		wt := want[e]
-		if row.Status != string(wt.status) || row.Message != wt.status.Message() || row.DBVersion != wt.dbVersion {
-			t.Errorf("%s: json status %q %q at %q, want %q %q at %q", e, row.Status, row.Message, row.DBVersion, wt.status, wt.status.Message(), wt.dbVersion)
-		}
-		if row.UpToDate != (wt.status == status.OK) {
-			t.Errorf("%s: up_to_date %v", e, row.UpToDate)
-		}
-		if row.PackageVersion == "" {
-			t.Errorf("%s: no package version", e)
-		}
-		if needs := wt.status == status.FailedToConnect || wt.status == status.SchemaMismatchNo; needs && row.Reason == "" {
-			t.Errorf("%s: no reason given for %s", e, row.Status)
-		}
-		// The table says the same as the JSON.
-		cells, ok := table[e]
-		if !ok {
-			t.Errorf("%s: not in the table", e)
-			continue
-		}
-		dbv := row.DBVersion
-		if dbv == "" {
-			dbv = "-"
-		}
-		if row.UpToDate {
-			dbv += " (up to date)"
-		}
-		wantCells := []string{e, row.Message, row.Location, dbv, row.PackageVersion}
-		if !slices.Equal(cells, wantCells) {
-			t.Errorf("%s: table row %q, json says %q", e, cells, wantCells)
-		}
-	}
-	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "e-noise" })]; !strings.Contains(r.Reason, "not a database") {
-		t.Errorf("e-noise: reason %q, want it to say the file is not a database", r.Reason)
-	}
-	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "h-cc-older" })]; !strings.Contains(r.Reason, "b1be74589382") {
-		t.Errorf("h-cc-older: reason %q, want it to name the CodeChecker revision to upgrade to", r.Reason)
-	}
-	if r := rows[slices.IndexFunc(rows, func(r e2eStatusRow) bool { return r.Endpoint == "f-pg" })]; r.Location != fmt.Sprintf("acme@127.0.0.1:%d/f_pg", c.Port) {
-		t.Errorf("f-pg: location %q", r.Location)
-	}
-	// Failures are logged, naming their product.
-	for _, e := range []string{"e-noise", "g-pg-down"} {
-		if !strings.Contains(text.stderr, "["+e+"]") {
-			t.Errorf("stderr does not name %s\n%s", e, text)
-		}
-	}
-	// Looking touches nothing and never creates a database.
-	for _, e := range endpoints {
-		if got := e2eFileStateOf(t, w.sqlitePath(e)); got != before[e] {
-			t.Errorf("%s: status changed the file: %+v -> %+v", e, before[e], got)
-		}
-	}
-	if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
-		t.Errorf("status created the missing database %s (%v)", gone.Path, err)
+	for i, p := range products {
+		t.Run(p.endpoint, func(t *testing.T) {
+			e := p.endpoint
+			// Failures are logged, naming their product.
+			if p.logged && !strings.Contains(text.stderr, "["+e+"]") {
+				t.Errorf("stderr does not name %s\n%s", e, text)
+			}
+			// Looking touches nothing and never creates a database.
+			if got := fileStateOf(t, w.sqlitePath(e)); got != before[e] {
+				t.Errorf("%s: status changed the file: %+v -> %+v", e, before[e], got)
+			}
+			if gone := targets[e]; p.status == status.Missing {
+				if _, err := os.Stat(gone.Path); !os.IsNotExist(err) {
+					t.Errorf("status created the missing database %s (%v)", gone.Path, err)
+				}
+			}
+			row := rows[i]
+			if row.Endpoint != e {
+				t.Fatalf("json row %d is %q, want %q", i, row.Endpoint, e)
+			}
+			if row.Status != string(p.status) || row.Message != p.status.Message() || row.DBVersion != p.dbVersion {
+				t.Errorf("%s: json status %q %q at %q, want %q %q at %q", e, row.Status, row.Message, row.DBVersion, p.status, p.status.Message(), p.dbVersion)
+			}
+			if row.UpToDate != (p.status == status.OK) {
+				t.Errorf("%s: up_to_date %v", e, row.UpToDate)
+			}
+			if row.PackageVersion == "" {
+				t.Errorf("%s: no package version", e)
+			}
+			if needs := p.status == status.FailedToConnect || p.status == status.SchemaMismatchNo; needs && row.Reason == "" {
+				t.Errorf("%s: no reason given for %s", e, row.Status)
+			}
+			if !strings.Contains(row.Reason, p.reason) {
+				t.Errorf("%s: reason %q, want it to hold %q", e, row.Reason, p.reason)
+			}
+			if p.location != "" && row.Location != p.location {
+				t.Errorf("%s: location %q, want %q", e, row.Location, p.location)
+			}
+			// The table says the same as the JSON.
+			cells, ok := table[e]
+			if !ok {
+				t.Fatalf("%s: not in the table", e)
+			}
+			dbv := row.DBVersion
+			if dbv == "" {
+				dbv = "-"
+			}
+			if row.UpToDate {
+				dbv += " (up to date)"
+			}
+			wantCells := []string{e, row.Message, row.Location, dbv, row.PackageVersion}
+			if !slices.Equal(cells, wantCells) {
+				t.Errorf("%s: table row %q, json says %q", e, cells, wantCells)
+			}
+		})
 	}
 
 	// --product limits, in endpoint order, and decides the exit code alone.
-	r := supervisor(t, w.Dir, "", env, "status", "--product", "f-pg", "--product", "a-current")
-	if r.code != 0 {
-		t.Errorf("status of two up-to-date products: want exit 0\n%s", r)
-	}
-	if _, order := e2eStatusTable(t, r); !slices.Equal(order, []string{"a-current", "f-pg"}) {
-		t.Errorf("--product f-pg --product a-current: rows %q", order)
-	}
-	r = supervisor(t, w.Dir, "", env, "status", "--product", "c-old", "--json")
-	if r.code != 1 {
-		t.Errorf("status --product c-old: want exit 1\n%s", r)
-	}
-	if rows := e2eStatusJSON(t, r); len(rows) != 1 || rows[0].Endpoint != "c-old" || rows[0].Status != string(status.SchemaMismatchOK) {
-		t.Errorf("status --product c-old --json: %+v", rows)
-	}
 	// An unknown product is bad usage: exit 2, nothing printed on stdout,
-	// never a wider check.
-	for _, args := range [][]string{
-		{"status", "--product", "nope"},
-		{"status", "--product", "a-current", "--product", "nope"},
-		{"status", "--product", "nope", "--json"},
+	// never a wider check. Bad usage exits 2 with nothing on stdout.
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		rows   []string // the status table's endpoints, in order; nil = no table expected
+		json   []statusRow
+		stderr string // what stderr must say
+	}{
+		{name: "two up-to-date products in endpoint order", args: []string{"status", "--product", "f-pg", "--product", "a-current"},
+			code: 0, rows: []string{"a-current", "f-pg"}},
+		{name: "one old product as json", args: []string{"status", "--product", "c-old", "--json"},
+			code: 1, json: []statusRow{{Endpoint: "c-old", Status: string(status.SchemaMismatchOK)}}},
+		{name: "unknown product", args: []string{"status", "--product", "nope"},
+			code: 2, stderr: `unknown product "nope"`},
+		{name: "unknown product beside a known one", args: []string{"status", "--product", "a-current", "--product", "nope"},
+			code: 2, stderr: `unknown product "nope"`},
+		{name: "unknown product as json", args: []string{"status", "--product", "nope", "--json"},
+			code: 2, stderr: `unknown product "nope"`},
+		{name: "zero jobs", args: []string{"status", "-j", "0"}, code: 2},
+		{name: "unknown flag", args: []string{"status", "--no-such-flag"}, code: 2},
+		{name: "extra argument", args: []string{"status", "extra-arg"}, code: 2},
+		{name: "unknown log format", args: []string{"--log-format", "xml", "status"}, code: 2},
 	} {
-		r := supervisor(t, w.Dir, "", env, args...)
-		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, `unknown product "nope"`) {
-			t.Errorf("%q: want exit 2, empty stdout and `unknown product \"nope\"` on stderr\n%s", args, r)
-		}
-	}
-	// Bad usage: exit 2.
-	for _, args := range [][]string{
-		{"status", "-j", "0"},
-		{"status", "--no-such-flag"},
-		{"status", "extra-arg"},
-		{"--log-format", "xml", "status"},
-	} {
-		if r := supervisor(t, w.Dir, "", env, args...); r.code != 2 || r.stdout != "" {
-			t.Errorf("%q: want exit 2 and nothing on stdout\n%s", args, r)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			r := supervisor(t, w.Dir, "", env, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("%q: exit %d, want %d\n%s", tc.args, r.code, tc.code, r)
+			}
+			if tc.code == 2 && r.stdout != "" {
+				t.Errorf("%q: stdout %q, want nothing on stdout on bad usage\n%s", tc.args, r.stdout, r)
+			}
+			if !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("%q: stderr lacks %q\n%s", tc.args, tc.stderr, r)
+			}
+			if tc.rows != nil {
+				if _, order := statusTable(t, r); !slices.Equal(order, tc.rows) {
+					t.Errorf("%q: rows %q, want %q", tc.args, order, tc.rows)
+				}
+			}
+			if tc.json != nil {
+				rows := statusJSON(t, r)
+				var got []statusRow
+				for _, row := range rows {
+					got = append(got, statusRow{Endpoint: row.Endpoint, Status: row.Status})
+				}
+				if !slices.Equal(got, tc.json) {
+					t.Errorf("%q: json rows %+v, want %+v", tc.args, rows, tc.json)
+				}
+			}
+		})
 	}
 }
 
@@ -672,6 +260,9 @@ func e2eListProducts(t *testing.T, ws string) []e2eProductRow {
 	return rows
 }
 
+// init, products add, list and remove, in the order an operator uses them:
+// what each writes to the registry, and the bad adds that are refused with
+// exit 2 and nothing added.
 func TestE2EWorkspaceCommands(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
@@ -698,7 +289,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 		t.Errorf("init twice: products %+v", rows)
 	}
 	r = supervisor(t, ws, "", nil, "status", "--json")
-	if st := e2eStatusJSON(t, r); r.code != 1 || len(st) != 1 || st[0].Status != string(status.Missing) {
+	if st := statusJSON(t, r); r.code != 1 || len(st) != 1 || st[0].Status != string(status.Missing) {
 		t.Errorf("status after init: want Default missing, exit 1\n%s", r)
 	}
 	ws2 := filepath.Join(root, "ws2")
@@ -714,7 +305,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 
 	// products add.
 	dbPath := filepath.Join(root, "alpha.sqlite")
-	if _, err := workspace.MakeProduct(context.Background(), dbconn.Target{Dialect: "sqlite", Path: dbPath}, "latest", fleet.Options{Reports: 20, Seed: 1}); err != nil {
+	if _, err := workspace.MakeProduct(context.Background(), sqliteTarget(dbPath), "latest", fleet.Options{Reports: 20, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r = supervisor(t, ws, "", nil, "products", "add", "alpha", "--sqlite", dbPath, "--display-name", "Alpha", "--description", "the first")
@@ -739,7 +330,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 		t.Errorf("products list --json:\n got %+v\nwant %+v", rows, wantRows)
 	}
 	r = supervisor(t, ws, "", nil, "products", "list")
-	if tables := e2eTablesOf(r.stdout); r.code != 0 || len(tables) != 1 || len(tables[0]) != 4 ||
+	if tables := tablesOf(r.stdout); r.code != 0 || len(tables) != 1 || len(tables[0]) != 4 ||
 		!strings.Contains(r.stdout, "alpha") || !strings.Contains(r.stdout, "cc@db.example:5433/beta_db") {
 		t.Errorf("products list: want a table of the three products\n%s", r)
 	}
@@ -773,12 +364,12 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 	}
 
 	// products remove: the registry entry goes, the database stays.
-	before := e2eFileStateOf(t, dbPath)
+	before := fileStateOf(t, dbPath)
 	r = supervisor(t, ws, "", nil, "products", "remove", "alpha")
 	if r.code != 0 || !strings.Contains(r.stderr, "[alpha]") {
 		t.Fatalf("products remove alpha\n%s", r)
 	}
-	if got := e2eFileStateOf(t, dbPath); got != before || got.sum == "" {
+	if got := fileStateOf(t, dbPath); got != before || got.sum == "" {
 		t.Errorf("products remove touched the database file: %+v -> %+v", before, got)
 	}
 	if rows := e2eListProducts(t, ws); len(rows) != 2 || slices.ContainsFunc(rows, func(p e2eProductRow) bool { return p.Endpoint == "alpha" }) {
@@ -795,7 +386,7 @@ func TestE2EWorkspaceCommands(t *testing.T) {
 		t.Errorf("re-add the removed database\n%s", r)
 	}
 	r = supervisor(t, ws, "", nil, "status", "--product", "alpha2", "--json")
-	if st := e2eStatusJSON(t, r); r.code != 0 || st[0].Status != string(status.OK) {
+	if st := statusJSON(t, r); r.code != 0 || st[0].Status != string(status.OK) {
 		t.Errorf("status of the re-added database\n%s", r)
 	}
 }

@@ -13,6 +13,7 @@ package integration
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,14 +38,14 @@ type proofKind struct {
 
 func TestProofConcurrentSupervisors(t *testing.T) {
 	p := proofScenario(t, "concurrent-supervisors")
-	slow := ftSQLiteTemplate(t, ftSlowReports)
+	slow := sqliteTemplateWith(t, slowReports)
 	ct := proofSQLiteCleanupTemplate(t, "generated")
 	c := pgtest.Start(t)
 	env := []string{ccPasswordEnv + "=" + c.Password}
 	labels := []string{"--checker-labels", testutil.LabelsDir}
 	proofPGTemplate(t, c, "mtmpl", "001", fleet.Options{Reports: 5000, Seed: 19})
 	proofPGTemplate(t, c, "ctmpl", "latest", fleet.Options{Reports: 5000, Garbage: 0.3, Seed: 23})
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 
 	kinds := []*proofKind{
 		{name: "sm1", dialect: "sqlite", pending: true, sqliteFrom: slow.path},
@@ -57,11 +58,11 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 	mk := func(t *testing.T, k *proofKind, endpoint string) dbconn.Target {
 		t.Helper()
 		if k.dialect == "sqlite" {
-			path := filepath.Join(w.dir, endpoint+".sqlite")
+			path := filepath.Join(w.Dir, endpoint+".sqlite")
 			if err := fleet.CopySQLite(k.sqliteFrom, path); err != nil {
 				t.Fatal(err)
 			}
-			tg := dbconn.Target{Dialect: "sqlite", Path: path}
+			tg := sqliteTarget(path)
 			w.add(t, endpoint, tg, "")
 			return tg
 		}
@@ -69,7 +70,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 	}
 	snap := func(t *testing.T, tg dbconn.Target) map[string]int64 {
 		t.Helper()
-		db := ccOpen(t, tg)
+		db := openDB(t, tg)
 		defer db.Close()
 		return proofSnapshot(t, db, tg.Dialect)
 	}
@@ -81,7 +82,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 		k.before = snap(t, refs[k])
 		args = append(args, "--product", "ref-"+k.name)
 	}
-	if r := supervisor(t, w.dir, "", env, append(args, labels...)...); r.code != 0 {
+	if r := supervisor(t, w.Dir, "", env, append(args, labels...)...); r.code != 0 {
 		t.Fatalf("a clean up:\n%s", r)
 	}
 	for _, k := range kinds {
@@ -89,7 +90,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 		proofCheckCleanupTemplate(t, k.name, k.before, k.after)
 	}
 
-	rng := proofRand(t)
+	rng := seededRand(t)
 	for i := range proofTrialsOr(t, 1) {
 		n := 2 + rng.IntN(3)
 		actions := []string{"migrate", "cleanup"}
@@ -99,18 +100,18 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 		rng.Shuffle(len(actions), func(a, b int) { actions[a], actions[b] = actions[b], actions[a] })
 		targets := map[string]dbconn.Target{}
 		kindOf := map[string]*proofKind{}
-		before := map[string][]ccRev{}
+		before := map[string][]revisionRow{}
 		var sel []string
 		for _, k := range kinds {
 			e := fmt.Sprintf("t%03d-%s", i, k.name)
 			targets[e], kindOf[e] = mk(t, k, e), k
 			sel = append(sel, "--product", e)
-			db := ccOpen(t, targets[e])
-			before[e] = ccRevisions(t, db)
+			db := openDB(t, targets[e])
+			before[e] = readRevisions(t, db)
 			db.Close()
 		}
 		p.trial(t, fmt.Sprintf("t%03d-%s", i, strings.Join(actions, "+")), func(pt *proofTrial) {
-			runs := make([]*ftRunning, len(actions))
+			runs := make([]*running, len(actions))
 			for j, a := range actions {
 				args := []string{a, "-j", "2"}
 				if a != "cleanup" {
@@ -119,7 +120,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 				if a != "migrate" {
 					args = append(args, labels...)
 				}
-				runs[j] = ftStart(pt.T, w.dir, env, append(args, sel...)...)
+				runs[j] = startSupervisor(pt.T, w.Dir, env, append(args, sel...)...)
 			}
 			var outs []string
 			for j, r := range runs {
@@ -134,7 +135,7 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 						pt.lost("%s: 'applied migration file' logged %d times over all runs, want once", e, n)
 					}
 				}
-				db := ccOpen(pt.T, tg)
+				db := openDB(pt.T, tg)
 				pt.data(func() {
 					if k.pending {
 						ccCheckRevisions(pt.T, e, db, before[e])
@@ -152,12 +153,12 @@ func TestProofConcurrentSupervisors(t *testing.T) {
 				db.Close()
 			}
 			// Then one up completes and leaves each as a clean up would.
-			if r := supervisor(pt.T, w.dir, "", env, append(append([]string{"up", "-y", "-j", "2"}, labels...), sel...)...); r.code != 0 {
+			if r := supervisor(pt.T, w.Dir, "", env, append(append([]string{"up", "-y", "-j", "2"}, labels...), sel...)...); r.code != 0 {
 				pt.Errorf("up afterwards:\n%s", r)
 			}
 			for e, tg := range targets {
 				pt.data(func() {
-					if got := snap(pt.T, tg); !ftMapsEqual(got, kindOf[e].after) {
+					if got := snap(pt.T, tg); !maps.Equal(got, kindOf[e].after) {
 						pt.lost("%s after the final up: %v, want %v", e, got, kindOf[e].after)
 					}
 				})
@@ -190,7 +191,7 @@ func proofCheckConcurrentRun(pt *proofTrial, action string, res result, targets 
 		}
 		ok := true
 		for e := range targets {
-			line, _ := proofRowJoined(res.stdout, e)
+			line, _ := lastRowJoined(res.stdout, e)
 			if cell, why := e2eOutcome(res.stdout, e); cell == "failed" || cell == "not attempted" {
 				pt.Logf("%s: %s %s", action, line, why)
 				if cell != "not attempted" {

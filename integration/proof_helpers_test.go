@@ -10,10 +10,10 @@ package integration
 // proofDefaultTrials, so `make test` stays fast; `make test-faults` sets 100).
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
@@ -177,18 +177,6 @@ func proofFileBytes(t *testing.T, path string) []byte {
 	return b
 }
 
-// proofRow returns the last table row of endpoint in out: the summary row
-// of a migrate or cleanup run.
-func proofRow(out, endpoint string) string {
-	lines := strings.Split(out, "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if f := strings.Fields(lines[i]); len(f) > 1 && f[0] == endpoint && f[1] == "|" {
-			return lines[i]
-		}
-	}
-	return ""
-}
-
 // proofOneLineReason returns the reason of endpoint's block in the
 // Failures section ("failed: reason", one line), failing t unless its
 // summary row says failed and the block is there.
@@ -210,7 +198,7 @@ const proofSeverityKey = "checkers.severity"
 
 func proofSnapshot(t *testing.T, db *sql.DB, dialect dbconn.Dialect) map[string]int64 {
 	t.Helper()
-	out := e2eCounts(t, db, dialect)
+	out := countRows(t, db, dialect)
 	rows, err := db.Query("SELECT id, coalesce(severity, -1) FROM checkers ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
@@ -309,22 +297,14 @@ func proofSQLiteIntact(pt *proofTrial, db *sql.DB, name string) {
 // revisions are not a prefix of the packaged files.
 func proofRevisionsVersion(pt *proofTrial, db *sql.DB, name string) string {
 	pt.Helper()
-	revs := ccRevisions(pt.T, db)
-	var versions []string
-	for _, r := range revs {
-		versions = append(versions, r.version)
-		if r.applied != r.total || r.errText != "" {
-			pt.lost("%s: version %s half applied: %d of %d statements, error %q", name, r.version, r.applied, r.total, r.errText)
-		}
+	v, versions, half := wholeVersion(readRevisions(pt.T, db))
+	for _, h := range half {
+		pt.lost("%s: %s", name, h)
 	}
-	switch strings.Join(versions, ",") {
-	case "001":
-		return "001"
-	case "001,002":
-		return "002"
+	if v == "" {
+		pt.lost("%s: revisions %v, want 001 or 001,002 (each once)", name, versions)
 	}
-	pt.lost("%s: revisions %v, want 001 or 001,002 (each once)", name, versions)
-	return ""
+	return v
 }
 
 // ---------------------------------------------------------------------------
@@ -400,23 +380,6 @@ func proofPGIntact(pt *proofTrial, db *sql.DB, name string) {
 	}
 }
 
-// proofPGIndexes lists the public indexes of db.
-func proofPGIndexes(t *testing.T, db *sql.DB) []string {
-	t.Helper()
-	rows, err := db.Query("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		out = append(out, s)
-	}
-	return out
-}
-
 // proofPGCheckWhole checks a PostgreSQL product made from a template at 001
 // (counts) after a fault: at a whole version, whose schema matches it (the
 // indexes of 002 all there, or none), intact, every row kept. It returns the
@@ -424,9 +387,9 @@ func proofPGIndexes(t *testing.T, db *sql.DB) []string {
 func proofPGCheckWhole(pt *proofTrial, db *sql.DB, name string, counts map[string]int64) string {
 	pt.Helper()
 	v := proofRevisionsVersion(pt, db, name)
-	have := proofPGIndexes(pt.T, db)
+	have := pgIndexes(pt.T, db)
 	n := 0
-	for _, ix := range ccIndexesOf002(pt.T) {
+	for _, ix := range indexesOf002(pt.T) {
 		if slices.Contains(have, ix) {
 			n++
 		}
@@ -434,11 +397,11 @@ func proofPGCheckWhole(pt *proofTrial, db *sql.DB, name string, counts map[strin
 	switch {
 	case v == "001" && n != 0:
 		pt.lost("%s: at 001 but %d indexes of 002 exist", name, n)
-	case v == "002" && n != len(ccIndexesOf002(pt.T)):
+	case v == "002" && n != len(indexesOf002(pt.T)):
 		pt.lost("%s: at 002 but only %d indexes of 002 exist", name, n)
 	}
 	proofPGIntact(pt, db, name)
-	if got := e2eCounts(pt.T, db, "postgres"); !ftMapsEqual(got, counts) {
+	if got := countRows(pt.T, db, "postgres"); !maps.Equal(got, counts) {
 		pt.lost("%s: row counts %v, want %v", name, got, counts)
 	}
 	return v
@@ -510,7 +473,7 @@ func proofStartPGServer(t *testing.T) *proofPGServer {
 		"--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C").CombinedOutput(); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	s.port = proofFreePort(t)
+	s.port = freePort(t)
 	s.start(t)
 	return s
 }
@@ -546,33 +509,4 @@ func (s *proofPGServer) stop(t *testing.T, mode string) {
 
 func (s *proofPGServer) target(database string) dbconn.Target {
 	return dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: s.port, User: "postgres", Password: s.password, Database: database}
-}
-
-// proofFreePort returns a TCP port of 127.0.0.1 that was free a moment ago
-// (pg_ctl binds it itself, so no socket may stay on it).
-func proofFreePort(t *testing.T) int {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(fd)
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := syscall.Getsockname(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sa.(*syscall.SockaddrInet4).Port
-}
-
-// proofExecSQL runs statements on db, failing t.
-func proofExecSQL(t *testing.T, db *sql.DB, stmts ...string) {
-	t.Helper()
-	for _, q := range stmts {
-		if _, err := db.ExecContext(context.Background(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 }

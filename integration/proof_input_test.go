@@ -13,7 +13,6 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"io"
 	"os"
@@ -56,7 +55,7 @@ func (f proofFiles) unchanged(pt *proofTrial, why string) {
 
 func TestProofBadConfigDatabase(t *testing.T) {
 	p := proofScenario(t, "bad-config-database")
-	tp := ftSQLiteTemplate(t, 200)
+	tp := sqliteTemplateWith(t, 200)
 	for _, c := range []struct {
 		name string
 		// spoil damages the config database at path.
@@ -75,10 +74,10 @@ func TestProofBadConfigDatabase(t *testing.T) {
 		{"missing", func(t *testing.T, path string) { os.Remove(path) }, "no config database"},
 	} {
 		p.trial(t, c.name, func(pt *proofTrial) {
-			w := ftNewWS(pt.T)
+			w := newWorkspace(pt.T)
 			prod := w.addSQLite(pt.T, "p", tp)
-			w.ws.Close()
-			cfg := filepath.Join(w.dir, "config.sqlite")
+			w.Close()
+			cfg := filepath.Join(w.Dir, "config.sqlite")
 			c.spoil(pt.T, cfg)
 			var files proofFiles
 			if c.name == "missing" {
@@ -87,7 +86,7 @@ func TestProofBadConfigDatabase(t *testing.T) {
 				files = proofRecord(pt.T, prod, cfg)
 			}
 			for _, args := range [][]string{{"migrate", "-y"}, {"cleanup", "--checker-labels", testutil.LabelsDir}, {"up", "-y"}, {"status"}, {"products", "list"}} {
-				res := supervisor(pt.T, w.dir, "", nil, args...)
+				res := supervisor(pt.T, w.Dir, "", nil, args...)
 				msg := strings.TrimSpace(res.stderr)
 				if res.code != 2 || !strings.Contains(msg, c.want) || strings.Count(msg, "\n") > 0 || res.stdout != "" {
 					pt.Errorf("%q: want exit 2 and one line saying %q, nothing on stdout\n%s", args, c.want, res)
@@ -108,76 +107,73 @@ func TestProofBadConfigDatabase(t *testing.T) {
 
 func TestProofForeignAndNewerDatabases(t *testing.T) {
 	p := proofScenario(t, "foreign-and-newer-databases")
-	tp := ftSQLiteTemplate(t, 200)
+	tp := sqliteTemplateWith(t, 200)
 	ct := proofSQLiteCleanupTemplate(t, "sample")
 	p.trial(t, "sqlite", func(pt *proofTrial) {
-		w := ftNewWS(pt.T)
+		w := newWorkspace(pt.T)
 		healthy := w.addSQLite(pt.T, "healthy", tp)
 		// Somebody else's database: tables that are not ours.
-		foreign := filepath.Join(w.dir, "foreign.sqlite")
-		db, err := dbconn.Open(context.Background(), jobSQLite(foreign), dbconn.Options{Create: true})
-		if err != nil {
-			pt.Fatal(err)
-		}
-		proofExecSQL(pt.T, db, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)", "INSERT INTO invoices VALUES (1, 9.5)")
+		foreign := filepath.Join(w.Dir, "foreign.sqlite")
+		db := openDBWith(pt.T, sqliteTarget(foreign), dbconn.Options{Create: true})
+		execSQL(pt.T, db, "CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)", "INSERT INTO invoices VALUES (1, 9.5)")
 		db.Close()
-		w.add(pt.T, "foreign", jobSQLite(foreign), "")
+		w.add(pt.T, "foreign", sqliteTarget(foreign), "")
 		// A database migrated by a newer supervisor: version 999 recorded.
 		newer := w.addSQLite(pt.T, "newer", tp)
-		db = ftOpenSQLite(pt.T, newer)
-		proofExecSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
+		db = openSQLite(pt.T, newer)
+		execSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
 			SELECT '999', 'from the future', type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, 'supervisor 99.0' FROM atlas_schema_revisions WHERE version = '001'`)
 		db.Close()
 		// The same at the latest version with garbage, for cleanup.
-		newerC := filepath.Join(w.dir, "newer-c.sqlite")
+		newerC := filepath.Join(w.Dir, "newer-c.sqlite")
 		if err := workspace.CopyFile(ct.path, newerC); err != nil {
 			pt.Fatal(err)
 		}
-		db = ftOpenSQLite(pt.T, newerC)
-		proofExecSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
+		db = openSQLite(pt.T, newerC)
+		execSQL(pt.T, db, `INSERT INTO atlas_schema_revisions (version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version)
 			SELECT '999', 'from the future', type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, 'supervisor 99.0' FROM atlas_schema_revisions WHERE version = '001'`)
 		db.Close()
-		w.add(pt.T, "newer-c", jobSQLite(newerC), "")
+		w.add(pt.T, "newer-c", sqliteTarget(newerC), "")
 		files := proofRecord(pt.T, foreign, newer, newerC)
 
-		res := supervisor(pt.T, w.dir, "", nil, "migrate", "-y")
+		res := supervisor(pt.T, w.Dir, "", nil, "migrate", "-y")
 		pt.Logf("migrate:\n%s", res.stdout)
 		if res.code != 1 {
 			pt.Errorf("migrate: exit %d, want 1\n%s", res.code, res)
 		}
-		tables := e2eTablesOf(res.stdout)
+		tables := tablesOf(res.stdout)
 		if len(tables) == 0 {
 			pt.Fatalf("no status table\n%s", res)
 		}
-		rows := e2eByEndpoint(pt.T, tables[0])
+		rows := byEndpoint(pt.T, tables[0])
 		for e, want := range map[string]string{"foreign": "Database schema mismatch! NOT possible to upgrade.", "newer": "Database schema mismatch! NOT possible to upgrade.", "newer-c": "Database schema mismatch! NOT possible to upgrade."} {
 			if got := rows[e]; len(got) < 2 || got[1] != want {
 				pt.Errorf("%s: status %q, want %q", e, got, want)
 			}
 		}
-		if line := ftSummaryLine(res.stdout, "healthy"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+		if line := summaryLine(res.stdout, "healthy"); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 			pt.Errorf("healthy: %q", line)
 		}
-		st := supervisor(pt.T, w.dir, "", nil, "status", "--json")
-		for _, row := range e2eStatusJSON(pt.T, st) {
+		st := supervisor(pt.T, w.Dir, "", nil, "status", "--json")
+		for _, row := range statusJSON(pt.T, st) {
 			pt.Logf("status %s: %s: %s", row.Endpoint, row.Status, row.Reason)
 			if row.Endpoint == "newer" && !strings.Contains(row.Reason, "999") {
 				pt.Errorf("newer: the reason %q does not name version 999", row.Reason)
 			}
 		}
-		cres := supervisor(pt.T, w.dir, "", nil, "cleanup", "--checker-labels", testutil.LabelsDir)
+		cres := supervisor(pt.T, w.Dir, "", nil, "cleanup", "--checker-labels", testutil.LabelsDir)
 		if cres.code != 1 {
 			pt.Errorf("cleanup: exit %d, want 1\n%s", cres.code, cres)
 		}
 		for _, e := range []string{"foreign", "newer", "newer-c"} {
-			if line, _ := proofRowJoined(cres.stdout, e); !strings.Contains(line, "not attempted") {
+			if line, _ := lastRowJoined(cres.stdout, e); !strings.Contains(line, "not attempted") {
 				pt.Errorf("cleanup of %s: %q, want not attempted", e, line)
 			}
 		}
 		files.unchanged(pt, "a database that is not ours, or newer than the package")
 		// The healthy product was migrated and cleaned beside them.
 		pt.data(func() {
-			db := ftOpenSQLite(pt.T, healthy)
+			db := openSQLite(pt.T, healthy)
 			defer db.Close()
 			proofSQLiteIntact(pt, db, "healthy")
 			if v := proofRevisionsVersion(pt, db, "healthy"); v != "002" {
@@ -187,17 +183,15 @@ func TestProofForeignAndNewerDatabases(t *testing.T) {
 	})
 }
 
-func jobSQLite(path string) dbconn.Target { return dbconn.Target{Dialect: "sqlite", Path: path} }
-
 // TestProofWorkerNotExecutable runs a copy of the binary and, while it asks
 // its questions (before any worker starts), makes that copy non-executable:
 // the re-exec of every worker fails. Each product must fail with a reason
 // that says so, nothing be touched, and the supervisor exit 1.
 func TestProofWorkerNotExecutable(t *testing.T) {
 	p := proofScenario(t, "worker-not-executable")
-	tp := ftSQLiteTemplate(t, 200)
+	tp := sqliteTemplateWith(t, 200)
 	p.trial(t, "chmod", func(pt *proofTrial) {
-		w := ftNewWS(pt.T)
+		w := newWorkspace(pt.T)
 		a, b := w.addSQLite(pt.T, "a", tp), w.addSQLite(pt.T, "b", tp)
 		files := proofRecord(pt.T, a, b)
 		bin := filepath.Join(pt.TempDir(), "supervisor-copy")
@@ -205,12 +199,12 @@ func TestProofWorkerNotExecutable(t *testing.T) {
 			pt.Fatal(err)
 		}
 		os.Chmod(bin, 0o755)
-		cmd := exec.Command(bin, "-w", w.dir, "migrate")
+		cmd := exec.Command(bin, "-w", w.Dir, "migrate")
 		stdin, err := cmd.StdinPipe()
 		if err != nil {
 			pt.Fatal(err)
 		}
-		out, errb := &ftBuffer{}, &ftBuffer{}
+		out, errb := &lockedBuffer{}, &lockedBuffer{}
 		cmd.Stdout, cmd.Stderr = out, errb
 		if err := cmd.Start(); err != nil {
 			pt.Fatal(err)
@@ -262,12 +256,12 @@ func TestProofMalformedLabels(t *testing.T) {
 		{"binary", "\xff\xfe\x00\x01garbage"},
 	} {
 		p.trial(t, c.name, func(pt *proofTrial) {
-			w := ftNewWS(pt.T)
-			path := filepath.Join(w.dir, "p.sqlite")
+			w := newWorkspace(pt.T)
+			path := filepath.Join(w.Dir, "p.sqlite")
 			if err := workspace.CopyFile(ct.path, path); err != nil {
 				pt.Fatal(err)
 			}
-			w.add(pt.T, "p", jobSQLite(path), "")
+			w.add(pt.T, "p", sqliteTarget(path), "")
 			labels := filepath.Join(pt.TempDir(), "labels")
 			os.MkdirAll(filepath.Join(labels, "analyzers"), 0o755)
 			good, _ := filepath.Glob(filepath.Join(testutil.LabelsDir, "analyzers", "*.json"))
@@ -277,7 +271,7 @@ func TestProofMalformedLabels(t *testing.T) {
 			bad := filepath.Join(labels, "analyzers", "clangsa.json")
 			os.WriteFile(bad, []byte(c.content), 0o644)
 			files := proofRecord(pt.T, path)
-			res := supervisor(pt.T, w.dir, "", nil, "cleanup", "--checker-labels", labels)
+			res := supervisor(pt.T, w.Dir, "", nil, "cleanup", "--checker-labels", labels)
 			msg := res.stderr + res.stdout
 			pt.Logf("exit %d: %s", res.code, strings.TrimSpace(res.stderr))
 			if res.code != 2 || strings.Count(strings.TrimSpace(res.stderr), "\n") > 0 {

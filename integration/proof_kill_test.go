@@ -13,9 +13,8 @@ package integration
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"math/rand/v2"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,26 +33,17 @@ import (
 // proofKillReports sizes the products of the kill scenarios: big enough that
 // a SQLite 001 -> 002 rebuild or a cleanup lasts long enough for a random
 // kill to land inside its transactions. The migrate scenario shares the
-// template of e2e_faults_test.go.
-const proofKillReports = ftSlowReports
-
-// proofRand is a seeded source whose seed is logged, so a failure can be
-// replayed by reading the log.
-func proofRand(t *testing.T) *rand.Rand {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	return rand.New(rand.NewPCG(seed, 2))
-}
+// SQLite template of dbcheck_test.go (sqliteTemplateWith).
+const proofKillReports = slowReports
 
 // proofCalibrate runs args once, cleanly, and returns how long its worker
 // lived, so that the kills can be spread over a worker's whole life.
 func proofCalibrate(t *testing.T, ws string, env []string, args ...string) time.Duration {
 	t.Helper()
-	r := ftStart(t, ws, env, args...)
-	pid := ftWaitWorkers(t, r, 1, 30*time.Second)[0]
+	r := startSupervisor(t, ws, env, args...)
+	pid := waitForWorkers(t, r, 1, 30*time.Second)[0]
 	start := time.Now()
-	for ftAlive(pid) {
+	for procAlive(pid) {
 		time.Sleep(200 * time.Microsecond)
 	}
 	life := time.Since(start)
@@ -69,12 +59,12 @@ func proofCalibrate(t *testing.T, ws string, env []string, args ...string) time.
 // exit 1 naming the signal, or exit 0 if the worker was done before the kill.
 func proofKillWorker(pt *proofTrial, ws string, env []string, endpoint string, delay time.Duration, args ...string) result {
 	pt.Helper()
-	r := ftStart(pt.T, ws, env, args...)
-	pid := ftWaitWorkers(pt.T, r, 1, 30*time.Second)[0]
+	r := startSupervisor(pt.T, ws, env, args...)
+	pid := waitForWorkers(pt.T, r, 1, 30*time.Second)[0]
 	time.Sleep(delay)
 	syscall.Kill(pid, syscall.SIGKILL)
 	res := r.wait(pt.T, 2*time.Minute)
-	line := proofRow(res.stdout, endpoint)
+	line := lastRow(res.stdout, endpoint)
 	switch res.code {
 	case 0:
 		pt.Logf("kill %v after the worker started: it had finished", delay.Round(time.Millisecond))
@@ -105,29 +95,29 @@ func TestProofKillMigrate(t *testing.T) {
 
 	t.Run("sqlite", func(t *testing.T) {
 		p := proofScenario(t, "kill-worker-migrate-sqlite")
-		tp := ftSQLiteTemplate(t, proofKillReports)
-		w := ftNewWS(t)
+		tp := sqliteTemplateWith(t, proofKillReports)
+		w := newWorkspace(t)
 		w.addSQLite(t, "calibrate", tp)
-		life := proofCalibrate(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
-		rng := proofRand(t)
+		life := proofCalibrate(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
+		rng := seededRand(t)
 		for i := range trials {
 			e := fmt.Sprintf("k%03d", i)
 			path := w.addSQLite(t, e, tp)
 			delay := time.Duration(rng.Int64N(int64(life) * 11 / 10))
 			p.trial(t, e, func(pt *proofTrial) {
-				res := proofKillWorker(pt, w.dir, nil, e, delay, "migrate", "-y", "-j", "1", "--product", e)
+				res := proofKillWorker(pt, w.Dir, nil, e, delay, "migrate", "-y", "-j", "1", "--product", e)
 				if strings.Contains(res.stdout, "Connection failed to the database server.") {
 					pt.Errorf("after its worker was killed the supervisor cannot read the product:\n%s", res)
 				}
 				var v string
-				pt.data(func() { v = ftCheckWhole(pt.T, ftCopyDB(pt.T, path), tp, i%10 == 0) })
+				pt.data(func() { v = checkWholeSQLite(pt.T, copySQLiteFiles(pt.T, path), tp, i%10 == 0) })
 				pt.Logf("killed %v into the worker's life: left at %s", delay.Round(time.Millisecond), v)
 				// The next run completes.
-				if r := supervisor(pt.T, w.dir, "", nil, "migrate", "-y", "--product", e); r.code != 0 {
+				if r := supervisor(pt.T, w.Dir, "", nil, "migrate", "-y", "--product", e); r.code != 0 {
 					pt.Errorf("the next run:\n%s", r)
 				}
 				pt.data(func() {
-					if v := ftCheckWhole(pt.T, path, tp, false); v != "002" {
+					if v := checkWholeSQLite(pt.T, path, tp, false); v != "002" {
 						pt.Errorf("at %s after the next run, want 002", v)
 					}
 				})
@@ -139,25 +129,25 @@ func TestProofKillMigrate(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		p := proofScenario(t, "kill-worker-migrate-postgres")
 		c := pgtest.Start(t)
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		tmpl := proofPGTemplate(t, c, "tmpl", "001", fleet.Options{Reports: proofKillReports, Seed: 5})
-		counts := e2eRowCounts(t, tmpl)
+		counts := rowCounts(t, tmpl)
 		proofPGFromTemplate(t, c, w, "calibrate", "tmpl")
-		life := proofCalibrate(t, w.dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
-		rng := proofRand(t)
+		life := proofCalibrate(t, w.Dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
+		rng := seededRand(t)
 		for i := range trials {
 			e := fmt.Sprintf("k%03d", i)
 			tg := proofPGFromTemplate(t, c, w, e, "tmpl")
 			delay := time.Duration(rng.Int64N(int64(life) * 11 / 10))
 			p.trial(t, e, func(pt *proofTrial) {
-				proofKillWorker(pt, w.dir, env, e, delay, "migrate", "-y", "-j", "1", "--product", e)
-				db := ccOpen(pt.T, tg)
+				proofKillWorker(pt, w.Dir, env, e, delay, "migrate", "-y", "-j", "1", "--product", e)
+				db := openDB(pt.T, tg)
 				defer db.Close()
 				var v string
 				pt.data(func() { v = proofPGCheckWhole(pt, db, e, counts) })
 				pt.Logf("killed %v into the worker's life: left at %s", delay.Round(time.Millisecond), v)
-				if r := supervisor(pt.T, w.dir, "", env, "migrate", "-y", "--product", e); r.code != 0 {
+				if r := supervisor(pt.T, w.Dir, "", env, "migrate", "-y", "--product", e); r.code != 0 {
 					pt.Errorf("the next run:\n%s", r)
 				}
 				pt.data(func() {
@@ -185,7 +175,7 @@ func proofPGTemplate(t *testing.T, c *pgtest.Cluster, name, version string, opts
 
 // proofPGFromTemplate creates database name as a copy of template and
 // registers it as product name.
-func proofPGFromTemplate(t *testing.T, c *pgtest.Cluster, w *ftWS, name, template string) dbconn.Target {
+func proofPGFromTemplate(t *testing.T, c *pgtest.Cluster, w *testWorkspace, name, template string) dbconn.Target {
 	t.Helper()
 	c.Exec(t, "postgres", fmt.Sprintf("CREATE DATABASE %q TEMPLATE %q", name, template))
 	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: name, Password: c.Password}
@@ -218,36 +208,36 @@ func proofSQLiteCleanupTemplate(t *testing.T, name string) *proofCleanupTemplate
 	if ct := proofCleanupTemplates[name]; ct != nil {
 		return ct
 	}
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	ct := &proofCleanupTemplate{path: filepath.Join(filepath.Dir(supervisorBin), "proof-cleanup-"+name+".sqlite")}
 	os.Remove(ct.path)
 	switch name {
 	case "generated":
-		if _, err := workspace.MakeProduct(context.Background(), dbconn.Target{Dialect: "sqlite", Path: ct.path}, "latest",
+		if _, err := workspace.MakeProduct(context.Background(), sqliteTarget(ct.path), "latest",
 			fleet.Options{Reports: proofKillReports, Garbage: 0.3, Seed: 11}); err != nil {
 			t.Fatal(err)
 		}
 	case "sample":
 		copyFixture(t, "product-sample.sqlite", ct.path)
-		w.add(t, "tmpl", dbconn.Target{Dialect: "sqlite", Path: ct.path}, "")
-		if r := supervisor(t, w.dir, "", nil, "migrate", "-y", "--product", "tmpl"); r.code != 0 {
+		w.add(t, "tmpl", sqliteTarget(ct.path), "")
+		if r := supervisor(t, w.Dir, "", nil, "migrate", "-y", "--product", "tmpl"); r.code != 0 {
 			t.Fatalf("migrate the sample:\n%s", r)
 		}
 	default:
 		t.Fatalf("no cleanup template %q", name)
 	}
-	db := ftOpenSQLite(t, ct.path)
+	db := openSQLite(t, ct.path)
 	ct.before = proofSnapshot(t, db, "sqlite")
 	db.Close()
-	ref := filepath.Join(w.dir, "ref.sqlite")
+	ref := filepath.Join(w.Dir, "ref.sqlite")
 	if err := fleet.CopySQLite(ct.path, ref); err != nil {
 		t.Fatal(err)
 	}
-	w.add(t, "ref", dbconn.Target{Dialect: "sqlite", Path: ref}, "")
-	if r := supervisor(t, w.dir, "", nil, "cleanup", "--product", "ref", "--checker-labels", testutil.LabelsDir); r.code != 0 {
+	w.add(t, "ref", sqliteTarget(ref), "")
+	if r := supervisor(t, w.Dir, "", nil, "cleanup", "--product", "ref", "--checker-labels", testutil.LabelsDir); r.code != 0 {
 		t.Fatalf("clean cleanup run:\n%s", r)
 	}
-	db = ftOpenSQLite(t, ref)
+	db = openSQLite(t, ref)
 	ct.after = proofSnapshot(t, db, "sqlite")
 	db.Close()
 	proofCheckCleanupTemplate(t, name, ct.before, ct.after)
@@ -288,27 +278,27 @@ func TestProofKillCleanup(t *testing.T) {
 		t.Run("sqlite "+name, func(t *testing.T) {
 			p := proofScenario(t, "kill-worker-cleanup-sqlite-"+name)
 			ct := proofSQLiteCleanupTemplate(t, name)
-			w := ftNewWS(t)
+			w := newWorkspace(t)
 			add := func(e string) string {
-				path := filepath.Join(w.dir, e+".sqlite")
+				path := filepath.Join(w.Dir, e+".sqlite")
 				if err := fleet.CopySQLite(ct.path, path); err != nil {
 					t.Fatal(err)
 				}
-				w.add(t, e, dbconn.Target{Dialect: "sqlite", Path: path}, "")
+				w.add(t, e, sqliteTarget(path), "")
 				return path
 			}
 			add("calibrate")
-			life := proofCalibrate(t, w.dir, nil, append([]string{"cleanup", "-j", "1", "--product", "calibrate"}, labelsArg...)...)
-			rng := proofRand(t)
+			life := proofCalibrate(t, w.Dir, nil, append([]string{"cleanup", "-j", "1", "--product", "calibrate"}, labelsArg...)...)
+			rng := seededRand(t)
 			done := map[int]int{}
 			for i := range trials {
 				e := fmt.Sprintf("c%03d", i)
 				path := add(e)
 				delay := time.Duration(rng.Int64N(int64(life) * 11 / 10))
 				p.trial(t, e, func(pt *proofTrial) {
-					proofKillWorker(pt, w.dir, nil, e, delay, append([]string{"cleanup", "-j", "1", "--product", e}, labelsArg...)...)
+					proofKillWorker(pt, w.Dir, nil, e, delay, append([]string{"cleanup", "-j", "1", "--product", e}, labelsArg...)...)
 					pt.data(func() {
-						db := ftOpenSQLite(pt.T, ftCopyDB(pt.T, path))
+						db := openSQLite(pt.T, copySQLiteFiles(pt.T, path))
 						defer db.Close()
 						proofSQLiteIntact(pt, db, e)
 						if v := proofRevisionsVersion(pt, db, e); v != "002" {
@@ -318,14 +308,14 @@ func TestProofKillCleanup(t *testing.T) {
 						done[n]++
 						pt.Logf("killed %v into the worker's life: %d routines had committed", delay.Round(time.Millisecond), n)
 					})
-					if r := supervisor(pt.T, w.dir, "", nil, append([]string{"cleanup", "--product", e}, labelsArg...)...); r.code != 0 {
+					if r := supervisor(pt.T, w.Dir, "", nil, append([]string{"cleanup", "--product", e}, labelsArg...)...); r.code != 0 {
 						pt.Errorf("the next run:\n%s", r)
 					}
 					pt.data(func() {
-						db := ftOpenSQLite(pt.T, path)
+						db := openSQLite(pt.T, path)
 						defer db.Close()
 						proofSQLiteIntact(pt, db, e)
-						if got := proofSnapshot(pt.T, db, "sqlite"); !ftMapsEqual(got, ct.after) {
+						if got := proofSnapshot(pt.T, db, "sqlite"); !maps.Equal(got, ct.after) {
 							pt.lost("after the next run: %v, want %v", got, ct.after)
 						}
 					})
@@ -339,34 +329,34 @@ func TestProofKillCleanup(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		p := proofScenario(t, "kill-worker-cleanup-postgres")
 		c := pgtest.Start(t)
-		w := ftNewWS(t)
+		w := newWorkspace(t)
 		env := []string{ccPasswordEnv + "=" + c.Password}
 		proofPGTemplate(t, c, "ctmpl", "latest", fleet.Options{Reports: proofKillReports, Garbage: 0.3, Seed: 13})
 		snap := func(t *testing.T, tg dbconn.Target) map[string]int64 {
-			db := ccOpen(t, tg)
+			db := openDB(t, tg)
 			defer db.Close()
 			return proofSnapshot(t, db, "postgres")
 		}
 		ref := proofPGFromTemplate(t, c, w, "ref", "ctmpl")
 		before := snap(t, ref)
-		if r := supervisor(t, w.dir, "", env, append([]string{"cleanup", "--product", "ref"}, labelsArg...)...); r.code != 0 {
+		if r := supervisor(t, w.Dir, "", env, append([]string{"cleanup", "--product", "ref"}, labelsArg...)...); r.code != 0 {
 			t.Fatalf("clean cleanup run:\n%s", r)
 		}
 		after := snap(t, ref)
 		proofCheckCleanupTemplate(t, "generated", before, after)
-		life := proofCalibrate(t, w.dir, env, append([]string{"cleanup", "-j", "1", "--product", "ref"}, labelsArg...)...)
+		life := proofCalibrate(t, w.Dir, env, append([]string{"cleanup", "-j", "1", "--product", "ref"}, labelsArg...)...)
 		// That was a run with nothing to remove: a real one lasts longer.
 		proofPGFromTemplate(t, c, w, "calibrate", "ctmpl")
-		life = max(life, proofCalibrate(t, w.dir, env, append([]string{"cleanup", "-j", "1", "--product", "calibrate"}, labelsArg...)...))
-		rng := proofRand(t)
+		life = max(life, proofCalibrate(t, w.Dir, env, append([]string{"cleanup", "-j", "1", "--product", "calibrate"}, labelsArg...)...))
+		rng := seededRand(t)
 		done := map[int]int{}
 		for i := range trials {
 			e := fmt.Sprintf("c%03d", i)
 			tg := proofPGFromTemplate(t, c, w, e, "ctmpl")
 			delay := time.Duration(rng.Int64N(int64(life) * 11 / 10))
 			p.trial(t, e, func(pt *proofTrial) {
-				proofKillWorker(pt, w.dir, env, e, delay, append([]string{"cleanup", "-j", "1", "--product", e}, labelsArg...)...)
-				db := ccOpen(pt.T, tg)
+				proofKillWorker(pt, w.Dir, env, e, delay, append([]string{"cleanup", "-j", "1", "--product", e}, labelsArg...)...)
+				db := openDB(pt.T, tg)
 				defer db.Close()
 				pt.data(func() {
 					if v := proofRevisionsVersion(pt, db, e); v != "002" {
@@ -379,16 +369,16 @@ func TestProofKillCleanup(t *testing.T) {
 					done[n]++
 					pt.Logf("killed %v into the worker's life: %d routines had committed", delay.Round(time.Millisecond), n)
 					// No index a routine builds for itself outlives it.
-					if got, want := proofPGIndexes(pt.T, db), proofPGIndexes(pt.T, ccOpenNoFail(pt.T, ref)); strings.Join(got, ",") != strings.Join(want, ",") {
+					if got, want := pgIndexes(pt.T, db), pgIndexes(pt.T, openDB(pt.T, ref)); strings.Join(got, ",") != strings.Join(want, ",") {
 						pt.lost("indexes %v, want %v", got, want)
 					}
 				})
-				if r := supervisor(pt.T, w.dir, "", env, append([]string{"cleanup", "--product", e}, labelsArg...)...); r.code != 0 {
+				if r := supervisor(pt.T, w.Dir, "", env, append([]string{"cleanup", "--product", e}, labelsArg...)...); r.code != 0 {
 					pt.Errorf("the next run:\n%s", r)
 				}
 				pt.data(func() {
 					proofPGIntact(pt, db, e)
-					if got := proofSnapshot(pt.T, db, "postgres"); !ftMapsEqual(got, after) {
+					if got := proofSnapshot(pt.T, db, "postgres"); !maps.Equal(got, after) {
 						pt.lost("after the next run: %v, want %v", got, after)
 					}
 				})
@@ -399,14 +389,6 @@ func TestProofKillCleanup(t *testing.T) {
 	})
 }
 
-// ccOpenNoFail opens tg and closes it when the test ends.
-func ccOpenNoFail(t *testing.T, tg dbconn.Target) *sql.DB {
-	t.Helper()
-	db := ccOpen(t, tg)
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // ---------------------------------------------------------------------------
 // The supervisor killed, and SIGINT with a stopped worker.
 
@@ -415,27 +397,27 @@ func ccOpenNoFail(t *testing.T, tg dbconn.Target) *sql.DB {
 // at a whole version, and the next run completes.
 func TestProofKillSupervisor(t *testing.T) {
 	p := proofScenario(t, "kill-supervisor")
-	tp := ftSQLiteTemplate(t, proofKillReports)
-	w := ftNewWS(t)
+	tp := sqliteTemplateWith(t, proofKillReports)
+	w := newWorkspace(t)
 	w.addSQLite(t, "calibrate", tp)
-	life := proofCalibrate(t, w.dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
-	rng := proofRand(t)
+	life := proofCalibrate(t, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", "calibrate")
+	rng := seededRand(t)
 	for i := range proofTrials(t) {
 		a, b := fmt.Sprintf("a%03d", i), fmt.Sprintf("b%03d", i)
 		paths := map[string]string{a: w.addSQLite(t, a, tp), b: w.addSQLite(t, b, tp)}
 		delay := time.Duration(rng.Int64N(int64(life)))
 		p.trial(t, fmt.Sprintf("t%03d", i), func(pt *proofTrial) {
-			r := ftStart(pt.T, w.dir, nil, "migrate", "-y", "-j", "2", "--product", a, "--product", b)
-			pids := ftWaitWorkers(pt.T, r, 2, 30*time.Second)
+			r := startSupervisor(pt.T, w.Dir, nil, "migrate", "-y", "-j", "2", "--product", a, "--product", b)
+			pids := waitForWorkers(pt.T, r, 2, 30*time.Second)
 			time.Sleep(delay)
 			r.cmd.Process.Kill()
 			killed := time.Now()
 			r.wait(pt.T, 10*time.Second)
 			for _, pid := range pids {
-				for ftAlive(pid) && time.Since(killed) < 2*time.Second {
+				for procAlive(pid) && time.Since(killed) < 2*time.Second {
 					time.Sleep(time.Millisecond)
 				}
-				if ftAlive(pid) {
+				if procAlive(pid) {
 					syscall.Kill(pid, syscall.SIGKILL)
 					pt.Errorf("worker %d still alive 2s after the supervisor was SIGKILLed", pid)
 				}
@@ -443,16 +425,16 @@ func TestProofKillSupervisor(t *testing.T) {
 			vs := map[string]string{}
 			pt.data(func() {
 				for e, path := range paths {
-					vs[e] = ftCheckWhole(pt.T, ftCopyDB(pt.T, path), tp, false)
+					vs[e] = checkWholeSQLite(pt.T, copySQLiteFiles(pt.T, path), tp, false)
 				}
 			})
 			pt.Logf("supervisor killed %v after its workers started: left at %v", delay.Round(time.Millisecond), vs)
-			if r := supervisor(pt.T, w.dir, "", nil, "migrate", "-y", "--product", a, "--product", b); r.code != 0 {
+			if r := supervisor(pt.T, w.Dir, "", nil, "migrate", "-y", "--product", a, "--product", b); r.code != 0 {
 				pt.Errorf("the next run:\n%s", r)
 			}
 			pt.data(func() {
 				for e, path := range paths {
-					if v := ftCheckWhole(pt.T, path, tp, false); v != "002" {
+					if v := checkWholeSQLite(pt.T, path, tp, false); v != "002" {
 						pt.Errorf("%s at %s after the next run, want 002", e, v)
 					}
 				}
@@ -470,16 +452,16 @@ func TestProofKillSupervisor(t *testing.T) {
 // exit 130, the database at 001, and the next run completes.
 func TestProofInterruptStoppedWorker(t *testing.T) {
 	p := proofScenario(t, "sigint-stopped-worker")
-	tp := ftSQLiteTemplate(t, proofKillReports)
-	w := ftNewWS(t)
+	tp := sqliteTemplateWith(t, proofKillReports)
+	w := newWorkspace(t)
 	const grace = 5 * time.Second
 	for i := range proofSlowTrials(t) {
 		e := fmt.Sprintf("s%03d", i)
 		path := w.addSQLite(t, e, tp)
 		p.trial(t, e, func(pt *proofTrial) {
-			r := ftStart(pt.T, w.dir, nil, "migrate", "-y", "-j", "1", "--product", e)
-			pid := ftWaitWorkers(pt.T, r, 1, 30*time.Second)[0]
-			if !ftWaitFile(path+"-journal", 30*time.Second) {
+			r := startSupervisor(pt.T, w.Dir, nil, "migrate", "-y", "-j", "1", "--product", e)
+			pid := waitForWorkers(pt.T, r, 1, 30*time.Second)[0]
+			if !waitForFile(path+"-journal", 30*time.Second) {
 				pt.Fatal("the migration never started writing")
 			}
 			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -497,16 +479,16 @@ func TestProofInterruptStoppedWorker(t *testing.T) {
 			if took > grace+10*time.Second {
 				pt.Errorf("took %v to exit, the grace period is %v", took, grace)
 			}
-			if ftAlive(pid) {
+			if procAlive(pid) {
 				syscall.Kill(pid, syscall.SIGKILL)
 				pt.Errorf("the stopped worker outlived its supervisor")
 			}
 			pt.data(func() {
-				if v := ftCheckWhole(pt.T, ftCopyDB(pt.T, path), tp, false); v != "001" {
+				if v := checkWholeSQLite(pt.T, copySQLiteFiles(pt.T, path), tp, false); v != "001" {
 					pt.Errorf("at %s, want 001: the worker was stopped mid-transaction", v)
 				}
 			})
-			if r := supervisor(pt.T, w.dir, "", nil, "migrate", "-y", "--product", e); r.code != 0 {
+			if r := supervisor(pt.T, w.Dir, "", nil, "migrate", "-y", "--product", e); r.code != 0 {
 				pt.Errorf("the next run:\n%s", r)
 			}
 		})

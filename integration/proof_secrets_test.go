@@ -28,7 +28,7 @@ import (
 func TestProofSecrets(t *testing.T) {
 	p := proofScenario(t, "secrets")
 	c := pgtest.Start(t)
-	role := e2eNewRole(t, c, "proof_secret")
+	role := newPGRole(t, c, "proof_secret")
 	const pwEnv = "PROOF_SECRET_PASSWORD"
 	ws := filepath.Join(t.TempDir(), "ws")
 	env := []string{pwEnv + "=" + role.Password, "PGPASSWORD=", "PGPASSFILE=/nonexistent"}
@@ -59,7 +59,9 @@ func TestProofSecrets(t *testing.T) {
 		} {
 			// The test holds each product's lock until the scan has seen
 			// both workers waiting for it.
-			releases := []func(){e2eLockProduct(pt.T, c, "sec_a"), e2eLockProduct(pt.T, c, "sec_b")}
+			_, releaseA := holdProductLock(pt.T, clusterTarget(c, "sec_a"))
+			_, releaseB := holdProductLock(pt.T, clusterTarget(c, "sec_b"))
+			releases := []func(){releaseA, releaseB}
 			e2eWatchSecrets(pt.T, ws, e2eSecretRun{
 				env:         env,
 				args:        args,
@@ -83,7 +85,7 @@ func TestProofSecrets(t *testing.T) {
 		}
 		// Failures: the lock held past --lock-timeout, a wrong password,
 		// a database that does not exist.
-		release := e2eLockProduct(pt.T, c, "sec_a")
+		_, release := holdProductLock(pt.T, clusterTarget(c, "sec_a"))
 		if r := run(pt.T, "--log-format", "json", "--log-level", "trace", "cleanup", "--lock-timeout", "1s", "--product", "sec-a"); r.code != 1 {
 			pt.Errorf("cleanup with the lock held: want exit 1\n%s", r)
 		}

@@ -24,28 +24,6 @@ import (
 // proofServerLost matches what a worker says when its server went away.
 var proofServerLost = regexp.MustCompile(`(?i)terminat|shut ?down|connection|closed|EOF|broken pipe|reset|refused`)
 
-// proofPGLockTarget holds the migration lock (advisory lock, see
-// ccPGLockKey) of database tg on its own session until release, and
-// returns that session's backend pid.
-func proofPGLockTarget(t *testing.T, tg dbconn.Target) (backend int, release func()) {
-	t.Helper()
-	db := ccOpen(t, tg)
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRowContext(context.Background(), "SELECT pg_backend_pid()").Scan(&backend); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", ccPGLockKey()); err != nil {
-		t.Fatal(err)
-	}
-	return backend, func() {
-		conn.Close()
-		db.Close()
-	}
-}
-
 // proofPGSessions counts the sessions of the supervisor's workers
 // (application_name "supervisor") on database name, the backends in mine
 // aside.
@@ -59,30 +37,9 @@ func proofPGSessions(t *testing.T, db *sql.DB, name string, mine []int) int {
 	return n
 }
 
-// proofRowJoined is proofRow with the lines a multi-line reason spills
-// onto joined back (see the known bug in RELIABILITY.md), and how many
-// lines it took.
-func proofRowJoined(out, endpoint string) (string, int) {
-	lines := strings.Split(out, "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if f := strings.Fields(lines[i]); len(f) > 1 && f[0] == endpoint && f[1] == "|" {
-			row, n := lines[i], 1
-			for _, l := range lines[i+1:] {
-				if strings.HasPrefix(l, "---") || strings.Contains(l, " | ") || l == "" {
-					break
-				}
-				row += " " + l
-				n++
-			}
-			return strings.Join(strings.Fields(row), " "), n
-		}
-	}
-	return "", 0
-}
-
 func TestProofServerStopped(t *testing.T) {
 	s := proofStartPGServer(t)
-	small := ftSQLiteTemplate(t, 2000)
+	small := sqliteTemplateWith(t, 2000)
 	ctx := context.Background()
 	admin := s.target("postgres")
 	tmpl := s.target("tmpl")
@@ -92,15 +49,15 @@ func TestProofServerStopped(t *testing.T) {
 	if _, err := workspace.MakeProduct(ctx, tmpl, "001", fleet.Options{Reports: 5000, Seed: 17}); err != nil {
 		t.Fatal(err)
 	}
-	counts := e2eRowCounts(t, tmpl)
+	counts := rowCounts(t, tmpl)
 	env := []string{ccPasswordEnv + "=" + s.password}
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	// newPG copies the template to database name and registers it.
 	newPG := func(t *testing.T, name string) dbconn.Target {
 		t.Helper()
-		db := ccOpen(t, admin)
+		db := openDB(t, admin)
 		defer db.Close()
-		proofExecSQL(t, db, fmt.Sprintf("CREATE DATABASE %q TEMPLATE tmpl", name))
+		execSQL(t, db, fmt.Sprintf("CREATE DATABASE %q TEMPLATE tmpl", name))
 		tg := s.target(name)
 		w.add(t, name, tg, ccPasswordEnv)
 		return tg
@@ -113,11 +70,11 @@ func TestProofServerStopped(t *testing.T) {
 		for _, e := range sel {
 			args = append(args, "--product", e)
 		}
-		if r := supervisor(pt.T, w.dir, "", env, args...); r.code != 0 {
+		if r := supervisor(pt.T, w.Dir, "", env, args...); r.code != 0 {
 			pt.Errorf("the run after the restart:\n%s", r)
 		}
 		for e, tg := range pgs {
-			db := ccOpen(pt.T, tg)
+			db := openDB(pt.T, tg)
 			pt.data(func() {
 				if v := proofPGCheckWhole(pt, db, e, counts); v != "002" {
 					pt.Errorf("%s at %s after the run after the restart", e, v)
@@ -146,18 +103,18 @@ func TestProofServerStopped(t *testing.T) {
 			p.trial(t, mode, func(pt *proofTrial) {
 				var mine []int
 				for _, tg := range pgs {
-					backend, release := proofPGLockTarget(pt.T, tg)
+					backend, release := holdProductLock(pt.T, tg)
 					defer release()
 					mine = append(mine, backend)
 				}
-				watch := ccOpen(pt.T, admin)
+				watch := openDB(pt.T, admin)
 				args := []string{"migrate", "-y", "-j", "4", "--lock-timeout", "2m"}
 				for _, e := range sel {
 					args = append(args, "--product", e)
 				}
-				r := ftStart(pt.T, w.dir, env, args...)
+				r := startSupervisor(pt.T, w.Dir, env, args...)
 				waiting := func() bool {
-					if len(ftWorkers(r.pid())) == 0 {
+					if len(workerPIDs(r.pid())) == 0 {
 						return false
 					}
 					for e := range pgs {
@@ -191,17 +148,17 @@ func TestProofServerStopped(t *testing.T) {
 					}
 				}
 				for e, path := range sqlite {
-					if line := ftSummaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
+					if line := summaryLine(res.stdout, e); !strings.HasSuffix(strings.TrimSpace(line), "ok") {
 						pt.Errorf("%s (SQLite, same run): %q", e, line)
 					}
 					pt.data(func() {
-						if v := ftCheckWhole(pt.T, path, small, false); v != "002" {
+						if v := checkWholeSQLite(pt.T, path, small, false); v != "002" {
 							pt.Errorf("%s at %s", e, v)
 						}
 					})
 				}
 				for e, tg := range pgs {
-					db := ccOpen(pt.T, tg)
+					db := openDB(pt.T, tg)
 					pt.data(func() {
 						if v := proofPGCheckWhole(pt, db, e, counts); v != "001" {
 							pt.Errorf("%s at %s: it never got its lock", e, v)
@@ -220,8 +177,8 @@ func TestProofServerStopped(t *testing.T) {
 		// and comes back at once.
 		p := proofScenario(t, "server-restart-random")
 		newPG(t, "calibrate")
-		life := proofCalibrate(t, w.dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
-		rng := proofRand(t)
+		life := proofCalibrate(t, w.Dir, env, "migrate", "-y", "-j", "1", "--product", "calibrate")
+		rng := seededRand(t)
 		for i := range proofTrialsOr(t, 2) {
 			pgs := map[string]dbconn.Target{}
 			var sel []string
@@ -232,8 +189,8 @@ func TestProofServerStopped(t *testing.T) {
 			delay := time.Duration(rng.Int64N(int64(life)))
 			p.trial(t, fmt.Sprintf("r%03d", i), func(pt *proofTrial) {
 				args := append([]string{"migrate", "-y", "-j", "2", "--connect-timeout", "5s"}, "--product", sel[0], "--product", sel[1])
-				r := ftStart(pt.T, w.dir, env, args...)
-				ftWaitWorkers(pt.T, r, 1, 30*time.Second)
+				r := startSupervisor(pt.T, w.Dir, env, args...)
+				waitForWorkers(pt.T, r, 1, 30*time.Second)
 				time.Sleep(delay)
 				s.stop(pt.T, "immediate")
 				s.start(pt.T)
@@ -243,7 +200,7 @@ func TestProofServerStopped(t *testing.T) {
 					pt.Logf("stopped %v into the run: both were done, or reconnected", delay.Round(time.Millisecond))
 				case 1:
 					for _, e := range sel {
-						line, n := proofRowJoined(res.stdout, e)
+						line, n := lastRowJoined(res.stdout, e)
 						pt.Logf("stopped %v into the run: %s", delay.Round(time.Millisecond), line)
 						if n > 1 {
 							pt.Errorf("the reason of %s spans %d lines of the summary table, want one", e, n)
@@ -256,7 +213,7 @@ func TestProofServerStopped(t *testing.T) {
 					pt.Errorf("exit %d, want 0 or 1\n%s", res.code, res)
 				}
 				for e, tg := range pgs {
-					db := ccOpen(pt.T, tg)
+					db := openDB(pt.T, tg)
 					pt.data(func() { proofPGCheckWhole(pt, db, e, counts) })
 					db.Close()
 				}

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +22,6 @@ import (
 	"testing"
 
 	"supervisor/integration/fleet"
-	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
@@ -70,7 +70,7 @@ func proofStorageRun(pt *proofTrial, ws string, action string, cases []*proofSto
 			}
 		})
 	}
-	if line := strings.TrimSpace(proofRow(res.stdout, healthy)); !strings.HasSuffix(line, "| ok") && !strings.HasSuffix(line, "| cleaned") {
+	if line := strings.TrimSpace(lastRow(res.stdout, healthy)); !strings.HasSuffix(line, "| ok") && !strings.HasSuffix(line, "| cleaned") {
 		pt.Errorf("%s of the healthy product %s: %q\n%s", action, healthy, line, res)
 	}
 }
@@ -80,7 +80,7 @@ func proofStorageRun(pt *proofTrial, ws string, action string, cases []*proofSto
 func proofIntactCopy(pt *proofTrial, path, want string) {
 	pt.Helper()
 	pt.data(func() {
-		db := ftOpenSQLite(pt.T, ftCopyDB(pt.T, path))
+		db := openSQLite(pt.T, copySQLiteFiles(pt.T, path))
 		defer db.Close()
 		proofSQLiteIntact(pt, db, path)
 		if v := proofRevisionsVersion(pt, db, path); v != want {
@@ -111,19 +111,19 @@ func proofFill(t *testing.T, dir string) string {
 
 func TestProofStorageFaults(t *testing.T) {
 	proofRequireRoot(t)
-	old := ftSQLiteTemplate(t, 2000)
+	old := sqliteTemplateWith(t, 2000)
 	ct := proofSQLiteCleanupTemplate(t, "sample")
-	w := ftNewWS(t)
+	w := newWorkspace(t)
 	// healthy registers a migrate and a cleanup product that nothing is
 	// wrong with, for a run to finish beside the faulty ones.
 	healthy := func(t *testing.T, prefix string) (string, string) {
 		t.Helper()
 		w.addSQLite(t, prefix+"-healthy-m", old)
-		path := filepath.Join(w.dir, prefix+"-healthy-c.sqlite")
+		path := filepath.Join(w.Dir, prefix+"-healthy-c.sqlite")
 		if err := fleet.CopySQLite(ct.path, path); err != nil {
 			t.Fatal(err)
 		}
-		w.add(t, prefix+"-healthy-c", dbconn.Target{Dialect: "sqlite", Path: path}, "")
+		w.add(t, prefix+"-healthy-c", sqliteTarget(path), "")
 		return prefix + "-healthy-m", prefix + "-healthy-c"
 	}
 
@@ -142,7 +142,7 @@ func TestProofStorageFaults(t *testing.T) {
 			if regDir != "" {
 				pc.path = filepath.Join(regDir, e+".sqlite")
 			}
-			w.add(t, e, dbconn.Target{Dialect: "sqlite", Path: pc.path}, "")
+			w.add(t, e, sqliteTarget(pc.path), "")
 			out = append(out, pc)
 		}
 		return out
@@ -157,15 +157,15 @@ func TestProofStorageFaults(t *testing.T) {
 			} else {
 				args = append(args, "--checker-labels", testutil.LabelsDir)
 			}
-			if r := supervisor(pt.T, w.dir, "", nil, args...); r.code != 0 {
+			if r := supervisor(pt.T, w.Dir, "", nil, args...); r.code != 0 {
 				pt.Errorf("%s once the fault is gone:\n%s", c.endpoint, r)
 			}
 		}
 		proofIntactCopy(pt, cases[0].path, "002")
 		pt.data(func() {
-			db := ftOpenSQLite(pt.T, cases[1].path)
+			db := openSQLite(pt.T, cases[1].path)
 			defer db.Close()
-			if got := proofSnapshot(pt.T, db, "sqlite"); !ftMapsEqual(got, ct.after) {
+			if got := proofSnapshot(pt.T, db, "sqlite"); !maps.Equal(got, ct.after) {
 				pt.lost("%s after cleanup: %v, want %v", cases[1].endpoint, got, ct.after)
 			}
 		})
@@ -188,8 +188,8 @@ func TestProofStorageFaults(t *testing.T) {
 		filler := proofFill(t, dir)
 		hm, hc := healthy(t, "full")
 		p.trial(t, "full", func(pt *proofTrial) {
-			proofStorageRun(pt, w.dir, "migrate", cases, hm, regexp.MustCompile(`(?i)full`))
-			proofStorageRun(pt, w.dir, "cleanup", cases, hc, regexp.MustCompile(`(?i)full`))
+			proofStorageRun(pt, w.Dir, "migrate", cases, hm, regexp.MustCompile(`(?i)full`))
+			proofStorageRun(pt, w.Dir, "cleanup", cases, hc, regexp.MustCompile(`(?i)full`))
 			proofIntactCopy(pt, cases[0].path, "001")
 			proofIntactCopy(pt, cases[1].path, "002")
 			if err := os.Remove(filler); err != nil {
@@ -213,8 +213,8 @@ func TestProofStorageFaults(t *testing.T) {
 		hm, hc := healthy(t, "rofile")
 		p.trial(t, "rofile", func(pt *proofTrial) {
 			want := regexp.MustCompile(`(?i)read-?only`)
-			proofStorageRun(pt, w.dir, "migrate", cases, hm, want)
-			proofStorageRun(pt, w.dir, "cleanup", cases, hc, want)
+			proofStorageRun(pt, w.Dir, "migrate", cases, hm, want)
+			proofStorageRun(pt, w.Dir, "cleanup", cases, hc, want)
 			proofIntactCopy(pt, cases[0].path, "001")
 			proofIntactCopy(pt, cases[1].path, "002")
 			for _, u := range unmounts {
@@ -250,8 +250,8 @@ func TestProofStorageFaults(t *testing.T) {
 				pt.Fatalf("the directory should be read-only: %v", err)
 			}
 			want := regexp.MustCompile(`(?i)unable to open|read-?only|journal|cannot`)
-			proofStorageRun(pt, w.dir, "migrate", cases, hm, want)
-			proofStorageRun(pt, w.dir, "cleanup", cases, hc, want)
+			proofStorageRun(pt, w.Dir, "migrate", cases, hm, want)
+			proofStorageRun(pt, w.Dir, "cleanup", cases, hc, want)
 			proofIntactCopy(pt, cases[0].path, "001")
 			proofIntactCopy(pt, cases[1].path, "002")
 			for _, u := range unmounts {
@@ -269,7 +269,7 @@ func TestProofStorageFaults(t *testing.T) {
 		p.trial(t, "sqlite", func(pt *proofTrial) {
 			var releases []func()
 			for _, c := range cases {
-				db := ftOpenSQLite(pt.T, c.path)
+				db := openSQLite(pt.T, c.path)
 				conn, err := db.Conn(context.Background())
 				if err != nil {
 					pt.Fatal(err)
@@ -292,7 +292,7 @@ func TestProofStorageFaults(t *testing.T) {
 				} else {
 					args = append(args, "--checker-labels", testutil.LabelsDir)
 				}
-				res := supervisor(pt.T, w.dir, "", nil, args...)
+				res := supervisor(pt.T, w.Dir, "", nil, args...)
 				for _, c := range cases {
 					if c.action != action {
 						continue
@@ -320,26 +320,26 @@ func TestProofStorageFaults(t *testing.T) {
 		})
 		p.trial(t, "postgres", func(pt *proofTrial) {
 			c := pgtest.Start(pt.T)
-			pw := ftNewWS(pt.T)
-			tg := ccPGProduct(pt.T, pw, c, "pg", 200)
+			pw := newWorkspace(pt.T)
+			tg := pw.Postgres(pt.T, c, "pg", "pg", "001", 200, pgRole{}, ccPasswordEnv)
 			env := []string{ccPasswordEnv + "=" + c.Password}
-			counts := e2eRowCounts(pt.T, tg)
-			release := e2eLockProduct(pt.T, c, "pg")
-			res := supervisor(pt.T, pw.dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
+			counts := rowCounts(pt.T, tg)
+			_, release := holdProductLock(pt.T, clusterTarget(c, "pg"))
+			res := supervisor(pt.T, pw.Dir, "", env, "migrate", "-y", "--lock-timeout", "1s")
 			reason := proofOneLineReason(pt.T, res, "pg")
 			pt.Logf("migrate pg: %s", reason)
 			if !strings.Contains(reason, "timed out waiting for the database lock (1s)") || strings.Contains(reason, "migrat") {
 				pt.Errorf("reason %q", reason)
 			}
 			release()
-			db := ccOpen(pt.T, tg)
+			db := openDB(pt.T, tg)
 			defer db.Close()
 			pt.data(func() {
 				if v := proofPGCheckWhole(pt, db, "pg", counts); v != "001" {
 					pt.lost("at %s while the lock was held, want 001", v)
 				}
 			})
-			if r := supervisor(pt.T, pw.dir, "", env, "migrate", "-y"); r.code != 0 {
+			if r := supervisor(pt.T, pw.Dir, "", env, "migrate", "-y"); r.code != 0 {
 				pt.Errorf("once the lock is free:\n%s", r)
 			}
 		})

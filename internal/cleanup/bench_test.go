@@ -10,11 +10,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"supervisor/internal/dbconn"
-	"supervisor/internal/testutil"
 	"sync"
 	"testing"
 	"time"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/testutil"
 )
 
 // genConfig sizes a generated product database.

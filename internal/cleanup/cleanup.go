@@ -83,13 +83,13 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/labels"
 )
 
@@ -172,6 +172,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	}
 	r := &runner{
 		dialect: opts.Dialect,
+		sql:     sqlOf(opts.Dialect),
 		labels:  opts.Labels,
 		now:     opts.Now,
 		batch:   opts.BatchSize,
@@ -199,7 +200,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	r.conn = conn
 	defer r.release()
 
-	if r.dialect == dbconn.SQLite {
+	if r.sql.foreignKeysPragma {
 		if err := r.enableForeignKeys(ctx); err != nil {
 			return r.counts, fmt.Errorf("cleanup: %w", err)
 		}
@@ -208,18 +209,22 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	steps := []struct {
 		what string
 		fn   func(context.Context) error
+		// extra are more words for the routine_started line.
+		extra []any
 	}{
-		{"remove expired run locks", r.removeExpiredRunLocks},
-		{"remove unused files", r.removeUnusedFiles},
-		{"remove unused comments", r.removeUnusedComments},
-		{"remove unused analysis info", r.removeUnusedAnalysisInfo},
-		{"remove unused checker sets", r.removeUnusedCheckerSets},
-		{"upgrade severity levels", r.upgradeSeverityLevels},
+		{"remove expired run locks", r.removeExpiredRunLocks, nil},
+		{"remove unused files", r.removeUnusedFiles, nil},
+		{"remove unused comments", r.removeUnusedComments, nil},
+		{"remove unused analysis info", r.removeUnusedAnalysisInfo, nil},
+		{"remove unused checker sets", r.removeUnusedCheckerSets, nil},
+		{"upgrade severity levels", r.upgradeSeverityLevels, r.severityExtra()},
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return r.counts, fmt.Errorf("cleanup: %s: %w", s.what, err)
 		}
+		r.routine = s.what
+		event.Emit(r.log, hclog.Debug, "cleanup routine started", event.Event{Kind: event.RoutineStarted, Routine: s.what}, s.extra...)
 		if err := s.fn(ctx); err != nil {
 			r.log.Error("cleanup routine failed", "routine", s.what, "error", err)
 			return r.counts, fmt.Errorf("cleanup: %s: %w", s.what, err)
@@ -232,11 +237,14 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 type runner struct {
 	conn    *sql.Conn
 	dialect dbconn.Dialect
+	sql     *dialectSQL
 	labels  *labels.Labels
 	now     func() time.Time
 	batch   int
 	log     hclog.Logger
 	counts  map[string]int64
+	// routine is the routine in progress, for its routine_done line.
+	routine string
 	// broken is set when the connection may be left inside a transaction
 	// (a failed ROLLBACK); release then discards it.
 	broken bool
@@ -268,6 +276,18 @@ func (r *runner) enableForeignKeys(ctx context.Context) error {
 	return nil
 }
 
+// done records a committed routine's counts got and logs them as its
+// event.RoutineDone line with the message msg, Rows in Keys order, and
+// extra (never integers: in a routine_done line every integer is a count).
+func (r *runner) done(msg string, got map[string]int64, start time.Time, extra ...any) {
+	for k, v := range got {
+		r.counts[k] += v
+	}
+	event.Emit(r.log, hclog.Info, msg, event.Event{
+		Kind: event.RoutineDone, Routine: r.routine, Rows: got, RowKeys: Keys, Duration: time.Since(start),
+	}, extra...)
+}
+
 // tx is one routine's open transaction on the runner's connection.
 type tx struct {
 	r   *runner
@@ -277,11 +297,7 @@ type tx struct {
 // inTx runs fn in a transaction: BEGIN IMMEDIATE on SQLite, BEGIN on
 // PostgreSQL. It commits when fn returns nil and rolls back otherwise.
 func (r *runner) inTx(ctx context.Context, fn func(*tx) error) error {
-	begin := "BEGIN"
-	if r.dialect == dbconn.SQLite {
-		begin = "BEGIN IMMEDIATE"
-	}
-	if _, err := r.conn.ExecContext(ctx, begin); err != nil {
+	if _, err := r.conn.ExecContext(ctx, r.sql.begin); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	if err := fn(&tx{r: r, ctx: ctx}); err != nil {
@@ -306,29 +322,8 @@ func (r *runner) rollback(ctx context.Context) {
 	}
 }
 
-// rebind turns the ? placeholders of q into PostgreSQL's $1, $2, ...
-// Our statements have no ? inside literals.
-func (r *runner) rebind(q string) string {
-	if r.dialect != dbconn.Postgres || !strings.Contains(q, "?") {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
-
 func (t *tx) exec(q string, args ...any) (int64, error) {
-	res, err := t.r.conn.ExecContext(t.ctx, t.r.rebind(q), args...)
+	res, err := t.r.conn.ExecContext(t.ctx, dbconn.Rebind(t.r.dialect, q), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -336,11 +331,11 @@ func (t *tx) exec(q string, args ...any) (int64, error) {
 }
 
 func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
-	return t.r.conn.QueryContext(t.ctx, t.r.rebind(q), args...)
+	return t.r.conn.QueryContext(t.ctx, dbconn.Rebind(t.r.dialect, q), args...)
 }
 
 func (t *tx) queryRow(q string, args ...any) *sql.Row {
-	return t.r.conn.QueryRowContext(t.ctx, t.r.rebind(q), args...)
+	return t.r.conn.QueryRowContext(t.ctx, dbconn.Rebind(t.r.dialect, q), args...)
 }
 
 // placeholders returns "?, ?, ?" with n marks.

@@ -9,11 +9,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"supervisor/internal/dbconn"
-	"supervisor/internal/testutil"
 	"sync"
 	"testing"
 	"time"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/testutil"
 
 	"github.com/hashicorp/go-hclog"
 	_ "modernc.org/sqlite"

@@ -14,10 +14,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"supervisor/internal/dbconn"
-	"supervisor/internal/testutil"
 	"testing"
 	"time"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/testutil"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-
-	"supervisor/internal/dbconn"
 )
 
 // The "unused" conditions. Each one is a NOT EXISTS anti-join on an
@@ -63,25 +61,6 @@ var (
 	}
 )
 
-// commit adds a committed routine's counts to the result.
-func (r *runner) commit(got map[string]int64) {
-	for k, v := range got {
-		r.counts[k] += v
-	}
-}
-
-// logArgs turns counts into hclog key/value pairs, in Keys order, followed
-// by extra.
-func logArgs(got map[string]int64, extra ...any) []any {
-	var args []any
-	for _, k := range Keys {
-		if v, ok := got[k]; ok {
-			args = append(args, k, v)
-		}
-	}
-	return append(args, extra...)
-}
-
 // removeExpiredRunLocks deletes the run locks taken more than
 // RunLockTimeout ago. CodeChecker stores locked_at as a naive local time
 // (text on SQLite, timestamp without time zone on PostgreSQL) and compares
@@ -89,21 +68,15 @@ func logArgs(got map[string]int64, extra ...any) []any {
 func (r *runner) removeExpiredRunLocks(ctx context.Context) error {
 	start := time.Now()
 	cutoff := r.now().Local().Add(-RunLockTimeout).Format(timestampLayout)
-	q := "DELETE FROM run_locks WHERE locked_at < ?"
-	if r.dialect == dbconn.Postgres {
-		q = "DELETE FROM run_locks WHERE locked_at < CAST(? AS timestamp)"
-	}
 	var n int64
 	err := r.inTx(ctx, func(t *tx) (err error) {
-		n, err = t.exec(q, cutoff)
+		n, err = t.exec(r.sql.expiredRunLocks, cutoff)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	got := map[string]int64{KeyRunLocks: n}
-	r.commit(got)
-	r.log.Info("removed expired run locks", logArgs(got, "locked_before", cutoff, "elapsed", time.Since(start).Round(time.Millisecond).String())...)
+	r.done("removed expired run locks", map[string]int64{KeyRunLocks: n}, start, "locked_before", cutoff)
 	return nil
 }
 
@@ -134,8 +107,7 @@ func (r *runner) removeUnusedFiles(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.commit(got)
-	r.log.Info("removed unused files", logArgs(got, "elapsed", time.Since(start).Round(time.Millisecond).String())...)
+	r.done("removed unused files", got, start)
 	return nil
 }
 
@@ -161,8 +133,7 @@ func (r *runner) simpleSweep(ctx context.Context, s sweep, msg string) error {
 	if err != nil {
 		return err
 	}
-	r.commit(got)
-	r.log.Info(msg, logArgs(got, "elapsed", time.Since(start).Round(time.Millisecond).String())...)
+	r.done(msg, got, start)
 	return nil
 }
 

@@ -118,15 +118,25 @@ type checkerRow struct {
 	severity sql.NullInt64
 }
 
+// severityExtra are the words of the severity routine's routine_started
+// line: how many analyzers the labels have (an integer, which a
+// routine_done line must not carry beside its counts).
+func (r *runner) severityExtra() []any {
+	if r.labels == nil {
+		return nil
+	}
+	return []any{"analyzers", len(r.labels.Analyzers())}
+}
+
 // upgradeSeverityLevels brings the severity of every checker of every
 // analyzer in the labels in line with the labels, in one transaction.
 // Checkers of analyzers without a label file are not touched.
 func (r *runner) upgradeSeverityLevels(ctx context.Context) error {
+	start := time.Now()
 	if r.labels == nil {
-		r.log.Info("no checker labels given; severity upgrade skipped")
+		r.done("no checker labels given; severity upgrade skipped", map[string]int64{KeySeverities: 0}, start)
 		return nil
 	}
-	start := time.Now()
 	var changes []severityChange
 	err := r.inTx(ctx, func(t *tx) error {
 		changes = changes[:0]
@@ -169,9 +179,7 @@ func (r *runner) upgradeSeverityLevels(ctx context.Context) error {
 		}
 		r.log.Info(fmt.Sprintf("Upgrading severity level of '%s' checker from %s to %s", c.checker, c.old, c.new), args...)
 	}
-	got := map[string]int64{KeySeverities: int64(len(changes))}
-	r.commit(got)
-	r.log.Info("upgraded severity levels", logArgs(got, "analyzers", len(r.labels.Analyzers()), "elapsed", time.Since(start).Round(time.Millisecond).String())...)
+	r.done("upgraded severity levels", map[string]int64{KeySeverities: int64(len(changes))}, start)
 	return nil
 }
 

@@ -2,8 +2,6 @@ package cleanup
 
 import (
 	"fmt"
-
-	"supervisor/internal/dbconn"
 )
 
 type (
@@ -168,7 +166,7 @@ func (t *tx) helperIndexes(cols []column) ([]string, error) {
 		}
 		name := "tmp_cleanup_" + c.table + "_" + c.name
 		create := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quoteIdent(name), c.table, quoteIdent(c.name))
-		if t.r.dialect == dbconn.Postgres {
+		if t.r.sql.guardDDL {
 			// A failed statement aborts a PostgreSQL transaction; the
 			// savepoint lets us go on without the index.
 			if _, err := t.exec("SAVEPOINT cleanup_helper_index"); err != nil {
@@ -197,19 +195,7 @@ func (t *tx) helperIndexes(cols []column) ([]string, error) {
 
 // hasLeadingIndex says whether some index of c.table starts with c.name.
 func (t *tx) hasLeadingIndex(c column) (bool, error) {
-	var q string
-	switch t.r.dialect {
-	case dbconn.Postgres:
-		q = `SELECT EXISTS (
-			SELECT 1 FROM pg_index i
-			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-			WHERE i.indrelid = to_regclass(?) AND a.attname = ?)`
-	default:
-		q = `SELECT EXISTS (
-			SELECT 1 FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii
-			WHERE ii.seqno = 0 AND ii.name = ?)`
-	}
 	var has bool
-	err := t.queryRow(q, c.table, c.name).Scan(&has)
+	err := t.queryRow(t.r.sql.hasLeadingIndex, c.table, c.name).Scan(&has)
 	return has, err
 }

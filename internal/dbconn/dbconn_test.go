@@ -19,7 +19,9 @@ import (
 	"supervisor/internal/dbconn"
 )
 
-func sqliteTarget(path string) dbconn.Target { return dbconn.Target{Dialect: "sqlite", Path: path} }
+func sqliteTarget(path string) dbconn.Target {
+	return dbconn.Target{Dialect: dbconn.SQLite, Path: path}
+}
 
 // open opens path with o and closes it when the test ends.
 func open(t *testing.T, path string, o dbconn.Options) *sql.DB {
@@ -287,7 +289,7 @@ func TestBadTargets(t *testing.T) {
 	}{
 		{"unknown dialect", dbconn.Target{Dialect: "mysql", Path: "x"}, `unknown database dialect "mysql"`},
 		{"no dialect", dbconn.Target{Path: "x"}, "unknown database dialect"},
-		{"no sqlite path", dbconn.Target{Dialect: "sqlite"}, "no SQLite database path"},
+		{"no sqlite path", dbconn.Target{Dialect: dbconn.SQLite}, "no SQLite database path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -519,7 +521,7 @@ func TestPostgresUnreachable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			target := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: tt.port(t), User: "u", Database: "d", Password: "pw"}
+			target := dbconn.Target{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: tt.port(t), User: "u", Database: "d", Password: "pw"}
 			start := time.Now()
 			db, err := dbconn.Open(context.Background(), target, dbconn.Options{ConnectTimeout: time.Second})
 			took := time.Since(start)
@@ -540,7 +542,7 @@ func TestPostgresUnreachable(t *testing.T) {
 // The caller's context ends a connection attempt too.
 func TestPostgresHonoursContext(t *testing.T) {
 	t.Parallel()
-	target := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: silentServer(t), User: "u", Database: "d"}
+	target := dbconn.Target{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: silentServer(t), User: "u", Database: "d"}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -551,5 +553,38 @@ func TestPostgresHonoursContext(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("Open with a 200ms context took %v", took)
+	}
+}
+
+// IsLocked goes by SQLite's error code, through any wrapping, and not by
+// the text: an error that only reads like SQLITE_BUSY is not one.
+func TestIsLockedByErrorCode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.sqlite")
+	newDB(t, path, 1)
+	holder := open(t, path, dbconn.Options{ImmediateTx: true})
+	tx, err := holder.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	other := open(t, path, dbconn.Options{FailIfLocked: true})
+	_, err = other.Exec("INSERT INTO t (v) VALUES ('other writer')")
+	if err == nil {
+		t.Fatal("a second writer wrote while the first held the write lock")
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"the driver's error", err, true},
+		{"wrapped", fmt.Errorf("cleanup: remove unused files: %w", err), true},
+		{"its text only", errors.New(err.Error()), false},
+		{"nil", nil, false},
+	}
+	for _, tt := range tests {
+		if got := dbconn.IsLocked(tt.err); got != tt.want {
+			t.Errorf("%s: IsLocked(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
+		}
 	}
 }

@@ -25,7 +25,7 @@ func TestPostgresConnectErrorIsOneLineRealCauseFirst(t *testing.T) {
 	t.Setenv("PGPASSFILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("PGPASSWORD", "")
 	const pw = "wrong-s3cret password"
-	target := dbconn.Target{Dialect: "postgres", Host: "localhost", Port: c.Port, User: c.User, Database: "app", Password: pw}
+	target := dbconn.Target{Dialect: dbconn.Postgres, Host: "localhost", Port: c.Port, User: c.User, Database: "app", Password: pw}
 	db, err := dbconn.Open(context.Background(), target, dbconn.Options{ConnectTimeout: 5 * time.Second})
 	if err == nil {
 		db.Close()
@@ -68,7 +68,7 @@ func TestPostgresConnectErrorTellsARepeatedCauseOnce(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	target := dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: port, User: "u", Database: "d", Password: "pw-12345"}
+	target := dbconn.Target{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: port, User: "u", Database: "d", Password: "pw-12345"}
 	db, err := dbconn.Open(context.Background(), target, dbconn.Options{ConnectTimeout: 5 * time.Second})
 	if err == nil {
 		db.Close()

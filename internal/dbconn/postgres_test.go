@@ -45,7 +45,7 @@ func TestPostgresConnect(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("PGPASSWORD", tt.pgpassword)
-			target := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: user, Database: db, Password: tt.password}
+			target := dbconn.Target{Dialect: dbconn.Postgres, Host: c.Host, Port: c.Port, User: user, Database: db, Password: tt.password}
 			conn, err := dbconn.Open(context.Background(), target, dbconn.Options{ConnectTimeout: 5 * time.Second})
 			if tt.wantErr {
 				if err == nil {

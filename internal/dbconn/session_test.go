@@ -23,7 +23,7 @@ import (
 )
 
 func pgTarget(c *pgtest.Cluster, db string) dbconn.Target {
-	return dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Database: db, Password: c.Password}
+	return dbconn.Target{Dialect: dbconn.Postgres, Host: c.Host, Port: c.Port, User: c.User, Database: db, Password: c.Password}
 }
 
 // holdLock takes lock mode on table in database db on a session of its own,
@@ -250,7 +250,7 @@ func TestMain(m *testing.M) {
 func sleepingClient(spec string) {
 	f := strings.Fields(spec) // host port user password database
 	port, _ := strconv.Atoi(f[1])
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "postgres", Host: f[0], Port: port, User: f[2], Password: f[3], Database: f[4]}, dbconn.Options{})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.Postgres, Host: f[0], Port: port, User: f[2], Password: f[3], Database: f[4]}, dbconn.Options{})
 	if err != nil {
 		fmt.Println("error:", err)
 		os.Exit(2)
@@ -328,7 +328,7 @@ func TestExplainLeavesConnectErrors(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close() // nothing listens there now
-	_, err = dbconn.Open(context.Background(), dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: port, User: "u", Database: "d", Password: "p"}, dbconn.Options{ConnectTimeout: 5 * time.Second})
+	_, err = dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: port, User: "u", Database: "d", Password: "p"}, dbconn.Options{ConnectTimeout: 5 * time.Second})
 	if err == nil {
 		t.Fatal("Open on a closed port = nil error")
 	}

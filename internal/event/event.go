@@ -149,13 +149,13 @@ func Decode(at time.Time, fields map[string]json.RawMessage) (Event, bool) {
 	e := Event{Kind: Kind(kind), Time: at}
 	e.Version, _ = str(fields[keyVersion])
 	e.Description, _ = str(fields[keyDescription])
-	e.Index, _ = integer(fields[keyIndex])
-	e.Total, _ = integer(fields[keyTotal])
+	e.Index = integer(fields[keyIndex])
+	e.Total = integer(fields[keyTotal])
 	e.Routine, _ = str(fields[keyRoutine])
 	e.Duration = duration(fields[keyDuration])
 	e.Timeout = duration(fields[keyTimeout])
 	e.Status, _ = str(fields[keyStatus])
-	e.Applied, _ = integer(fields[keyApplied])
+	e.Applied = integer(fields[keyApplied])
 	e.Error, _ = str(fields[keyError])
 	_ = json.Unmarshal(fields[keyOK], &e.OK)
 	if e.Kind == RoutineDone {
@@ -182,9 +182,10 @@ func str(raw json.RawMessage) (string, bool) {
 	return s, json.Unmarshal(raw, &s) == nil
 }
 
-func integer(raw json.RawMessage) (int, bool) {
-	n, err := strconv.Atoi(string(raw))
-	return n, err == nil
+// integer reads a JSON integer; 0 when raw is none.
+func integer(raw json.RawMessage) int {
+	n, _ := strconv.Atoi(string(raw))
+	return n
 }
 
 // duration reads a duration written as Go's String ("1.5s"), or as a number

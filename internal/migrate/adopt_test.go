@@ -20,7 +20,7 @@ import (
 func hasTable(t *testing.T, db *sql.DB, dialect dbconn.Dialect, name string) bool {
 	t.Helper()
 	q := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-	if dialect == "postgres" {
+	if dialect == dbconn.Postgres {
 		q = "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = $1"
 	}
 	var n int
@@ -70,7 +70,7 @@ func assertAdoptionRefused(t *testing.T, db *sql.DB, dialect dbconn.Dialect) {
 func TestAdoptionRefusesSchemaOtherThanBaselineSQLite(t *testing.T) {
 	path := testutil.CopyFixture(t, "product-head.sqlite")
 	db := openSQLite(t, path)
-	upgradeTo(t, db, "sqlite", schema.Product, "002")
+	upgradeTo(t, db, dbconn.SQLite, schema.Product, "002")
 	if _, err := db.Exec("DROP TABLE " + migrate.RevisionsTable); err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +78,8 @@ func TestAdoptionRefusesSchemaOtherThanBaselineSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertAdoptionRefused(t, db, "sqlite")
-	st, _ := migrate.Inspect(context.Background(), db, "sqlite", schema.Product)
+	assertAdoptionRefused(t, db, dbconn.SQLite)
+	st, _ := migrate.Inspect(context.Background(), db, dbconn.SQLite, schema.Product)
 	if !strings.Contains(st.Reason, "missing column reports.checker_name_MOVED_TO_checkers") {
 		t.Errorf("reason %q, want it to name the leftover column 002 dropped", st.Reason)
 	}
@@ -93,11 +93,11 @@ func TestAdoptionRefusesSchemaOtherThanBaselinePostgres(t *testing.T) {
 	c := pgtest.Start(t)
 	db := openPostgres(t, c, "dropped_revisions")
 	c.LoadDump(t, "dropped_revisions", fixtures+"product-head.postgres.sql")
-	upgradeTo(t, db, "postgres", schema.Product, "002")
+	upgradeTo(t, db, dbconn.Postgres, schema.Product, "002")
 	if _, err := db.Exec("DROP TABLE " + migrate.RevisionsTable); err != nil {
 		t.Fatal(err)
 	}
-	assertAdoptionRefused(t, db, "postgres")
+	assertAdoptionRefused(t, db, dbconn.Postgres)
 	assertNoScratchSchema(t, db)
 }
 
@@ -119,7 +119,7 @@ func TestAdoptionAcceptsCodeCheckerDatabases(t *testing.T) {
 			name := string(kind) + "_cc"
 			db := openPostgres(t, c, name)
 			c.LoadDump(t, name, fixtures+string(kind)+"-head.postgres.sql")
-			st, err := migrate.Inspect(ctx, db, "postgres", kind)
+			st, err := migrate.Inspect(ctx, db, dbconn.Postgres, kind)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestAdoptionAcceptsCodeCheckerDatabases(t *testing.T) {
 				t.Fatalf("%s: got %s adopt=%v (%s), want schema_mismatch_ok and adoption", kind, st.Status, st.Adopt, st.Reason)
 			}
 			assertNoScratchSchema(t, db)
-			res, err := migrate.Upgrade(ctx, db, "postgres", kind, migrate.Options{})
+			res, err := migrate.Upgrade(ctx, db, dbconn.Postgres, kind, migrate.Options{})
 			if err != nil || !res.Adopted {
 				t.Fatalf("%s: upgrade = %+v, %v; want adoption", kind, res, err)
 			}
@@ -176,7 +176,7 @@ func TestAdoptionIgnoresConstraintOrder(t *testing.T) {
 // schema (an index added by hand is drift, for status --drift to find).
 func TestInspectComparesOnlyBeforeAdoption(t *testing.T) {
 	db := openSQLite(t, testutil.CopyFixture(t, "product-head.sqlite"))
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec("CREATE INDEX by_hand ON runs (date)"); err != nil {

@@ -5,19 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/postgres"
 	"ariga.io/atlas/sql/sqlclient"
-	"ariga.io/atlas/sql/sqlite"
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/logging"
 	"supervisor/internal/status"
 	"supervisor/schema"
@@ -52,64 +47,51 @@ type Result struct {
 	Backup string
 }
 
-// ErrNotUpgradable is returned for a database whose state rules an upgrade out.
-var ErrNotUpgradable = errors.New("not possible to upgrade")
-
-// ErrLockTimeout is returned when another process holds the database's lock
-// too long. The lock is the one every supervisor's work on a database takes
-// (migrate and cleanup alike), so the message says who holds it only as far
-// as it is known.
-var ErrLockTimeout = errors.New("timed out waiting for the database lock")
-
-// LockError returns err wrapped in ErrLockTimeout when it is SQLite's
-// SQLITE_BUSY: another connection (another supervisor working on the
-// database, a long reader, CodeChecker's server writing) kept the database
-// locked for longer than timeout, the busy timeout the database was opened
-// with. Any other err, nil included, is returned as it is.
-func LockError(err error, timeout time.Duration) error {
-	if err == nil || errors.Is(err, ErrLockTimeout) || !dbconn.IsLocked(err) {
-		return err
-	}
-	return fmt.Errorf("%w (%s): the database is locked by another process (another supervisor working on it?): %w", ErrLockTimeout, timeout, err)
-}
-
-// FileError says which file and statement failed.
-type FileError struct {
-	Version, Description string
-	Statement            string
-	Err                  error
-}
-
-func (e *FileError) Error() string {
-	msg := fmt.Sprintf("version %s (%s)", e.Version, e.Description)
-	// A lost session is the event, the file and statement where it hit.
-	var lost *dbconn.LostError
-	if errors.As(e.Err, &lost) {
-		msg = lost.What() + " during " + msg
-	}
-	if e.Statement != "" {
-		msg += ": statement " + logging.OneLineCut(e.Statement, 120)
-	}
-	if lost != nil {
-		if d := lost.Detail(); d != "" {
-			msg += ": " + d
-		}
-		return msg
-	}
-	return msg + ": " + e.Err.Error()
-}
-
-func (e *FileError) Unwrap() error { return e.Err }
-
 // Upgrade applies every pending packaged file to db, one transaction per file
 // (on SQLite as atlas's sqlite.OpenTx does it, with atlas's own CommitFunc:
 // foreign keys off before BEGIN, PRAGMA foreign_key_check before COMMIT, so a
 // table rebuild does not cascade-delete child rows; see openSQLiteTx for why
-// not OpenTx itself). Whether a file is still pending is decided again inside its own
-// transaction, under the database's write lock, so two supervisors never apply a
-// file twice. On SQLite db must be opened with one connection and immediate
+// not OpenTx itself). It takes the database's lock (dbconn.Lock), reads
+// where the database stands (Inspect) and applies what is pending (Apply).
+// On SQLite db must be opened with one connection and immediate
 // transactions (dbconn does both).
 func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, opts Options) (_ Result, err error) {
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = dbconn.DefaultLockTimeout
+	}
+	// On SQLite the lock is the database's own write lock, waited for with
+	// busy_timeout = LockTimeout: say so when the wait ran out.
+	defer func() { err = dbconn.LockError(err, opts.LockTimeout) }()
+	unlock, err := dbconn.Lock(ctx, db, dialect, dbconn.LockName(string(kind)), dbconn.LockOptions{Timeout: opts.LockTimeout})
+	if err != nil {
+		return Result{}, err
+	}
+	// Unlock even when ctx was cancelled: the lock must not outlive us.
+	defer unlock(context.WithoutCancel(ctx))
+	st, err := Inspect(ctx, db, dialect, kind)
+	if err != nil {
+		return Result{}, err
+	}
+	return Apply(ctx, db, dialect, kind, st, opts)
+}
+
+// Apply applies the pending files of st, the state Inspect read from db
+// under the database's lock (dbconn.Lock), which the caller holds. Whether a
+// file is still pending is decided again inside its own transaction, under
+// the database's write lock, so two supervisors never apply a file twice.
+// Each file is logged as an event.FileStarted and an event.FileApplied line.
+// A state that rules an upgrade out is ErrNotUpgradable; an up-to-date one
+// applies nothing.
+func Apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, st State, opts Options) (Result, error) {
+	dir, err := Dir(kind, dialect)
+	if err != nil {
+		return Result{From: st.DBVersion, To: st.DBVersion}, err
+	}
+	return apply(ctx, db, dialect, kind, dir, st, opts)
+}
+
+// apply is Apply with the migration directory st's files are of.
+func apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, dir *migrate.MemDir, st State, opts Options) (_ Result, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
@@ -117,21 +99,7 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = dbconn.DefaultLockTimeout
 	}
-	// On SQLite the lock is the database's own write lock, waited for with
-	// busy_timeout = LockTimeout: say so when the wait ran out.
-	defer func() { err = LockError(err, opts.LockTimeout) }()
-	if dialect == dbconn.Postgres {
-		unlock, err := lockPostgres(ctx, db, "supervisor:"+string(kind), opts.LockTimeout)
-		if err != nil {
-			return Result{}, err
-		}
-		// Unlock even when ctx was cancelled: the lock must not outlive us.
-		defer unlock(context.WithoutCancel(ctx))
-	}
-	st, err := Inspect(ctx, db, dialect, kind)
-	if err != nil {
-		return Result{}, err
-	}
+	defer func() { err = dbconn.LockError(err, opts.LockTimeout) }()
 	res := Result{From: st.DBVersion, To: st.DBVersion}
 	if !st.Status.Upgradable() {
 		if st.Status == status.OK {
@@ -139,8 +107,9 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 		}
 		return res, fmt.Errorf("%w: %s", ErrNotUpgradable, st.Reason)
 	}
-	dir, err := Dir(kind, dialect)
-	if err != nil {
+	// Refused before anything is written (Dir checks its files when it
+	// loads them; a State may hold the files of another directory).
+	if err := checkGoSteps(st.Pending); err != nil {
 		return res, err
 	}
 	if len(st.Pending) > 0 && opts.BackupDir != "" && dialect == dbconn.SQLite && st.Status != status.SchemaMissing {
@@ -156,11 +125,16 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 		res.Adopted, res.To = true, "001"
 		log.Info("adopted CodeChecker database as version 001", "alembic_revision", kind.CodeCheckerHead())
 	}
-	for _, f := range st.Pending {
+	files := st.Pending
+	for i, f := range files {
 		if opts.ToVersion != "" && f.Version() > opts.ToVersion {
+			files = files[:i]
 			break
 		}
-		applied, err := applyFile(ctx, db, dialect, dir, f, opts, log)
+	}
+	for i, f := range files {
+		at := step{index: i + 1, total: len(files)}
+		applied, err := applyFile(ctx, db, dialect, dir, f, at, opts, log)
 		if err != nil {
 			return res, err
 		}
@@ -170,6 +144,15 @@ func Upgrade(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schem
 		res.To = f.Version()
 	}
 	return res, nil
+}
+
+// step is where a file stands among the files an Apply applies: file index
+// (1-based) of total.
+type step struct{ index, total int }
+
+// event is the event of f at step s.
+func (s step) event(kind event.Kind, f migrate.File) event.Event {
+	return event.Event{Kind: kind, Version: f.Version(), Description: f.Desc(), Index: s.index, Total: s.total}
 }
 
 // adopt records version 001 as a baseline for a CodeChecker database at its head.
@@ -202,7 +185,7 @@ func adopt(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate
 
 // applyFile applies one file in its own transaction. It reports false when
 // another process applied it first.
-func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger) (bool, error) {
+func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, at step, opts Options, log hclog.Logger) (bool, error) {
 	start := time.Now()
 	fileErr := func(err error) error {
 		var se *migrate.StmtExecError
@@ -212,7 +195,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *mig
 		return &FileError{Version: f.Version(), Description: f.Desc(), Err: dbconn.Explain(err, opts.LockTimeout)}
 	}
 	if lf, ok := f.(*migrate.LocalFile); ok && len(lf.Directive("txmode")) > 0 && lf.Directive("txmode")[0] == "none" {
-		return applyWith(ctx, db, dialect, dir, f, opts, log, fileErr)
+		return applyWith(ctx, db, dialect, dir, f, at, opts, log, fileErr)
 	}
 	var (
 		tx      *sqlclient.Tx
@@ -237,7 +220,7 @@ func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *mig
 			tx.Rollback()
 		}
 	}()
-	applied, err := applyWith(ctx, tx, dialect, dir, f, opts, log, fileErr)
+	applied, err := applyWith(ctx, tx, dialect, dir, f, at, opts, log, fileErr)
 	if err != nil || !applied {
 		return false, err
 	}
@@ -250,97 +233,15 @@ func applyFile(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *mig
 	if err := tx.Commit(); err != nil {
 		return false, fileErr(fmt.Errorf("commit: %w", err))
 	}
-	log.Info("applied migration file", "version", f.Version(), "description", f.Desc(), "duration", time.Since(start).Round(time.Millisecond).String())
+	e := at.event(event.FileApplied, f)
+	e.Duration = time.Since(start)
+	event.Emit(log, hclog.Info, "applied migration file", e)
 	return true, nil
-}
-
-// beginDetached begins a transaction on db whose BEGIN runs under ctx (on
-// SQLite, BEGIN IMMEDIATE waits for the write lock, and a cancellation must
-// end that wait) but whose life is not bound to ctx. database/sql rolls back
-// a transaction whose context is cancelled by itself, in a goroutine of its
-// own, and the caller's Rollback then returns at once (sql.ErrTxDone): a
-// worker cancelled by SIGTERM or by its supervisor's death went on to exit
-// while that rollback was still running, and left a hot journal behind.
-// Statements in the transaction still run under ctx, so a cancellation
-// interrupts the running one; the rollback is then the caller's own, done
-// before it returns. release must be called once the transaction is over.
-func beginDetached(ctx context.Context, db *sql.DB) (tx *sql.Tx, release func(), err error) {
-	txCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, cancel)
-	tx, err = db.BeginTx(txCtx, nil)
-	if !stop() {
-		// ctx was cancelled while BEGIN ran, and so is txCtx: database/sql
-		// may be rolling tx back already. Nothing was written in it.
-		if err == nil {
-			tx.Rollback()
-			err = context.Cause(ctx)
-		}
-	}
-	if err != nil {
-		cancel()
-		return nil, nil, err
-	}
-	return tx, cancel, nil
-}
-
-// openSQLiteTx is atlas's sqlite.OpenTx (foreign keys off before BEGIN,
-// PRAGMA foreign_key_check before COMMIT, foreign keys back on after either)
-// on a transaction from beginDetached, so that a cancelled migration is
-// rolled back before applyFile returns. Also unlike OpenTx, a failed BEGIN
-// or first foreign key check turns foreign keys back on and leaves no
-// transaction open.
-func openSQLiteTx(ctx context.Context, db *sql.DB) (*sqlclient.Tx, func(), error) {
-	detached := context.WithoutCancel(ctx)
-	var on sql.NullBool
-	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&on); err != nil {
-		return nil, nil, fmt.Errorf("read foreign_keys: %w", err)
-	}
-	restore := func() {
-		if on.Bool {
-			db.ExecContext(detached, "PRAGMA foreign_keys = on")
-		}
-	}
-	if on.Bool {
-		if _, err := db.ExecContext(ctx, "PRAGMA foreign_keys = off"); err != nil {
-			return nil, nil, fmt.Errorf("set foreign_keys off: %w", err)
-		}
-	}
-	tx, release, err := beginDetached(ctx, db)
-	if err != nil {
-		restore()
-		return nil, nil, err
-	}
-	// The foreign key checks run under ctx: on a big database they take a
-	// while, and a cancellation must not wait for them.
-	commit, err := sqlite.CommitFunc(ctx, db, tx, on.Bool)
-	if err != nil {
-		tx.Rollback()
-		release()
-		restore()
-		return nil, nil, err
-	}
-	return &sqlclient.Tx{
-		Tx: tx,
-		CommitFn: func() error {
-			err := commit()
-			if err != nil {
-				restore() // commit turns them on under ctx, which may be cancelled
-			}
-			return err
-		},
-		RollbackFn: sqlite.RollbackFunc(detached, db, tx, on.Bool),
-	}, release, nil
-}
-
-// execQuerier is a *sql.DB or a transaction.
-type execQuerier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // applyWith applies f on conn (the file's transaction, or the database for a
 // file run outside one) unless another process recorded it first.
-func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
+func applyWith(ctx context.Context, conn dbconn.Querier, dialect dbconn.Dialect, dir *migrate.MemDir, f migrate.File, at step, opts Options, log hclog.Logger, fileErr func(error) error) (bool, error) {
 	rrw := newRevisions(conn, dialect)
 	if err := rrw.create(ctx); err != nil {
 		return false, fileErr(err)
@@ -353,15 +254,7 @@ func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, di
 	} else if !errors.Is(err, migrate.ErrRevisionNotExist) {
 		return false, fileErr(err)
 	}
-	var (
-		drv migrate.Driver
-		err error
-	)
-	if dialect == dbconn.SQLite {
-		drv, err = sqlite.Open(conn)
-	} else {
-		drv, err = postgres.Open(conn)
-	}
+	drv, err := openDriver(conn, dialect)
 	if err != nil {
 		return false, fileErr(err)
 	}
@@ -369,83 +262,16 @@ func applyWith(ctx context.Context, conn execQuerier, dialect dbconn.Dialect, di
 	if err != nil {
 		return false, fileErr(err)
 	}
-	log.Info("applying migration file", "version", f.Version(), "description", f.Desc())
+	event.Emit(log, hclog.Info, "applying migration file", at.event(event.FileStarted, f))
 	if err := ex.Execute(ctx, f); err != nil {
 		return false, fileErr(err)
 	}
+	// After the statements and the revision row atlas wrote, in the same
+	// transaction: a failing step rolls both back.
+	if err := runGoStep(ctx, conn, f); err != nil {
+		return false, fileErr(err)
+	}
 	return true, nil
-}
-
-// Lock takes the per-database lock every supervisor's work on a database of
-// kind holds: a PostgreSQL session advisory lock (the one Upgrade takes), so
-// that a cleanup never runs beside a migration of the same database. SQLite
-// needs none beyond its own write lock, which every transaction here takes
-// at BEGIN. The returned function releases the lock.
-func Lock(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.Kind, timeout time.Duration) (func(context.Context), error) {
-	if dialect != dbconn.Postgres {
-		return func(context.Context) {}, nil
-	}
-	if timeout == 0 {
-		timeout = dbconn.DefaultLockTimeout
-	}
-	return lockPostgres(ctx, db, "supervisor:"+string(kind), timeout)
-}
-
-// lockPostgres takes a session advisory lock on its own connection, waiting at
-// most timeout, and returns its release.
-func lockPostgres(ctx context.Context, db *sql.DB, name string, timeout time.Duration) (func(context.Context), error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("take the supervisor's lock: %w", dbconn.Explain(err, 0))
-	}
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	key := int64(h.Sum64())
-	deadline := time.Now().Add(timeout)
-	for {
-		var got bool
-		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("take the supervisor's lock: %w", dbconn.Explain(err, 0))
-		}
-		if got {
-			break
-		}
-		if time.Now().After(deadline) {
-			conn.Close()
-			return nil, fmt.Errorf("%w (%s): another supervisor is working on this database (it holds the supervisor's lock)", ErrLockTimeout, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			conn.Close()
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return func(ctx context.Context) {
-		conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", key)
-		conn.Close()
-	}, nil
-}
-
-// backup copies a SQLite database consistently with VACUUM INTO.
-func backup(ctx context.Context, db *sql.DB, opts Options, version string) (string, error) {
-	if err := os.MkdirAll(opts.BackupDir, 0o755); err != nil {
-		return "", fmt.Errorf("backup: %w", err)
-	}
-	name := opts.BackupName
-	if name == "" {
-		name = "database"
-	}
-	v := strings.Fields(version)
-	if len(v) == 0 {
-		v = []string{"none"}
-	}
-	path := filepath.Join(opts.BackupDir, fmt.Sprintf("%s-v%s-%s.sqlite", name, v[0], time.Now().UTC().Format("20060102T150405.000Z")))
-	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
-		return "", fmt.Errorf("backup to %s: %w", path, err)
-	}
-	return path, nil
 }
 
 // atlasLogger maps atlas's typed log events onto hclog key/value lines.

@@ -23,10 +23,10 @@ func productAt001(t *testing.T, n int) (string, *sql.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "p.sqlite")
 	db := openSQLite(t, path)
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{ToVersion: "001"}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{ToVersion: "001"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fleet.Fill(context.Background(), db, fleet.Options{Dialect: "sqlite", Reports: n, Seed: 1}); err != nil {
+	if _, err := fleet.Fill(context.Background(), db, fleet.Options{Dialect: dbconn.SQLite.String(), Reports: n, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
 	return path, db
@@ -82,7 +82,7 @@ func TestCancelledUpgradeRollsBackBeforeReturning(t *testing.T) {
 				cancel(errors.New("terminated"))
 			}
 		}()
-		_, err = migrate.Upgrade(ctx, db, "sqlite", schema.Product, migrate.Options{})
+		_, err = migrate.Upgrade(ctx, db, dbconn.SQLite, schema.Product, migrate.Options{})
 		close(returned)
 		return <-seen, err
 	}
@@ -129,7 +129,7 @@ func TestCancelledUpgradeRollsBackBeforeReturning(t *testing.T) {
 // own (BEGIN IMMEDIATE) until the test ends.
 func holdWriteLock(t *testing.T, path string) {
 	t.Helper()
-	other, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{})
+	other, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,14 +152,14 @@ func holdWriteLock(t *testing.T, path string) {
 // locked" alone.
 func TestLockTimeoutSQLite(t *testing.T) {
 	path, _ := productAt001(t, 0)
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{ImmediateTx: true, BusyTimeout: 300 * time.Millisecond})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{ImmediateTx: true, BusyTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	holdWriteLock(t, path)
-	_, err = migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{LockTimeout: 300 * time.Millisecond})
-	if !errors.Is(err, migrate.ErrLockTimeout) || !strings.Contains(err.Error(), "timed out waiting for the database lock (300ms)") {
+	_, err = migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{LockTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, dbconn.ErrLockTimeout) || !strings.Contains(err.Error(), "timed out waiting for the database lock (300ms)") {
 		t.Fatalf("err = %v, want a lock timeout", err)
 	}
 	if !strings.Contains(err.Error(), "locked by another process") || strings.Contains(err.Error(), "migrating") {
@@ -175,7 +175,7 @@ func TestCancelEndsLockWait(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := migrate.Upgrade(ctx, db, "sqlite", schema.Product, migrate.Options{LockTimeout: 30 * time.Second})
+	_, err := migrate.Upgrade(ctx, db, dbconn.SQLite, schema.Product, migrate.Options{LockTimeout: 30 * time.Second})
 	if took := time.Since(start); err == nil || took > 5*time.Second {
 		t.Fatalf("Upgrade returned %v after %v, want an error soon after 200ms", err, took)
 	}

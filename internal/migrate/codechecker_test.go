@@ -39,15 +39,15 @@ func TestVersion1IsCodeCheckersSchemaSQLite(t *testing.T) {
 	for _, kind := range []sschema.Kind{sschema.Config, sschema.Product} {
 		t.Run(string(kind), func(t *testing.T) {
 			ref := openSQLite(t, testutil.CopyFixture(t, string(kind)+"-head.sqlite"))
-			if d := compare(t, ref, "sqlite", kind, "001"); len(d) > 0 {
+			if d := compare(t, ref, dbconn.SQLite, kind, "001"); len(d) > 0 {
 				t.Fatalf("version 001 differs from CodeChecker's %s schema:\n%s", kind, strings.Join(d, "\n"))
 			}
 			ours := openSQLite(t, t.TempDir()+"/ours.sqlite")
-			upgradeTo(t, ours, "sqlite", kind, "002")
-			if d := compare(t, ours, "sqlite", kind, "001"); len(d) == 0 {
+			upgradeTo(t, ours, dbconn.SQLite, kind, "002")
+			if d := compare(t, ours, dbconn.SQLite, kind, "001"); len(d) == 0 {
 				t.Fatal("version 002 compares equal to 001; the comparison sees nothing")
 			}
-			if d := compare(t, ours, "sqlite", kind, "002"); len(d) > 0 {
+			if d := compare(t, ours, dbconn.SQLite, kind, "002"); len(d) > 0 {
 				t.Fatalf("a database at 002 differs from the packaged 002:\n%s", strings.Join(d, "\n"))
 			}
 		})
@@ -62,15 +62,15 @@ func TestVersion1IsCodeCheckersSchemaPostgres(t *testing.T) {
 			refName := string(kind) + "_ref"
 			ref := openPostgres(t, cluster, refName)
 			cluster.LoadDump(t, refName, fixtures+string(kind)+"-head.postgres.sql")
-			if d := compare(t, ref, "postgres", kind, "001"); len(d) > 0 {
+			if d := compare(t, ref, dbconn.Postgres, kind, "001"); len(d) > 0 {
 				t.Fatalf("version 001 differs from CodeChecker's %s schema:\n%s", kind, strings.Join(d, "\n"))
 			}
 			ours := openPostgres(t, cluster, string(kind)+"_ours")
-			upgradeTo(t, ours, "postgres", kind, "002")
-			if d := compare(t, ours, "postgres", kind, "001"); len(d) == 0 {
+			upgradeTo(t, ours, dbconn.Postgres, kind, "002")
+			if d := compare(t, ours, dbconn.Postgres, kind, "001"); len(d) == 0 {
 				t.Fatal("version 002 compares equal to 001; the comparison sees nothing")
 			}
-			if d := compare(t, ours, "postgres", kind, "002"); len(d) > 0 {
+			if d := compare(t, ours, dbconn.Postgres, kind, "002"); len(d) > 0 {
 				t.Fatalf("a database at 002 differs from the packaged 002:\n%s", strings.Join(d, "\n"))
 			}
 			assertNoScratchSchema(t, ours)
@@ -89,7 +89,7 @@ func TestVersion1IsCodeCheckersSchemaPostgres(t *testing.T) {
 func openPostgres(t *testing.T, c *pgtest.Cluster, name string) *sql.DB {
 	t.Helper()
 	c.CreateDatabase(t, name)
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port,
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.Postgres, Host: c.Host, Port: c.Port,
 		User: c.User, Password: c.Password, Database: name}, dbconn.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -117,7 +117,10 @@ func replaySQLite(ctx context.Context, stmts []string) (*aschema.Schema, error) 
 	return drv.InspectSchema(ctx, "", nil)
 }
 
-// beginner is a *sql.DB or a *sql.Conn.
+// beginner is a *sql.DB or a *sql.Conn: what can begin a transaction of its
+// own. It is not a dbconn.Querier: replayPostgres tells by it whether it is
+// given a transaction already (which cannot begin another, and gets a
+// savepoint instead) or a handle that can begin one.
 type beginner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }

@@ -23,7 +23,7 @@ var fixtures = testutil.Fixtures + "/"
 
 func openSQLite(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func openSQLite(t *testing.T, path string) *sql.DB {
 
 func inspect(t *testing.T, db *sql.DB, kind schema.Kind) migrate.State {
 	t.Helper()
-	st, err := migrate.Inspect(context.Background(), db, "sqlite", kind)
+	st, err := migrate.Inspect(context.Background(), db, dbconn.SQLite, kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,11 @@ func TestFreshDatabaseGoesToLatest(t *testing.T) {
 			if st := inspect(t, db, kind); st.Status != status.SchemaMissing {
 				t.Fatalf("fresh database: got %s, want schema_missing", st.Status)
 			}
-			res, err := migrate.Upgrade(context.Background(), db, "sqlite", kind, migrate.Options{})
+			res, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, kind, migrate.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			latest, _ := migrate.LatestVersion(kind, "sqlite")
+			latest, _ := migrate.LatestVersion(kind, dbconn.SQLite)
 			if res.To != latest || len(res.Applied) != 2 {
 				t.Fatalf("got to=%s applied=%v, want %s and two files", res.To, res.Applied, latest)
 			}
@@ -60,7 +60,7 @@ func TestFreshDatabaseGoesToLatest(t *testing.T) {
 				t.Fatalf("after upgrade: got %s at %q (%s)", st.Status, st.DBVersion, st.Reason)
 			}
 			// A second run has nothing to do.
-			res, err = migrate.Upgrade(context.Background(), db, "sqlite", kind, migrate.Options{})
+			res, err = migrate.Upgrade(context.Background(), db, dbconn.SQLite, kind, migrate.Options{})
 			if err != nil || len(res.Applied) != 0 {
 				t.Fatalf("second run: applied %v, err %v", res.Applied, err)
 			}
@@ -70,7 +70,7 @@ func TestFreshDatabaseGoesToLatest(t *testing.T) {
 
 func TestStopsAtToVersion(t *testing.T) {
 	db := openSQLite(t, filepath.Join(t.TempDir(), "old.sqlite"))
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{ToVersion: "001"}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{ToVersion: "001"}); err != nil {
 		t.Fatal(err)
 	}
 	st := inspect(t, db, schema.Product)
@@ -91,7 +91,7 @@ func TestAdoptsCodeCheckerHead(t *testing.T) {
 			if st.Status != status.SchemaMismatchOK || st.DBVersion != want || !st.Adopt {
 				t.Fatalf("got %s at %q adopt=%v, want schema_mismatch_ok at %q", st.Status, st.DBVersion, st.Adopt, want)
 			}
-			res, err := migrate.Upgrade(context.Background(), db, "sqlite", tc.kind, migrate.Options{})
+			res, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, tc.kind, migrate.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +130,7 @@ func TestNotUpgradable(t *testing.T) {
 			if st.Status != status.SchemaMismatchNo || !strings.Contains(st.Reason, tc.reason) {
 				t.Fatalf("got %s (%q), want schema_mismatch_no mentioning %q", st.Status, st.Reason, tc.reason)
 			}
-			_, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{})
+			_, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{})
 			if !errors.Is(err, migrate.ErrNotUpgradable) {
 				t.Fatalf("upgrade: got %v, want ErrNotUpgradable", err)
 			}
@@ -140,7 +140,7 @@ func TestNotUpgradable(t *testing.T) {
 
 func TestChangedFileIsReported(t *testing.T) {
 	db := openSQLite(t, filepath.Join(t.TempDir(), "p.sqlite"))
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	// As if the packaged 002 had been edited after it was applied here.
@@ -158,7 +158,7 @@ func TestChangedFileIsReported(t *testing.T) {
 func TestUpgradeKeepsEveryRow(t *testing.T) {
 	db := openSQLite(t, testutil.CopyFixture(t, "product-sample.sqlite"))
 	before := dumpTables(t, db)
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	after := dumpTables(t, db)
@@ -289,7 +289,7 @@ func TestTwoAlembicRowsAreBothNamed(t *testing.T) {
 // damaged; it used to be taken as up to date.
 func TestRevisionsGapIsDamaged(t *testing.T) {
 	db := openSQLite(t, filepath.Join(t.TempDir(), "p.sqlite"))
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec("DELETE FROM atlas_schema_revisions WHERE version = '001'"); err != nil {
@@ -300,7 +300,7 @@ func TestRevisionsGapIsDamaged(t *testing.T) {
 	if st.Status != status.SchemaMismatchNo || st.Reason != want {
 		t.Fatalf("got %s (%q), want schema_mismatch_no (%q)", st.Status, st.Reason, want)
 	}
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{}); !errors.Is(err, migrate.ErrNotUpgradable) {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{}); !errors.Is(err, migrate.ErrNotUpgradable) {
 		t.Fatalf("upgrade: got %v, want ErrNotUpgradable", err)
 	}
 }

@@ -49,13 +49,13 @@ func TestUpgradePostgresBehindTableLockFailsWithLockReason(t *testing.T) {
 	c := pgtest.Start(t)
 	ctx := context.Background()
 	c.CreateDatabase(t, "locked")
-	tg := dbconn.Target{Dialect: "postgres", Host: c.Host, Port: c.Port, User: c.User, Password: c.Password, Database: "locked"}
+	tg := dbconn.Target{Dialect: dbconn.Postgres, Host: c.Host, Port: c.Port, User: c.User, Password: c.Password, Database: "locked"}
 	db, err := dbconn.Open(ctx, tg, dbconn.Options{LockTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := migrate.Upgrade(ctx, db, "postgres", schema.Product, migrate.Options{ToVersion: "001"}); err != nil {
+	if _, err := migrate.Upgrade(ctx, db, dbconn.Postgres, schema.Product, migrate.Options{ToVersion: "001"}); err != nil {
 		t.Fatal(err)
 	}
 	holder, err := pgx.Connect(ctx, c.URL("locked"))
@@ -66,7 +66,7 @@ func TestUpgradePostgresBehindTableLockFailsWithLockReason(t *testing.T) {
 	if _, err := holder.Exec(ctx, "BEGIN; LOCK TABLE report_analysis_info IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = migrate.Upgrade(ctx, db, "postgres", schema.Product, migrate.Options{LockTimeout: time.Second})
+	_, err = migrate.Upgrade(ctx, db, dbconn.Postgres, schema.Product, migrate.Options{LockTimeout: time.Second})
 	var fe *migrate.FileError
 	if !errors.As(err, &fe) || fe.Version != "002" || !strings.Contains(fe.Statement, "report_analysis_info") {
 		t.Fatalf("Upgrade behind the lock = %v, want a FileError of version 002 at the statement on report_analysis_info", err)
@@ -75,7 +75,7 @@ func TestUpgradePostgresBehindTableLockFailsWithLockReason(t *testing.T) {
 		t.Errorf("Upgrade behind the lock = %q, want the lock reason", msg)
 	}
 	holder.Exec(ctx, "ROLLBACK")
-	st, err := migrate.Inspect(ctx, db, "postgres", schema.Product)
+	st, err := migrate.Inspect(ctx, db, dbconn.Postgres, schema.Product)
 	if err != nil {
 		t.Fatal(err)
 	}

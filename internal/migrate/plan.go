@@ -2,8 +2,6 @@ package migrate
 
 import (
 	"fmt"
-
-	"ariga.io/atlas/sql/migrate"
 )
 
 // PlannedFile is one step an upgrade would take, for --dry-run and --sql.
@@ -14,14 +12,18 @@ type PlannedFile struct {
 	// Baseline is set when the version is recorded, not executed (adoption
 	// of a CodeChecker database).
 	Baseline bool
-	// GoStep names a step written in Go rather than SQL, which offline (--sql)
-	// migration cannot print. No packaged step is Go code today; a file
-	// declares one with the directive "-- supervisor:go NAME".
+	// GoStep names the step written in Go (see GoStep) that runs after the
+	// file's statements, which offline (--sql) migration cannot print. No
+	// packaged file has one today; a file declares one with the directive
+	// "-- supervisor:go NAME".
 	GoStep string
 }
 
 // Plan lists what an upgrade of a database in state st would do, touching nothing.
 func Plan(st State) ([]PlannedFile, error) {
+	if err := checkGoSteps(st.Pending); err != nil {
+		return nil, err
+	}
 	var out []PlannedFile
 	if st.Adopt {
 		out = append(out, PlannedFile{Version: "001", Description: "codechecker_baseline", Baseline: true})
@@ -31,13 +33,7 @@ func Plan(st State) ([]PlannedFile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 		}
-		pf := PlannedFile{Version: f.Version(), Description: f.Desc(), Statements: stmts}
-		if lf, ok := f.(*migrate.LocalFile); ok {
-			if d := lf.Directive("supervisor:go"); len(d) > 0 {
-				pf.GoStep = d[0]
-			}
-		}
-		out = append(out, pf)
+		out = append(out, PlannedFile{Version: f.Version(), Description: f.Desc(), Statements: stmts, GoStep: goStepOf(f)})
 	}
 	return out, nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"ariga.io/atlas/sql/migrate"
-	"ariga.io/atlas/sql/schema"
 
 	"supervisor/internal/dbconn"
 )
@@ -21,51 +20,35 @@ const RevisionsTable = "atlas_schema_revisions"
 // access (a *sql.DB or the *sql.Tx of the file being applied), so a file and
 // its revision row commit or roll back together.
 type revisions struct {
-	conn    schema.ExecQuerier
+	conn    dbconn.Querier
 	dialect dbconn.Dialect
 }
 
 var _ migrate.RevisionReadWriter = (*revisions)(nil)
 
-func newRevisions(conn schema.ExecQuerier, dialect dbconn.Dialect) *revisions {
+func newRevisions(conn dbconn.Querier, dialect dbconn.Dialect) *revisions {
 	return &revisions{conn: conn, dialect: dialect}
 }
 
-// table is the qualified table name. On PostgreSQL it lives in public, not in
-// atlas's default schema of its own, next to the tables it describes.
+// table is the qualified table name.
 func (r *revisions) table() string {
-	if r.dialect == dbconn.Postgres {
-		return "public." + RevisionsTable
+	if s := sqlOf(r.dialect).revisionsSchema; s != "" {
+		return s + "." + RevisionsTable
 	}
 	return RevisionsTable
 }
 
 // Ident implements migrate.RevisionReadWriter.
 func (r *revisions) Ident() *migrate.TableIdent {
-	if r.dialect == dbconn.Postgres {
-		return &migrate.TableIdent{Name: RevisionsTable, Schema: "public"}
-	}
-	return &migrate.TableIdent{Name: RevisionsTable}
+	return &migrate.TableIdent{Name: RevisionsTable, Schema: sqlOf(r.dialect).revisionsSchema}
 }
 
 // create makes the table if it does not exist, with atlas's columns.
 func (r *revisions) create(ctx context.Context) error {
-	ddl := `CREATE TABLE IF NOT EXISTS atlas_schema_revisions (version text NOT NULL, description text NOT NULL, type integer NOT NULL DEFAULT 2, applied integer NOT NULL DEFAULT 0, total integer NOT NULL DEFAULT 0, executed_at datetime NOT NULL, execution_time integer NOT NULL, error text NULL, error_stmt text NULL, hash text NOT NULL, partial_hashes json NULL, operator_version text NOT NULL, PRIMARY KEY (version))`
-	if r.dialect == dbconn.Postgres {
-		ddl = `CREATE TABLE IF NOT EXISTS public.atlas_schema_revisions ("version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2, "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL, "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL, "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"))`
-	}
-	if _, err := r.conn.ExecContext(ctx, ddl); err != nil {
+	if _, err := r.conn.ExecContext(ctx, sqlOf(r.dialect).createRevisions); err != nil {
 		return fmt.Errorf("create %s: %w", RevisionsTable, err)
 	}
 	return nil
-}
-
-// ph returns the n-th (1-based) placeholder of the dialect.
-func (r *revisions) ph(n int) string {
-	if r.dialect == dbconn.Postgres {
-		return fmt.Sprintf("$%d", n)
-	}
-	return "?"
 }
 
 const revisionColumns = `version, description, type, applied, total, executed_at, execution_time, error, error_stmt, hash, partial_hashes, operator_version`
@@ -78,7 +61,7 @@ func (r *revisions) ReadRevisions(ctx context.Context) ([]*migrate.Revision, err
 // ReadRevision implements migrate.RevisionReadWriter. A missing row is
 // migrate.ErrRevisionNotExist, which atlas's executor relies on.
 func (r *revisions) ReadRevision(ctx context.Context, version string) (*migrate.Revision, error) {
-	revs, err := r.query(ctx, "SELECT "+revisionColumns+" FROM "+r.table()+" WHERE version = "+r.ph(1), version)
+	revs, err := r.query(ctx, dbconn.Rebind(r.dialect, "SELECT "+revisionColumns+" FROM "+r.table()+" WHERE version = ?"), version)
 	if err != nil {
 		return nil, err
 	}
@@ -147,21 +130,15 @@ func (r *revisions) WriteRevision(ctx context.Context, rev *migrate.Revision) er
 		}
 		partial = string(b)
 	}
-	var executedAt any = rev.ExecutedAt.UTC().Format(time.RFC3339Nano)
-	if r.dialect == dbconn.Postgres {
-		executedAt = rev.ExecutedAt
-	}
-	phs := make([]string, 12)
-	for i := range phs {
-		phs[i] = r.ph(i + 1)
-	}
+	executedAt := sqlOf(r.dialect).executedAt(rev.ExecutedAt)
+	phs := strings.Repeat("?, ", 11) + "?"
 	var set []string
 	for _, c := range strings.Split(revisionColumns, ", ")[1:] {
 		set = append(set, c+" = excluded."+c)
 	}
-	q := "INSERT INTO " + r.table() + " (" + revisionColumns + ") VALUES (" + strings.Join(phs, ", ") +
+	q := "INSERT INTO " + r.table() + " (" + revisionColumns + ") VALUES (" + phs +
 		") ON CONFLICT (version) DO UPDATE SET " + strings.Join(set, ", ")
-	_, err := r.conn.ExecContext(ctx, q, rev.Version, rev.Description, int64(rev.Type), rev.Applied, rev.Total,
+	_, err := r.conn.ExecContext(ctx, dbconn.Rebind(r.dialect, q), rev.Version, rev.Description, int64(rev.Type), rev.Applied, rev.Total,
 		executedAt, int64(rev.ExecutionTime), nullString(rev.Error), nullString(rev.ErrorStmt), rev.Hash, partial, rev.OperatorVersion)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", RevisionsTable, err)
@@ -171,7 +148,7 @@ func (r *revisions) WriteRevision(ctx context.Context, rev *migrate.Revision) er
 
 // DeleteRevision implements migrate.RevisionReadWriter.
 func (r *revisions) DeleteRevision(ctx context.Context, version string) error {
-	_, err := r.conn.ExecContext(ctx, "DELETE FROM "+r.table()+" WHERE version = "+r.ph(1), version)
+	_, err := r.conn.ExecContext(ctx, dbconn.Rebind(r.dialect, "DELETE FROM "+r.table()+" WHERE version = ?"), version)
 	return err
 }
 

@@ -49,6 +49,13 @@ func Dir(kind schema.Kind, dialect dbconn.Dialect) (*migrate.MemDir, error) {
 	if err != nil {
 		return nil, err
 	}
+	files, err := d.Files()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkGoSteps(files); err != nil {
+		return nil, fmt.Errorf("packaged %s schema for %s: %w", kind, dialect, err)
+	}
 	dirs.Store(key, d)
 	return d, nil
 }
@@ -66,15 +73,9 @@ func LatestVersion(kind schema.Kind, dialect dbconn.Dialect) (string, error) {
 	return files[len(files)-1].Version(), nil
 }
 
-// querier is what Inspect reads through: a *sql.DB or a *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // Inspect reads where the database stands. It only reads. An error means the
 // database could not be read at all (the caller reports failed_to_connect).
-func Inspect(ctx context.Context, db querier, dialect dbconn.Dialect, kind schema.Kind) (State, error) {
+func Inspect(ctx context.Context, db dbconn.Querier, dialect dbconn.Dialect, kind schema.Kind) (State, error) {
 	dir, err := Dir(kind, dialect)
 	if err != nil {
 		return State{}, err
@@ -106,7 +107,7 @@ func Inspect(ctx context.Context, db querier, dialect dbconn.Dialect, kind schem
 	}
 }
 
-func inspectAlembic(ctx context.Context, db querier, dialect dbconn.Dialect, kind schema.Kind, files []migrate.File, st State) (State, error) {
+func inspectAlembic(ctx context.Context, db dbconn.Querier, dialect dbconn.Dialect, kind schema.Kind, files []migrate.File, st State) (State, error) {
 	rows, err := db.QueryContext(ctx, "SELECT version_num FROM alembic_version ORDER BY version_num")
 	if err != nil {
 		return State{}, fmt.Errorf("read alembic_version: %w", err)
@@ -163,7 +164,7 @@ func inspectAlembic(ctx context.Context, db querier, dialect dbconn.Dialect, kin
 	return st, nil
 }
 
-func inspectRevisions(ctx context.Context, db querier, dialect dbconn.Dialect, dir *migrate.MemDir, files []migrate.File, st State) (State, error) {
+func inspectRevisions(ctx context.Context, db dbconn.Querier, dialect dbconn.Dialect, dir *migrate.MemDir, files []migrate.File, st State) (State, error) {
 	revs, err := newRevisions(db, dialect).ReadRevisions(ctx)
 	if err != nil {
 		return State{}, err
@@ -257,12 +258,8 @@ func checkHashes(dir *migrate.MemDir, files []migrate.File, revs []*migrate.Revi
 }
 
 // listTables returns the names of the database's tables (public schema on PostgreSQL).
-func listTables(ctx context.Context, db querier, dialect dbconn.Dialect) (map[string]bool, error) {
-	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-	if dialect == dbconn.Postgres {
-		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
-	}
-	rows, err := db.QueryContext(ctx, q)
+func listTables(ctx context.Context, db dbconn.Querier, dialect dbconn.Dialect) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, sqlOf(dialect).listTables)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}

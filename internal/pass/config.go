@@ -54,9 +54,7 @@ func ConfigLocation(raw, workspace string) (t dbconn.Target, baseDir string, err
 		return dbconn.Target{}, "", usagef("--config-db: not a config database location; %s", configForms)
 	}
 	backend, _, _ := strings.Cut(scheme, "+")
-	switch backend {
-	case "sqlite", "postgres", "postgresql":
-	default:
+	if _, ok := dbconn.ParseDialect(backend); !ok {
 		return dbconn.Target{}, "", usagef("--config-db: unsupported database type %q; %s", scheme, configForms)
 	}
 	base, _ := filepath.Abs(workspace)

@@ -201,7 +201,7 @@ func (f *Fleet) upgradeConfig(ctx context.Context, cfg *ConfigDB) (bool, error) 
 func (f *Fleet) removeExpiredSessions(ctx context.Context, cfg *ConfigDB, setup Setup) error {
 	n, err := cfg.Registry().RemoveExpiredSessions(ctx, time.Now().Add(-setup.SessionLifetime))
 	if err != nil {
-		return cfg.WriteError("config database "+cfg.Location+": remove expired login sessions", err)
+		return cfg.WriteError("config database "+cfg.Location, err)
 	}
 	f.log.Info("removed expired login sessions from the config database", "sessions", n,
 		"session_lifetime", setup.SessionLifetime.String(), "from", setup.LifetimeFrom)

@@ -48,7 +48,7 @@ func FuzzParseConnection(f *testing.F) {
 		if again != want {
 			t.Fatalf("%q parsed to %+v; its URL %q parses to %+v", conn, tg, FormatConnection(tg), again)
 		}
-		if tg.Dialect == "sqlite" && (!filepath.IsAbs(tg.Path) || filepath.Clean(tg.Path) != tg.Path) {
+		if tg.Dialect == dbconn.SQLite && (!filepath.IsAbs(tg.Path) || filepath.Clean(tg.Path) != tg.Path) {
 			t.Fatalf("%q: SQLite path %q is not absolute and clean", conn, tg.Path)
 		}
 	})
@@ -136,14 +136,14 @@ func FuzzTargetRoundTrip(f *testing.F) {
 	f.Add(true, "", "host", "user", 5432, "a@b")
 	f.Add(true, "", "h#st", "", 1, "d%41b")
 	f.Fuzz(func(t *testing.T, pg bool, path, host, user string, port int, db string) {
-		tg := dbconn.Target{Dialect: "sqlite", Path: path}
+		tg := dbconn.Target{Dialect: dbconn.SQLite, Path: path}
 		if pg {
-			tg = dbconn.Target{Dialect: "postgres", Host: host, User: user, Port: port, Database: db}
+			tg = dbconn.Target{Dialect: dbconn.Postgres, Host: host, User: user, Port: port, Database: db}
 		}
-		if tg.Dialect == "sqlite" && (!filepath.IsAbs(path) || filepath.Clean(path) != path) {
+		if tg.Dialect == dbconn.SQLite && (!filepath.IsAbs(path) || filepath.Clean(path) != path) {
 			return // Add makes the path absolute and clean before it checks
 		}
-		if tg.Dialect == "postgres" && tg.Port == 0 {
+		if tg.Dialect == dbconn.Postgres && tg.Port == 0 {
 			return // Add stores 5432 for 0
 		}
 		if checkTarget(tg) != nil {
@@ -186,7 +186,7 @@ func TestParseConnectionRefusesUnescapedAtAfterUserinfo(t *testing.T) {
 // Found by FuzzTargetRoundTrip: a database name with '@' was accepted, but its
 // URL read back as a user name and a database-less URL.
 func TestCheckTargetRefusesAtInDatabaseName(t *testing.T) {
-	tg := dbconn.Target{Dialect: "postgres", Host: "host", Port: 5432, User: "user", Database: "a@b"}
+	tg := dbconn.Target{Dialect: dbconn.Postgres, Host: "host", Port: 5432, User: "user", Database: "a@b"}
 	if err := checkTarget(tg); err == nil {
 		t.Errorf("checkTarget accepts %+v, whose URL %q does not read back", tg, FormatConnection(tg))
 	}

@@ -16,35 +16,35 @@ func TestParseConnection(t *testing.T) {
 		want dbconn.Target
 	}{
 		{"sqlite absolute", "sqlite:////abs/x.sqlite",
-			dbconn.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}},
+			dbconn.Target{Dialect: dbconn.SQLite, Path: "/abs/x.sqlite"}},
 		{"sqlite as CodeChecker writes it", "sqlite+pysqlite:////srv/cc/Default.sqlite",
-			dbconn.Target{Dialect: "sqlite", Path: "/srv/cc/Default.sqlite"}},
+			dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/cc/Default.sqlite"}},
 		{"sqlite relative to base", "sqlite:///prod/x.sqlite",
-			dbconn.Target{Dialect: "sqlite", Path: "/srv/workspace/prod/x.sqlite"}},
+			dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/workspace/prod/x.sqlite"}},
 		{"sqlite relative with dots", "sqlite:///../other/./x.sqlite",
-			dbconn.Target{Dialect: "sqlite", Path: "/srv/other/x.sqlite"}},
+			dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/other/x.sqlite"}},
 		{"sqlite query ignored", "sqlite:////abs/x.sqlite?timeout=10",
-			dbconn.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}},
+			dbconn.Target{Dialect: dbconn.SQLite, Path: "/abs/x.sqlite"}},
 		{"postgresql full", "postgresql://cc:secret@db.example:5433/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"}},
 		{"psycopg2 as CodeChecker writes it", "postgresql+psycopg2://cc:secret@db.example:5433/prod1?client_encoding=utf8",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"}},
 		{"pg8000 driver", "postgresql+pg8000://cc@db.example:5432/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5432, User: "cc", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5432, User: "cc", Database: "prod1"}},
 		{"postgres spelling, port defaults", "postgres://cc@db.example/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5432, User: "cc", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5432, User: "cc", Database: "prod1"}},
 		{"no user", "postgresql://db.example:6000/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 6000, Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 6000, Database: "prod1"}},
 		{"empty password", "postgresql://cc:@db.example/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5432, User: "cc", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5432, User: "cc", Database: "prod1"}},
 		{"escaped user and password", "postgresql://us%40er:p%3Aa%2Fss%40w%25@db.example/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5432, User: "us@er", Password: "p:a/ss@w%", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5432, User: "us@er", Password: "p:a/ss@w%", Database: "prod1"}},
 		{"password characters SQLAlchemy leaves unescaped", "postgresql://cc:p?a#s%zz/x@db.example/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5432, User: "cc", Password: "p?a#s%zz/x", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5432, User: "cc", Password: "p?a#s%zz/x", Database: "prod1"}},
 		{"ipv6 host", "postgresql://cc@[::1]:5433/prod1",
-			dbconn.Target{Dialect: "postgres", Host: "::1", Port: 5433, User: "cc", Database: "prod1"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "::1", Port: 5433, User: "cc", Database: "prod1"}},
 		{"database with dash", "postgresql://cc@h/app-db",
-			dbconn.Target{Dialect: "postgres", Host: "h", Port: 5432, User: "cc", Database: "app-db"}},
+			dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Port: 5432, User: "cc", Database: "app-db"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,17 +104,17 @@ func TestFormatConnectionRoundTrip(t *testing.T) {
 		target dbconn.Target
 		want   string
 	}{
-		{"sqlite", dbconn.Target{Dialect: "sqlite", Path: "/srv/ws/Default.sqlite"},
+		{"sqlite", dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/ws/Default.sqlite"},
 			"sqlite+pysqlite:////srv/ws/Default.sqlite"},
-		{"postgres", dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "prod1", Password: "secret"},
+		{"postgres", dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, User: "cc", Database: "prod1", Password: "secret"},
 			"postgresql+psycopg2://cc@db.example:5433/prod1"},
-		{"postgres default port", dbconn.Target{Dialect: "postgres", Host: "db.example", User: "cc", Database: "prod1"},
+		{"postgres default port", dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", User: "cc", Database: "prod1"},
 			"postgresql+psycopg2://cc@db.example:5432/prod1"},
-		{"postgres no user", dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5432, Database: "prod1", Password: "secret"},
+		{"postgres no user", dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5432, Database: "prod1", Password: "secret"},
 			"postgresql+psycopg2://db.example:5432/prod1"},
-		{"user needing escapes", dbconn.Target{Dialect: "postgres", Host: "h", Port: 5432, User: "a@b:c/d%e f", Database: "db", Password: "secret"},
+		{"user needing escapes", dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Port: 5432, User: "a@b:c/d%e f", Database: "db", Password: "secret"},
 			"postgresql+psycopg2://a%40b%3Ac%2Fd%25e%20f@h:5432/db"},
-		{"ipv6", dbconn.Target{Dialect: "postgres", Host: "fd00::5", Port: 5432, User: "cc", Database: "db", Password: "secret"},
+		{"ipv6", dbconn.Target{Dialect: dbconn.Postgres, Host: "fd00::5", Port: 5432, User: "cc", Database: "db", Password: "secret"},
 			"postgresql+psycopg2://cc@[fd00::5]:5432/db"},
 	}
 	for _, tt := range tests {
@@ -132,7 +132,7 @@ func TestFormatConnectionRoundTrip(t *testing.T) {
 			}
 			want := tt.target
 			want.Password = ""
-			if want.Dialect == "postgres" && want.Port == 0 {
+			if want.Dialect == dbconn.Postgres && want.Port == 0 {
 				want.Port = 5432
 			}
 			if back != want {
@@ -147,11 +147,11 @@ func TestLocation(t *testing.T) {
 		target dbconn.Target
 		want   string
 	}{
-		{dbconn.Target{Dialect: "sqlite", Path: "/srv/ws/a.sqlite"}, "/srv/ws/a.sqlite"},
-		{dbconn.Target{Dialect: "postgres", Host: "h", Port: 5433, User: "cc", Database: "db", Password: "secret"}, "cc@h:5433/db"},
-		{dbconn.Target{Dialect: "postgres", Host: "h", User: "cc", Database: "db"}, "cc@h:5432/db"},
-		{dbconn.Target{Dialect: "postgres", Host: "h", Port: 5432, Database: "db"}, "h:5432/db"},
-		{dbconn.Target{Dialect: "postgres", Host: "::1", Port: 5432, User: "cc", Database: "db"}, "cc@[::1]:5432/db"},
+		{dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/ws/a.sqlite"}, "/srv/ws/a.sqlite"},
+		{dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Port: 5433, User: "cc", Database: "db", Password: "secret"}, "cc@h:5433/db"},
+		{dbconn.Target{Dialect: dbconn.Postgres, Host: "h", User: "cc", Database: "db"}, "cc@h:5432/db"},
+		{dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Port: 5432, Database: "db"}, "h:5432/db"},
+		{dbconn.Target{Dialect: dbconn.Postgres, Host: "::1", Port: 5432, User: "cc", Database: "db"}, "cc@[::1]:5432/db"},
 	}
 	for _, tt := range tests {
 		if got := Location(tt.target); got != tt.want {

@@ -31,7 +31,7 @@ func TestResolvePassword(t *testing.T) {
 	}
 	emptyHome := t.TempDir()
 
-	pg := dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "prod1"}
+	pg := dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, User: "cc", Database: "prod1"}
 	withURLPassword := pg
 	withURLPassword.Password = "from-url"
 	elsewhere := pg
@@ -95,7 +95,7 @@ func TestResolvePassword(t *testing.T) {
 			map[string]string{"PGPASSFILE": dir},
 			"", "read password file"},
 		{"sqlite needs none",
-			Product{Endpoint: "p", Target: dbconn.Target{Dialect: "sqlite", Path: "/x.sqlite"}},
+			Product{Endpoint: "p", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/x.sqlite"}},
 			map[string]string{"PGPASSWORD": "from-pgpassword"},
 			"", ""},
 	}
@@ -126,7 +126,7 @@ func TestResolvePassword(t *testing.T) {
 // no error: the hint names the variable for when the server asks for one.
 func TestResolvePasswordUnsetVariableHint(t *testing.T) {
 	p := Product{Endpoint: "p", PasswordEnv: "PROD1_PW",
-		Target: dbconn.Target{Dialect: "postgres", Host: "h", Port: 5432, User: "cc", Database: "d"}}
+		Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Port: 5432, User: "cc", Database: "d"}}
 	got, err := ResolvePassword(p, func(k string) string {
 		if k == "HOME" {
 			return t.TempDir()

@@ -37,16 +37,16 @@ func TestPostgresConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		return New(db, "postgres", t.TempDir())
+		return New(db, dbconn.Postgres, t.TempDir())
 	}
 
 	t.Run("version 2", func(t *testing.T) {
 		reg := open(t, "config_v2", 2)
 		zeta := Product{Endpoint: "zeta", DisplayName: "Zeta", Description: "d",
-			Target:      dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "zeta", Password: "hunter2"},
+			Target:      dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, User: "cc", Database: "zeta", Password: "hunter2"},
 			PasswordEnv: "ZETA_PW"}
-		alpha := Product{Endpoint: "alpha", Target: dbconn.Target{Dialect: "sqlite", Path: "/srv/alpha.sqlite"}}
-		upper := Product{Endpoint: "Beta", Target: dbconn.Target{Dialect: "sqlite", Path: "/srv/beta.sqlite"}}
+		alpha := Product{Endpoint: "alpha", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/alpha.sqlite"}}
+		upper := Product{Endpoint: "Beta", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/beta.sqlite"}}
 		for _, p := range []Product{zeta, alpha, upper} {
 			if err := reg.Add(ctx, p); err != nil {
 				t.Fatalf("Add(%q): %v", p.Endpoint, err)
@@ -91,16 +91,16 @@ func TestPostgresConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []Product{{Endpoint: "prod1", DisplayName: "prod1",
-			Target:     dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"},
+			Target:     dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, User: "cc", Password: "secret", Database: "prod1"},
 			Connection: "postgresql+psycopg2://cc:***@db.example:5433/prod1?client_encoding=utf8"}}
 		if !reflect.DeepEqual(ps, want) {
 			t.Errorf("List = %+v, want %+v", ps, want)
 		}
-		err = reg.Add(ctx, Product{Endpoint: "pw", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "pw"}, PasswordEnv: "PW"})
+		err = reg.Add(ctx, Product{Endpoint: "pw", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "pw"}, PasswordEnv: "PW"})
 		if !errors.Is(err, ErrConfigOutdated) {
 			t.Errorf("Add with password variable = %v, want ErrConfigOutdated", err)
 		}
-		if err := reg.Add(ctx, Product{Endpoint: "plain", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "plain"}}); err != nil {
+		if err := reg.Add(ctx, Product{Endpoint: "plain", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "plain"}}); err != nil {
 			t.Errorf("Add without password variable: %v", err)
 		}
 		if err := reg.Remove(ctx, "prod1"); err != nil {

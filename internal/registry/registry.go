@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"supervisor/internal/dbconn"
@@ -62,15 +61,6 @@ type (
 		dialect dbconn.Dialect
 		baseDir string
 	}
-
-	// querier is what a *sql.DB, *sql.Conn and *sql.Tx have in common. With
-	// SQLite the pool may hold a single connection: code inside a
-	// transaction must use the transaction, never the pool.
-	querier interface {
-		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	}
 )
 
 // New wraps the config database db, already open and migrated by the caller.
@@ -82,25 +72,6 @@ func New(db *sql.DB, dialect dbconn.Dialect, baseDir string) *Registry {
 		dialect = d
 	}
 	return &Registry{db: db, dialect: dialect, baseDir: baseDir}
-}
-
-// q rewrites the '?' placeholders of query into PostgreSQL's $1, $2, ...
-// The queries of this package hold no '?' other than placeholders.
-func (r *Registry) q(query string) string {
-	if r.dialect != dbconn.Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range query {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // check reports a Registry that cannot work.
@@ -116,16 +87,9 @@ func (r *Registry) check() error {
 
 // hasCredentials reports whether the config database has our credentials
 // table (version 002 or later); CodeChecker's own config databases do not.
-func (r *Registry) hasCredentials(ctx context.Context, q querier) (bool, error) {
-	var query string
-	if r.dialect == dbconn.Postgres {
-		// to_regclass follows search_path, like the unqualified names below.
-		query = "SELECT to_regclass('" + credentialsTable + "') IS NOT NULL"
-	} else {
-		query = "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '" + credentialsTable + "'"
-	}
+func (r *Registry) hasCredentials(ctx context.Context, q dbconn.Querier) (bool, error) {
 	var ok bool
-	if err := q.QueryRowContext(ctx, query).Scan(&ok); err != nil {
+	if err := q.QueryRowContext(ctx, sqlOf(r.dialect).hasCredentials).Scan(&ok); err != nil {
 		return false, fmt.Errorf("look for table %s: %w", credentialsTable, err)
 	}
 	return ok, nil
@@ -134,16 +98,16 @@ func (r *Registry) hasCredentials(ctx context.Context, q querier) (bool, error) 
 // selectProducts is the product query.
 func (r *Registry) selectProducts(withCredentials bool) string {
 	if !withCredentials {
-		return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), ''
+		return dbconn.Rebind(r.dialect, `SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), ''
 			FROM products p ORDER BY p.endpoint`)
 	}
-	return r.q(`SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), COALESCE(c.password_env, '')
-		FROM products p LEFT JOIN ` + credentialsTable + ` c ON c.product_id = p.id ORDER BY p.endpoint`)
+	return dbconn.Rebind(r.dialect, `SELECT p.endpoint, p.connection, p.display_name, COALESCE(p.description, ''), COALESCE(c.password_env, '')
+		FROM products p LEFT JOIN `+credentialsTable+` c ON c.product_id = p.id ORDER BY p.endpoint`)
 }
 
 // products runs selectProducts and parses each row's connection URL; a row
 // that does not parse keeps its error in Product.Err.
-func (r *Registry) products(ctx context.Context, q querier) ([]Product, error) {
+func (r *Registry) products(ctx context.Context, q dbconn.Querier) ([]Product, error) {
 	creds, err := r.hasCredentials(ctx, q)
 	if err != nil {
 		return nil, err
@@ -317,7 +281,7 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 	}
 
 	var id int64
-	err = tx.QueryRowContext(ctx, r.q(`INSERT INTO products
+	err = tx.QueryRowContext(ctx, dbconn.Rebind(r.dialect, `INSERT INTO products
 		(endpoint, connection, display_name, description, run_limit,
 		 is_review_status_change_disabled, num_of_runs, confidentiality, report_limit)
 		VALUES (?, ?, ?, ?, NULL, ?, 0, NULL, ?) RETURNING id`),
@@ -330,12 +294,12 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 	if creds {
 		// A credentials row of a product deleted while SQLite's foreign keys
 		// were off would otherwise pass to this one, which reuses its id.
-		if _, err := tx.ExecContext(ctx, r.q(`DELETE FROM `+credentialsTable+` WHERE product_id = ?`), id); err != nil {
+		if _, err := tx.ExecContext(ctx, dbconn.Rebind(r.dialect, `DELETE FROM `+credentialsTable+` WHERE product_id = ?`), id); err != nil {
 			return fmt.Errorf("clear stale credentials: %w", err)
 		}
 	}
 	if p.PasswordEnv != "" {
-		if _, err := tx.ExecContext(ctx, r.q(`INSERT INTO `+credentialsTable+` (product_id, password_env) VALUES (?, ?)`), id, p.PasswordEnv); err != nil {
+		if _, err := tx.ExecContext(ctx, dbconn.Rebind(r.dialect, `INSERT INTO `+credentialsTable+` (product_id, password_env) VALUES (?, ?)`), id, p.PasswordEnv); err != nil {
 			return fmt.Errorf("store password variable: %w", err)
 		}
 	}
@@ -347,7 +311,7 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 // transaction, as PostgreSQL refuses queries inside one.
 func (r *Registry) insertError(ctx context.Context, endpoint string, err error) error {
 	var n int
-	if qerr := r.db.QueryRowContext(ctx, r.q(`SELECT count(*) FROM products WHERE endpoint = ?`), endpoint).Scan(&n); qerr == nil && n > 0 {
+	if qerr := r.db.QueryRowContext(ctx, dbconn.Rebind(r.dialect, `SELECT count(*) FROM products WHERE endpoint = ?`), endpoint).Scan(&n); qerr == nil && n > 0 {
 		return ErrExists
 	}
 	return fmt.Errorf("insert: %w", err)
@@ -362,7 +326,7 @@ type registered struct {
 
 // allTargets reads every product's endpoint and database, keeping rows whose
 // connection does not parse (with err set) so their endpoints still count.
-func (r *Registry) allTargets(ctx context.Context, q querier) ([]registered, error) {
+func (r *Registry) allTargets(ctx context.Context, q dbconn.Querier) ([]registered, error) {
 	rows, err := q.QueryContext(ctx, `SELECT endpoint, connection FROM products`)
 	if err != nil {
 		return nil, err
@@ -403,7 +367,7 @@ func (r *Registry) remove(ctx context.Context, endpoint string) error {
 		return err
 	}
 	defer conn.Close()
-	if r.dialect == dbconn.SQLite {
+	if sqlOf(r.dialect).foreignKeysPragma {
 		// CodeChecker turns foreign keys on for every connection and relies on
 		// the cascades from products; without them permissions would pass to
 		// the next product that reuses this id.
@@ -425,7 +389,7 @@ func (r *Registry) remove(ctx context.Context, endpoint string) error {
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 
 	var id int64
-	err = tx.QueryRowContext(ctx, r.q(`SELECT id FROM products WHERE endpoint = ?`), endpoint).Scan(&id)
+	err = tx.QueryRowContext(ctx, dbconn.Rebind(r.dialect, `SELECT id FROM products WHERE endpoint = ?`), endpoint).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -438,11 +402,11 @@ func (r *Registry) remove(ctx context.Context, endpoint string) error {
 	}
 	if creds {
 		// Explicit as well as cascaded, should foreign keys be off after all.
-		if _, err := tx.ExecContext(ctx, r.q(`DELETE FROM `+credentialsTable+` WHERE product_id = ?`), id); err != nil {
+		if _, err := tx.ExecContext(ctx, dbconn.Rebind(r.dialect, `DELETE FROM `+credentialsTable+` WHERE product_id = ?`), id); err != nil {
 			return fmt.Errorf("delete credentials: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, r.q(`DELETE FROM products WHERE id = ?`), id); err != nil {
+	if _, err := tx.ExecContext(ctx, dbconn.Rebind(r.dialect, `DELETE FROM products WHERE id = ?`), id); err != nil {
 		return err
 	}
 	return tx.Commit()

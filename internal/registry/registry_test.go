@@ -37,7 +37,7 @@ func connectionOf(t *testing.T, db *sql.DB, endpoint string) string {
 func TestAddListGetRemove(t *testing.T) {
 	ctx := context.Background()
 	db, dir := newSQLiteConfig(t, 2)
-	reg := New(db, "sqlite", dir)
+	reg := New(db, dbconn.SQLite, dir)
 
 	if ps, err := reg.List(ctx); err != nil || len(ps) != 0 {
 		t.Fatalf("List on a new config = %v, %v; want no products", ps, err)
@@ -47,14 +47,14 @@ func TestAddListGetRemove(t *testing.T) {
 		Endpoint:    "zeta",
 		DisplayName: "Zeta on PostgreSQL",
 		Description: "the big one",
-		Target:      dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433, User: "cc", Database: "zeta", Password: "hunter2"},
+		Target:      dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, User: "cc", Database: "zeta", Password: "hunter2"},
 		PasswordEnv: "ZETA_PW",
 	}
 	add := []Product{
-		{Endpoint: "Default", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")}},
+		{Endpoint: "Default", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "Default.sqlite")}},
 		pgProduct,
-		{Endpoint: "alpha", Target: dbconn.Target{Dialect: "sqlite", Path: "products/alpha.sqlite"}, Description: ""},
-		{Endpoint: "Beta-2", DisplayName: "Beta", Target: dbconn.Target{Dialect: "postgres", Host: "db.example", Database: "beta"}},
+		{Endpoint: "alpha", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "products/alpha.sqlite"}, Description: ""},
+		{Endpoint: "Beta-2", DisplayName: "Beta", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Database: "beta"}},
 	}
 	for _, p := range add {
 		if err := reg.Add(ctx, p); err != nil {
@@ -77,7 +77,7 @@ func TestAddListGetRemove(t *testing.T) {
 		t.Errorf("List()[3] = %+v, want %+v", ps[3], wantZeta)
 	}
 	wantAlpha := Product{Endpoint: "alpha", DisplayName: "alpha",
-		Target:     dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "products", "alpha.sqlite")},
+		Target:     dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "products", "alpha.sqlite")},
 		Connection: "sqlite+pysqlite:///" + filepath.Join(dir, "products", "alpha.sqlite")}
 	if ps[2] != wantAlpha {
 		t.Errorf("List()[2] = %+v, want %+v (display name defaults to endpoint, path made absolute)", ps[2], wantAlpha)
@@ -142,12 +142,12 @@ func TestAddListGetRemove(t *testing.T) {
 func TestAddRefused(t *testing.T) {
 	ctx := context.Background()
 	db, dir := newSQLiteConfig(t, 2)
-	reg := New(db, "sqlite", dir)
-	first := Product{Endpoint: "prod", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "prod.sqlite")}}
+	reg := New(db, dbconn.SQLite, dir)
+	first := Product{Endpoint: "prod", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "prod.sqlite")}}
 	if err := reg.Add(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.Add(ctx, Product{Endpoint: "pg", Target: dbconn.Target{Dialect: "postgres", Host: "Db.Example", Port: 5432, Database: "pg"}}); err != nil {
+	if err := reg.Add(ctx, Product{Endpoint: "pg", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "Db.Example", Port: 5432, Database: "pg"}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -158,37 +158,37 @@ func TestAddRefused(t *testing.T) {
 		want    string
 	}{
 		{"endpoint taken",
-			Product{Endpoint: "prod", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "other.sqlite")}},
+			Product{Endpoint: "prod", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "other.sqlite")}},
 			ErrExists, `add product "prod": product already exists`},
 		{"same SQLite file",
-			Product{Endpoint: "twin", Target: dbconn.Target{Dialect: "sqlite", Path: "./prod.sqlite"}},
+			Product{Endpoint: "twin", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "./prod.sqlite"}},
 			ErrDatabaseInUse, `is the database of product "prod"`},
 		{"same PostgreSQL database",
-			Product{Endpoint: "twin", Target: dbconn.Target{Dialect: "postgres", Host: "db.example", User: "other", Database: "pg"}},
+			Product{Endpoint: "twin", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", User: "other", Database: "pg"}},
 			ErrDatabaseInUse, `is the database of product "pg"`},
 		{"bad endpoint",
-			Product{Endpoint: "a b", Target: dbconn.Target{Dialect: "sqlite", Path: "/x.sqlite"}},
+			Product{Endpoint: "a b", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/x.sqlite"}},
 			ErrInvalidEndpoint, "character ' ' at position 2"},
 		{"no dialect",
 			Product{Endpoint: "x", Target: dbconn.Target{Path: "/x.sqlite"}},
 			ErrInvalidConnection, `unknown database dialect ""`},
 		{"no SQLite path",
-			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "sqlite"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.SQLite}},
 			ErrInvalidConnection, "no SQLite database path"},
 		{"SQLite path with ?",
-			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "sqlite", Path: "/a?b.sqlite"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/a?b.sqlite"}},
 			ErrInvalidConnection, "contains '?'"},
 		{"no PostgreSQL host",
-			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "postgres", Database: "x"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.Postgres, Database: "x"}},
 			ErrInvalidConnection, "no PostgreSQL host"},
 		{"bad PostgreSQL database name",
-			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "x;drop"}},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "x;drop"}},
 			ErrInvalidConnection, "character ';'"},
 		{"password variable on SQLite",
-			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "sqlite", Path: "/x.sqlite"}, PasswordEnv: "PW"},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/x.sqlite"}, PasswordEnv: "PW"},
 			nil, "PostgreSQL products only"},
 		{"bad password variable",
-			Product{Endpoint: "x", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "x"}, PasswordEnv: "1PW"},
+			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "x"}, PasswordEnv: "1PW"},
 			nil, `invalid password variable name "1PW"`},
 	}
 	for _, tt := range tests {
@@ -222,9 +222,9 @@ func TestRemoveCascades(t *testing.T) {
 	_, dir := newSQLiteConfig(t, 2)
 	db := openSQLite(t, filepath.Join(dir, "config.sqlite"), false)
 	db.SetMaxOpenConns(1) // as dbconn opens SQLite
-	reg := New(db, "sqlite", dir)
+	reg := New(db, dbconn.SQLite, dir)
 
-	pg := Product{Endpoint: "old", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "old"}, PasswordEnv: "OLD_PW"}
+	pg := Product{Endpoint: "old", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "old"}, PasswordEnv: "OLD_PW"}
 	if err := reg.Add(ctx, pg); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestRemoveCascades(t *testing.T) {
 	if fk {
 		t.Error("Remove left foreign keys on for a connection that had them off")
 	}
-	if err := reg.Add(ctx, Product{Endpoint: "new", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "new"}}); err != nil {
+	if err := reg.Add(ctx, Product{Endpoint: "new", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "new"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := reg.Get(ctx, "new")
@@ -282,16 +282,16 @@ func TestCodeCheckerConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reg := New(db, "sqlite", dir)
+	reg := New(db, dbconn.SQLite, dir)
 	ps, err := reg.List(ctx)
 	if err != nil {
 		t.Fatalf("List on a CodeChecker config: %v", err)
 	}
 	want := []Product{
-		{Endpoint: "Default", DisplayName: "Default", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "Default.sqlite")},
+		{Endpoint: "Default", DisplayName: "Default", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "Default.sqlite")},
 			Connection: "sqlite+pysqlite:///Default.sqlite"},
-		{Endpoint: "abs", DisplayName: "abs", Target: dbconn.Target{Dialect: "sqlite", Path: "/abs/x.sqlite"}, Connection: "sqlite:////abs/x.sqlite"},
-		{Endpoint: "prod1", DisplayName: "Product one", Target: dbconn.Target{Dialect: "postgres", Host: "db.example", Port: 5433,
+		{Endpoint: "abs", DisplayName: "abs", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/abs/x.sqlite"}, Connection: "sqlite:////abs/x.sqlite"},
+		{Endpoint: "prod1", DisplayName: "Product one", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433,
 			User: "cc", Password: "secret", Database: "prod1"},
 			Connection: "postgresql+psycopg2://cc:***@db.example:5433/prod1?client_encoding=utf8"},
 	}
@@ -303,11 +303,11 @@ func TestCodeCheckerConfig(t *testing.T) {
 	}
 
 	// Without our table a password variable cannot be stored; the rest works.
-	err = reg.Add(ctx, Product{Endpoint: "pw", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "pw"}, PasswordEnv: "PW"})
+	err = reg.Add(ctx, Product{Endpoint: "pw", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "pw"}, PasswordEnv: "PW"})
 	if !errors.Is(err, ErrConfigOutdated) || !strings.Contains(err.Error(), "supervisor migrate") {
 		t.Errorf("Add with password variable on a CodeChecker config = %v, want ErrConfigOutdated naming supervisor migrate", err)
 	}
-	if err := reg.Add(ctx, Product{Endpoint: "plain", Target: dbconn.Target{Dialect: "postgres", Host: "h", Database: "plain"}}); err != nil {
+	if err := reg.Add(ctx, Product{Endpoint: "plain", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "plain"}}); err != nil {
 		t.Errorf("Add without password variable on a CodeChecker config: %v", err)
 	}
 	if err := reg.Remove(ctx, "prod1"); err != nil {
@@ -327,8 +327,8 @@ func TestCodeCheckerConfig(t *testing.T) {
 // masked) and the reason.
 func TestListBadConnectionFailsThatProductOnly(t *testing.T) {
 	db, dir := newSQLiteConfig(t, 2)
-	reg := New(db, "sqlite", dir)
-	good := Product{Endpoint: "good", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "good.sqlite")}}
+	reg := New(db, dbconn.SQLite, dir)
+	good := Product{Endpoint: "good", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "good.sqlite")}}
 	if err := reg.Add(context.Background(), good); err != nil {
 		t.Fatal(err)
 	}
@@ -391,16 +391,16 @@ func sqliteSpellings(t *testing.T, dir string) (file, symlink, hardlink, dirLink
 func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 	ctx := context.Background()
 	db, dir := newSQLiteConfig(t, 2)
-	reg := New(db, "sqlite", dir)
+	reg := New(db, dbconn.SQLite, dir)
 	file, symlink, hardlink, dirLink := sqliteSpellings(t, dir)
 	dangling := filepath.Join(dir, "dangling.sqlite")
 	if err := os.Symlink(filepath.Join("real", "future.sqlite"), dangling); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []Product{
-		{Endpoint: "prod", Target: dbconn.Target{Dialect: "sqlite", Path: file}},
-		{Endpoint: "future", Target: dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", "future.sqlite")}},
-		{Endpoint: "pg", Target: dbconn.Target{Dialect: "postgres", Host: "localhost", Port: 5433, Database: "pg"}},
+		{Endpoint: "prod", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: file}},
+		{Endpoint: "future", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "real", "future.sqlite")}},
+		{Endpoint: "pg", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "localhost", Port: 5433, Database: "pg"}},
 	} {
 		if err := reg.Add(ctx, p); err != nil {
 			t.Fatal(err)
@@ -411,15 +411,15 @@ func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 		t     dbconn.Target
 		other string
 	}{
-		{"symbolic link to the file", dbconn.Target{Dialect: "sqlite", Path: symlink}, "prod"},
-		{"hard link to the file", dbconn.Target{Dialect: "sqlite", Path: hardlink}, "prod"},
-		{"path through a linked directory", dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "prod.sqlite")}, "prod"},
-		{"unclean path", dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dir, "real", ".", "..", "real", "prod.sqlite")}, "prod"},
-		{"file not created yet, through a linked directory", dbconn.Target{Dialect: "sqlite", Path: filepath.Join(dirLink, "future.sqlite")}, "future"},
-		{"link to a file not created yet", dbconn.Target{Dialect: "sqlite", Path: dangling}, "future"},
-		{"127.0.0.1 for localhost", dbconn.Target{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "pg"}, "pg"},
-		{"::1 for localhost", dbconn.Target{Dialect: "postgres", Host: "::1", Port: 5433, Database: "pg"}, "pg"},
-		{"LOCALHOST for localhost", dbconn.Target{Dialect: "postgres", Host: "LOCALHOST", Port: 5433, Database: "pg"}, "pg"},
+		{"symbolic link to the file", dbconn.Target{Dialect: dbconn.SQLite, Path: symlink}, "prod"},
+		{"hard link to the file", dbconn.Target{Dialect: dbconn.SQLite, Path: hardlink}, "prod"},
+		{"path through a linked directory", dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dirLink, "prod.sqlite")}, "prod"},
+		{"unclean path", dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "real", ".", "..", "real", "prod.sqlite")}, "prod"},
+		{"file not created yet, through a linked directory", dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(dirLink, "future.sqlite")}, "future"},
+		{"link to a file not created yet", dbconn.Target{Dialect: dbconn.SQLite, Path: dangling}, "future"},
+		{"127.0.0.1 for localhost", dbconn.Target{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: 5433, Database: "pg"}, "pg"},
+		{"::1 for localhost", dbconn.Target{Dialect: dbconn.Postgres, Host: "::1", Port: 5433, Database: "pg"}, "pg"},
+		{"LOCALHOST for localhost", dbconn.Target{Dialect: dbconn.Postgres, Host: "LOCALHOST", Port: 5433, Database: "pg"}, "pg"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -431,10 +431,10 @@ func TestAddRefusesOneDatabaseTwice(t *testing.T) {
 	}
 	// Not one database: another port, another database, another file.
 	for i, tgt := range []dbconn.Target{
-		{Dialect: "postgres", Host: "127.0.0.1", Port: 5434, Database: "pg"},
-		{Dialect: "postgres", Host: "127.0.0.1", Port: 5433, Database: "PG"},
-		{Dialect: "postgres", Host: "db.example", Port: 5433, Database: "pg"},
-		{Dialect: "sqlite", Path: filepath.Join(dir, "real", "other.sqlite")},
+		{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: 5434, Database: "pg"},
+		{Dialect: dbconn.Postgres, Host: "127.0.0.1", Port: 5433, Database: "PG"},
+		{Dialect: dbconn.Postgres, Host: "db.example", Port: 5433, Database: "pg"},
+		{Dialect: dbconn.SQLite, Path: filepath.Join(dir, "real", "other.sqlite")},
 	} {
 		if err := reg.Add(ctx, Product{Endpoint: fmt.Sprintf("distinct%d", i), Target: tgt}); err != nil {
 			t.Errorf("Add(%+v) = %v, want it accepted", tgt, err)
@@ -459,7 +459,7 @@ func TestListFailsTheLaterOfTwoOnOneDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ps, err := New(db, "sqlite", dir).List(context.Background())
+	ps, err := New(db, dbconn.SQLite, dir).List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

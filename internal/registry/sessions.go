@@ -2,26 +2,32 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"supervisor/internal/dbconn"
 )
 
-// RemoveExpiredSessions deletes the login sessions last used before cutoff
-// and returns how many. CodeChecker writes naive local timestamps; they are
-// compared the same way (on SQLite as SQLAlchemy's text, which sorts like
-// the time). Their OAuth tokens go with them (ON DELETE CASCADE).
+// sessionTimeLayout is how CodeChecker (SQLAlchemy) writes auth_sessions'
+// last_access: a naive local time.
+const sessionTimeLayout = "2006-01-02 15:04:05.000000"
+
+// RemoveExpiredSessions deletes the login sessions of the config database
+// last accessed before cutoff, which CodeChecker would refuse anyway, and
+// returns how many it deleted. CodeChecker writes last_access as a naive
+// local time, so cutoff is compared in the local time zone.
 func (r *Registry) RemoveExpiredSessions(ctx context.Context, cutoff time.Time) (int64, error) {
 	if err := r.check(); err != nil {
 		return 0, err
 	}
-	q := "DELETE FROM auth_sessions WHERE last_access < ?"
-	if r.dialect == dbconn.Postgres {
-		q = "DELETE FROM auth_sessions WHERE last_access < $1::timestamp"
-	}
-	res, err := r.db.ExecContext(ctx, q, cutoff.Local().Format("2006-01-02 15:04:05.000000"))
+	res, err := r.db.ExecContext(ctx, dbconn.Rebind(r.dialect, sqlOf(r.dialect).removeExpiredSessions),
+		cutoff.Local().Format(sessionTimeLayout))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("remove expired login sessions: %w", err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("remove expired login sessions: %w", err)
+	}
+	return n, nil
 }

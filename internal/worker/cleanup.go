@@ -23,17 +23,17 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return notAttempted(status.Missing)
 	}
 	if err != nil {
-		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
 	}
 	defer db.Close()
-	unlock, err := migrate.Lock(ctx, db, spec.Target.Dialect, schema.Product, lockTimeout(spec))
+	unlock, err := lockProduct(ctx, spec, db, log)
 	if err != nil {
 		return job.Result{Error: explain(spec, err, "", "before the garbage collection")}
 	}
 	defer unlock(context.WithoutCancel(ctx))
 	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
 	if err != nil {
-		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lockTimeout(spec)), "read schema version: ", "while reading the schema version")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lockTimeout(spec)), "read schema version: ", "while reading the schema version")}
 	}
 	if st.Status != status.OK {
 		return notAttempted(st.Status)

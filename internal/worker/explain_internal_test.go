@@ -15,8 +15,8 @@ import (
 // once; any other error keeps the job's own words; SQLite errors are never
 // read as a lost session.
 func TestExplainSaysLostSessionWhereItHappened(t *testing.T) {
-	pg := job.Spec{Target: dbconn.Target{Dialect: "postgres"}}
-	sqlite := job.Spec{Target: dbconn.Target{Dialect: "sqlite"}}
+	pg := job.Spec{Target: dbconn.Target{Dialect: dbconn.Postgres}}
+	sqlite := job.Spec{Target: dbconn.Target{Dialect: dbconn.SQLite}}
 	tests := []struct {
 		name         string
 		spec         job.Spec

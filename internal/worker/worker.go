@@ -126,21 +126,29 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	lock := lockTimeout(spec)
 	db, err := open(ctx, spec, true, log)
 	if err != nil {
-		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lock), "connect: ", "while connecting")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lock), "connect: ", "while connecting")}
 	}
 	defer db.Close()
-	before, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
+	// The state is read once, under the lock: what it says is pending is
+	// what this job applies (each file still checks its revision row again
+	// in its own transaction, for a supervisor that does not lock).
+	unlock, err := lockProduct(ctx, spec, db, log)
 	if err != nil {
-		return job.Result{Status: status.FailedToConnect, Error: explain(spec, migrate.LockError(err, lock), "read schema version: ", "while reading the schema version")}
+		return job.Result{Status: status.SchemaUpgradeFailed, Error: explain(spec, err, "", "during the upgrade")}
 	}
-	res := job.Result{FromVersion: before.DBVersion, ToVersion: before.DBVersion, Status: before.Status}
-	if before.Status == status.OK {
-		log.Info("database is up to date", "version", before.DBVersion)
+	defer unlock(context.WithoutCancel(ctx))
+	st, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
+	if err != nil {
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lock), "read schema version: ", "while reading the schema version")}
+	}
+	res := job.Result{FromVersion: st.DBVersion, ToVersion: st.DBVersion, Status: st.Status}
+	if st.Status == status.OK {
+		log.Info("database is up to date", "version", st.DBVersion)
 		res.OK = true
 		return res
 	}
-	log.Info("upgrading database", "from", display(before.DBVersion), "to", before.PackageVersion, "pending_files", len(before.Pending))
-	up, err := migrate.Upgrade(ctx, db, spec.Target.Dialect, schema.Product, migrate.Options{
+	log.Info("upgrading database", "from", display(st.DBVersion), "to", st.PackageVersion, "pending_files", len(st.Pending))
+	up, err := migrate.Apply(ctx, db, spec.Target.Dialect, schema.Product, st, migrate.Options{
 		LockTimeout: spec.Options.LockTimeout,
 		BackupDir:   spec.Options.BackupDir,
 		BackupName:  spec.Endpoint,
@@ -153,26 +161,22 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	}
 	if err != nil {
 		res.Status = status.SchemaUpgradeFailed
-		if before.Status == status.SchemaMissing {
+		if st.Status == status.SchemaMissing {
 			res.Status = status.SchemaInitError
 		}
 		if errors.Is(err, migrate.ErrNotUpgradable) {
-			res.Status = before.Status
+			res.Status = st.Status
 		}
 		res.Error = explain(spec, err, "", "during the upgrade")
 		return res
 	}
-	after, err := migrate.Inspect(ctx, db, spec.Target.Dialect, schema.Product)
-	if err != nil {
-		res.Error = explain(spec, err, "read schema version after the upgrade: ", "while reading the schema version after the upgrade")
-		return res
-	}
-	res.Status, res.ToVersion = after.Status, after.DBVersion
-	res.OK = after.Status == status.OK
-	if !res.OK {
-		res.Error = after.Reason
-	}
-	log.Info("database upgraded", "from", display(before.DBVersion), "to", after.DBVersion, "files_applied", res.Applied)
+	// Every pending file is committed (by this job or, for a file whose
+	// revision row was there when its transaction began, by another
+	// process): the database is at the packaged version, up.To, with
+	// nothing left pending. Options.ToVersion, which could stop short, is
+	// not a worker's.
+	res.Status, res.OK = status.OK, true
+	log.Info("database upgraded", "from", display(st.DBVersion), "to", res.ToVersion, "files_applied", res.Applied)
 	return res
 }
 

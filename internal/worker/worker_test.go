@@ -2,7 +2,9 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"supervisor/internal/cleanup"
 	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
 	"supervisor/internal/job"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
@@ -27,7 +30,7 @@ import (
 // latest is the newest packaged product version for SQLite.
 func latest(t *testing.T) string {
 	t.Helper()
-	v, err := migrate.LatestVersion(schema.Product, "sqlite")
+	v, err := migrate.LatestVersion(schema.Product, dbconn.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +41,12 @@ func latest(t *testing.T) string {
 func productAt(t *testing.T, v string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "p.sqlite")
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{Create: true, ImmediateTx: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := migrate.Upgrade(context.Background(), db, "sqlite", schema.Product, migrate.Options{ToVersion: v}); err != nil {
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{ToVersion: v}); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -52,12 +55,12 @@ func productAt(t *testing.T, v string) string {
 // inspect reads where the SQLite database at path stands.
 func inspect(t *testing.T, path string) migrate.State {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{ReadOnly: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	st, err := migrate.Inspect(context.Background(), db, "sqlite", schema.Product)
+	st, err := migrate.Inspect(context.Background(), db, dbconn.SQLite, schema.Product)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +77,7 @@ func garbageFile(t *testing.T) string {
 }
 
 func spec(action job.Action, path string) job.Spec {
-	return job.Spec{Action: action, Endpoint: "prod-1", Target: dbconn.Target{Dialect: "sqlite", Path: path},
+	return job.Spec{Action: action, Endpoint: "prod-1", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: path},
 		Options: job.Options{LockTimeout: 5 * time.Second}}
 }
 
@@ -153,7 +156,7 @@ func TestMigrate(t *testing.T) {
 // exec runs statements on the SQLite database at path, creating it if need be.
 func exec(t *testing.T, path string, stmts ...string) {
 	t.Helper()
-	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: "sqlite", Path: path}, dbconn.Options{Create: true})
+	db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,5 +458,58 @@ func TestSampleMigrateThenCleanup(t *testing.T) {
 	}
 	if st := inspect(t, path); st.Status != status.OK {
 		t.Errorf("after cleanup the database is %s (%s), want ok", st.Status, st.Reason)
+	}
+}
+
+// jsonLog is a worker's JSON log stream in a buffer, and the events on it.
+type jsonLog struct{ buf strings.Builder }
+
+func (l *jsonLog) logger() hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: &l.buf, JSONFormat: true})
+}
+
+func (l *jsonLog) events(t *testing.T) []event.Event {
+	t.Helper()
+	var out []event.Event
+	for line := range strings.Lines(l.buf.String()) {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &fields); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if e, ok := event.Decode(time.Time{}, fields); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// A migration says, as events, each file it starts and commits: file i of
+// n, with its version, where n is what was pending when the state was read.
+func TestMigrateEmitsFileEvents(t *testing.T) {
+	t.Parallel()
+	path := productAt(t, "")
+	st := inspect(t, path)
+	var log jsonLog
+	got := worker.Run(context.Background(), spec(job.ActionMigrate, path), log.logger())
+	if !got.OK {
+		t.Fatalf("migrate: %+v", got)
+	}
+	var files []string
+	n := len(st.Pending)
+	for _, e := range log.events(t) {
+		switch e.Kind {
+		case event.FileStarted, event.FileApplied:
+			if e.Total != n {
+				t.Errorf("%s %s: total %d, want %d", e.Kind, e.Version, e.Total, n)
+			}
+			files = append(files, fmt.Sprintf("%s %d %s", e.Kind, e.Index, e.Version))
+		}
+	}
+	var want []string
+	for i, f := range st.Pending {
+		want = append(want, fmt.Sprintf("file_started %d %s", i+1, f.Version()), fmt.Sprintf("file_applied %d %s", i+1, f.Version()))
+	}
+	if !slices.Equal(files, want) {
+		t.Errorf("file events %q, want %q", files, want)
 	}
 }

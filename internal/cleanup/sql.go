@@ -1,0 +1,31 @@
+package cleanup
+
+import "supervisor/internal/dbconn"
+
+// dialectSQL are the statements of the cleanup that differ by dialect, and
+// the one behaviour that follows from the dialect's SQL; each dialect's are
+// in sql_<dialect>.go, so the routines read once for both.
+type dialectSQL struct {
+	// begin starts a routine's transaction.
+	begin string
+	// foreignKeysPragma: foreign keys are a per-connection PRAGMA that Run
+	// must turn on (SQLite); on PostgreSQL they are always enforced.
+	foreignKeysPragma bool
+	// expiredRunLocks deletes the run locks taken before the naive local
+	// cut-off timestamp given as text (timestampLayout).
+	expiredRunLocks string
+	// hasLeadingIndex selects whether some index of table (the first
+	// argument) starts with column (the second).
+	hasLeadingIndex string
+	// guardDDL: a failed statement aborts the whole transaction, so a
+	// CREATE INDEX that may fail runs in a savepoint (PostgreSQL).
+	guardDDL bool
+}
+
+// sqlOf is d's dialectSQL.
+func sqlOf(d dbconn.Dialect) *dialectSQL {
+	if d == dbconn.Postgres {
+		return &postgresSQL
+	}
+	return &sqliteSQL
+}
