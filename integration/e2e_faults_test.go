@@ -174,7 +174,7 @@ func TestE2EWorkerKilledDuringMigration(t *testing.T) {
 				t.Errorf("trial %d: exit 0 but %s, %q", i, v, line)
 			}
 		case res.code == 1:
-			if cell, why := e2eOutcome(res.stdout, e); cell != "failed" || !strings.Contains(why, "killed by signal: killed") {
+			if cell, why := outcomeOf(res.stdout, e); cell != "failed" || !strings.Contains(why, "killed by signal: killed") {
 				t.Errorf("trial %d: the summary does not name the signal: %q, %q\n%s", i, line, why, res)
 			}
 		default:
@@ -337,7 +337,7 @@ func TestE2EInterruptRollsBackAndStartsNoMore(t *testing.T) {
 		}
 		for _, e := range []string{"a", "b"} {
 			line := summaryLine(res.stdout, e)
-			if cell, why := e2eOutcome(res.stdout, e); cell != "failed" || !strings.Contains(why, "SIGTERM") {
+			if cell, why := outcomeOf(res.stdout, e); cell != "failed" || !strings.Contains(why, "SIGTERM") {
 				t.Errorf("%s: want a failure naming SIGTERM: %q, %q", e, line, why)
 			}
 			if !strings.Contains(res.stderr, "["+e+"] worker interrupted") {
@@ -372,7 +372,7 @@ func TestE2EInterruptRollsBackAndStartsNoMore(t *testing.T) {
 		if len(pids) != 1 {
 			t.Errorf("%d workers ran, want 1", len(pids))
 		}
-		if cell, why := e2eOutcome(res.stdout, "a"); cell != "failed" || !strings.Contains(why, "SIGTERM") {
+		if cell, why := outcomeOf(res.stdout, "a"); cell != "failed" || !strings.Contains(why, "SIGTERM") {
 			t.Errorf("a: want a failure naming SIGTERM: %q, %q", cell, why)
 		}
 		if line := summaryLine(res.stdout, "b"); !strings.HasSuffix(strings.TrimSpace(line), "| skipped (interrupted)") {
@@ -411,7 +411,7 @@ func TestE2EInterruptRollsBackAndStartsNoMore(t *testing.T) {
 		killed := 0
 		for e, p := range all {
 			line := summaryLine(res.stdout, e)
-			cell, why := e2eOutcome(res.stdout, e)
+			cell, why := outcomeOf(res.stdout, e)
 			if cell != "failed" {
 				t.Errorf("%s: want a failure: %q", e, line)
 			}
@@ -478,7 +478,7 @@ func TestE2ETimeoutStopsStalledWorkerOthersFinish(t *testing.T) {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
 	line := summaryLine(res.stdout, "b-slow")
-	if cell, why := e2eOutcome(res.stdout, "b-slow"); cell != "failed" || !strings.Contains(why, "timed out after 1s") {
+	if cell, why := outcomeOf(res.stdout, "b-slow"); cell != "failed" || !strings.Contains(why, "timed out after 1s") {
 		t.Errorf("b-slow: want a timeout: %q, %q\n%s", line, why, res)
 	}
 	t.Logf("b-slow: %s", strings.Join(strings.Fields(line), " "))
@@ -526,7 +526,7 @@ func TestE2EFailFastFinishesRunningWorkerStartsNoMore(t *testing.T) {
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res)
 	}
-	if cell, why := e2eOutcome(res.stdout, "a-bad"); cell != "failed" || !strings.Contains(why, "new_runs") {
+	if cell, why := outcomeOf(res.stdout, "a-bad"); cell != "failed" || !strings.Contains(why, "new_runs") {
 		t.Errorf("a-bad: %q, %q", cell, why)
 	}
 	// The status table after the run says so in CodeChecker's words.

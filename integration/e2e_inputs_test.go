@@ -39,7 +39,7 @@ func TestE2EFailFastStopsAtInspectionFailure(t *testing.T) {
 	if v := checkWholeSQLite(t, first, small, false); v != "002" {
 		t.Errorf("a at %s, want 002", v)
 	}
-	if cell, _ := e2eOutcome(res.stdout, "b-garbage"); cell != "failed" {
+	if cell, _ := outcomeOf(res.stdout, "b-garbage"); cell != "failed" {
 		t.Errorf("b-garbage: %q, want failed", cell)
 	}
 	for e, p := range rest {

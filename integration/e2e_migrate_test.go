@@ -147,7 +147,7 @@ func TestE2EMigrateMixedFleet(t *testing.T) {
 		case p.broken != "":
 			// The summary names the two failures with their reasons; the
 			// broken file is left as it was.
-			_, why := e2eOutcome(r.stdout, e)
+			_, why := outcomeOf(r.stdout, e)
 			if row == nil || row[5] != "failed" || !strings.HasPrefix(why, "failed: "+status.FailedToConnect.Message()) || !strings.Contains(why, p.broken) {
 				t.Errorf("%s: summary row %q, failure %q, want a failure to connect saying %q", e, row, why, p.broken)
 			}
@@ -300,7 +300,7 @@ func TestE2EMigratePrompts(t *testing.T) {
 		}
 	}
 	for _, e := range []string{"b-new", "c-old", "e-old"} {
-		if cell, _ := e2eOutcome(out, e); cell != "declined" {
+		if cell, _ := outcomeOf(out, e); cell != "declined" {
 			t.Errorf("%s: %q: the summary does not say why it was left behind (declined)\n%s", e, cell, out)
 		}
 	}

@@ -155,3 +155,21 @@ func lastRowJoined(out, endpoint string) (string, int) {
 	}
 	return strings.Join(strings.Fields(row), " "), n
 }
+
+// outcomeOf is endpoint's outcome in out (a migrate, cleanup or up stdout):
+// the Result cell of its last summary row ("ok", "failed", "declined",
+// "skipped (fail-fast)", ...), and its last block in a Failures section,
+// after "  [endpoint] " ("failed: reason"; "" when it has none). Only the
+// block's first line: the worker's last lines under it are not the reason.
+func outcomeOf(out, endpoint string) (cell, failure string) {
+	if row := lastRow(out, endpoint); row != "" {
+		cells := strings.Split(row, "|")
+		cell = strings.TrimSpace(cells[len(cells)-1])
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(l, "  ["+endpoint+"] "); ok {
+			failure = rest
+		}
+	}
+	return cell, failure
+}

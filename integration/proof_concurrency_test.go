@@ -192,7 +192,7 @@ func proofCheckConcurrentRun(pt *proofTrial, action string, res result, targets 
 		ok := true
 		for e := range targets {
 			line, _ := lastRowJoined(res.stdout, e)
-			if cell, why := e2eOutcome(res.stdout, e); cell == "failed" || cell == "not attempted" {
+			if cell, why := outcomeOf(res.stdout, e); cell == "failed" || cell == "not attempted" {
 				pt.Logf("%s: %s %s", action, line, why)
 				if cell != "not attempted" {
 					ok = false

@@ -182,7 +182,7 @@ func proofFileBytes(t *testing.T, path string) []byte {
 // summary row says failed and the block is there.
 func proofOneLineReason(t *testing.T, res result, endpoint string) string {
 	t.Helper()
-	cell, why := e2eOutcome(res.stdout, endpoint)
+	cell, why := outcomeOf(res.stdout, endpoint)
 	if cell != "failed" || why == "" {
 		t.Errorf("%s: want a failed summary row and its reason, got %q, %q\n%s", endpoint, cell, why, res)
 		return ""

@@ -69,7 +69,7 @@ func proofKillWorker(pt *proofTrial, ws string, env []string, endpoint string, d
 	case 0:
 		pt.Logf("kill %v after the worker started: it had finished", delay.Round(time.Millisecond))
 	case 1:
-		if cell, why := e2eOutcome(res.stdout, endpoint); cell != "failed" || !strings.Contains(why, "killed by signal: killed") {
+		if cell, why := outcomeOf(res.stdout, endpoint); cell != "failed" || !strings.Contains(why, "killed by signal: killed") {
 			pt.Errorf("the summary does not name the signal: %q, %q\n%s", line, why, res)
 		}
 	default:

@@ -205,7 +205,7 @@ func TestProofServerStopped(t *testing.T) {
 						if n > 1 {
 							pt.Errorf("the reason of %s spans %d lines of the summary table, want one", e, n)
 						}
-						if cell, why := e2eOutcome(res.stdout, e); cell == "failed" && !proofServerLost.MatchString(why) {
+						if cell, why := outcomeOf(res.stdout, e); cell == "failed" && !proofServerLost.MatchString(why) {
 							pt.Errorf("%s: the reason %q does not say the server went away", e, why)
 						}
 					}
