@@ -229,7 +229,8 @@ func TestE2ETableLockOfAnotherSessionFailsAtLockTimeout(t *testing.T) {
 	took := time.Since(start)
 	cells := pgfSummaryCells(t, res.stdout, "pg")
 	t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(cells, " | "))
-	if res.code != 1 || !strings.Contains(cells[5], pgfLockReason) || !strings.Contains(cells[5], "version 002") {
+	_, why := outcomeOf(res.stdout, "pg")
+	if res.code != 1 || cells[5] != "failed" || !strings.Contains(why, pgfLockReason) || !strings.Contains(why, "version 002") {
 		t.Errorf("want exit 1 and a reason with version 002 and %q\n%s", pgfLockReason, res)
 	}
 	if took > 40*time.Second {
@@ -309,7 +310,7 @@ func TestE2EWorkerKilledInCreateIndexRerunHonoursLockTimeout(t *testing.T) {
 	case 0:
 		t.Log("the re-run completed")
 	case 1:
-		if !strings.Contains(cells[5], pgfLockReason) || !waited {
+		if _, why := outcomeOf(res.stdout, "pg"); cells[5] != "failed" || !strings.Contains(why, pgfLockReason) || !waited {
 			t.Errorf("the re-run failed: want the reason %q and the log line %q\n%s", pgfLockReason, pgfLockWaitLog, res)
 		}
 	default:
