@@ -183,7 +183,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		db.Close()
 		line := summaryLine(res.stdout, "p")
 		t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(strings.Fields(line), " "))
-		if res.code != 1 || !strings.Contains(line, want) {
+		if cell, why := outcomeOf(res.stdout, "p"); res.code != 1 || cell != "failed" || !strings.Contains(why, want) {
 			t.Errorf("want exit 1 and %q\n%s", want, res)
 		}
 		if took > 10*time.Second {
@@ -211,10 +211,11 @@ func TestE2ELockTimeout(t *testing.T) {
 			t.Errorf("the first supervisor:\n%s", ra)
 		}
 		line := summaryLine(rb.stdout, "p")
+		cell, why := outcomeOf(rb.stdout, "p")
 		switch {
 		case rb.code == 0:
 			t.Logf("the second supervisor found nothing to do: %s", strings.Join(strings.Fields(line), " "))
-		case rb.code == 1 && strings.Contains(line, want):
+		case rb.code == 1 && cell == "failed" && strings.Contains(why, want):
 			t.Logf("the second supervisor timed out on the lock: %s", strings.Join(strings.Fields(line), " "))
 		default:
 			t.Errorf("the second supervisor: want nothing to do or %q\n%s", want, rb)
@@ -240,7 +241,7 @@ func TestE2ELockTimeout(t *testing.T) {
 		took := time.Since(start)
 		line := summaryLine(res.stdout, "pg")
 		t.Logf("after %v: %s", took.Round(time.Millisecond), strings.Join(strings.Fields(line), " "))
-		if res.code != 1 || !strings.Contains(line, want) {
+		if cell, why := outcomeOf(res.stdout, "pg"); res.code != 1 || cell != "failed" || !strings.Contains(why, want) {
 			t.Errorf("want exit 1 and %q\n%s", want, res)
 		}
 		if revs := readRevisions(t, db); len(revs) != 1 {
