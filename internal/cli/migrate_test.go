@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"supervisor/internal/migrate"
+	"supervisor/internal/pass"
+	"supervisor/internal/report"
 	"supervisor/schema"
 )
 
@@ -113,5 +117,59 @@ func TestFailFastStopsAtAnInspectionFailure(t *testing.T) {
 	r = run(t, "-w", ws, "migrate", "-y", "-j", "1", "--product", "bad", "--product", "old")
 	if cell := cellOf(r.stdout, "old"); cell != "failed" {
 		t.Errorf("without --fail-fast, old: %q, want it tried (failed)", cell)
+	}
+}
+
+// TestMigrateJSONIsStdoutAlone: under --json stdout is one document (no
+// table, no question, no totals line), the questions go to stderr and are
+// still answered from stdin, and --report writes the same bytes.
+func TestMigrateJSONIsStdoutAlone(t *testing.T) {
+	t.Parallel()
+	ws, _ := statusWorkspace(t)
+	file := filepath.Join(t.TempDir(), "report.json")
+	r := cmdline{stdin: "n\nn\nn\n"}.run(t, "-w", ws, "migrate", "--json", "--report", file)
+	if r.code != ExitFailed {
+		t.Fatalf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	doc := decodeJSON[report.Document](t, r.stdout)
+	if b, err := os.ReadFile(file); err != nil || string(b) != r.stdout {
+		t.Errorf("--report (err %v) =\n%s\nwant stdout\n%s", err, b, r.stdout)
+	}
+	if !strings.Contains(r.stderr, "Do you want to upgrade 'old' to new schema? Y(es)/n(o) n") {
+		t.Errorf("stderr:\n%s\nwant the questions there", r.stderr)
+	}
+	got := map[string]pass.Outcome{}
+	for _, p := range doc.Products {
+		got[p.Endpoint] = p.Outcome
+	}
+	want := map[string]pass.Outcome{"Default": pass.Declined, "bad": pass.Failed, "codechecker": pass.Declined, "good": pass.OK, "old": pass.Declined}
+	if !maps.Equal(got, want) || doc.ExitCode != ExitFailed || doc.Command != "migrate" || doc.Version != report.SchemaVersion {
+		t.Errorf("document: %v, exit_code %d, command %q, version %d; want %v, 1, migrate, 1", got, doc.ExitCode, doc.Command, doc.Version, want)
+	}
+	if doc.Totals != (report.Totals{Products: 5, OK: 1, Failed: 1, Declined: 3}) {
+		t.Errorf("totals %+v", doc.Totals)
+	}
+}
+
+// TestReportFileCheckedUpFront: --report into a directory that does not
+// exist, or onto a directory, is bad usage before anything is touched; so
+// are --json and --report with --dry-run.
+func TestReportFileCheckedUpFront(t *testing.T) {
+	t.Parallel()
+	ws, _ := statusWorkspace(t)
+	for _, args := range [][]string{
+		{"migrate", "-y", "--report", filepath.Join(t.TempDir(), "nope", "r.json")},
+		{"cleanup", "--report", t.TempDir()},
+		{"up", "-y", "--report", filepath.Join(t.TempDir(), "nope", "r.json")},
+		{"migrate", "--dry-run", "--json"},
+		{"migrate", "--sql", "--report", filepath.Join(t.TempDir(), "r.json")},
+	} {
+		r := run(t, append([]string{"-w", ws}, args...)...)
+		if r.code != ExitUsage || r.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q; want 2 and nothing", args, r.code, r.stdout)
+		}
+	}
+	if fileExists(t, filepath.Join(ws, "Default.sqlite")) {
+		t.Error("a refused run created Default.sqlite")
 	}
 }
