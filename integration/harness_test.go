@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"hash/fnv"
 	"io"
 	mrand "math/rand/v2"
 	"os"
@@ -301,18 +300,6 @@ func openSQLite(t *testing.T, path string) *sql.DB {
 	return openDB(t, sqliteTarget(path))
 }
 
-// productLockName names the lock a worker holds on its product database
-// while it migrates or cleans it (internal/migrate).
-const productLockName = "supervisor:product"
-
-// advisoryLockKey is the PostgreSQL advisory lock key of the supervisor's
-// lock name (internal/migrate: FNV-64a of the name).
-func advisoryLockKey(name string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return int64(h.Sum64())
-}
-
 // holdProductLock holds the product lock of the PostgreSQL database tg on a
 // session of its own, as another supervisor's worker would, until release
 // (idempotent; the test's cleanup calls it too). It returns that session's
@@ -328,7 +315,7 @@ func holdProductLock(t *testing.T, tg dbconn.Target) (backend int, release func(
 	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", advisoryLockKey(productLockName)); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", dbconn.AdvisoryLockKey(dbconn.LockName("product"))); err != nil {
 		t.Fatal(err)
 	}
 	// Ending the session releases its advisory locks; the server may be

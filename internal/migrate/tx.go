@@ -66,8 +66,11 @@ func openSQLiteTx(ctx context.Context, db *sql.DB) (*sqlclient.Tx, func(), error
 		return nil, nil, err
 	}
 	// The foreign key checks run under ctx: on a big database they take a
-	// while, and a cancellation must not wait for them.
-	commit, err := sqlite.CommitFunc(ctx, db, tx, on.Bool)
+	// while, and a cancellation must not wait for them. Turning foreign keys
+	// back on after the COMMIT does not: a cancellation that arrives while
+	// COMMIT runs (it cannot stop it) must not make a committed file look
+	// failed, so that statement runs detached.
+	commit, err := commitFunc(ctx, db, tx, on.Bool)
 	if err != nil {
 		tx.Rollback()
 		release()
@@ -85,4 +88,25 @@ func openSQLiteTx(ctx context.Context, db *sql.DB) (*sqlclient.Tx, func(), error
 		},
 		RollbackFn: sqlite.RollbackFunc(detached, db, tx, on.Bool),
 	}, release, nil
+}
+
+// commitFunc is atlas's sqlite.CommitFunc with the statement after the
+// COMMIT (foreign keys back on) detached from ctx.
+func commitFunc(ctx context.Context, db *sql.DB, tx sqlite.Tx, on bool) (func() error, error) {
+	return sqlite.CommitFunc(ctx, detachedExec{db: db, ctx: context.WithoutCancel(ctx)}, tx, on)
+}
+
+// detachedExec runs db's statements under ctx, whatever context the caller
+// passes: for the statements that must run even after a cancellation.
+type detachedExec struct {
+	db  *sql.DB
+	ctx context.Context
+}
+
+func (d detachedExec) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	return d.db.ExecContext(d.ctx, query, args...)
+}
+
+func (d detachedExec) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.db.QueryContext(d.ctx, query, args...)
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -163,15 +164,19 @@ func exitWith(res job.Result) {
 	os.Exit(0)
 }
 
-// recordedStream is a real worker's stderr for a migrate and then a cleanup
-// of one SQLite product (testdata/README.md).
+// recordedStream is a real worker's stderr for three jobs, one after the
+// other: a migrate and then a cleanup of one SQLite product, then a migrate of
+// a PostgreSQL product whose lock another session held (testdata/README.md).
 const recordedStream = "testdata/worker-migrate-cleanup.jsonl"
 
-// replay is the "replay" worker: it writes its action's part of the recorded
-// stream on stderr as it is — the migrate job's lines up to and including
-// the first result event, the cleanup job's the rest — then the result that
-// part's result event and routines say, and exits. It ends by itself, not
-// in Serve, whose own result event would come twice.
+// recordedParts names the recorded stream's parts, in their order; each part
+// ends with its job's result event line.
+var recordedParts = []string{"sqlite-migrate", "sqlite-cleanup", "postgres-migrate"}
+
+// replay is the "replay" worker: it writes on stderr, as it is, the part of
+// the recorded stream its endpoint names after the dot ("replay.sqlite-cleanup"),
+// then the result that part's result event and routines say, and exits. It
+// ends by itself, not in Serve, whose own result event would come twice.
 func replay(spec job.Spec) {
 	data, err := os.ReadFile(recordedStream)
 	if err != nil {
@@ -189,7 +194,12 @@ func replay(spec job.Spec) {
 			parts, part = append(parts, part), nil
 		}
 	}
-	n := map[job.Action]int{job.ActionMigrate: 0, job.ActionCleanup: 1}[spec.Action]
+	_, name, _ := strings.Cut(spec.Endpoint, ".")
+	n := slices.Index(recordedParts, name)
+	if n < 0 || len(parts) != len(recordedParts) {
+		fmt.Fprintf(os.Stderr, "no recorded part %q among the %d parts of %s\n", name, len(parts), recordedStream)
+		os.Exit(3)
+	}
 	res := job.Result{Endpoint: spec.Endpoint}
 	for _, l := range parts[n] {
 		os.Stderr.WriteString(l)
