@@ -27,9 +27,6 @@ const (
 	NotAttempted Outcome = "not attempted"
 )
 
-// Outcomes lists the words in the order totals name them.
-var Outcomes = []Outcome{OK, Failed, Declined, Skipped, NotAttempted}
-
 // reasonDeclined is the Reason of a declined upgrade.
 const reasonDeclined = "not upgraded: the answer was no"
 
