@@ -89,6 +89,8 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 	env := workerEnv(environ, append(slices.Clone(f.Products), f.allProducts...))
 	ctx, kill, received, stop := supervise.NotifySignals(ctx, f.log)
 	defer stop()
+	follow := f.follow(specs)
+	defer follow.end()
 	outcomes := supervise.Run(ctx, supervise.Config{
 		Command: func(ctx context.Context) *exec.Cmd {
 			cmd := exec.Command(exe)
@@ -99,7 +101,9 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 		Timeout:  f.opts.Timeout,
 		FailFast: f.opts.FailFast,
 		Logs:     f.opts.Logs,
-		Events:   f.opts.Events,
+		Events:   follow.events,
+		Started:  follow.started,
+		Finished: follow.finished,
 		Kill:     kill,
 	}, specs)
 	code := 0
