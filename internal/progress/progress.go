@@ -172,17 +172,6 @@ func (d *Display) End() {
 	d.p, d.overall, d.bars, d.refresh, d.stop = nil, nil, nil, nil, nil
 }
 
-// redraw asks for a redraw now and returns once it is drawn: mpb takes
-// each request in turn, so the third is taken only once the first one's
-// drawing is over.
-func (d *Display) redraw() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for range 3 {
-		d.refresh <- struct{}{}
-	}
-}
-
 // tick asks for a redraw every rate until stop is closed.
 func tick(rate time.Duration, refresh chan<- any, stop <-chan struct{}) {
 	t := time.NewTicker(rate)

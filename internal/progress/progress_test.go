@@ -63,6 +63,17 @@ func newTestDisplay() *testDisplay {
 	return td
 }
 
+// redraw asks for a redraw now and returns once it is drawn: mpb takes
+// each request in turn, so the third is taken only once the first one's
+// drawing is over.
+func (d *Display) redraw() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for range 3 {
+		d.refresh <- struct{}{}
+	}
+}
+
 func (td *testDisplay) screen(t *testing.T) []string {
 	t.Helper()
 	lines, err := screen.Render(td.out.Bytes(), 80)
