@@ -312,3 +312,40 @@ func TestE2EProgressPlainOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EProgressUpAndCleanupOnTerminal: `up` draws a display per stage,
+// each left as its final bar in the order of the stages, and `cleanup` on
+// its own draws one; no product line is left on either final screen.
+func TestE2EProgressUpAndCleanupOnTerminal(t *testing.T) {
+	t.Parallel()
+	dir := progressFleet(t)
+	for _, tc := range []struct {
+		args []string
+		bars []string
+	}{
+		{[]string{"up", "-y", "-j", "2"}, []string{"migrate 3/3 done, 0 failed [", "cleanup 3/3 done, 0 failed ["}},
+		{[]string{"cleanup", "-j", "2"}, []string{"cleanup 3/3 done, 0 failed ["}},
+	} {
+		out, code := inTerminal(t, progressEnv(), nil, append([]string{"-w", dir}, tc.args...)...)
+		lines, err := screen.Render(out, progressCols)
+		if err != nil {
+			t.Fatalf("%s: %v\n%q", tc.args[0], err, out)
+		}
+		final := strings.Join(lines, "\n")
+		if code != 0 {
+			t.Fatalf("%s: exit %d, want 0\n%s", tc.args[0], code, final)
+		}
+		var bars []string
+		for _, l := range lines {
+			if productLine.MatchString(l) {
+				t.Errorf("%s: stale product line on the final screen: %q\n%s", tc.args[0], l, final)
+			}
+			if (strings.HasPrefix(l, "migrate ") || strings.HasPrefix(l, "cleanup ")) && strings.Contains(l, " done, ") {
+				bars = append(bars, l[:strings.Index(l, "[")+1])
+			}
+		}
+		if !slices.Equal(bars, tc.bars) {
+			t.Errorf("%s: final bars %q, want %q\n%s", tc.args[0], bars, tc.bars, final)
+		}
+	}
+}

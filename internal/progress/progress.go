@@ -96,9 +96,9 @@ func (d *Display) Begin(stage string, endpoints []string) {
 	d.m.begin(stage, endpoints, d.opts.Now())
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.refresh, d.stop = make(chan any), make(chan struct{})
 	// The caller found a terminal: ForceTTY makes mpb agree even when out
 	// is not an *os.File it can ask (a wrapped stderr, a test's buffer).
-	d.refresh, d.stop = make(chan any), make(chan struct{})
 	d.p = mpb.New(mpb.WithOutput(d.out), mpb.ForceTTY(), mpb.WithManualRefresh(d.refresh),
 		mpb.WithQueueLen(min(len(endpoints)+1, maxQueue)))
 	go tick(d.opts.RefreshRate, d.refresh, d.stop)
