@@ -85,6 +85,7 @@ func runCleanup(ctx context.Context, inv *invocation, args []string) error {
 	}
 	cf.apply(&opts)
 	pool.apply(&opts)
+	inv.useProgress(&opts, pool.noProgress)
 	// Every input is checked (the selection too) before the first write:
 	// exit 2 promises that nothing was touched.
 	fleet, err := pass.Open(ctx, opts, cf.setup())

@@ -24,6 +24,7 @@ type poolFlags struct {
 	failFast       bool
 	lockTimeout    time.Duration
 	connectTimeout time.Duration
+	noProgress     bool
 	// out says where the result goes (--json, --report).
 	out resultFlags
 }
@@ -35,6 +36,7 @@ func (p *poolFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
 	fs.DurationVar(&p.lockTimeout, "lock-timeout", dbconn.DefaultLockTimeout, "give up waiting for a product's lock after `DUR`")
 	fs.DurationVar(&p.connectTimeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
+	fs.BoolVar(&p.noProgress, "no-progress", false, "no live progress display on a terminal: plain log lines only")
 	p.out.register(fs)
 }
 
@@ -129,6 +131,7 @@ func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options
 		return o, err
 	}
 	f.pool.apply(&o)
+	inv.useProgress(&o, f.pool.noProgress)
 	o.BackupDir = f.backupDir
 	o.Ask = prompts.ask
 	return o, nil

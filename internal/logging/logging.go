@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fatih/color"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -45,6 +46,24 @@ type Logs struct {
 // hclog writes them: 2026-11-26T07:10:00.123Z [INFO]  [libacme] applied file: version=2.
 // A level of hclog.NoLevel means hclog.Info.
 func New(w io.Writer, format string, level hclog.Level) (*Logs, error) {
+	return newLogs(w, format, level, hclog.ColorOff)
+}
+
+// NewColor is New for a terminal: the level of every text line is in
+// colour (hclog's: [WARN] yellow, [ERROR] red, …), the rest as New writes
+// it. JSON lines are never coloured. Whether to colour (a terminal,
+// NO_COLOR) is the caller's decision.
+func NewColor(w io.Writer, format string, level hclog.Level) (*Logs, error) {
+	// hclog enables each of its colours, but fatih/color writes the reset
+	// after a coloured level only when its global NoColor is false, and
+	// sets that from whether *stdout* is a terminal: with stdout piped the
+	// level's colour ran over the rest of the line. Nothing else here
+	// uses fatih/color.
+	color.NoColor = false
+	return newLogs(w, format, level, hclog.ForceColor)
+}
+
+func newLogs(w io.Writer, format string, level hclog.Level, color hclog.ColorOption) (*Logs, error) {
 	f, err := ParseFormat(format)
 	if err != nil {
 		return nil, err
@@ -59,9 +78,12 @@ func New(w io.Writer, format string, level hclog.Level) (*Logs, error) {
 		Output:     w,
 		Level:      level,
 		JSONFormat: f == FormatJSON,
-		Color:      hclog.ColorOff,
-		TimeFn:     func() time.Time { return time.Now().UTC() },
-		Mutex:      new(sync.Mutex),
+		Color:      color,
+		// With a colour, only the level has it: the words stay as New
+		// writes them, so a coloured line reads as a plain one.
+		ColorHeaderOnly: true,
+		TimeFn:          func() time.Time { return time.Now().UTC() },
+		Mutex:           new(sync.Mutex),
 	}
 	l := &Logs{root: hclog.New(&opts), json: f == FormatJSON}
 	relayOpts := opts

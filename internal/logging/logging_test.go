@@ -252,3 +252,45 @@ func TestJSONKeepsNonUTF8Bytes(t *testing.T) {
 		t.Errorf("got %s, want the bytes as \\xNN", buf.String())
 	}
 }
+
+// TestNewColorColoursTheLevelOnly: on a terminal the level of a text line
+// is coloured, the colour ends after it (also with stdout piped, as under
+// go test: fatih/color left the reset out then) and nothing else changes;
+// JSON lines and New's lines carry no escape at all.
+func TestNewColorColoursTheLevelOnly(t *testing.T) {
+	write := func(l *Logs) {
+		l.Product("acme").Warn("slow statement", "ms", 1500)
+		l.Relay("acme").Log(time.Date(2026, 11, 26, 7, 10, 0, 0, time.UTC), hclog.Error, "worker line", "k", "v")
+	}
+	var colour, plain, js bytes.Buffer
+	for _, c := range []struct {
+		buf   *bytes.Buffer
+		color bool
+		f     string
+	}{{&colour, true, FormatText}, {&plain, false, FormatText}, {&js, true, FormatJSON}} {
+		newFn := New
+		if c.color {
+			newFn = NewColor
+		}
+		l, err := newFn(c.buf, c.f, hclog.Info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(l)
+	}
+	got := lines(&colour)
+	if len(got) != 2 || !strings.Contains(got[0], "\x1b[93m[WARN] \x1b[0m [acme] slow statement: ms=1500") ||
+		!strings.Contains(got[1], "\x1b[91m[ERROR]\x1b[0m [acme] worker line: k=v") {
+		t.Errorf("coloured lines %q", got)
+	}
+	// Without the escapes, the coloured lines are New's.
+	strip := strings.NewReplacer("\x1b[93m", "", "\x1b[91m", "", "\x1b[0m", "")
+	if p := lines(&plain); len(p) != 2 || strip.Replace(got[1]) != p[1] || !strings.HasSuffix(strip.Replace(got[0]), p[0][strings.Index(p[0], " "):]) {
+		t.Errorf("coloured %q\nplain    %q", got, p)
+	}
+	for name, b := range map[string]string{"New": plain.String(), "NewColor json": js.String()} {
+		if strings.ContainsRune(b, 0x1b) {
+			t.Errorf("%s wrote an escape: %q", name, b)
+		}
+	}
+}

@@ -49,6 +49,8 @@ type Options struct {
 	Ask func(question string) bool
 	// Events receives what the workers report as it happens; nil drops it.
 	Events func(endpoint string, e event.Event)
+	// Progress, when set, follows each stage's workers (a live display).
+	Progress Progress
 	// Executable is the binary re-executed as a worker ("" = this one);
 	// Environ the environment its allowed variables are taken from (nil =
 	// the process's).

@@ -91,6 +91,8 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 	env := workerEnv(environ, append(slices.Clone(f.Products), f.allProducts...))
 	ctx, kill, received, stop := supervise.NotifySignals(ctx, f.log)
 	defer stop()
+	follow := f.follow(specs, events.event)
+	defer follow.end()
 	outcomes := supervise.Run(ctx, supervise.Config{
 		Command: func(ctx context.Context) *exec.Cmd {
 			cmd := exec.Command(exe)
@@ -101,7 +103,9 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 		Timeout:  f.opts.Timeout,
 		FailFast: f.opts.FailFast,
 		Logs:     f.opts.Logs,
-		Events:   events.event,
+		Events:   follow.events,
+		Started:  follow.started,
+		Finished: follow.finished,
 		Kill:     kill,
 	}, specs)
 	code := 0

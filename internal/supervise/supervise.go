@@ -53,6 +53,12 @@ type Config struct {
 	// verdicts (crashed, timed out, never started) are not events: the
 	// Outcome says them.
 	Events func(endpoint string, e event.Event)
+	// Started and Finished, when set, are told when a job's worker is
+	// about to start and when its outcome is known (before its slot is
+	// given back), from that job's goroutine: concurrent for different
+	// jobs, and quick, like Events. A job never started gets neither.
+	Started  func(spec job.Spec)
+	Finished func(o Outcome)
 }
 
 // DefaultGrace is the SIGTERM-to-SIGKILL delay when Config.Grace is 0.
@@ -140,8 +146,14 @@ func Run(ctx context.Context, cfg Config, jobs []job.Spec) []Outcome {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			if cfg.Started != nil {
+				cfg.Started(jobs[i])
+			}
 			o := runWorker(ctx, cfg, jobs[i])
 			out[i] = o // each goroutine owns its element; read after wg.Wait
+			if cfg.Finished != nil {
+				cfg.Finished(o)
+			}
 			if !o.OK() {
 				failed.Store(true)
 			}

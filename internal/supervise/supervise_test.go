@@ -5,16 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"supervisor/internal/job"
 )
 
 // runWithin runs Run and fails the test if it takes longer than limit.
@@ -550,5 +554,36 @@ func TestFailureReasonEscapesControlCharacters(t *testing.T) {
 	}
 	if s := shorten("a\tb\x07"); s != `a b\x07` {
 		t.Errorf("shorten = %q", s)
+	}
+}
+
+// TestStartedAndFinishedAroundEachStartedJob: the progress hooks see each
+// started job begin and end, its outcome known and before its slot is given
+// back (so with one slot the next job starts after), and never a job that
+// fail-fast left out.
+func TestStartedAndFinishedAroundEachStartedJob(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	cfg := Config{Command: helperCommand(), Parallel: 1, FailFast: true,
+		Started: func(s job.Spec) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, "started "+s.Endpoint)
+		},
+		Finished: func(o Outcome) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, fmt.Sprintf("finished %s ok=%v", o.Spec.Endpoint, o.OK()))
+		},
+	}
+	got := runWithin(t, 10*time.Second, context.Background(), cfg, "ok.a", "exit3", "ok.b")
+	if !got[2].Skipped {
+		t.Fatalf("ok.b: %+v, want skipped by fail-fast", got[2])
+	}
+	want := []string{"started ok.a", "finished ok.a ok=true", "started exit3", "finished exit3 ok=false"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("hooks saw %q, want %q", seen, want)
 	}
 }
