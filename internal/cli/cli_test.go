@@ -272,15 +272,16 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"--help"}, []string{"Usage:", "Commands:", "init", "migrate", "cleanup", "Exit codes:", "--config-db"}},
 		{[]string{"-h"}, []string{"Usage:", "Commands:"}},
-		{[]string{"-w", "x", "--help", "status"}, []string{"Commands:"}},
-		{[]string{"status", "--help"}, []string{"supervisor status:", "--json", "--product", "--connect-timeout", "-w, --workspace"}},
-		{[]string{"migrate", "-h"}, []string{"supervisor migrate:", "--dry-run", "--yes", "--backup-dir"}},
-		{[]string{"cleanup", "--help"}, []string{"supervisor cleanup:", "--checker-labels", "--session-lifetime"}},
-		{[]string{"up", "--help"}, []string{"supervisor up:", "--skip-cleanup"}},
-		{[]string{"init", "--help"}, []string{"supervisor init:", "--no-default"}},
+		// cobra: --help anywhere is the help of the command named (git's way).
+		{[]string{"-w", "x", "--help", "status"}, []string{"supervisor status [flags]"}},
+		{[]string{"status", "--help"}, []string{"supervisor status [flags]", "--json", "--product", "--connect-timeout", "-w, --workspace"}},
+		{[]string{"migrate", "-h"}, []string{"supervisor migrate [flags]", "--dry-run", "--yes", "--backup-dir"}},
+		{[]string{"cleanup", "--help"}, []string{"supervisor cleanup [flags]", "--checker-labels", "--session-lifetime"}},
+		{[]string{"up", "--help"}, []string{"supervisor up [flags]", "--skip-cleanup"}},
+		{[]string{"init", "--help"}, []string{"supervisor init [flags]", "--no-default"}},
 		{[]string{"products", "--help"}, []string{"products add ENDPOINT", "products list", "products remove"}},
 		{[]string{"products", "add", "--help"}, []string{"--sqlite", "--postgresql", "--db-password-env"}},
-		{[]string{"version", "--help"}, []string{"supervisor version:"}},
+		{[]string{"version", "--help"}, []string{"supervisor version [flags]"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -5,22 +5,31 @@ import (
 	"errors"
 	"path/filepath"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
 )
 
-func runInit(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("init", pflag.ContinueOnError)
-	noDefault := fs.Bool("no-default", false, "do not register the product \"Default\"")
-	if err := inv.parse("init", "init [--no-default]", fs, args); err != nil {
-		return err
+func initCmd(inv *invocation) *cobra.Command {
+	var noDefault bool
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "create the workspace and its config database",
+		Long: `init creates the workspace directory and its config database at the packaged
+version, and registers the product "Default" (SQLite <workspace>/Default.sqlite)
+unless --no-default.`,
+		Example: `  supervisor -w /srv/codechecker init
+  supervisor init --no-default`,
+		Args: noArgs(""),
+		RunE: func(c *cobra.Command, _ []string) error { return runInit(c.Context(), inv, noDefault) },
 	}
-	if fs.NArg() != 0 {
-		return usagef("init: unexpected arguments %v", fs.Args())
-	}
+	cmd.Flags().BoolVar(&noDefault, "no-default", false, "do not register the product \"Default\"")
+	return cmd
+}
+
+func runInit(ctx context.Context, inv *invocation, noDefault bool) error {
 	cfg, err := inv.openConfig(ctx, true)
 	if err != nil {
 		return err
@@ -39,7 +48,7 @@ func runInit(ctx context.Context, inv *invocation, args []string) error {
 		return usagef("config database %s already exists: %s %s (use 'supervisor migrate' to upgrade it)",
 			cfg.Location, cfg.State.Status.Message(), cfg.State.Reason)
 	}
-	if *noDefault {
+	if noDefault {
 		return nil
 	}
 	path, err := filepath.Abs(filepath.Join(inv.workspace, "Default.sqlite"))

@@ -1,10 +1,9 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"supervisor/internal/buildinfo"
 	"supervisor/internal/dbconn"
@@ -12,14 +11,17 @@ import (
 	"supervisor/schema"
 )
 
-func runVersion(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
-	if err := inv.parse("version", "version", fs, args); err != nil {
-		return err
+func versionCmd(inv *invocation) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "print the version and the packaged schema versions",
+		Example: "  supervisor version",
+		Args:    noArgs(""),
+		RunE:    func(*cobra.Command, []string) error { return runVersion(inv) },
 	}
-	if fs.NArg() != 0 {
-		return usagef("version: unexpected arguments %v", fs.Args())
-	}
+}
+
+func runVersion(inv *invocation) error {
 	fmt.Fprintf(inv.env.Stdout, "supervisor %s\n", buildinfo.Version)
 	for _, kind := range []schema.Kind{schema.Config, schema.Product} {
 		for _, d := range dbconn.Dialects {
