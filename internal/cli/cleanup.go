@@ -63,17 +63,11 @@ func cleanupCmd(inv *invocation) *cobra.Command {
 		pool poolFlags
 		cf   cleanupFlags
 	)
-	cmd := &cobra.Command{
-		Use:   "cleanup",
-		Short: "garbage-collect product databases",
-		Long: `cleanup garbage-collects every selected product whose database is up to date,
-one worker process per product, N at a time, as CodeChecker's server does, and
-removes the config database's expired login sessions.`,
-		Example: `  supervisor cleanup
-  supervisor cleanup -j 4 --product Default --checker-labels /opt/codechecker/config/labels`,
-		Args: noArgs(""),
-		RunE: func(c *cobra.Command, _ []string) error { return runCleanup(c.Context(), inv, pool, cf) },
-	}
+	cmd := newCommand("cleanup", "garbage-collect product databases", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runCleanup(ctx, inv, pool, cf) },
+		"supervisor cleanup", "supervisor cleanup -j 4 --product Default --checker-labels /opt/codechecker/config/labels")
+	cmd.Long = `cleanup garbage-collects every selected product that is up to date, one worker
+process per product, and removes the config database's expired login sessions.`
 	fs := cmd.Flags()
 	pool.register(fs)
 	cf.register(fs, inv.env)

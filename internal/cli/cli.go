@@ -16,7 +16,6 @@ import (
 
 	"supervisor/internal/logging"
 	"supervisor/internal/pass"
-	"supervisor/internal/registry"
 )
 
 // Exit codes of DESIGN.md.
@@ -108,32 +107,26 @@ func Run(ctx context.Context, args []string, env Env) int {
 // newRoot is the command tree. Every error is returned, never printed by
 // cobra: exitCode prints it and picks the exit code.
 func newRoot(inv *invocation) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "supervisor",
-		Short: "migrate and garbage-collect the product databases of a CodeChecker-style server",
-		Long:  rootLong,
-		Example: `  supervisor -w /srv/codechecker init
-  supervisor products add web --sqlite /srv/codechecker/web.sqlite
-  supervisor status
-  supervisor up -y`,
-		// Unknown commands are found in RunE, after the global flags are
-		// parsed, so that --log-format json holds for that error too.
-		Args:              cobra.ArbitraryArgs,
-		SilenceErrors:     true,
-		SilenceUsage:      true,
-		PersistentPreRunE: func(*cobra.Command, []string) error { return inv.setupLogs() },
-		RunE: func(c *cobra.Command, args []string) error {
+	var root *cobra.Command
+	// Unknown commands are found here, after the global flags are parsed,
+	// so that --log-format json holds for that error too.
+	root = newCommand("supervisor", "migrate and garbage-collect the product databases of a CodeChecker-style server", cobra.ArbitraryArgs,
+		func(_ context.Context, args []string) error {
 			if len(args) == 0 {
-				fmt.Fprint(inv.env.Stderr, c.UsageString())
+				fmt.Fprint(inv.env.Stderr, root.UsageString())
 				return errUsageShown
 			}
 			hint := ""
-			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			if s := root.SuggestionsFor(args[0]); len(s) > 0 {
 				hint = ", did you mean " + strings.Join(s, " or ") + "?"
 			}
 			return usagef("unknown command %q (see 'supervisor --help'%s)", args[0], hint)
 		},
-	}
+		"supervisor -w /srv/codechecker init", "supervisor products add web --sqlite /srv/codechecker/web.sqlite",
+		"supervisor status", "supervisor up -y")
+	root.Long = rootLong
+	root.SilenceErrors, root.SilenceUsage = true, true
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return inv.setupLogs() }
 	root.SuggestionsMinimumDistance = 2
 	root.SetIn(inv.env.Stdin)
 	root.SetOut(inv.env.Stdout)
@@ -147,64 +140,15 @@ func newRoot(inv *invocation) *cobra.Command {
 	})
 	inv.flags(root.PersistentFlags())
 	root.AddCommand(initCmd(inv), productsCmd(inv), statusCmd(inv), migrateCmd(inv), cleanupCmd(inv), upCmd(inv), versionCmd(inv))
-	shellCommands(root)
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		if c.Flags().Lookup("product") != nil {
-			_ = c.RegisterFlagCompletionFunc("product", inv.completeEndpoints)
-		}
-		c.InitDefaultHelpFlag()
-		c.Flags().VisitAll(func(f *pflag.Flag) {
-			if f.Value.Type() == "bool" {
-				f.Value = plainBool{f.Value}
-			}
-		})
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(root)
+	finish(root, inv)
 	return root
 }
 
-// plainBool is a bool flag's value without IsBoolFlag, which makes pflag
-// show the flag as "--json[=true|false]". A bare --json still means true:
-// pflag set NoOptDefVal "true" when the flag was added.
-type plainBool struct{ pflag.Value }
-
-// shellCommands adds cobra's help and completion commands, with our words:
-// an unknown topic or shell is bad usage (exit 2), not a help text.
-func shellCommands(root *cobra.Command) {
-	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd()
-	examples := map[string]string{
-		"bash":       "  source <(supervisor completion bash)",
-		"zsh":        `  supervisor completion zsh > "${fpath[1]}/_supervisor"`,
-		"fish":       "  supervisor completion fish | source",
-		"powershell": "  supervisor completion powershell | Out-String | Invoke-Expression",
-	}
-	for _, c := range root.Commands() {
-		switch c.Name() {
-		case "help":
-			c.Use, c.Short, c.Long = "help [COMMAND]", "show the help of supervisor or of one command", ""
-			c.Example = "  supervisor help\n  supervisor help status\n  supervisor help products add"
-			c.Run = nil
-			c.RunE = func(c *cobra.Command, args []string) error {
-				cmd, rest, err := root.Find(args)
-				if err != nil || len(rest) != 0 {
-					return usagef("help: unknown command %q (see 'supervisor --help')", strings.Join(args, " "))
-				}
-				cmd.InitDefaultHelpFlag()
-				return cmd.Help()
-			}
-		case "completion":
-			c.Example = examples["bash"] + "\n" + examples["zsh"] + "\n" + examples["fish"]
-			c.Args, c.RunE = cobra.ArbitraryArgs, groupRun
-			for _, sh := range c.Commands() {
-				sh.Example, sh.Args = examples[sh.Name()], noArgs("")
-			}
-		}
-	}
+// newCommand is one of our commands: its line, summary, operands, what runs
+// once its flags are parsed, and examples (whole command lines).
+func newCommand(use, short string, args cobra.PositionalArgs, run func(ctx context.Context, args []string) error, examples ...string) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, Example: "  " + strings.Join(examples, "\n  "),
+		RunE: func(c *cobra.Command, a []string) error { return run(c.Context(), a) }}
 }
 
 // commandName is the command's path without "supervisor ": "products add".
@@ -245,26 +189,6 @@ func groupRun(c *cobra.Command, args []string) error {
 		return usagef("%s: say %s", c.Name(), want)
 	}
 	return usagef("%s: unknown subcommand %q (want %s)", c.Name(), args[0], want)
-}
-
-// completeEndpoints completes a product endpoint from the workspace's config
-// database, read as 'status' reads it; any error completes nothing.
-func (inv *invocation) completeEndpoints(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	var out []cobra.Completion
-	opts, err := inv.passOptions(nil, 1)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	fleet, err := pass.Open(c.Context(), opts, pass.Setup{})
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	for _, p := range fleet.Products {
-		if strings.HasPrefix(p.Endpoint, toComplete) {
-			out = append(out, cobra.CompletionWithDesc(p.Endpoint, registry.Location(p.Target)))
-		}
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
 // exitCode decides the process exit code, in one place.

@@ -14,18 +14,10 @@ import (
 
 func initCmd(inv *invocation) *cobra.Command {
 	var noDefault bool
-	cmd := &cobra.Command{
-		Use:   "init",
-		Short: "create the workspace and its config database",
-		Long: `init creates the workspace directory and its config database at the packaged
-version, and registers the product "Default" (SQLite <workspace>/Default.sqlite)
-unless --no-default.`,
-		Example: `  supervisor -w /srv/codechecker init
-  supervisor init --no-default`,
-		Args: noArgs(""),
-		RunE: func(c *cobra.Command, _ []string) error { return runInit(c.Context(), inv, noDefault) },
-	}
-	cmd.Flags().BoolVar(&noDefault, "no-default", false, "do not register the product \"Default\"")
+	cmd := newCommand("init", "create the workspace and its config database", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runInit(ctx, inv, noDefault) },
+		"supervisor -w /srv/codechecker init", "supervisor init --no-default")
+	cmd.Flags().BoolVar(&noDefault, "no-default", false, "do not register the product \"Default\" (SQLite <workspace>/Default.sqlite)")
 	return cmd
 }
 

@@ -79,18 +79,12 @@ type migrateFlags struct {
 
 func migrateCmd(inv *invocation) *cobra.Command {
 	var f migrateFlags
-	cmd := &cobra.Command{
-		Use:   "migrate",
-		Short: "upgrade product databases to the packaged schema",
-		Long: `migrate shows the status table, asks before each product it would upgrade or
-initialise (all questions first, in endpoint order), runs one worker process per
-product, N at a time, and shows the table again with a summary.`,
-		Example: `  supervisor migrate --dry-run
-  supervisor migrate -y -j 4 --backup-dir /var/backups/codechecker
-  supervisor migrate --product Default --sql`,
-		Args: noArgs(""),
-		RunE: func(c *cobra.Command, _ []string) error { return runMigrate(c.Context(), inv, f) },
-	}
+	cmd := newCommand("migrate", "upgrade product databases to the packaged schema", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runMigrate(ctx, inv, f) },
+		"supervisor migrate --dry-run", "supervisor migrate -y -j 4 --backup-dir /var/backups/codechecker",
+		"supervisor migrate --product Default --sql")
+	cmd.Long = `migrate asks before each product it would upgrade or initialise (every question
+first, in endpoint order), then runs one worker process per product, N at a time.`
 	fs := cmd.Flags()
 	f.register(fs)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list the pending files per product; touch nothing, ask nothing")

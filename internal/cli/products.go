@@ -12,23 +12,15 @@ import (
 	"supervisor/internal/report"
 )
 
-// productsLong is the synopsis of the three subcommands.
-const productsLong = `products edits the registry of products in the config database:
+func productsCmd(inv *invocation) *cobra.Command {
+	cmd := newCommand("products", "add, list or remove products", nil, nil, "supervisor products add web --sqlite /srv/codechecker/web.sqlite",
+		"supervisor products list --json", "supervisor products remove web")
+	cmd.RunE = groupRun
+	cmd.Long = `products edits the registry of products in the config database:
   supervisor products add ENDPOINT (--sqlite PATH | --postgresql [--db-host H] [--db-port P]
       [--db-username U] [--db-name N] [--db-password-env VAR]) [--display-name S] [--description S]
   supervisor products list [--json]
   supervisor products remove ENDPOINT   (never deletes the database)`
-
-func productsCmd(inv *invocation) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "products",
-		Short: "add, list or remove products",
-		Long:  productsLong,
-		Example: `  supervisor products add web --sqlite /srv/codechecker/web.sqlite
-  supervisor products list --json
-  supervisor products remove web`,
-		RunE: groupRun,
-	}
 	cmd.AddCommand(productsAddCmd(inv), productsListCmd(inv), productsRemoveCmd(inv))
 	return cmd
 }
@@ -41,14 +33,10 @@ type addFlags struct {
 
 func productsAddCmd(inv *invocation) *cobra.Command {
 	var f addFlags
-	cmd := &cobra.Command{
-		Use:   "add ENDPOINT",
-		Short: "register a product and where its database is",
-		Example: `  supervisor products add web --sqlite /srv/codechecker/web.sqlite
-  supervisor products add tenant1 --postgresql --db-host db.example.com --db-name cc_tenant1 --db-password-env TENANT1_PW`,
-		Args: oneEndpoint,
-		RunE: func(c *cobra.Command, args []string) error { return productsAdd(c.Context(), inv, f, args[0]) },
-	}
+	cmd := newCommand("add ENDPOINT", "register a product and where its database is", oneEndpoint,
+		func(ctx context.Context, args []string) error { return productsAdd(ctx, inv, f, args[0]) },
+		"supervisor products add web --sqlite /srv/codechecker/web.sqlite",
+		"supervisor products add tenant1 --postgresql --db-host db.example.com --db-name cc_tenant1 --db-password-env TENANT1_PW")
 	fs := cmd.Flags()
 	fs.StringVar(&f.sqlitePath, "sqlite", "", "the product's SQLite database `FILE`")
 	fs.BoolVar(&f.pg, "postgresql", false, "the product database is on a PostgreSQL server")
@@ -107,13 +95,9 @@ func productsAdd(ctx context.Context, inv *invocation, f addFlags, endpoint stri
 
 func productsListCmd(inv *invocation) *cobra.Command {
 	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "list",
-		Short:   "list the registered products, by endpoint",
-		Example: "  supervisor products list\n  supervisor -w /srv/codechecker products list --json",
-		Args:    noArgs(""),
-		RunE:    func(c *cobra.Command, _ []string) error { return productsList(c.Context(), inv, asJSON) },
-	}
+	cmd := newCommand("list", "list the registered products, by endpoint", noArgs(""),
+		func(ctx context.Context, _ []string) error { return productsList(ctx, inv, asJSON) },
+		"supervisor products list", "supervisor -w /srv/codechecker products list --json")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -131,19 +115,16 @@ func productsList(ctx context.Context, inv *invocation, asJSON bool) error {
 }
 
 func productsRemoveCmd(inv *invocation) *cobra.Command {
-	return &cobra.Command{
-		Use:     "remove ENDPOINT",
-		Short:   "remove a product from the registry; its database stays",
-		Example: "  supervisor products remove web",
-		Args:    oneEndpoint,
-		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			if len(args) != 0 {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return inv.completeEndpoints(c, args, toComplete)
-		},
-		RunE: func(c *cobra.Command, args []string) error { return productsRemove(c.Context(), inv, args[0]) },
+	cmd := newCommand("remove ENDPOINT", "remove a product from the registry; its database stays", oneEndpoint,
+		func(ctx context.Context, args []string) error { return productsRemove(ctx, inv, args[0]) },
+		"supervisor products remove web")
+	cmd.ValidArgsFunction = func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) != 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return inv.completeEndpoints(c, args, toComplete)
 	}
+	return cmd
 }
 
 func productsRemove(ctx context.Context, inv *invocation, endpoint string) error {

@@ -50,16 +50,10 @@ type statusFlags struct {
 
 func statusCmd(inv *invocation) *cobra.Command {
 	var f statusFlags
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "show where every product database stands",
-		Long:  statusLong(),
-		Example: `  supervisor status
-  supervisor status --product Default --json
-  supervisor -w /srv/codechecker status -j 8`,
-		Args: noArgs(" (to check one product: --product ENDPOINT)"),
-		RunE: func(c *cobra.Command, _ []string) error { return runStatus(c.Context(), inv, f) },
-	}
+	cmd := newCommand("status", "show where every product database stands", noArgs(" (to check one product: --product ENDPOINT)"),
+		func(ctx context.Context, _ []string) error { return runStatus(ctx, inv, f) },
+		"supervisor status", "supervisor status --product Default --json", "supervisor -w /srv/codechecker status -j 8")
+	cmd.Long = statusLong()
 	fs := cmd.Flags()
 	fs.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "check `N` products at a time")
 	fs.StringArrayVar(&f.selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")

@@ -15,17 +15,11 @@ func upCmd(inv *invocation) *cobra.Command {
 		cf          cleanupFlags
 		skipCleanup bool
 	)
-	cmd := &cobra.Command{
-		Use:   "up",
-		Short: "the server start-up sequence: migrate, then cleanup",
-		Long: `up is the server start-up sequence in one command: config database check and
-upgrade, status table, questions, migrate, cleanup, closing summary. Exit 0
-only when every product is up to date and cleaned.`,
-		Example: `  supervisor up -y
-  supervisor up -y -j 8 --skip-cleanup`,
-		Args: noArgs(""),
-		RunE: func(c *cobra.Command, _ []string) error { return runUp(c.Context(), inv, f, cf, skipCleanup) },
-	}
+	cmd := newCommand("up", "the server start-up sequence: migrate, then cleanup", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runUp(ctx, inv, f, cf, skipCleanup) },
+		"supervisor up -y", "supervisor up -y -j 8 --skip-cleanup")
+	cmd.Long = `up is the server start-up sequence: config database check and upgrade, status,
+questions, migrate, cleanup, summary. Exit 0 only when every product is up to date and cleaned.`
 	fs := cmd.Flags()
 	f.register(fs)
 	cf.register(fs, inv.env)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -12,13 +13,8 @@ import (
 )
 
 func versionCmd(inv *invocation) *cobra.Command {
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "print the version and the packaged schema versions",
-		Example: "  supervisor version",
-		Args:    noArgs(""),
-		RunE:    func(*cobra.Command, []string) error { return runVersion(inv) },
-	}
+	return newCommand("version", "print the version and the packaged schema versions", noArgs(""),
+		func(context.Context, []string) error { return runVersion(inv) }, "supervisor version")
 }
 
 func runVersion(inv *invocation) error {
