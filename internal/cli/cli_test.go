@@ -149,6 +149,12 @@ func TestUsageErrors(t *testing.T) {
 		{"no command", nil, "Usage:"},
 		{"only global flags", []string{"-w", "x", "--log-level", "debug"}, "Commands:"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"misspelt command", []string{"stauts"}, "did you mean status?"},
+		{"help for an unknown command", []string{"help", "frobnicate"}, `help: unknown command "frobnicate"`},
+		{"help for an unknown subcommand", []string{"help", "products", "rename"}, `help: unknown command "products rename"`},
+		{"completion alone", []string{"completion"}, "completion: say bash, zsh, fish or powershell"},
+		{"completion for an unknown shell", []string{"completion", "tcsh"}, `unknown subcommand "tcsh"`},
+		{"completion with arguments", []string{"completion", "bash", "extra"}, "completion bash: unexpected arguments [extra]"},
 		{"unknown global flag", []string{"--bogus", "status"}, "unknown flag: --bogus"},
 		{"global flag without value", []string{"status", "-w"}, "flag needs an argument"},
 		{"unknown command flag", []string{"status", "--bogus"}, "status: unknown flag: --bogus"},
@@ -323,6 +329,7 @@ func TestJSONErrors(t *testing.T) {
 	}{
 		{"after parsing", []string{"--log-format", "json", "status", "-j", "0"}, "-j must be at least 1"},
 		{"flag error", []string{"--log-format", "json", "status", "--bogus"}, "unknown flag"},
+		{"unknown command", []string{"--log-format", "json", "frobnicate"}, `unknown command \"frobnicate\"`},
 		{"after the command", []string{"status", "--log-format", "json", "-j", "0"}, "-j must be at least 1"},
 		{"missing workspace", []string{"-w", "/nonexistent/ws", "--log-format=json", "products", "list"}, "supervisor init"},
 	}
