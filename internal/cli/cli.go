@@ -145,10 +145,14 @@ func newRoot(inv *invocation) *cobra.Command {
 }
 
 // newCommand is one of our commands: its line, summary, operands, what runs
-// once its flags are parsed, and examples (whole command lines).
+// once its flags are parsed (nil: the caller sets RunE), and examples
+// (whole command lines).
 func newCommand(use, short string, args cobra.PositionalArgs, run func(ctx context.Context, args []string) error, examples ...string) *cobra.Command {
-	return &cobra.Command{Use: use, Short: short, Args: args, Example: "  " + strings.Join(examples, "\n  "),
-		RunE: func(c *cobra.Command, a []string) error { return run(c.Context(), a) }}
+	c := &cobra.Command{Use: use, Short: short, Args: args, Example: "  " + strings.Join(examples, "\n  ")}
+	if run != nil {
+		c.RunE = func(c *cobra.Command, a []string) error { return run(c.Context(), a) }
+	}
+	return c
 }
 
 // commandName is the command's path without "supervisor ": "products add".
