@@ -4,14 +4,13 @@ import (
 	"context"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/labels"
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
 )
-
-const cleanupUsage = "cleanup [-j N] [--product E]... [--timeout DUR] [--checker-labels DIR] [--session-lifetime DUR]"
 
 type cleanupFlags struct {
 	checkerLabels string
@@ -59,22 +58,25 @@ func (c *cleanupFlags) check(inv *invocation) error {
 	return nil
 }
 
-func runCleanup(ctx context.Context, inv *invocation, args []string) error {
+func cleanupCmd(inv *invocation) *cobra.Command {
 	var (
 		pool poolFlags
 		cf   cleanupFlags
 	)
-	fs := pflag.NewFlagSet("cleanup", pflag.ContinueOnError)
+	cmd := newCommand("cleanup", "garbage-collect product databases", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runCleanup(ctx, inv, pool, cf) },
+		"supervisor cleanup", "supervisor cleanup -j 4 --product Default --checker-labels /opt/codechecker/config/labels")
+	cmd.Long = `cleanup garbage-collects every selected product that is up to date, one worker
+process per product, and removes the config database's expired login sessions.`
+	fs := cmd.Flags()
 	pool.register(fs)
 	cf.register(fs, inv.env)
-	if err := inv.parse("cleanup", cleanupUsage, fs, args); err != nil {
-		return err
-	}
+	return cmd
+}
+
+func runCleanup(ctx context.Context, inv *invocation, pool poolFlags, cf cleanupFlags) error {
 	if err := pool.check(); err != nil {
 		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("cleanup: unexpected arguments %v", fs.Args())
 	}
 	if err := cf.check(inv); err != nil {
 		return err

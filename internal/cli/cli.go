@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/logging"
@@ -43,6 +44,9 @@ func OSEnv() Env {
 // usagef is bad usage or configuration: exit 2, nothing touched.
 var usagef = pass.Usagef
 
+// errUsageShown is bad usage whose usage text was printed already.
+var errUsageShown = errors.New("bad usage")
+
 // errFailed means the command ran and reported product failures itself.
 var errFailed = errors.New("at least one product failed")
 
@@ -71,39 +75,19 @@ func (inv *invocation) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&inv.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
 }
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, inv *invocation, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		{"init", "create the workspace and its config database", runInit},
-		{"products", "add, list or remove products", runProducts},
-		{"status", "show where every product database stands", runStatus},
-		{"migrate", "upgrade product databases to the packaged schema", runMigrate},
-		{"cleanup", "garbage-collect product databases", runCleanup},
-		{"up", "the server start-up sequence: migrate, then cleanup", runUp},
-		{"version", "print the version and the packaged schema versions", runVersion},
-	}
-}
-
-const mainUsage = `supervisor keeps the databases of a CodeChecker-style analysis server healthy:
+// rootLong heads 'supervisor --help'.
+const rootLong = `supervisor keeps the databases of a CodeChecker-style analysis server healthy:
 it upgrades every product database to the schema packaged in this binary and
 garbage-collects them, one isolated worker process per product, N at a time.
 
-Usage:
-  supervisor [-w DIR] [--config-db URL] [--log-format text|json] [--log-level LEVEL] COMMAND [options]
-
-Commands:
-%s
-Global options:
-%s
-Run 'supervisor COMMAND --help' for a command's options.
 Exit codes: 0 all selected products done, 1 at least one product failed,
-2 bad usage or configuration (nothing touched), 130/143 interrupted.
-`
+2 bad usage or configuration (nothing touched), 130/143 interrupted.`
+
+func init() {
+	// Commands in the order of the work (init, products, status, migrate,
+	// ...), not alphabetically.
+	cobra.EnableCommandSorting = false
+}
 
 // Run runs the command line args and returns the process exit code.
 func Run(ctx context.Context, args []string, env Env) int {
@@ -111,43 +95,104 @@ func Run(ctx context.Context, args []string, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	inv := &invocation{env: env}
-	fs := pflag.NewFlagSet("supervisor", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SetInterspersed(false)
-	inv.flags(fs)
-	help := fs.BoolP("help", "h", false, "show this help")
-	printUsage := func(w io.Writer) {
-		var cmds strings.Builder
-		for _, c := range commands() {
-			fmt.Fprintf(&cmds, "  %-10s %s\n", c.name, c.summary)
-		}
-		fmt.Fprintf(w, mainUsage, cmds.String(), fs.FlagUsages())
+	root := newRoot(inv)
+	if args == nil {
+		args = []string{} // nil makes cobra read os.Args
 	}
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(env.Stderr, "supervisor: %v\nRun 'supervisor --help' for usage.\n", err)
-		return ExitUsage
-	}
-	if *help {
-		printUsage(env.Stdout)
-		return ExitOK
-	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		printUsage(env.Stderr)
-		return ExitUsage
-	}
-	var cmd *command
-	for _, c := range commands() {
-		if c.name == rest[0] {
-			cmd = &c
-		}
-	}
-	if cmd == nil {
-		fmt.Fprintf(env.Stderr, "supervisor: unknown command %q\nRun 'supervisor --help' for usage.\n", rest[0])
-		return ExitUsage
-	}
-	err := cmd.run(ctx, inv, rest[1:])
+	root.SetArgs(args)
+	_, err := root.ExecuteContextC(ctx)
 	return exitCode(inv, err)
+}
+
+// newRoot is the command tree. Every error is returned, never printed by
+// cobra: exitCode prints it and picks the exit code.
+func newRoot(inv *invocation) *cobra.Command {
+	var root *cobra.Command
+	// Unknown commands are found here, after the global flags are parsed,
+	// so that --log-format json holds for that error too.
+	root = newCommand("supervisor", "migrate and garbage-collect the product databases of a CodeChecker-style server", cobra.ArbitraryArgs,
+		func(_ context.Context, args []string) error {
+			if len(args) == 0 {
+				fmt.Fprint(inv.env.Stderr, root.UsageString())
+				return errUsageShown
+			}
+			hint := ""
+			if s := root.SuggestionsFor(args[0]); len(s) > 0 {
+				hint = ", did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usagef("unknown command %q (see 'supervisor --help'%s)", args[0], hint)
+		},
+		"supervisor -w /srv/codechecker init", "supervisor products add web --sqlite /srv/codechecker/web.sqlite",
+		"supervisor status", "supervisor up -y")
+	root.Long = rootLong
+	root.SilenceErrors, root.SilenceUsage = true, true
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return inv.setupLogs() }
+	root.SuggestionsMinimumDistance = 2
+	root.SetIn(inv.env.Stdin)
+	root.SetOut(inv.env.Stdout)
+	root.SetErr(inv.env.Stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if !c.HasParent() {
+			return usagef("%v (see 'supervisor --help')", err)
+		}
+		name := commandName(c)
+		return usagef("%s: %v (see 'supervisor %s --help')", name, err, name)
+	})
+	inv.flags(root.PersistentFlags())
+	root.AddCommand(initCmd(inv), productsCmd(inv), statusCmd(inv), migrateCmd(inv), cleanupCmd(inv), upCmd(inv), versionCmd(inv))
+	finish(root, inv)
+	return root
+}
+
+// newCommand is one of our commands: its line, summary, operands, what runs
+// once its flags are parsed (nil: the caller sets RunE), and examples
+// (whole command lines).
+func newCommand(use, short string, args cobra.PositionalArgs, run func(ctx context.Context, args []string) error, examples ...string) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: args, Example: "  " + strings.Join(examples, "\n  ")}
+	if run != nil {
+		c.RunE = func(c *cobra.Command, a []string) error { return run(c.Context(), a) }
+	}
+	return c
+}
+
+// commandName is the command's path without "supervisor ": "products add".
+func commandName(c *cobra.Command) string {
+	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+}
+
+// noArgs refuses operands; hint says what to do instead.
+func noArgs(hint string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != 0 {
+			return usagef("%s: unexpected arguments %v%s", commandName(c), args, hint)
+		}
+		return nil
+	}
+}
+
+// oneEndpoint wants the product endpoint as the only operand.
+func oneEndpoint(c *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usagef("%s: want exactly one ENDPOINT, got %d arguments", commandName(c), len(args))
+	}
+	return nil
+}
+
+// groupRun runs a command that only groups others (products, completion):
+// alone, or with a name that is none of them, it is bad usage.
+func groupRun(c *cobra.Command, args []string) error {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() {
+			names = append(names, sub.Name())
+		}
+	}
+	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	if len(args) == 0 {
+		fmt.Fprint(c.ErrOrStderr(), c.UsageString())
+		return usagef("%s: say %s", c.Name(), want)
+	}
+	return usagef("%s: unknown subcommand %q (want %s)", c.Name(), args[0], want)
 }
 
 // exitCode decides the process exit code, in one place.
@@ -157,8 +202,8 @@ func exitCode(inv *invocation, err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.Is(err, pflag.ErrHelp):
-		return ExitOK
+	case errors.Is(err, errUsageShown):
+		return ExitUsage
 	case errors.As(err, &ue):
 		inv.reportError(err)
 		return ExitUsage
@@ -195,29 +240,8 @@ type interruptedError struct{ code int }
 
 func (e *interruptedError) Error() string { return "interrupted" }
 
-// parse parses a command's flags (plus the global ones, accepted after the
-// command too) and sets up logging.
-func (inv *invocation) parse(name, usage string, fs *pflag.FlagSet, args []string) error {
-	fs.SetOutput(io.Discard)
-	// Global flags given before the command were parsed already: registering
-	// them again resets them to their defaults, so put the values back.
-	before := *inv
-	inv.flags(fs)
-	help := fs.BoolP("help", "h", false, "show this help")
-	inv.workspace, inv.configDB, inv.logFormat, inv.logLevel = before.workspace, before.configDB, before.logFormat, before.logLevel
-	if err := fs.Parse(args); err != nil {
-		return usagef("%s: %v (see 'supervisor %s --help')", name, err, name)
-	}
-	if *help {
-		summary := ""
-		for _, c := range commands() {
-			if c.name == strings.Fields(name)[0] {
-				summary = c.summary + "\n\n"
-			}
-		}
-		fmt.Fprintf(inv.env.Stdout, "supervisor %s: %sUsage:\n  supervisor %s\n\nOptions:\n%s", name, summary, usage, fs.FlagUsages())
-		return pflag.ErrHelp
-	}
+// setupLogs sets up logging once the flags are parsed.
+func (inv *invocation) setupLogs() error {
 	format, err := logging.ParseFormat(inv.logFormat)
 	if err != nil {
 		return usagef("%v", err)

@@ -149,6 +149,12 @@ func TestUsageErrors(t *testing.T) {
 		{"no command", nil, "Usage:"},
 		{"only global flags", []string{"-w", "x", "--log-level", "debug"}, "Commands:"},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"misspelt command", []string{"stauts"}, "did you mean status?"},
+		{"help for an unknown command", []string{"help", "frobnicate"}, `help: unknown command "frobnicate"`},
+		{"help for an unknown subcommand", []string{"help", "products", "rename"}, `help: unknown command "products rename"`},
+		{"completion alone", []string{"completion"}, "completion: say bash, zsh, fish or powershell"},
+		{"completion for an unknown shell", []string{"completion", "tcsh"}, `unknown subcommand "tcsh"`},
+		{"completion with arguments", []string{"completion", "bash", "extra"}, "completion bash: unexpected arguments [extra]"},
 		{"unknown global flag", []string{"--bogus", "status"}, "unknown flag: --bogus"},
 		{"global flag without value", []string{"status", "-w"}, "flag needs an argument"},
 		{"unknown command flag", []string{"status", "--bogus"}, "status: unknown flag: --bogus"},
@@ -272,15 +278,16 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"--help"}, []string{"Usage:", "Commands:", "init", "migrate", "cleanup", "Exit codes:", "--config-db"}},
 		{[]string{"-h"}, []string{"Usage:", "Commands:"}},
-		{[]string{"-w", "x", "--help", "status"}, []string{"Commands:"}},
-		{[]string{"status", "--help"}, []string{"supervisor status:", "--json", "--product", "--connect-timeout", "-w, --workspace"}},
-		{[]string{"migrate", "-h"}, []string{"supervisor migrate:", "--dry-run", "--yes", "--backup-dir"}},
-		{[]string{"cleanup", "--help"}, []string{"supervisor cleanup:", "--checker-labels", "--session-lifetime"}},
-		{[]string{"up", "--help"}, []string{"supervisor up:", "--skip-cleanup"}},
-		{[]string{"init", "--help"}, []string{"supervisor init:", "--no-default"}},
+		// cobra: --help anywhere is the help of the command named (git's way).
+		{[]string{"-w", "x", "--help", "status"}, []string{"supervisor status [flags]"}},
+		{[]string{"status", "--help"}, []string{"supervisor status [flags]", "--json", "--product", "--connect-timeout", "-w, --workspace"}},
+		{[]string{"migrate", "-h"}, []string{"supervisor migrate [flags]", "--dry-run", "--yes", "--backup-dir"}},
+		{[]string{"cleanup", "--help"}, []string{"supervisor cleanup [flags]", "--checker-labels", "--session-lifetime"}},
+		{[]string{"up", "--help"}, []string{"supervisor up [flags]", "--skip-cleanup"}},
+		{[]string{"init", "--help"}, []string{"supervisor init [flags]", "--no-default"}},
 		{[]string{"products", "--help"}, []string{"products add ENDPOINT", "products list", "products remove"}},
 		{[]string{"products", "add", "--help"}, []string{"--sqlite", "--postgresql", "--db-password-env"}},
-		{[]string{"version", "--help"}, []string{"supervisor version:"}},
+		{[]string{"version", "--help"}, []string{"supervisor version [flags]"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -322,6 +329,7 @@ func TestJSONErrors(t *testing.T) {
 	}{
 		{"after parsing", []string{"--log-format", "json", "status", "-j", "0"}, "-j must be at least 1"},
 		{"flag error", []string{"--log-format", "json", "status", "--bogus"}, "unknown flag"},
+		{"unknown command", []string{"--log-format", "json", "frobnicate"}, `unknown command \"frobnicate\"`},
 		{"after the command", []string{"status", "--log-format", "json", "-j", "0"}, "-j must be at least 1"},
 		{"missing workspace", []string{"-w", "/nonexistent/ws", "--log-format=json", "products", "list"}, "supervisor init"},
 	}

@@ -5,22 +5,23 @@ import (
 	"errors"
 	"path/filepath"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
 )
 
-func runInit(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("init", pflag.ContinueOnError)
-	noDefault := fs.Bool("no-default", false, "do not register the product \"Default\"")
-	if err := inv.parse("init", "init [--no-default]", fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("init: unexpected arguments %v", fs.Args())
-	}
+func initCmd(inv *invocation) *cobra.Command {
+	var noDefault bool
+	cmd := newCommand("init", "create the workspace and its config database", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runInit(ctx, inv, noDefault) },
+		"supervisor -w /srv/codechecker init", "supervisor init --no-default")
+	cmd.Flags().BoolVar(&noDefault, "no-default", false, "do not register the product \"Default\" (SQLite <workspace>/Default.sqlite)")
+	return cmd
+}
+
+func runInit(ctx context.Context, inv *invocation, noDefault bool) error {
 	cfg, err := inv.openConfig(ctx, true)
 	if err != nil {
 		return err
@@ -39,7 +40,7 @@ func runInit(ctx context.Context, inv *invocation, args []string) error {
 		return usagef("config database %s already exists: %s %s (use 'supervisor migrate' to upgrade it)",
 			cfg.Location, cfg.State.Status.Message(), cfg.State.Reason)
 	}
-	if *noDefault {
+	if noDefault {
 		return nil
 	}
 	path, err := filepath.Abs(filepath.Join(inv.workspace, "Default.sqlite"))

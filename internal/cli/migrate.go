@@ -7,14 +7,13 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
 )
-
-const migrateUsage = "migrate [-j N] [-y] [--product E]... [--dry-run] [--sql] [--timeout DUR] [--fail-fast] [--backup-dir DIR] [--lock-timeout DUR]"
 
 // poolFlags are the options of every command that runs workers.
 type poolFlags struct {
@@ -84,18 +83,22 @@ type migrateFlags struct {
 	backupDir string
 }
 
-func runMigrate(ctx context.Context, inv *invocation, args []string) error {
+func migrateCmd(inv *invocation) *cobra.Command {
 	var f migrateFlags
-	fs := pflag.NewFlagSet("migrate", pflag.ContinueOnError)
+	cmd := newCommand("migrate", "upgrade product databases to the packaged schema", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runMigrate(ctx, inv, f) },
+		"supervisor migrate --dry-run", "supervisor migrate -y -j 4 --backup-dir /var/backups/codechecker",
+		"supervisor migrate --product Default --sql")
+	cmd.Long = `migrate asks before each product it would upgrade or initialise (every question
+first, in endpoint order), then runs one worker process per product, N at a time.`
+	fs := cmd.Flags()
 	f.register(fs)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list the pending files per product; touch nothing, ask nothing")
 	fs.BoolVar(&f.sql, "sql", false, "print the SQL of the pending files per product; touch nothing")
-	if err := inv.parse("migrate", migrateUsage, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("migrate: unexpected arguments %v", fs.Args())
-	}
+	return cmd
+}
+
+func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 	if err := f.check(); err != nil {
 		return err
 	}

@@ -2,10 +2,9 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pass"
@@ -13,69 +12,66 @@ import (
 	"supervisor/internal/report"
 )
 
-const productsUsage = `products add ENDPOINT (--sqlite PATH | --postgresql --db-host H --db-port P --db-username U --db-name N [--db-password-env VAR]) [--display-name S] [--description S]
+func productsCmd(inv *invocation) *cobra.Command {
+	cmd := newCommand("products", "add, list or remove products", nil, nil, "supervisor products add web --sqlite /srv/codechecker/web.sqlite",
+		"supervisor products list --json", "supervisor products remove web")
+	cmd.RunE = groupRun
+	cmd.Long = `products edits the registry of products in the config database:
+  supervisor products add ENDPOINT (--sqlite PATH | --postgresql [--db-host H] [--db-port P]
+      [--db-username U] [--db-name N] [--db-password-env VAR]) [--display-name S] [--description S]
   supervisor products list [--json]
-  supervisor products remove ENDPOINT`
-
-func runProducts(ctx context.Context, inv *invocation, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintf(inv.env.Stderr, "Usage:\n  supervisor %s\n", productsUsage)
-		return usagef("products: say add, list or remove")
-	}
-	if args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(inv.env.Stdout, "Usage:\n  supervisor %s\n", productsUsage)
-		return nil
-	}
-	switch args[0] {
-	case "add":
-		return productsAdd(ctx, inv, args[1:])
-	case "list":
-		return productsList(ctx, inv, args[1:])
-	case "remove":
-		return productsRemove(ctx, inv, args[1:])
-	}
-	return usagef("products: unknown subcommand %q (want add, list or remove)", args[0])
+  supervisor products remove ENDPOINT   (never deletes the database)`
+	cmd.AddCommand(productsAddCmd(inv), productsListCmd(inv), productsRemoveCmd(inv))
+	return cmd
 }
 
-func productsAdd(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("products add", pflag.ContinueOnError)
-	sqlitePath := fs.String("sqlite", "", "the product's SQLite database `FILE`")
-	pg := fs.Bool("postgresql", false, "the product database is on a PostgreSQL server")
-	host := fs.String("db-host", "localhost", "PostgreSQL server `HOST`")
-	port := fs.Int("db-port", dbconn.DefaultPort, "PostgreSQL server `PORT`")
-	user := fs.String("db-username", "codechecker", "PostgreSQL `USER`")
-	name := fs.String("db-name", "", "PostgreSQL database `NAME` (default: the endpoint)")
-	pwEnv := fs.String("db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; when it is unset: the URL's password, PGPASSWORD, ~/.pgpass)")
-	display := fs.String("display-name", "", "`NAME` shown in the web UI (default: the endpoint)")
-	desc := fs.String("description", "", "free-text `TEXT`")
-	if err := inv.parse("products add", productsUsage, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usagef("products add: want exactly one ENDPOINT, got %d arguments", fs.NArg())
-	}
-	endpoint := fs.Arg(0)
+type addFlags struct {
+	sqlitePath, host, user, name, pwEnv, display, desc string
+	pg                                                 bool
+	port                                               int
+}
+
+func productsAddCmd(inv *invocation) *cobra.Command {
+	var f addFlags
+	cmd := newCommand("add ENDPOINT", "register a product and where its database is", oneEndpoint,
+		func(ctx context.Context, args []string) error { return productsAdd(ctx, inv, f, args[0]) },
+		"supervisor products add web --sqlite /srv/codechecker/web.sqlite",
+		"supervisor products add tenant1 --postgresql --db-host db.example.com --db-name cc_tenant1 --db-password-env TENANT1_PW")
+	fs := cmd.Flags()
+	fs.StringVar(&f.sqlitePath, "sqlite", "", "the product's SQLite database `FILE`")
+	fs.BoolVar(&f.pg, "postgresql", false, "the product database is on a PostgreSQL server")
+	fs.StringVar(&f.host, "db-host", "localhost", "PostgreSQL server `HOST`")
+	fs.IntVar(&f.port, "db-port", dbconn.DefaultPort, "PostgreSQL server `PORT`")
+	fs.StringVar(&f.user, "db-username", "codechecker", "PostgreSQL `USER`")
+	fs.StringVar(&f.name, "db-name", "", "PostgreSQL database `NAME` (default: the endpoint)")
+	fs.StringVar(&f.pwEnv, "db-password-env", "", "environment `VARIABLE` holding the PostgreSQL password (never stored; when it is unset: the URL's password, PGPASSWORD, ~/.pgpass)")
+	fs.StringVar(&f.display, "display-name", "", "`NAME` shown in the web UI (default: the endpoint)")
+	fs.StringVar(&f.desc, "description", "", "free-text `TEXT`")
+	return cmd
+}
+
+func productsAdd(ctx context.Context, inv *invocation, f addFlags, endpoint string) error {
 	if err := registry.ValidateEndpoint(endpoint); err != nil {
 		return usagef("%v", err)
 	}
-	p := registry.Product{Endpoint: endpoint, DisplayName: *display, Description: *desc, PasswordEnv: *pwEnv}
+	p := registry.Product{Endpoint: endpoint, DisplayName: f.display, Description: f.desc, PasswordEnv: f.pwEnv}
 	switch {
-	case *sqlitePath != "" && *pg:
+	case f.sqlitePath != "" && f.pg:
 		return usagef("products add: give either --sqlite PATH or --postgresql, not both")
-	case *sqlitePath != "":
-		if *pwEnv != "" {
+	case f.sqlitePath != "":
+		if f.pwEnv != "" {
 			return usagef("products add: --db-password-env applies to --postgresql products only")
 		}
-		path, err := filepath.Abs(*sqlitePath)
+		path, err := filepath.Abs(f.sqlitePath)
 		if err != nil {
 			return err
 		}
 		p.Target = dbconn.Target{Dialect: dbconn.SQLite, Path: path}
-	case *pg:
-		if *name == "" {
-			*name = endpoint
+	case f.pg:
+		if f.name == "" {
+			f.name = endpoint
 		}
-		p.Target = dbconn.Target{Dialect: dbconn.Postgres, Host: *host, Port: *port, User: *user, Database: *name}
+		p.Target = dbconn.Target{Dialect: dbconn.Postgres, Host: f.host, Port: f.port, User: f.user, Database: f.name}
 	default:
 		return usagef("products add: say where the database is: --sqlite PATH or --postgresql --db-host ... (see --help)")
 	}
@@ -97,15 +93,16 @@ func productsAdd(ctx context.Context, inv *invocation, args []string) error {
 	return nil
 }
 
-func productsList(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("products list", pflag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := inv.parse("products list", productsUsage, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("products list: unexpected arguments %v", fs.Args())
-	}
+func productsListCmd(inv *invocation) *cobra.Command {
+	var asJSON bool
+	cmd := newCommand("list", "list the registered products, by endpoint", noArgs(""),
+		func(ctx context.Context, _ []string) error { return productsList(ctx, inv, asJSON) },
+		"supervisor products list", "supervisor -w /srv/codechecker products list --json")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func productsList(ctx context.Context, inv *invocation, asJSON bool) error {
 	opts, err := inv.passOptions(nil, 1)
 	if err != nil {
 		return err
@@ -114,28 +111,34 @@ func productsList(ctx context.Context, inv *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	return report.Products(inv.env.Stdout, fleet.Products, *asJSON)
+	return report.Products(inv.env.Stdout, fleet.Products, asJSON)
 }
 
-func productsRemove(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("products remove", pflag.ContinueOnError)
-	if err := inv.parse("products remove", productsUsage, fs, args); err != nil {
-		return err
+func productsRemoveCmd(inv *invocation) *cobra.Command {
+	cmd := newCommand("remove ENDPOINT", "remove a product from the registry; its database stays", oneEndpoint,
+		func(ctx context.Context, args []string) error { return productsRemove(ctx, inv, args[0]) },
+		"supervisor products remove web")
+	cmd.ValidArgsFunction = func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) != 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return inv.completeEndpoints(c, args, toComplete)
 	}
-	if fs.NArg() != 1 {
-		return usagef("products remove: want exactly one ENDPOINT, got %d arguments", fs.NArg())
-	}
+	return cmd
+}
+
+func productsRemove(ctx context.Context, inv *invocation, endpoint string) error {
 	cfg, err := inv.openConfig(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer cfg.Close()
-	if err := cfg.Registry().Remove(ctx, fs.Arg(0)); err != nil {
+	if err := cfg.Registry().Remove(ctx, endpoint); err != nil {
 		if registry.IsInputError(err) {
 			return usagef("products remove: %v", err)
 		}
 		return cfg.WriteError("products remove", err)
 	}
-	inv.logs.Product(fs.Arg(0)).Info("product removed from the registry; its database was not touched")
+	inv.logs.Product(endpoint).Info("product removed from the registry; its database was not touched")
 	return nil
 }

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pass"
@@ -13,24 +15,59 @@ import (
 	"supervisor/internal/status"
 )
 
-func runStatus(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("status", pflag.ContinueOnError)
-	jobs := fs.IntP("jobs", "j", runtime.NumCPU(), "check `N` products at a time")
-	var selected []string
-	fs.StringArrayVar(&selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")
-	asJSON := fs.Bool("json", false, "print the table as JSON")
-	timeout := fs.Duration("connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
-	lockTimeout := fs.Duration("lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
-	if err := inv.parse("status", "status [-j N] [--product E]... [--json] [--connect-timeout DUR] [--lock-timeout DUR]", fs, args); err != nil {
-		return err
+// statusWords explain the Database status column (and "status" in --json):
+// CodeChecker's words and messages, and what the operator does about each.
+var statusWords = []struct {
+	s    status.Status
+	what string
+}{
+	{status.OK, "at the packaged version; nothing to do"},
+	{status.Missing, "the SQLite file does not exist; 'migrate' creates it (after asking)"},
+	{status.FailedToConnect, "the server, the file or the password failed; the log line says why"},
+	{status.SchemaMismatchOK, "older than the package; 'migrate' upgrades it (after asking)"},
+	{status.SchemaMismatchNo, "a revision we cannot upgrade from (another CodeChecker, a newer supervisor); left alone"},
+	{status.SchemaMissing, "an empty database; 'migrate' initialises it (after asking)"},
+	{status.SchemaInitError, "initialising the schema failed; the reason says why"},
+	{status.SchemaUpgradeFailed, "an upgrade failed and was rolled back; fix the cause and migrate again"},
+}
+
+func statusLong() string {
+	var b strings.Builder
+	b.WriteString("status reads every selected product database, changes none, and prints one row per\n" +
+		"product by endpoint. Exit 0 when every one is ok, else 1.\n\nDatabase status words:\n")
+	for _, w := range statusWords {
+		fmt.Fprintf(&b, "  %-22s %s\n  %-22s %s\n", w.s, w.s.Message(), "", w.what)
 	}
-	if *jobs < 1 {
+	return b.String()
+}
+
+type statusFlags struct {
+	jobs                 int
+	selected             []string
+	asJSON               bool
+	timeout, lockTimeout time.Duration
+}
+
+func statusCmd(inv *invocation) *cobra.Command {
+	var f statusFlags
+	cmd := newCommand("status", "show where every product database stands", noArgs(" (to check one product: --product ENDPOINT)"),
+		func(ctx context.Context, _ []string) error { return runStatus(ctx, inv, f) },
+		"supervisor status", "supervisor status --product Default --json", "supervisor -w /srv/codechecker status -j 8")
+	cmd.Long = statusLong()
+	fs := cmd.Flags()
+	fs.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "check `N` products at a time")
+	fs.StringArrayVar(&f.selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the table as JSON")
+	fs.DurationVar(&f.timeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
+	fs.DurationVar(&f.lockTimeout, "lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
+	return cmd
+}
+
+func runStatus(ctx context.Context, inv *invocation, f statusFlags) error {
+	if f.jobs < 1 {
 		return usagef("status: -j must be at least 1")
 	}
-	if fs.NArg() != 0 {
-		return usagef("status: unexpected arguments %v (to check one product: --product ENDPOINT)", fs.Args())
-	}
-	opts, err := inv.passOptions(selected, *jobs)
+	opts, err := inv.passOptions(f.selected, f.jobs)
 	if err != nil {
 		return err
 	}
@@ -42,8 +79,8 @@ func runStatus(ctx context.Context, inv *invocation, args []string) error {
 		inv.log.Warn("config database schema mismatch! Possible to upgrade: run 'supervisor migrate'", "location", cfg.Location,
 			"database_version", cfg.State.DBVersion, "package_version", cfg.State.PackageVersion)
 	}
-	states := fleet.Inspect(ctx, pass.Timeouts{Connect: *timeout, Lock: *lockTimeout})
-	if *asJSON {
+	states := fleet.Inspect(ctx, pass.Timeouts{Connect: f.timeout, Lock: f.lockTimeout})
+	if f.asJSON {
 		if err := report.JSON(inv.env.Stdout, states); err != nil {
 			return err
 		}

@@ -4,34 +4,32 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
 )
 
-const upUsage = "up [-j N] [-y] [--product E]... [--skip-cleanup] [--checker-labels DIR] [--timeout DUR] [--backup-dir DIR]"
-
-// runUp is the server start-up sequence of the seed in one command: config
-// database check/upgrade, status table, questions, migrate, status table,
-// cleanup, closing summary. Exit 0 only when every product is up to date and
-// cleaned.
-func runUp(ctx context.Context, inv *invocation, args []string) error {
+func upCmd(inv *invocation) *cobra.Command {
 	var (
 		f           migrateFlags
 		cf          cleanupFlags
 		skipCleanup bool
 	)
-	fs := pflag.NewFlagSet("up", pflag.ContinueOnError)
+	cmd := newCommand("up", "the server start-up sequence: migrate, then cleanup", noArgs(""),
+		func(ctx context.Context, _ []string) error { return runUp(ctx, inv, f, cf, skipCleanup) },
+		"supervisor up -y", "supervisor up -y -j 8 --skip-cleanup")
+	cmd.Long = `up is the server start-up sequence: config database check and upgrade, status,
+questions, migrate, cleanup, summary. Exit 0 only when every product is up to date and cleaned.`
+	fs := cmd.Flags()
 	f.register(fs)
 	cf.register(fs, inv.env)
 	fs.BoolVar(&skipCleanup, "skip-cleanup", false, "only migrate, no garbage collection")
-	if err := inv.parse("up", upUsage, fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("up: unexpected arguments %v", fs.Args())
-	}
+	return cmd
+}
+
+// runUp is the server start-up sequence of the seed in one command.
+func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags, skipCleanup bool) error {
 	if err := f.check(); err != nil {
 		return err
 	}

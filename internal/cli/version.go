@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"supervisor/internal/buildinfo"
 	"supervisor/internal/dbconn"
@@ -12,14 +12,12 @@ import (
 	"supervisor/schema"
 )
 
-func runVersion(ctx context.Context, inv *invocation, args []string) error {
-	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
-	if err := inv.parse("version", "version", fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("version: unexpected arguments %v", fs.Args())
-	}
+func versionCmd(inv *invocation) *cobra.Command {
+	return newCommand("version", "print the version and the packaged schema versions", noArgs(""),
+		func(context.Context, []string) error { return runVersion(inv) }, "supervisor version")
+}
+
+func runVersion(inv *invocation) error {
 	fmt.Fprintf(inv.env.Stdout, "supervisor %s\n", buildinfo.Version)
 	for _, kind := range []schema.Kind{schema.Config, schema.Product} {
 		for _, d := range dbconn.Dialects {
