@@ -96,7 +96,7 @@ func runCleanup(ctx context.Context, inv *invocation, pool poolFlags, cf cleanup
 	}
 	states := fleet.Inspect(ctx, pool.inspectTimeouts())
 	rep := cleanupProducts(ctx, inv, fleet, pool, states, false)
-	return pool.out.finishWith(inv, report.Run{Command: "cleanup", States: states, Cleanup: &rep, ExitCode: stageExit(rep.Stage)})
+	return pool.out.finish(inv, report.Run{Command: "cleanup", States: states, Cleanup: &rep, ExitCode: stageExit(rep.Stage)})
 }
 
 // apply sets the cleanup options of a pass.
@@ -114,6 +114,6 @@ func (c *cleanupFlags) setup() pass.Setup {
 // that --fail-fast already saw a product fail (in up's migrate stage).
 func cleanupProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, pool poolFlags, states []pass.State, stopped bool) pass.CleanupReport {
 	rep := fleet.Cleanup(ctx, states, stopped)
-	report.CleanupSummary(pool.out.text(inv), rep.Rows)
+	report.CleanupSummary(pool.out.output(inv).Text(), rep.Rows)
 	return rep
 }

@@ -108,7 +108,7 @@ func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 		}
 		return migrateOffline(ctx, inv, f)
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.questions(inv), f.yes))
+	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 		return err
 	}
 	rep := migrateProducts(ctx, inv, fleet, f.pool, false)
-	return f.pool.out.finishWith(inv, report.Run{Command: "migrate", States: rep.Before, Migrate: &rep, ExitCode: stageExit(rep.Stage)})
+	return f.pool.out.finish(inv, report.Run{Command: "migrate", States: rep.Before, Migrate: &rep, ExitCode: stageExit(rep.Stage)})
 }
 
 // register adds the options migrate and up share.
@@ -156,7 +156,7 @@ func (p *poolFlags) inspectTimeouts() pass.Timeouts {
 // --json). In up (once), a status table after the work that reads as the
 // one before it is not printed again.
 func migrateProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, pool poolFlags, once bool) pass.MigrateReport {
-	w := pool.out.text(inv)
+	w := pool.out.output(inv).Text()
 	before := fleet.Inspect(ctx, pool.inspectTimeouts())
 	var shown bytes.Buffer
 	report.Status(&shown, before)

@@ -1,21 +1,14 @@
 package cli
 
 import (
-	"bytes"
-	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-
 	"github.com/spf13/pflag"
 
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
 )
 
-// resultFlags say where the result of migrate, cleanup and up goes: tables
-// on stdout, or (--json) one JSON document on stdout and nothing else there;
-// --report FILE writes the same document to FILE in either mode.
+// resultFlags say where the result of migrate, cleanup and up goes
+// (report.Output).
 type resultFlags struct {
 	json   bool
 	report string
@@ -26,92 +19,39 @@ func (r *resultFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&r.report, "report", "", "also write the JSON document to `FILE`")
 }
 
-// check makes --report absolute and refuses one whose directory does not
-// exist, before anything is touched: the report is written at the end.
 func (r *resultFlags) check() error {
 	if r.report == "" {
 		return nil
 	}
-	abs, err := filepath.Abs(r.report)
+	abs, err := report.CheckReportPath(r.report)
 	if err != nil {
-		return usagef("--report: %v", err)
-	}
-	if fi, err := os.Stat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
-		return usagef("--report %s: the directory %s does not exist", r.report, filepath.Dir(abs))
-	}
-	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
-		return usagef("--report %s: is a directory", r.report)
+		return usagef("--report %s: %v", r.report, err)
 	}
 	r.report = abs
 	return nil
 }
 
-// text is where tables and the totals line go: stdout, or nowhere under
-// --json.
-func (r resultFlags) text(inv *invocation) io.Writer {
-	if r.json {
-		return io.Discard
-	}
-	return inv.env.Stdout
+func (r resultFlags) output(inv *invocation) report.Output {
+	return report.Output{JSON: r.json, Report: r.report, Stdout: inv.env.Stdout, Stderr: inv.env.Stderr}
 }
 
-// questions is where the questions go: stdout, or stderr under --json (the
-// answers are still read from stdin).
-func (r resultFlags) questions(inv *invocation) io.Writer {
-	if r.json {
-		return inv.env.Stderr
-	}
-	return inv.env.Stdout
-}
-
-// finish prints the totals line, and the document on stdout (--json) and in
-// the --report file. A report that cannot be written fails the run.
+// finish prints the run's totals and document, then returns the error its
+// exit code calls for; a report that could not be written is that error
+// instead (exit 1).
 func (r resultFlags) finish(inv *invocation, run report.Run) error {
-	doc := report.NewDocument(run)
-	report.TotalsLine(r.text(inv), doc.Totals)
-	if !r.json && r.report == "" {
+	if err := r.output(inv).Finish(run); err != nil {
+		return err
+	}
+	switch run.ExitCode {
+	case ExitOK:
 		return nil
+	case ExitFailed:
+		return errFailed
 	}
-	var b bytes.Buffer
-	if err := report.JSON(&b, doc); err != nil {
-		return fmt.Errorf("encode the result document: %w", err)
-	}
-	if r.json {
-		if _, err := inv.env.Stdout.Write(b.Bytes()); err != nil {
-			return fmt.Errorf("write the result document: %w", err)
-		}
-	}
-	if r.report != "" {
-		if err := writeFileAtomic(r.report, b.Bytes()); err != nil {
-			return fmt.Errorf("--report: %w", err)
-		}
-	}
-	return nil
+	return &interruptedError{code: run.ExitCode}
 }
 
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory: a reader never sees half a report.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// stageExit is the exit code a stage's outcome calls for (stageError's).
+// stageExit is the exit code a stage's outcome calls for.
 func stageExit(s pass.Stage) int {
 	switch {
 	case s.Interrupted != 0:
@@ -120,24 +60,4 @@ func stageExit(s pass.Stage) int {
 		return ExitFailed
 	}
 	return ExitOK
-}
-
-// exitError is the error that makes Run exit with code (stageExit's).
-func exitError(code int) error {
-	switch code {
-	case ExitOK:
-		return nil
-	case ExitFailed:
-		return errFailed
-	}
-	return &interruptedError{code: code}
-}
-
-// finishWith is finish, then the error code calls for; a report that could
-// not be written is that error instead (exit 1).
-func (r resultFlags) finishWith(inv *invocation, run report.Run) error {
-	if err := r.finish(inv, run); err != nil {
-		return err
-	}
-	return exitError(run.ExitCode)
 }

@@ -15,28 +15,12 @@ import (
 	"supervisor/internal/status"
 )
 
-// statusWords explain the Database status column (and "status" in --json):
-// CodeChecker's words and messages, and what the operator does about each.
-var statusWords = []struct {
-	s    status.Status
-	what string
-}{
-	{status.OK, "at the packaged version; nothing to do"},
-	{status.Missing, "the SQLite file does not exist; 'migrate' creates it (after asking)"},
-	{status.FailedToConnect, "the server, the file or the password failed; the log line says why"},
-	{status.SchemaMismatchOK, "older than the package; 'migrate' upgrades it (after asking)"},
-	{status.SchemaMismatchNo, "a revision we cannot upgrade from (another CodeChecker, a newer supervisor); left alone"},
-	{status.SchemaMissing, "an empty database; 'migrate' initialises it (after asking)"},
-	{status.SchemaInitError, "initialising the schema failed; the reason says why"},
-	{status.SchemaUpgradeFailed, "an upgrade failed and was rolled back; fix the cause and migrate again"},
-}
-
 func statusLong() string {
 	var b strings.Builder
 	b.WriteString("status reads every selected product database, changes none, and prints one row per\n" +
 		"product by endpoint. Exit 0 when every one is ok, else 1.\n\nDatabase status words:\n")
-	for _, w := range statusWords {
-		fmt.Fprintf(&b, "  %-22s %s\n  %-22s %s\n", w.s, w.s.Message(), "", w.what)
+	for _, s := range status.All {
+		fmt.Fprintf(&b, "  %-22s %s\n  %-22s %s\n", s, s.Message(), "", s.Advice())
 	}
 	return b.String()
 }

@@ -36,7 +36,7 @@ func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags
 	if err := cf.check(inv); err != nil {
 		return err
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.questions(inv), f.yes))
+	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
 	if err != nil {
 		return err
 	}
@@ -56,13 +56,13 @@ func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags
 	migrated := migrateProducts(ctx, inv, fleet, f.pool, true)
 	run := report.Run{Command: "up", States: migrated.Before, Migrate: &migrated, ExitCode: stageExit(migrated.Stage)}
 	if migrated.Interrupted != 0 || skipCleanup {
-		return out.finishWith(inv, run)
+		return out.finish(inv, run)
 	}
 	cleaned := cleanupProducts(ctx, inv, fleet, f.pool, migrated.Current, migrated.Stopped)
 	run.Cleanup = &cleaned
 	if cleaned.Interrupted != 0 {
 		run.ExitCode = cleaned.Interrupted
-		return out.finishWith(inv, run)
+		return out.finish(inv, run)
 	}
 	failed := migrated.Failed || cleaned.Failed
 	verdict := "every product is up to date and cleaned"
@@ -70,6 +70,6 @@ func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags
 		verdict = "some products need attention (see above)"
 		run.ExitCode = ExitFailed
 	}
-	fmt.Fprintf(out.text(inv), "Start-up sequence done: %d of %d products up to date; %s.\n", migrated.UpToDate(), len(fleet.Products), verdict)
-	return out.finishWith(inv, run)
+	fmt.Fprintf(out.output(inv).Text(), "Start-up sequence done: %d of %d products up to date; %s.\n", migrated.UpToDate(), len(fleet.Products), verdict)
+	return out.finish(inv, run)
 }

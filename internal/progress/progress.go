@@ -14,13 +14,17 @@ package progress
 
 import (
 	"io"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"supervisor/internal/event"
+	"supervisor/internal/logging"
+	"supervisor/internal/tty"
 )
 
 // barWidth is the width of the overall bar itself, between its words.
@@ -188,4 +192,26 @@ func tick(rate time.Duration, refresh chan<- any, stop <-chan struct{}) {
 			return
 		}
 	}
+}
+
+// ForTerminal is the display for w when w is a terminal and off (the
+// operator's --no-progress) is not set, with logs of format and level
+// written through it, above its bars, their levels in colour unless
+// noColor. ok is false otherwise: the logs then stay plain lines, not one
+// control character added.
+func ForTerminal(w io.Writer, off, noColor bool, format string, level hclog.Level) (d *Display, logs *logging.Logs, ok bool) {
+	f, isFile := w.(*os.File)
+	if off || !isFile || !tty.IsTerminal(f) {
+		return nil, nil, false
+	}
+	d = New(f, Options{})
+	newLogs := logging.NewColor
+	if noColor {
+		newLogs = logging.New
+	}
+	logs, err := newLogs(d, format, level)
+	if err != nil {
+		return nil, nil, false
+	}
+	return d, logs, true
 }

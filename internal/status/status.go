@@ -45,3 +45,29 @@ func (s Status) Message() string {
 func (s Status) Upgradable() bool {
 	return s == SchemaMismatchOK || s == SchemaMissing || s == Missing
 }
+
+// All is every status, in the order the help explains them.
+var All = []Status{OK, Missing, FailedToConnect, SchemaMismatchOK, SchemaMismatchNo, SchemaMissing, SchemaInitError, SchemaUpgradeFailed}
+
+// Advice says what a status means for the operator: what to do about it.
+func (s Status) Advice() string {
+	switch s {
+	case OK:
+		return "at the packaged version; nothing to do"
+	case Missing:
+		return "the SQLite file does not exist; 'migrate' creates it (after asking)"
+	case FailedToConnect:
+		return "the server, the file or the password failed; the log line says why"
+	case SchemaMismatchOK:
+		return "older than the package; 'migrate' upgrades it (after asking)"
+	case SchemaMismatchNo:
+		return "a revision we cannot upgrade from (another CodeChecker, a newer supervisor); left alone"
+	case SchemaMissing:
+		return "an empty database; 'migrate' initialises it (after asking)"
+	case SchemaInitError:
+		return "initialising the schema failed; the reason says why"
+	case SchemaUpgradeFailed:
+		return "an upgrade failed and was rolled back; fix the cause and migrate again"
+	}
+	return ""
+}

@@ -54,3 +54,15 @@ func TestUnknownStatus(t *testing.T) {
 		}
 	}
 }
+
+// Every status the help explains has CodeChecker's sentence and advice.
+func TestAllExplained(t *testing.T) {
+	if len(status.All) != 8 {
+		t.Errorf("%d statuses, want DESIGN.md's 8", len(status.All))
+	}
+	for _, s := range status.All {
+		if s.Message() == string(s) || s.Advice() == "" {
+			t.Errorf("%s: message %q, advice %q", s, s.Message(), s.Advice())
+		}
+	}
+}
