@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"supervisor/internal/command"
 	"supervisor/internal/labels"
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
@@ -45,16 +46,11 @@ func (c *cleanupFlags) check(inv *invocation) error {
 	if c.lifetime, c.lifetimeFrom, err = pass.SessionLifetime(c.sessionLifetime, base); err != nil {
 		return usagef("%v", err)
 	}
-	if c.checkerLabels == "" {
-		f, ok := labels.Find(inv.env.Getenv)
-		if !ok {
-			return nil
-		}
-		c.checkerLabels, c.labelsFoundVia = f.Dir, f.Via
-	}
-	if _, err := labels.Load(c.checkerLabels); err != nil {
+	f, err := labels.Resolve(c.checkerLabels, inv.env.Getenv)
+	if err != nil {
 		return usagef("--checker-labels: %v", err)
 	}
+	c.checkerLabels, c.labelsFoundVia = f.Dir, f.Via
 	return nil
 }
 
@@ -63,7 +59,7 @@ func cleanupCmd(inv *invocation) *cobra.Command {
 		pool poolFlags
 		cf   cleanupFlags
 	)
-	cmd := newCommand("cleanup", "garbage-collect product databases", noArgs(""),
+	cmd := command.New("cleanup", "garbage-collect product databases", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return runCleanup(ctx, inv, pool, cf) },
 		"supervisor cleanup", "supervisor cleanup -j 4 --product Default --checker-labels /opt/codechecker/config/labels")
 	cmd.Long = `cleanup garbage-collects every selected product that is up to date, one worker
@@ -81,13 +77,11 @@ func runCleanup(ctx context.Context, inv *invocation, pool poolFlags, cf cleanup
 	if err := cf.check(inv); err != nil {
 		return err
 	}
-	opts, err := inv.passOptions(pool.selected, pool.jobs)
+	opts, err := pool.options(inv)
 	if err != nil {
 		return err
 	}
 	cf.apply(&opts)
-	pool.apply(&opts)
-	inv.useProgress(&opts, pool.noProgress)
 	// Every input is checked (the selection too) before the first write:
 	// exit 2 promises that nothing was touched.
 	fleet, err := pass.Open(ctx, opts, cf.setup())

@@ -14,8 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"supervisor/internal/command"
 	"supervisor/internal/logging"
-	"supervisor/internal/pass"
+	"supervisor/internal/usage"
 )
 
 // Exit codes of DESIGN.md.
@@ -42,7 +43,7 @@ func OSEnv() Env {
 }
 
 // usagef is bad usage or configuration: exit 2, nothing touched.
-var usagef = pass.Usagef
+var usagef = usage.Errorf
 
 // errUsageShown is bad usage whose usage text was printed already.
 var errUsageShown = errors.New("bad usage")
@@ -110,7 +111,7 @@ func newRoot(inv *invocation) *cobra.Command {
 	var root *cobra.Command
 	// Unknown commands are found here, after the global flags are parsed,
 	// so that --log-format json holds for that error too.
-	root = newCommand("supervisor", "migrate and garbage-collect the product databases of a CodeChecker-style server", cobra.ArbitraryArgs,
+	root = command.New("supervisor", "migrate and garbage-collect the product databases of a CodeChecker-style server", cobra.ArbitraryArgs,
 		func(_ context.Context, args []string) error {
 			if len(args) == 0 {
 				fmt.Fprint(inv.env.Stderr, root.UsageString())
@@ -135,76 +136,24 @@ func newRoot(inv *invocation) *cobra.Command {
 		if !c.HasParent() {
 			return usagef("%v (see 'supervisor --help')", err)
 		}
-		name := commandName(c)
+		name := command.Name(c)
 		return usagef("%s: %v (see 'supervisor %s --help')", name, err, name)
 	})
 	inv.flags(root.PersistentFlags())
 	root.AddCommand(initCmd(inv), productsCmd(inv), statusCmd(inv), migrateCmd(inv), cleanupCmd(inv), upCmd(inv), versionCmd(inv))
-	finish(root, inv)
+	command.Finish(root, inv.completeEndpoints)
 	return root
-}
-
-// newCommand is one of our commands: its line, summary, operands, what runs
-// once its flags are parsed (nil: the caller sets RunE), and examples
-// (whole command lines).
-func newCommand(use, short string, args cobra.PositionalArgs, run func(ctx context.Context, args []string) error, examples ...string) *cobra.Command {
-	c := &cobra.Command{Use: use, Short: short, Args: args, Example: "  " + strings.Join(examples, "\n  ")}
-	if run != nil {
-		c.RunE = func(c *cobra.Command, a []string) error { return run(c.Context(), a) }
-	}
-	return c
-}
-
-// commandName is the command's path without "supervisor ": "products add".
-func commandName(c *cobra.Command) string {
-	return strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
-}
-
-// noArgs refuses operands; hint says what to do instead.
-func noArgs(hint string) cobra.PositionalArgs {
-	return func(c *cobra.Command, args []string) error {
-		if len(args) != 0 {
-			return usagef("%s: unexpected arguments %v%s", commandName(c), args, hint)
-		}
-		return nil
-	}
-}
-
-// oneEndpoint wants the product endpoint as the only operand.
-func oneEndpoint(c *cobra.Command, args []string) error {
-	if len(args) != 1 {
-		return usagef("%s: want exactly one ENDPOINT, got %d arguments", commandName(c), len(args))
-	}
-	return nil
-}
-
-// groupRun runs a command that only groups others (products, completion):
-// alone, or with a name that is none of them, it is bad usage.
-func groupRun(c *cobra.Command, args []string) error {
-	var names []string
-	for _, sub := range c.Commands() {
-		if sub.IsAvailableCommand() {
-			names = append(names, sub.Name())
-		}
-	}
-	want := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-	if len(args) == 0 {
-		fmt.Fprint(c.ErrOrStderr(), c.UsageString())
-		return usagef("%s: say %s", c.Name(), want)
-	}
-	return usagef("%s: unknown subcommand %q (want %s)", c.Name(), args[0], want)
 }
 
 // exitCode decides the process exit code, in one place.
 func exitCode(inv *invocation, err error) int {
-	var ue *pass.UsageError
 	var ie *interruptedError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, errUsageShown):
 		return ExitUsage
-	case errors.As(err, &ue):
+	case usage.Is(err):
 		inv.reportError(err)
 		return ExitUsage
 	case errors.As(err, &ie):
@@ -217,22 +166,9 @@ func exitCode(inv *invocation, err error) int {
 	}
 }
 
-// reportError prints the error that ends the run on stderr: as a log line
-// once --log-format json is in force (every stderr line is then JSON),
-// otherwise as "supervisor: message".
+// reportError prints the error that ends the run on stderr (logging.Fatal).
 func (inv *invocation) reportError(err error) {
-	logs := inv.logs
-	if logs == nil {
-		// The command's flags did not parse; --log-format may have.
-		if f, ferr := logging.ParseFormat(inv.logFormat); ferr == nil && f == logging.FormatJSON {
-			logs, _ = logging.New(inv.env.Stderr, f, hclog.Info)
-		}
-	}
-	if logs.JSON() {
-		logs.Logger().Error(err.Error())
-		return
-	}
-	fmt.Fprintf(inv.env.Stderr, "supervisor: %v\n", err)
+	logging.Fatal(inv.env.Stderr, inv.logs, inv.logFormat, err)
 }
 
 // interruptedError carries the exit code of the signal that stopped a run.
@@ -241,17 +177,8 @@ type interruptedError struct{ code int }
 func (e *interruptedError) Error() string { return "interrupted" }
 
 // setupLogs sets up logging once the flags are parsed.
-func (inv *invocation) setupLogs() error {
-	format, err := logging.ParseFormat(inv.logFormat)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	level, err := logging.ParseLevel(inv.logLevel)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	inv.logs, err = logging.New(inv.env.Stderr, format, level)
-	if err != nil {
+func (inv *invocation) setupLogs() (err error) {
+	if inv.logs, err = logging.FromFlags(inv.env.Stderr, inv.logFormat, inv.logLevel); err != nil {
 		return usagef("%v", err)
 	}
 	inv.log = inv.logs.Logger()

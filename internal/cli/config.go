@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pass"
 )
@@ -11,17 +9,6 @@ import (
 // the workspace) and what resolves relative SQLite product paths.
 func (inv *invocation) configLocation() (dbconn.Target, string, error) {
 	return pass.ConfigLocation(inv.configDB, inv.workspace)
-}
-
-// openConfig opens the config database for a command that edits the
-// registry itself (init, products). create allows making a missing SQLite
-// file (init).
-func (inv *invocation) openConfig(ctx context.Context, create bool) (*pass.ConfigDB, error) {
-	t, base, err := inv.configLocation()
-	if err != nil {
-		return nil, err
-	}
-	return pass.OpenConfig(ctx, t, base, create, inv.env.Getenv, inv.logs)
 }
 
 // passOptions are the options of a pass over the products that every command

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"supervisor/internal/command"
+
 	"github.com/spf13/cobra"
 )
 
@@ -37,7 +39,7 @@ func argsOf(c *cobra.Command) []string {
 	if !c.HasParent() {
 		return nil
 	}
-	return strings.Fields(commandName(c))
+	return strings.Fields(command.Name(c))
 }
 
 // Every command's help shows its examples, and bool flags as plain flags:

@@ -2,19 +2,17 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"supervisor/internal/dbconn"
-	"supervisor/internal/registry"
-	"supervisor/internal/status"
+	"supervisor/internal/command"
+	"supervisor/internal/pass"
 )
 
 func initCmd(inv *invocation) *cobra.Command {
 	var noDefault bool
-	cmd := newCommand("init", "create the workspace and its config database", noArgs(""),
+	cmd := command.New("init", "create the workspace and its config database", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return runInit(ctx, inv, noDefault) },
 		"supervisor -w /srv/codechecker init", "supervisor init --no-default")
 	cmd.Flags().BoolVar(&noDefault, "no-default", false, "do not register the product \"Default\" (SQLite <workspace>/Default.sqlite)")
@@ -22,39 +20,15 @@ func initCmd(inv *invocation) *cobra.Command {
 }
 
 func runInit(ctx context.Context, inv *invocation, noDefault bool) error {
-	cfg, err := inv.openConfig(ctx, true)
+	opts, err := inv.passOptions(nil, 1)
 	if err != nil {
 		return err
 	}
-	defer cfg.Close()
-	switch cfg.State.Status {
-	case status.SchemaMissing:
-		res, err := cfg.Upgrade(ctx, inv.log)
-		if err != nil {
-			return cfg.WriteError("initialise config database "+cfg.Location, err)
+	defaultPath := ""
+	if !noDefault {
+		if defaultPath, err = filepath.Abs(filepath.Join(inv.workspace, "Default.sqlite")); err != nil {
+			return err
 		}
-		inv.log.Info("config database created", "location", cfg.Location, "version", res.To)
-	case status.OK:
-		inv.log.Info("config database already initialised", "location", cfg.Location, "version", cfg.State.DBVersion)
-	default:
-		return usagef("config database %s already exists: %s %s (use 'supervisor migrate' to upgrade it)",
-			cfg.Location, cfg.State.Status.Message(), cfg.State.Reason)
 	}
-	if noDefault {
-		return nil
-	}
-	path, err := filepath.Abs(filepath.Join(inv.workspace, "Default.sqlite"))
-	if err != nil {
-		return err
-	}
-	p := registry.Product{Endpoint: "Default", DisplayName: "Default", Description: "Default product",
-		Target: dbconn.Target{Dialect: dbconn.SQLite, Path: path}}
-	switch err := cfg.Registry().Add(ctx, p); {
-	case errors.Is(err, registry.ErrExists):
-	case err != nil:
-		return cfg.WriteError("add product Default", err)
-	default:
-		inv.logs.Product("Default").Info("product added", "location", path)
-	}
-	return nil
+	return pass.Init(ctx, opts, defaultPath)
 }

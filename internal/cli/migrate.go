@@ -1,15 +1,14 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"supervisor/internal/command"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
@@ -64,14 +63,11 @@ func (f *migrateFlags) check() error {
 	if f.backupDir == "" {
 		return nil
 	}
-	abs, err := filepath.Abs(f.backupDir)
+	abs, err := pass.CanMakeDir(f.backupDir)
 	if err != nil {
 		return usagef("--backup-dir: %v", err)
 	}
 	f.backupDir = abs
-	if err := pass.CanMakeDir(abs); err != nil {
-		return usagef("--backup-dir: %v", err)
-	}
 	return nil
 }
 
@@ -85,7 +81,7 @@ type migrateFlags struct {
 
 func migrateCmd(inv *invocation) *cobra.Command {
 	var f migrateFlags
-	cmd := newCommand("migrate", "upgrade product databases to the packaged schema", noArgs(""),
+	cmd := command.New("migrate", "upgrade product databases to the packaged schema", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return runMigrate(ctx, inv, f) },
 		"supervisor migrate --dry-run", "supervisor migrate -y -j 4 --backup-dir /var/backups/codechecker",
 		"supervisor migrate --product Default --sql")
@@ -129,20 +125,21 @@ func (f *migrateFlags) register(fs *pflag.FlagSet) {
 
 // options are the pass options of migrate and up.
 func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options, error) {
-	o, err := inv.passOptions(f.pool.selected, f.pool.jobs)
+	o, err := f.pool.options(inv)
+	o.BackupDir, o.Ask = f.backupDir, prompts.ask
+	return o, err
+}
+
+// options are the pass options of a command that runs workers, the live
+// progress display included.
+func (p *poolFlags) options(inv *invocation) (pass.Options, error) {
+	o, err := inv.passOptions(p.selected, p.jobs)
 	if err != nil {
 		return o, err
 	}
-	f.pool.apply(&o)
-	inv.useProgress(&o, f.pool.noProgress)
-	o.BackupDir = f.backupDir
-	o.Ask = prompts.ask
-	return o, nil
-}
-
-// apply sets the worker options of a pass.
-func (p *poolFlags) apply(o *pass.Options) {
 	o.Timeout, o.LockTimeout, o.ConnectTimeout, o.FailFast = p.timeout, p.lockTimeout, p.connectTimeout, p.failFast
+	inv.useProgress(&o, p.noProgress)
+	return o, nil
 }
 
 // inspectTimeouts bound the supervisor's own reading of a product: as long
@@ -158,15 +155,9 @@ func (p *poolFlags) inspectTimeouts() pass.Timeouts {
 func migrateProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, pool poolFlags, once bool) pass.MigrateReport {
 	w := pool.out.output(inv).Text()
 	before := fleet.Inspect(ctx, pool.inspectTimeouts())
-	var shown bytes.Buffer
-	report.Status(&shown, before)
-	_, _ = w.Write(shown.Bytes())
+	report.Status(w, before)
 	rep := fleet.Migrate(ctx, before)
-	var again bytes.Buffer
-	report.Status(&again, rep.After)
-	if !once || !bytes.Equal(again.Bytes(), shown.Bytes()) {
-		_, _ = w.Write(again.Bytes())
-	}
+	report.StatusAfter(w, before, rep.After, once)
 	report.MigrateSummary(w, rep.Rows)
 	return rep
 }

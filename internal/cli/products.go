@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"supervisor/internal/command"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pass"
 	"supervisor/internal/registry"
@@ -13,9 +14,9 @@ import (
 )
 
 func productsCmd(inv *invocation) *cobra.Command {
-	cmd := newCommand("products", "add, list or remove products", nil, nil, "supervisor products add web --sqlite /srv/codechecker/web.sqlite",
+	cmd := command.New("products", "add, list or remove products", nil, nil, "supervisor products add web --sqlite /srv/codechecker/web.sqlite",
 		"supervisor products list --json", "supervisor products remove web")
-	cmd.RunE = groupRun
+	cmd.RunE = command.Group
 	cmd.Long = `products edits the registry of products in the config database:
   supervisor products add ENDPOINT (--sqlite PATH | --postgresql [--db-host H] [--db-port P]
       [--db-username U] [--db-name N] [--db-password-env VAR]) [--display-name S] [--description S]
@@ -33,7 +34,7 @@ type addFlags struct {
 
 func productsAddCmd(inv *invocation) *cobra.Command {
 	var f addFlags
-	cmd := newCommand("add ENDPOINT", "register a product and where its database is", oneEndpoint,
+	cmd := command.New("add ENDPOINT", "register a product and where its database is", command.OneEndpoint,
 		func(ctx context.Context, args []string) error { return productsAdd(ctx, inv, f, args[0]) },
 		"supervisor products add web --sqlite /srv/codechecker/web.sqlite",
 		"supervisor products add tenant1 --postgresql --db-host db.example.com --db-name cc_tenant1 --db-password-env TENANT1_PW")
@@ -78,24 +79,16 @@ func productsAdd(ctx context.Context, inv *invocation, f addFlags, endpoint stri
 	if p.DisplayName == "" {
 		p.DisplayName = endpoint
 	}
-	cfg, err := inv.openConfig(ctx, false)
+	opts, err := inv.passOptions(nil, 1)
 	if err != nil {
 		return err
 	}
-	defer cfg.Close()
-	if err := cfg.Registry().Add(ctx, p); err != nil {
-		if registry.IsInputError(err) {
-			return usagef("products add: %v", err)
-		}
-		return cfg.WriteError("products add", err)
-	}
-	inv.logs.Product(endpoint).Info("product added", "location", registry.Location(p.Target))
-	return nil
+	return pass.AddProduct(ctx, opts, p)
 }
 
 func productsListCmd(inv *invocation) *cobra.Command {
 	var asJSON bool
-	cmd := newCommand("list", "list the registered products, by endpoint", noArgs(""),
+	cmd := command.New("list", "list the registered products, by endpoint", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return productsList(ctx, inv, asJSON) },
 		"supervisor products list", "supervisor -w /srv/codechecker products list --json")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -115,7 +108,7 @@ func productsList(ctx context.Context, inv *invocation, asJSON bool) error {
 }
 
 func productsRemoveCmd(inv *invocation) *cobra.Command {
-	cmd := newCommand("remove ENDPOINT", "remove a product from the registry; its database stays", oneEndpoint,
+	cmd := command.New("remove ENDPOINT", "remove a product from the registry; its database stays", command.OneEndpoint,
 		func(ctx context.Context, args []string) error { return productsRemove(ctx, inv, args[0]) },
 		"supervisor products remove web")
 	cmd.ValidArgsFunction = func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -128,17 +121,9 @@ func productsRemoveCmd(inv *invocation) *cobra.Command {
 }
 
 func productsRemove(ctx context.Context, inv *invocation, endpoint string) error {
-	cfg, err := inv.openConfig(ctx, false)
+	opts, err := inv.passOptions(nil, 1)
 	if err != nil {
 		return err
 	}
-	defer cfg.Close()
-	if err := cfg.Registry().Remove(ctx, endpoint); err != nil {
-		if registry.IsInputError(err) {
-			return usagef("products remove: %v", err)
-		}
-		return cfg.WriteError("products remove", err)
-	}
-	inv.logs.Product(endpoint).Info("product removed from the registry; its database was not touched")
-	return nil
+	return pass.RemoveProduct(ctx, opts, endpoint)
 }

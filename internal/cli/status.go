@@ -2,28 +2,17 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"supervisor/internal/command"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
 	"supervisor/internal/status"
 )
-
-func statusLong() string {
-	var b strings.Builder
-	b.WriteString("status reads every selected product database, changes none, and prints one row per\n" +
-		"product by endpoint. Exit 0 when every one is ok, else 1.\n\nDatabase status words:\n")
-	for _, s := range status.All {
-		fmt.Fprintf(&b, "  %-22s %s\n  %-22s %s\n", s, s.Message(), "", s.Advice())
-	}
-	return b.String()
-}
 
 type statusFlags struct {
 	jobs                 int
@@ -34,10 +23,11 @@ type statusFlags struct {
 
 func statusCmd(inv *invocation) *cobra.Command {
 	var f statusFlags
-	cmd := newCommand("status", "show where every product database stands", noArgs(" (to check one product: --product ENDPOINT)"),
+	cmd := command.New("status", "show where every product database stands", command.NoArgs(" (to check one product: --product ENDPOINT)"),
 		func(ctx context.Context, _ []string) error { return runStatus(ctx, inv, f) },
 		"supervisor status", "supervisor status --product Default --json", "supervisor -w /srv/codechecker status -j 8")
-	cmd.Long = statusLong()
+	cmd.Long = "status reads every selected product database, changes none, and prints one row per\n" +
+		"product by endpoint. Exit 0 when every one is ok, else 1.\n\nDatabase status words:\n" + status.Glossary()
 	fs := cmd.Flags()
 	fs.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "check `N` products at a time")
 	fs.StringArrayVar(&f.selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"supervisor/internal/command"
 	"supervisor/internal/pass"
 	"supervisor/internal/report"
 )
@@ -16,7 +16,7 @@ func upCmd(inv *invocation) *cobra.Command {
 		cf          cleanupFlags
 		skipCleanup bool
 	)
-	cmd := newCommand("up", "the server start-up sequence: migrate, then cleanup", noArgs(""),
+	cmd := command.New("up", "the server start-up sequence: migrate, then cleanup", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return runUp(ctx, inv, f, cf, skipCleanup) },
 		"supervisor up -y", "supervisor up -y -j 8 --skip-cleanup")
 	cmd.Long = `up is the server start-up sequence: config database check and upgrade, status,
@@ -64,12 +64,9 @@ func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags
 		run.ExitCode = cleaned.Interrupted
 		return out.finish(inv, run)
 	}
-	failed := migrated.Failed || cleaned.Failed
-	verdict := "every product is up to date and cleaned"
-	if failed {
-		verdict = "some products need attention (see above)"
+	if migrated.Failed || cleaned.Failed {
 		run.ExitCode = ExitFailed
 	}
-	fmt.Fprintf(out.output(inv).Text(), "Start-up sequence done: %d of %d products up to date; %s.\n", migrated.UpToDate(), len(fleet.Products), verdict)
+	report.UpDone(out.output(inv).Text(), migrated.UpToDate(), len(fleet.Products), run.ExitCode != ExitOK)
 	return out.finish(inv, run)
 }

@@ -57,3 +57,21 @@ func isLabelDir(dir string) bool {
 	st, err := os.Stat(filepath.Join(dir, "analyzers"))
 	return err == nil && st.IsDir()
 }
+
+// Resolve is the label directory in force: dir when given (Via ""), else
+// what Find locates (Found.Dir "" when nothing was found: the severity
+// upgrade is then skipped). A directory given or found that does not load
+// is an error, found before any product is touched.
+func Resolve(dir string, getenv func(string) string) (Found, error) {
+	f := Found{Dir: dir}
+	if dir == "" {
+		var ok bool
+		if f, ok = Find(getenv); !ok {
+			return Found{}, nil
+		}
+	}
+	if _, err := Load(f.Dir); err != nil {
+		return Found{}, err
+	}
+	return f, nil
+}

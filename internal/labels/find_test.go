@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"supervisor/internal/testutil"
 )
 
 func TestFind(t *testing.T) {
@@ -56,5 +58,21 @@ func TestFind(t *testing.T) {
 				t.Errorf("Find = %+v, %v; want %q", f, ok, tt.want)
 			}
 		})
+	}
+}
+
+// Resolve: a directory given is used as it is, or refused when it does not
+// load; none given is Find's, or nothing at all (the severity upgrade is
+// then skipped).
+func TestResolve(t *testing.T) {
+	none := func(string) string { return "" }
+	if f, err := Resolve(testutil.LabelsDir, none); err != nil || f.Dir != testutil.LabelsDir || f.Via != "" {
+		t.Errorf("given: %+v, %v; want it, not found", f, err)
+	}
+	if _, err := Resolve(t.TempDir(), none); err == nil {
+		t.Error("a directory without analyzers/ resolved")
+	}
+	if f, err := Resolve("", none); err != nil || f.Dir != "" {
+		t.Errorf("none given or found: %+v, %v; want nothing", f, err)
 	}
 }

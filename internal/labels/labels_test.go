@@ -5,8 +5,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"supervisor/internal/testutil"
 	"testing"
+
+	"supervisor/internal/testutil"
 )
 
 var fixtureDir = testutil.LabelsDir

@@ -175,3 +175,34 @@ func ParseLevel(s string) (hclog.Level, error) {
 	}
 	return hclog.NoLevel, fmt.Errorf("invalid log level %q: want trace, debug, info, warn, error or off", s)
 }
+
+// FromFlags is New with the format and the level as the operator spelt
+// them (--log-format, --log-level).
+func FromFlags(w io.Writer, format, level string) (*Logs, error) {
+	f, err := ParseFormat(format)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ParseLevel(level)
+	if err != nil {
+		return nil, err
+	}
+	return New(w, f, l)
+}
+
+// Fatal prints the error that ends a run on w: as an ERROR line of logs
+// once the JSON format is in force (every line of w is then JSON),
+// otherwise as "supervisor: message". logs is nil when the command's flags
+// did not parse; format (--log-format as given) may have.
+func Fatal(w io.Writer, logs *Logs, format string, err error) {
+	if logs == nil {
+		if f, ferr := ParseFormat(format); ferr == nil && f == FormatJSON {
+			logs, _ = New(w, f, hclog.Info)
+		}
+	}
+	if logs.JSON() {
+		logs.Logger().Error(err.Error())
+		return
+	}
+	fmt.Fprintf(w, "supervisor: %v\n", err)
+}

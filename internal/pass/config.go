@@ -29,7 +29,7 @@ const configForms = "use sqlite:PATH, a path ending in .sqlite, or postgres://us
 
 // ConfigLocation resolves where the config database is: raw (--config-db),
 // else <workspace>/config.sqlite. baseDir resolves relative SQLite product
-// paths. Its errors are UsageErrors, and none repeats the URL: it may hold
+// paths. Its errors are usage errors, and none repeats the URL: it may hold
 // a password.
 func ConfigLocation(raw, workspace string) (t dbconn.Target, baseDir string, err error) {
 	sqliteAt := func(path string) (dbconn.Target, string, error) {
@@ -169,24 +169,28 @@ func readOnly(err error, t dbconn.Target) bool {
 	return errors.As(err, &pe) && pe.Code == "25006" // read_only_sql_transaction
 }
 
-// CanMakeDir reports why the directory dir can neither be used nor made,
-// without making it: the nearest existing ancestor must be a directory this
-// process may write (access(2) knows read-only file systems and immutable
-// directories, which even root cannot write).
-func CanMakeDir(dir string) error {
-	for p := dir; ; p = filepath.Dir(p) {
+// CanMakeDir is dir made absolute, or why the directory can neither be
+// used nor made, without making it: the nearest existing ancestor must be a
+// directory this process may write (access(2) knows read-only file systems
+// and immutable directories, which even root cannot write).
+func CanMakeDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for p := abs; ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && filepath.Dir(p) != p:
 			continue
 		case err != nil:
-			return err
+			return "", err
 		case !fi.IsDir():
-			return fmt.Errorf("%s is not a directory", p)
+			return "", fmt.Errorf("%s is not a directory", p)
 		}
 		if err := syscall.Access(p, wOK); err != nil {
-			return fmt.Errorf("%s is not writable: %w", p, err)
+			return "", fmt.Errorf("%s is not writable: %w", p, err)
 		}
-		return nil
+		return abs, nil
 	}
 }

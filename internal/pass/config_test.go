@@ -1,7 +1,6 @@
 package pass
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/usage"
 )
 
 func TestConfigLocation(t *testing.T) {
@@ -50,8 +50,7 @@ func TestConfigLocation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, base, err := ConfigLocation(tt.configDB, ws)
 			if tt.usage {
-				var ue *UsageError
-				if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--config-db") {
+				if !usage.Is(err) || !strings.Contains(err.Error(), "--config-db") {
 					t.Errorf("ConfigLocation(%q) = %+v, %v; want a --config-db usage error", tt.configDB, got, err)
 				}
 				return

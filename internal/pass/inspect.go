@@ -143,7 +143,7 @@ type Plan struct {
 // Plans are the pending files of every selected product (states are
 // Inspect's), for migrate --dry-run and --sql; failed is set when a
 // product cannot be upgraded at all. With sql, a step that is Go code, not
-// SQL, is refused before anything is printed (a UsageError).
+// SQL, is refused before anything is printed (a usage error).
 func (f *Fleet) Plans(states []State, sql bool) (plans []Plan, failed bool, err error) {
 	for i, st := range states {
 		pl := Plan{Product: f.Products[i], State: st}

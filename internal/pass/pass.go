@@ -21,6 +21,7 @@ import (
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
 	"supervisor/internal/supervise"
+	"supervisor/internal/usage"
 )
 
 // Options say how a pass runs.
@@ -62,18 +63,8 @@ type Options struct {
 	Logs *logging.Logs
 }
 
-// UsageError is bad usage or configuration, found before anything was
-// touched (exit 2).
-type UsageError struct{ msg string }
-
-func (e *UsageError) Error() string { return e.msg }
-
-// Usagef makes a UsageError.
-func Usagef(format string, args ...any) error {
-	return &UsageError{msg: fmt.Sprintf(format, args...)}
-}
-
-var usagef = Usagef
+// usagef is bad usage or configuration, found before anything was touched.
+var usagef = usage.Errorf
 
 // Setup says what Open does in the config database besides reading the
 // products.

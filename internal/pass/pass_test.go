@@ -11,6 +11,7 @@ import (
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
 	"supervisor/internal/supervise"
+	"supervisor/internal/usage"
 )
 
 func products(endpoints ...string) []registry.Product {
@@ -52,8 +53,7 @@ func TestSelectProducts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := selectProducts(tt.all, tt.selected)
 			if tt.wantErr != "" {
-				var ue *UsageError
-				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.wantErr) {
+				if !usage.Is(err) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("selectProducts(%v) error = %v, want a usage error %q", tt.selected, err, tt.wantErr)
 				}
 				if got != nil {

@@ -4,14 +4,18 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"supervisor/internal/buildinfo"
+	"supervisor/internal/dbconn"
 	"supervisor/internal/migrate"
 	"supervisor/internal/pass"
 	"supervisor/internal/registry"
+	"supervisor/schema"
 )
 
 // Status prints CodeChecker's status table, rows by endpoint.
@@ -155,4 +159,43 @@ func Products(w io.Writer, products []registry.Product, asJSON bool) error {
 	}
 	Table(w, table)
 	return nil
+}
+
+// Version prints the supervisor's version and the packaged schema versions.
+func Version(w io.Writer) error {
+	fmt.Fprintf(w, "supervisor %s\n", buildinfo.Version)
+	for _, kind := range []schema.Kind{schema.Config, schema.Product} {
+		for _, d := range dbconn.Dialects {
+			v, err := migrate.LatestVersion(kind, d)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "%s schema (%s): %s (CodeChecker %s = 001)\n", kind, d, v, kind.CodeCheckerHead())
+		}
+	}
+	return nil
+}
+
+// StatusAfter prints the status table after a run; with once (up), not
+// when it reads as the table before it.
+func StatusAfter(w io.Writer, before, after []pass.State, once bool) {
+	var a, b bytes.Buffer
+	Status(&a, after)
+	if once {
+		Status(&b, before)
+		if bytes.Equal(a.Bytes(), b.Bytes()) {
+			return
+		}
+	}
+	_, _ = w.Write(a.Bytes())
+}
+
+// UpDone is up's closing line: how many of the products are up to date, and
+// whether any needs attention.
+func UpDone(w io.Writer, upToDate, total int, failed bool) {
+	verdict := "every product is up to date and cleaned"
+	if failed {
+		verdict = "some products need attention (see above)"
+	}
+	fmt.Fprintf(w, "Start-up sequence done: %d of %d products up to date; %s.\n", upToDate, total, verdict)
 }

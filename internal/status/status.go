@@ -2,6 +2,11 @@
 // words and messages, shared by status tables, JSON output and workers.
 package status
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Status is a product database's state, as CodeChecker names it.
 type Status string
 
@@ -70,4 +75,14 @@ func (s Status) Advice() string {
 		return "an upgrade failed and was rolled back; fix the cause and migrate again"
 	}
 	return ""
+}
+
+// Glossary explains every status, two lines each: the word and
+// CodeChecker's sentence, then the advice.
+func Glossary() string {
+	var b strings.Builder
+	for _, s := range All {
+		fmt.Fprintf(&b, "  %-22s %s\n  %-22s %s\n", s, s.Message(), "", s.Advice())
+	}
+	return b.String()
 }

@@ -1,0 +1,116 @@
+package pass
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/logging"
+	"supervisor/internal/registry"
+	"supervisor/internal/status"
+)
+
+// Init creates the config database opts.Config (its directory too, for
+// SQLite) with the packaged schema, or finds it made already, and
+// registers the product "Default" at the SQLite file defaultPath unless
+// that is "". A config database of another state is bad usage: init never
+// upgrades (migrate does).
+func Init(ctx context.Context, opts Options, defaultPath string) error {
+	logs := opts.logs()
+	cfg, err := OpenConfig(ctx, opts.Config, opts.BaseDir, true, opts.Getenv, logs)
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	log := logs.Logger()
+	switch cfg.State.Status {
+	case status.SchemaMissing:
+		res, err := cfg.Upgrade(ctx, log)
+		if err != nil {
+			return cfg.WriteError("initialise config database "+cfg.Location, err)
+		}
+		log.Info("config database created", "location", cfg.Location, "version", res.To)
+	case status.OK:
+		log.Info("config database already initialised", "location", cfg.Location, "version", cfg.State.DBVersion)
+	default:
+		return usagef("config database %s already exists: %s %s (use 'supervisor migrate' to upgrade it)",
+			cfg.Location, cfg.State.Status.Message(), cfg.State.Reason)
+	}
+	if defaultPath == "" {
+		return nil
+	}
+	p := registry.Product{Endpoint: "Default", DisplayName: "Default", Description: "Default product",
+		Target: sqliteTarget(defaultPath)}
+	switch err := cfg.Registry().Add(ctx, p); {
+	case errors.Is(err, registry.ErrExists):
+	case err != nil:
+		return cfg.WriteError("add product Default", err)
+	default:
+		logs.Product("Default").Info("product added", "location", defaultPath)
+	}
+	return nil
+}
+
+// AddProduct registers p in the config database. What the registry refuses
+// (a taken or invalid endpoint, a database another product uses, ...) is
+// bad usage.
+func AddProduct(ctx context.Context, opts Options, p registry.Product) error {
+	return editRegistry(ctx, opts, "products add", func(r *registry.Registry) error { return r.Add(ctx, p) },
+		func() { opts.logs().Product(p.Endpoint).Info("product added", "location", registry.Location(p.Target)) })
+}
+
+// RemoveProduct removes the product endpoint from the registry; its
+// database is not touched.
+func RemoveProduct(ctx context.Context, opts Options, endpoint string) error {
+	return editRegistry(ctx, opts, "products remove", func(r *registry.Registry) error { return r.Remove(ctx, endpoint) },
+		func() {
+			opts.logs().Product(endpoint).Info("product removed from the registry; its database was not touched")
+		})
+}
+
+// editRegistry runs edit on the registry of the config database, in one
+// session, and done once it succeeded.
+func editRegistry(ctx context.Context, opts Options, what string, edit func(*registry.Registry) error, done func()) error {
+	cfg, err := OpenConfig(ctx, opts.Config, opts.BaseDir, false, opts.Getenv, opts.logs())
+	if err != nil {
+		return err
+	}
+	defer cfg.Close()
+	if err := edit(cfg.Registry()); err != nil {
+		if registry.IsInputError(err) {
+			return usagef("%s: %v", what, err)
+		}
+		return cfg.WriteError(what, err)
+	}
+	done()
+	return nil
+}
+
+// logs are the Logs of the options, or none.
+func (o Options) logs() *logging.Logs {
+	if o.Logs == nil {
+		return logging.Discard()
+	}
+	return o.Logs
+}
+
+func sqliteTarget(path string) dbconn.Target {
+	return dbconn.Target{Dialect: dbconn.SQLite, Path: path}
+}
+
+// Endpoints are the registered products whose endpoint starts with prefix,
+// read as status reads them; any error gives none (shell completion).
+func Endpoints(ctx context.Context, opts Options, prefix string) []registry.Product {
+	fleet, err := Open(ctx, opts, Setup{})
+	if err != nil {
+		return nil
+	}
+	var out []registry.Product
+	for _, p := range fleet.Products {
+		if strings.HasPrefix(p.Endpoint, prefix) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
