@@ -75,6 +75,18 @@
 // and DROP INDEX an ACCESS EXCLUSIVE one, until the commit; a user who does
 // not own the table cannot create the index, and the sweep then goes on
 // without it (correct, only slower), with a warning.
+//
+// # Dry run
+//
+// Options.DryRun counts what each routine would remove or change, and
+// writes nothing: the same batches, selected by the same "unused"
+// conditions (with the rows an earlier routine would have removed not
+// counted as users, see sweep.unused), the same cascade counts, the same
+// severity decisions, but no DELETE, UPDATE or helper index. Every
+// routine's transaction is read-only (PostgreSQL: REPEATABLE READ READ
+// ONLY, one snapshot for the routine's batches; SQLite: a read
+// transaction on a connection with PRAGMA query_only), so a write would be
+// an error rather than a change.
 package cleanup
 
 import (
@@ -153,6 +165,10 @@ type Options struct {
 	// Logger receives one line per routine (and per changed severity); nil
 	// discards.
 	Logger hclog.Logger
+	// DryRun counts what would be removed or changed, writing nothing (see
+	// the package comment); Run's counts are then what a real run on the
+	// same data would return.
+	DryRun bool
 }
 
 // Run runs every cleanup routine on db, in CodeChecker's order, each in its
@@ -177,6 +193,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 		now:     opts.Now,
 		batch:   opts.BatchSize,
 		log:     opts.Logger,
+		dry:     opts.DryRun,
 		counts:  make(map[string]int64, len(Keys)),
 	}
 	if r.now == nil {
@@ -202,6 +219,11 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 
 	if r.sql.foreignKeysPragma {
 		if err := r.enableForeignKeys(ctx); err != nil {
+			return r.counts, fmt.Errorf("cleanup: %w", err)
+		}
+	}
+	if r.dry && r.sql.queryOnlyPragma {
+		if err := r.queryOnly(ctx); err != nil {
 			return r.counts, fmt.Errorf("cleanup: %w", err)
 		}
 	}
@@ -242,7 +264,9 @@ type runner struct {
 	now     func() time.Time
 	batch   int
 	log     hclog.Logger
-	counts  map[string]int64
+	// dry: count, write nothing (Options.DryRun).
+	dry    bool
+	counts map[string]int64
 	// routine is the routine in progress, for its routine_done line.
 	routine string
 	// broken is set when the connection may be left inside a transaction
@@ -250,8 +274,15 @@ type runner struct {
 	broken bool
 }
 
-// release returns the connection to the pool, or discards it when broken.
+// release returns the connection to the pool, or discards it when broken
+// or left query-only by a dry run that could not turn it back.
 func (r *runner) release() {
+	if r.dry && r.sql.queryOnlyPragma && !r.broken {
+		rctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+		_, err := r.conn.ExecContext(rctx, "PRAGMA query_only = OFF")
+		cancel()
+		r.broken = err != nil
+	}
 	if r.broken {
 		// Returning driver.ErrBadConn from Raw makes database/sql close the
 		// connection instead of reusing it.
@@ -276,6 +307,32 @@ func (r *runner) enableForeignKeys(ctx context.Context) error {
 	return nil
 }
 
+// queryOnly makes the connection refuse every write to the database file
+// (SQLite's PRAGMA query_only) for a dry run, and checks that it took;
+// release turns it off again.
+func (r *runner) queryOnly(ctx context.Context) error {
+	if _, err := r.conn.ExecContext(ctx, "PRAGMA query_only = ON"); err != nil {
+		return fmt.Errorf("set PRAGMA query_only=ON: %w", err)
+	}
+	var on int
+	if err := r.conn.QueryRowContext(ctx, "PRAGMA query_only").Scan(&on); err != nil {
+		return fmt.Errorf("read PRAGMA query_only: %w", err)
+	}
+	if on != 1 {
+		return errors.New("PRAGMA query_only stays off")
+	}
+	return nil
+}
+
+// say is the message of a routine's line: done in a real run, would in a
+// dry run.
+func (r *runner) say(done, would string) string {
+	if r.dry {
+		return would
+	}
+	return done
+}
+
 // done records a committed routine's counts got and logs them as its
 // event.RoutineDone line with the message msg, Rows in Keys order, and
 // extra (never integers: in a routine_done line every integer is a count).
@@ -295,9 +352,14 @@ type tx struct {
 }
 
 // inTx runs fn in a transaction: BEGIN IMMEDIATE on SQLite, BEGIN on
-// PostgreSQL. It commits when fn returns nil and rolls back otherwise.
+// PostgreSQL, a read-only one in a dry run. It commits when fn returns nil
+// and rolls back otherwise.
 func (r *runner) inTx(ctx context.Context, fn func(*tx) error) error {
-	if _, err := r.conn.ExecContext(ctx, r.sql.begin); err != nil {
+	begin := r.sql.begin
+	if r.dry {
+		begin = r.sql.beginReadOnly
+	}
+	if _, err := r.conn.ExecContext(ctx, begin); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	if err := fn(&tx{r: r, ctx: ctx}); err != nil {

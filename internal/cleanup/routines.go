@@ -6,26 +6,31 @@ import (
 	"time"
 )
 
-// The "unused" conditions. Each one is a NOT EXISTS anti-join on an
+// The "unused" conditions, one per table a routine sweeps: no row of any
+// referencing table points at the row. Each is a NOT EXISTS anti-join on an
 // indexed referencing column where the schema has one (see the package
 // comment), written on the table's own name so that it also works inside
 // DELETE.
-const (
+var (
 	// unusedFile: on no bug path event or point (CodeChecker's rule) and,
 	// unlike CodeChecker, named by no report (deviation (b)).
-	unusedFile = `NOT EXISTS (SELECT 1 FROM bug_path_events WHERE bug_path_events.file_id = files.id)` +
-		` AND NOT EXISTS (SELECT 1 FROM bug_report_points WHERE bug_report_points.file_id = files.id)` +
-		` AND NOT EXISTS (SELECT 1 FROM reports WHERE reports.file_id = files.id)`
-	unusedFileContent = `NOT EXISTS (SELECT 1 FROM files WHERE files.content_hash = file_contents.content_hash)`
-	unusedComment     = `NOT EXISTS (SELECT 1 FROM reports WHERE reports.bug_id = comments.bug_hash)`
-	unusedAnalysis    = `NOT EXISTS (SELECT 1 FROM run_history_analysis_info WHERE run_history_analysis_info.analysis_info_id = analysis_info.id)` +
-		` AND NOT EXISTS (SELECT 1 FROM report_analysis_info WHERE report_analysis_info.analysis_info_id = analysis_info.id)`
-	unusedCheckerSet = `NOT EXISTS (SELECT 1 FROM analysis_info WHERE analysis_info.checker_set_id = checker_set.id)`
+	unusedFile = []ref{
+		{table: "bug_path_events", on: "bug_path_events.file_id = files.id"},
+		{table: "bug_report_points", on: "bug_report_points.file_id = files.id"},
+		{table: "reports", on: "reports.file_id = files.id"},
+	}
+	unusedFileContent = []ref{{table: "files", on: "files.content_hash = file_contents.content_hash", removedBy: &filesSweep}}
+	unusedComment     = []ref{{table: "reports", on: "reports.bug_id = comments.bug_hash"}}
+	unusedAnalysis    = []ref{
+		{table: "run_history_analysis_info", on: "run_history_analysis_info.analysis_info_id = analysis_info.id"},
+		{table: "report_analysis_info", on: "report_analysis_info.analysis_info_id = analysis_info.id"},
+	}
+	unusedCheckerSet = []ref{{table: "analysis_info", on: "analysis_info.checker_set_id = checker_set.id", removedBy: &analysisInfoSweep}}
 )
 
 var (
 	filesSweep = sweep{
-		key: KeyFiles, table: "files", column: "id", unused: unusedFile,
+		key: KeyFiles, table: "files", column: "id", refs: unusedFile,
 		cascades: []cascade{
 			{KeyExtendedReportData, "extended_report_data", "file_id"},
 			{KeySourceComponentFiles, "source_component_files", "file_id"},
@@ -36,13 +41,13 @@ var (
 	}
 	fileContentsSweep = sweep{
 		key: KeyFileContents, table: "file_contents", column: "content_hash", text: true,
-		unused: unusedFileContent,
+		refs: unusedFileContent,
 	}
 	commentsSweep = sweep{
-		key: KeyComments, table: "comments", column: "id", unused: unusedComment,
+		key: KeyComments, table: "comments", column: "id", refs: unusedComment,
 	}
 	analysisInfoSweep = sweep{
-		key: KeyAnalysisInfo, table: "analysis_info", column: "id", unused: unusedAnalysis,
+		key: KeyAnalysisInfo, table: "analysis_info", column: "id", refs: unusedAnalysis,
 		// The unused condition and the foreign-key checks of the delete
 		// both look these up.
 		helpers: []column{
@@ -51,7 +56,7 @@ var (
 		},
 	}
 	checkerSetSweep = sweep{
-		key: KeyCheckerSet, table: "checker_set", column: "id", unused: unusedCheckerSet,
+		key: KeyCheckerSet, table: "checker_set", column: "id", refs: unusedCheckerSet,
 		cascades: []cascade{
 			{KeyCheckerSetItems, "checker_set_items", "checker_set_id"},
 		},
@@ -70,13 +75,16 @@ func (r *runner) removeExpiredRunLocks(ctx context.Context) error {
 	cutoff := r.now().Local().Add(-RunLockTimeout).Format(timestampLayout)
 	var n int64
 	err := r.inTx(ctx, func(t *tx) (err error) {
-		n, err = t.exec(r.sql.expiredRunLocks, cutoff)
+		if r.dry {
+			return t.queryRow("SELECT count(*) FROM run_locks WHERE "+r.sql.expiredRunLocks, cutoff).Scan(&n)
+		}
+		n, err = t.exec("DELETE FROM run_locks WHERE "+r.sql.expiredRunLocks, cutoff)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	r.done("removed expired run locks", map[string]int64{KeyRunLocks: n}, start, "locked_before", cutoff)
+	r.done(r.say("removed expired run locks", "would remove expired run locks"), map[string]int64{KeyRunLocks: n}, start, "locked_before", cutoff)
 	return nil
 }
 
@@ -107,19 +115,19 @@ func (r *runner) removeUnusedFiles(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.done("removed unused files", got, start)
+	r.done(r.say("removed unused files", "would remove unused files"), got, start)
 	return nil
 }
 
 // removeUnusedComments deletes the comments whose bug hash no report has.
 func (r *runner) removeUnusedComments(ctx context.Context) error {
-	return r.simpleSweep(ctx, commentsSweep, "removed unused comments")
+	return r.simpleSweep(ctx, commentsSweep, r.say("removed unused comments", "would remove unused comments"))
 }
 
 // removeUnusedCheckerSets deletes the checker sets no analysis info uses;
 // their checker_set_items go with them by ON DELETE CASCADE.
 func (r *runner) removeUnusedCheckerSets(ctx context.Context) error {
-	return r.simpleSweep(ctx, checkerSetSweep, "removed unused checker sets")
+	return r.simpleSweep(ctx, checkerSetSweep, r.say("removed unused checker sets", "would remove unused checker sets"))
 }
 
 // simpleSweep runs one sweep in its own transaction and logs msg.
@@ -140,7 +148,7 @@ func (r *runner) simpleSweep(ctx context.Context, s sweep, msg string) error {
 // removeUnusedAnalysisInfo deletes the analysis info neither link table
 // references.
 func (r *runner) removeUnusedAnalysisInfo(ctx context.Context) error {
-	return r.simpleSweep(ctx, analysisInfoSweep, "removed unused analysis info")
+	return r.simpleSweep(ctx, analysisInfoSweep, r.say("removed unused analysis info", "would remove unused analysis info"))
 }
 
 // quoteIdent quotes an SQL identifier (the same way for both dialects).

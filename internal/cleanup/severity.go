@@ -129,7 +129,8 @@ func (r *runner) severityExtra() []any {
 }
 
 // upgradeSeverityLevels brings the severity of every checker of every
-// analyzer in the labels in line with the labels, in one transaction.
+// analyzer in the labels in line with the labels, in one transaction (a dry
+// run counts the checkers it would change).
 // Checkers of analyzers without a label file are not touched.
 func (r *runner) upgradeSeverityLevels(ctx context.Context) error {
 	start := time.Now()
@@ -158,8 +159,11 @@ func (r *runner) upgradeSeverityLevels(ctx context.Context) error {
 				if !d.Update {
 					continue
 				}
-				if _, err := t.exec("UPDATE checkers SET severity = ? WHERE id = ?", d.NewValue, c.id); err != nil {
-					return fmt.Errorf("update severity of checker %s/%s: %w", analyzer, c.name.String, err)
+				// A dry run counts the change and leaves the row as it is.
+				if !r.dry {
+					if _, err := t.exec("UPDATE checkers SET severity = ? WHERE id = ?", d.NewValue, c.id); err != nil {
+						return fmt.Errorf("update severity of checker %s/%s: %w", analyzer, c.name.String, err)
+					}
 				}
 				changes = append(changes, severityChange{
 					analyzer: analyzer, checker: c.name.String,
@@ -177,9 +181,10 @@ func (r *runner) upgradeSeverityLevels(ctx context.Context) error {
 		if c.oldValue.Valid {
 			args = append(args, "old_value", c.oldValue.Int64)
 		}
-		r.log.Info(fmt.Sprintf("Upgrading severity level of '%s' checker from %s to %s", c.checker, c.old, c.new), args...)
+		msg := r.say("Upgrading severity level of '%s' checker from %s to %s", "Would upgrade severity level of '%s' checker from %s to %s")
+		r.log.Info(fmt.Sprintf(msg, c.checker, c.old, c.new), args...)
 	}
-	r.done("upgraded severity levels", map[string]int64{KeySeverities: int64(len(changes))}, start)
+	r.done(r.say("upgraded severity levels", "would upgrade severity levels"), map[string]int64{KeySeverities: int64(len(changes))}, start)
 	return nil
 }
 

@@ -6,13 +6,16 @@ import "supervisor/internal/dbconn"
 // the one behaviour that follows from the dialect's SQL; each dialect's are
 // in sql_<dialect>.go, so the routines read once for both.
 type dialectSQL struct {
-	// begin starts a routine's transaction.
-	begin string
+	// begin starts a routine's transaction, beginReadOnly a dry run's.
+	begin, beginReadOnly string
 	// foreignKeysPragma: foreign keys are a per-connection PRAGMA that Run
 	// must turn on (SQLite); on PostgreSQL they are always enforced.
 	foreignKeysPragma bool
-	// expiredRunLocks deletes the run locks taken before the naive local
-	// cut-off timestamp given as text (timestampLayout).
+	// queryOnlyPragma: a dry run makes its connection refuse writes with
+	// PRAGMA query_only (SQLite); PostgreSQL's read-only transactions do.
+	queryOnlyPragma bool
+	// expiredRunLocks is the condition on run_locks of a lock taken before
+	// the naive local cut-off timestamp given as text (timestampLayout).
 	expiredRunLocks string
 	// hasLeadingIndex selects whether some index of table (the first
 	// argument) starts with column (the second).

@@ -2,8 +2,11 @@ package cleanup
 
 var postgresSQL = dialectSQL{
 	begin: "BEGIN",
+	// One snapshot for all batches of a routine, as the real run's locks
+	// give it; READ ONLY makes any write an error.
+	beginReadOnly: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	// locked_at is timestamp without time zone.
-	expiredRunLocks: "DELETE FROM run_locks WHERE locked_at < CAST(? AS timestamp)",
+	expiredRunLocks: "locked_at < CAST(? AS timestamp)",
 	hasLeadingIndex: `SELECT EXISTS (
 			SELECT 1 FROM pg_index i
 			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]

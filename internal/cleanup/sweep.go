@@ -2,6 +2,7 @@ package cleanup
 
 import (
 	"fmt"
+	"strings"
 )
 
 type (
@@ -13,10 +14,10 @@ type (
 		table, column string
 		// text says the key is a string (content_hash), not an integer.
 		text bool
-		// unused is the SQL condition, on the table's columns qualified
-		// by the table name, that makes a row garbage. It is checked again
-		// in every DELETE.
-		unused string
+		// refs are the referencing rows whose absence makes a row garbage
+		// (the "unused" condition, see unused); it is checked again in
+		// every DELETE.
+		refs []ref
 		// cascades are the rows ON DELETE CASCADE removes with the table's
 		// rows, counted per batch before the delete.
 		cascades []cascade
@@ -35,17 +36,49 @@ type (
 		key, table, column string
 	}
 
+	// ref is one referencing table of a swept one: a row is used while
+	// some row of table matches on (a condition on both tables' columns,
+	// qualified by their names).
+	ref struct {
+		table, on string
+		// removedBy is the sweep of table that runs before this one in a
+		// cleanup: by then it has deleted its garbage. A dry run deletes
+		// nothing, so it must not count those rows as users (file
+		// contents only the unused files use, checker sets only the unused
+		// analysis info uses would be removed too).
+		removedBy *sweep
+	}
+
 	// column names a table's column.
 	column struct {
 		table, name string
 	}
 )
 
+// unused is the SQL condition that makes a row of s.table garbage: no row
+// of any of s.refs matches it. In a dry run (dry), the rows of a
+// referencing table that an earlier sweep would have deleted do not count:
+// the same conditions, applied to what would be left.
+func (s sweep) unused(dry bool) string {
+	parts := make([]string, len(s.refs))
+	for i, r := range s.refs {
+		on := r.on
+		if dry && r.removedBy != nil {
+			on += " AND NOT (" + r.removedBy.unused(dry) + ")"
+		}
+		parts[i] = "NOT EXISTS (SELECT 1 FROM " + r.table + " WHERE " + on + ")"
+	}
+	return strings.Join(parts, " AND ")
+}
+
 // run deletes every row of s.table that s.unused holds for, in batches of
 // the runner's batch size. It returns what it deleted and what the cascades
 // took, by key; the caller adds them to the result once its transaction
-// committed.
+// committed. In a dry run it deletes nothing and builds no helper index
+// (both are writes): it counts the same batches, the rows each DELETE
+// would take, and what the cascades would take with them.
 func (s sweep) run(t *tx) (map[string]int64, error) {
+	dry := t.r.dry
 	got := map[string]int64{s.key: 0}
 	for _, c := range s.cascades {
 		got[c.key] = 0
@@ -62,7 +95,7 @@ func (s sweep) run(t *tx) (map[string]int64, error) {
 		helpers, err = t.helperIndexes(s.helpers)
 		return err
 	}
-	if !s.lazyHelpers {
+	if !s.lazyHelpers && !dry {
 		if err := build(); err != nil {
 			return got, err
 		}
@@ -71,14 +104,14 @@ func (s sweep) run(t *tx) (map[string]int64, error) {
 		if err := t.ctx.Err(); err != nil {
 			return got, err
 		}
-		keys, err := s.next(t, last, started)
+		keys, err := s.next(t, last, started, dry)
 		if err != nil {
 			return got, fmt.Errorf("select unused %s: %w", s.table, err)
 		}
 		if len(keys) == 0 {
 			break
 		}
-		if !built {
+		if !built && !dry {
 			if err := build(); err != nil {
 				return got, err
 			}
@@ -92,10 +125,15 @@ func (s sweep) run(t *tx) (map[string]int64, error) {
 			}
 			got[c.key] += n
 		}
-		q := fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s) AND %s", s.table, s.column, in, s.unused)
-		n, err := t.exec(q, keys...)
-		if err != nil {
-			return got, fmt.Errorf("delete unused %s: %w", s.table, err)
+		// The keys were selected by the same condition in the same
+		// transaction, which a dry run holds read-only: the DELETE would
+		// take exactly them.
+		n := int64(len(keys))
+		if !dry {
+			q := fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s) AND %s", s.table, s.column, in, s.unused(false))
+			if n, err = t.exec(q, keys...); err != nil {
+				return got, fmt.Errorf("delete unused %s: %w", s.table, err)
+			}
 		}
 		got[s.key] += n
 		if len(keys) < t.r.batch {
@@ -112,13 +150,13 @@ func (s sweep) run(t *tx) (map[string]int64, error) {
 }
 
 // next selects the next batch of unused keys after last (from the start
-// when !started), in key order. Only the keys are held, so memory is
-// bounded by the batch size.
-func (s sweep) next(t *tx, last any, started bool) ([]any, error) {
-	where := s.unused
+// when !started), in key order; dry says which unused condition. Only the
+// keys are held, so memory is bounded by the batch size.
+func (s sweep) next(t *tx, last any, started, dry bool) ([]any, error) {
+	where := s.unused(dry)
 	args := []any{}
 	if started {
-		where = fmt.Sprintf("%s > ? AND %s", s.column, s.unused)
+		where = fmt.Sprintf("%s > ? AND %s", s.column, where)
 		args = append(args, last)
 	}
 	args = append(args, t.r.batch)
