@@ -36,6 +36,9 @@ type Options struct {
 	BackupDir string `json:"backup_dir,omitempty"`
 	// CheckerLabels is the checker label directory for the severity upgrade.
 	CheckerLabels string `json:"checker_labels,omitempty"`
+	// DryRun makes a cleanup count what it would remove, writing nothing
+	// (Result.Removed then holds those counts).
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Spec is one unit of work for one worker process.

@@ -16,7 +16,10 @@ import (
 )
 
 // runCleanup garbage-collects one product database. It only runs on a
-// database that is up to date and never touches the schema version.
+// database that is up to date and never touches the schema version. A dry
+// run (spec.Options.DryRun) counts what it would remove, on a database
+// opened read-only, under the same lock: the lock keeps it from reading a
+// database mid-migration.
 func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 	db, err := open(ctx, spec, false, log)
 	if errors.Is(err, dbconn.ErrMissing) {
@@ -44,14 +47,15 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 			return job.Result{Status: st.Status, Error: "checker labels: " + err.Error()}
 		}
 	}
-	log.Info("Garbage collection started...")
-	removed, err := cleanup.Run(ctx, db, cleanup.Options{Dialect: spec.Target.Dialect, Labels: lbl, Logger: log})
+	dry := spec.Options.DryRun
+	log.Info(said(dry, "Garbage collection started...", "Garbage collection dry run started: counting what would be removed, writing nothing..."))
+	removed, err := cleanup.Run(ctx, db, cleanup.Options{Dialect: spec.Target.Dialect, Labels: lbl, Logger: log, DryRun: dry})
 	res := job.Result{Status: status.OK, FromVersion: st.DBVersion, ToVersion: st.DBVersion, Removed: removed}
 	if err != nil {
 		res.Error = explain(spec, err, "", "during the garbage collection")
 		return res
 	}
-	log.Info("Garbage collection finished.")
+	log.Info(said(dry, "Garbage collection finished.", "Garbage collection dry run finished."))
 	res.OK = true
 	return res
 }
@@ -59,4 +63,12 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 // notAttempted is CodeChecker's answer for a database cleanup cannot touch.
 func notAttempted(s status.Status) job.Result {
 	return job.Result{Status: s, Error: `Cleanup not attempted, database status is "` + s.Message() + `"`}
+}
+
+// said is msg for a real run, dry for a dry run.
+func said(dryRun bool, msg, dry string) string {
+	if dryRun {
+		return dry
+	}
+	return msg
 }

@@ -70,6 +70,11 @@ func open(ctx context.Context, spec job.Spec, create bool, log hclog.Logger) (*s
 		BusyTimeout:    lock,
 		ConnectTimeout: spec.Options.ConnectTimeout,
 	}
+	if spec.Options.DryRun {
+		// A dry run opens a SQLite file read-only, so that any write is an
+		// error; on PostgreSQL its cleanup transactions are read-only.
+		o.ReadOnly, o.ImmediateTx = true, false
+	}
 	if t.Dialect == dbconn.Postgres {
 		o.LockTimeout = lock
 		o.OnLockWait = func(w dbconn.LockWait) {

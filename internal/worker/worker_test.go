@@ -513,3 +513,43 @@ func TestMigrateEmitsFileEvents(t *testing.T) {
 		t.Errorf("file events %q, want %q", files, want)
 	}
 }
+
+// TestCleanupDryRunWritesNothing: a dry-run cleanup job on CodeChecker's
+// sample (upgraded first) reports what the real job then removes, and
+// leaves the file byte for byte as it was, with no journal beside it.
+func TestCleanupDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
+	path := testutil.CopyFixture(t, "product-sample.sqlite")
+	if got := worker.Run(context.Background(), spec(job.ActionMigrate, path), hclog.NewNullLogger()); !got.OK {
+		t.Fatalf("migrate the sample: %s", got.Error)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := spec(job.ActionCleanup, path)
+	s.Options.CheckerLabels = testutil.LabelsDir
+	s.Options.DryRun = true
+	dry := worker.Run(context.Background(), s, hclog.NewNullLogger())
+	if !dry.OK || dry.Error != "" {
+		t.Fatalf("dry run: OK, Error = %v, %q; want true, none", dry.OK, dry.Error)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(after, before) {
+		t.Errorf("the dry run changed the database file")
+	}
+	if _, err := os.Stat(path + "-journal"); err == nil {
+		t.Errorf("the dry run left %s-journal", path)
+	}
+	s.Options.DryRun = false
+	real := worker.Run(context.Background(), s, hclog.NewNullLogger())
+	if !real.OK {
+		t.Fatalf("real run: %s", real.Error)
+	}
+	if !maps.Equal(dry.Removed, real.Removed) || dry.Removed[cleanup.KeyFiles] == 0 {
+		t.Errorf("dry run counts %v, real run removed %v (want equal, files > 0)", dry.Removed, real.Removed)
+	}
+}
