@@ -20,7 +20,7 @@ func (r *Registry) RemoveExpiredSessions(ctx context.Context, cutoff time.Time) 
 	if err := r.check(); err != nil {
 		return 0, err
 	}
-	res, err := r.db.ExecContext(ctx, dbconn.Rebind(r.dialect, sqlOf(r.dialect).removeExpiredSessions),
+	res, err := r.db.ExecContext(ctx, dbconn.Rebind(r.dialect, "DELETE FROM auth_sessions WHERE "+sqlOf(r.dialect).expiredSession),
 		cutoff.Local().Format(sessionTimeLayout))
 	if err != nil {
 		return 0, fmt.Errorf("remove expired login sessions: %w", err)
@@ -28,6 +28,21 @@ func (r *Registry) RemoveExpiredSessions(ctx context.Context, cutoff time.Time) 
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("remove expired login sessions: %w", err)
+	}
+	return n, nil
+}
+
+// CountExpiredSessions counts the login sessions RemoveExpiredSessions
+// would delete, by the same condition, without writing (cleanup --dry-run).
+func (r *Registry) CountExpiredSessions(ctx context.Context, cutoff time.Time) (int64, error) {
+	if err := r.check(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := r.db.QueryRowContext(ctx, dbconn.Rebind(r.dialect, "SELECT count(*) FROM auth_sessions WHERE "+sqlOf(r.dialect).expiredSession),
+		cutoff.Local().Format(sessionTimeLayout)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count expired login sessions: %w", err)
 	}
 	return n, nil
 }

@@ -17,6 +17,7 @@ import (
 // time (the test's local zone is 5 hours east of UTC, and the cut-off is
 // given in UTC, so a comparison in the wrong zone deletes the wrong rows).
 // On SQLite the column is text, on PostgreSQL timestamp without time zone.
+// CountExpiredSessions, beforehand, counts exactly those.
 func TestRemoveExpiredSessions(t *testing.T) {
 	local := time.Local
 	time.Local = time.FixedZone("UTC+5", 5*3600)
@@ -78,9 +79,16 @@ func TestRemoveExpiredSessions(t *testing.T) {
 				}
 			}
 			reg := New(db, tt.dialect, t.TempDir())
+			counted, err := reg.CountExpiredSessions(ctx, cutoff.UTC())
+			if err != nil {
+				t.Fatal(err)
+			}
 			n, err := reg.RemoveExpiredSessions(ctx, cutoff.UTC())
 			if err != nil {
 				t.Fatal(err)
+			}
+			if counted != n {
+				t.Errorf("CountExpiredSessions = %d before RemoveExpiredSessions removed %d", counted, n)
 			}
 			var wantLeft []string
 			for _, s := range sessions {

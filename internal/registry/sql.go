@@ -12,9 +12,10 @@ type dialectSQL struct {
 	// foreignKeysPragma: foreign keys are a per-connection PRAGMA that a
 	// delete relying on the cascades must turn on (SQLite).
 	foreignKeysPragma bool
-	// removeExpiredSessions deletes the login sessions last accessed before
-	// a naive local timestamp given as text (sessionTimeLayout).
-	removeExpiredSessions string
+	// expiredSession is the condition on auth_sessions of a login session
+	// last accessed before a naive local timestamp given as text
+	// (sessionTimeLayout).
+	expiredSession string
 }
 
 // sqlOf is d's dialectSQL.

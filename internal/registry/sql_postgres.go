@@ -5,5 +5,5 @@ var postgresSQL = dialectSQL{
 	// other statements.
 	hasCredentials: "SELECT to_regclass('" + credentialsTable + "') IS NOT NULL",
 	// last_access is timestamp without time zone.
-	removeExpiredSessions: "DELETE FROM auth_sessions WHERE last_access < ?::timestamp",
+	expiredSession: "last_access < ?::timestamp",
 }

@@ -4,5 +4,5 @@ var sqliteSQL = dialectSQL{
 	hasCredentials:    "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '" + credentialsTable + "'",
 	foreignKeysPragma: true,
 	// last_access is text as SQLAlchemy writes it, which compares as text.
-	removeExpiredSessions: "DELETE FROM auth_sessions WHERE last_access < ?",
+	expiredSession: "last_access < ?",
 }
