@@ -23,6 +23,7 @@ type cleanupFlags struct {
 	// came from, both set by check.
 	lifetime     time.Duration
 	lifetimeFrom string
+	dryRun       bool // cleanup --dry-run (not up's)
 }
 
 func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
@@ -36,9 +37,6 @@ func (c *cleanupFlags) register(fs *pflag.FlagSet, env Env) {
 // was named, and validates it and the session lifetime up front: a typo must
 // not surface as one failure per product, nor after the first write.
 func (c *cleanupFlags) check(inv *invocation) error {
-	if c.sessionLifetime < 0 {
-		return usagef("--session-lifetime must not be negative")
-	}
 	_, base, err := inv.configLocation()
 	if err != nil {
 		return err
@@ -61,12 +59,13 @@ func cleanupCmd(inv *invocation) *cobra.Command {
 	)
 	cmd := command.New("cleanup", "garbage-collect product databases", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return runCleanup(ctx, inv, pool, cf) },
-		"supervisor cleanup", "supervisor cleanup -j 4 --product Default --checker-labels /opt/codechecker/config/labels")
+		"supervisor cleanup --dry-run", "supervisor cleanup -j 4 --product Default --checker-labels /opt/codechecker/config/labels")
 	cmd.Long = `cleanup garbage-collects every selected product that is up to date, one worker
 process per product, and removes the config database's expired login sessions.`
 	fs := cmd.Flags()
 	pool.register(fs)
 	cf.register(fs, inv.env)
+	fs.BoolVar(&cf.dryRun, "dry-run", false, "count per product and routine what would be removed; write nothing")
 	return cmd
 }
 
@@ -95,7 +94,7 @@ func runCleanup(ctx context.Context, inv *invocation, pool poolFlags, cf cleanup
 
 // apply sets the cleanup options of a pass.
 func (c *cleanupFlags) apply(o *pass.Options) {
-	o.CheckerLabels, o.LabelsFoundVia = c.checkerLabels, c.labelsFoundVia
+	o.CheckerLabels, o.LabelsFoundVia, o.DryRun = c.checkerLabels, c.labelsFoundVia, c.dryRun
 }
 
 // setup is the config database work of a pass that cleans up.
@@ -108,6 +107,6 @@ func (c *cleanupFlags) setup() pass.Setup {
 // that --fail-fast already saw a product fail (in up's migrate stage).
 func cleanupProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, pool poolFlags, states []pass.State, stopped bool) pass.CleanupReport {
 	rep := fleet.Cleanup(ctx, states, stopped)
-	report.CleanupSummary(pool.out.output(inv).Text(), rep.Rows)
+	report.CleanupSummary(pool.out.output(inv).Text(), rep)
 	return rep
 }

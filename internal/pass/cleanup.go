@@ -33,6 +33,9 @@ type CleanupRow struct {
 // CleanupReport is what Cleanup did.
 type CleanupReport struct {
 	Stage
+	// DryRun says the rows' Removed counts are what would have been
+	// removed: nothing was written.
+	DryRun bool
 	// Rows has one row per product, in endpoint order.
 	Rows []CleanupRow
 }
@@ -43,7 +46,7 @@ type CleanupReport struct {
 // product fail (in up's migrate stage): then no worker starts.
 func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) CleanupReport {
 	var (
-		rep   CleanupReport
+		rep   = CleanupReport{DryRun: f.opts.DryRun}
 		specs []job.Spec
 		rows  = map[string]CleanupRow{}
 		ff    = failFast{on: f.opts.FailFast, hit: stopped}
@@ -76,7 +79,7 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 				ff.fail()
 				break
 			}
-			spec.Options.CheckerLabels = f.opts.CheckerLabels
+			spec.Options.CheckerLabels, spec.Options.DryRun = f.opts.CheckerLabels, f.opts.DryRun
 			specs = append(specs, spec)
 			continue
 		}

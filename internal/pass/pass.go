@@ -46,6 +46,10 @@ type Options struct {
 	// that routine is skipped); LabelsFoundVia says how it was found when no
 	// option named it.
 	CheckerLabels, LabelsFoundVia string
+	// DryRun makes Cleanup count what it would remove, writing nothing:
+	// the workers' cleanup runs read-only and the config database's
+	// expired login sessions are counted, not removed.
+	DryRun bool
 	// Ask asks the operator a yes/no question; nil answers yes.
 	Ask func(question string) bool
 	// Events receives what the workers report as it happens; nil drops it.
@@ -190,9 +194,20 @@ func (f *Fleet) upgradeConfig(ctx context.Context, cfg *ConfigDB) (bool, error) 
 
 // removeExpiredSessions removes login sessions that expired for good.
 // CodeChecker only does this at login, so an idle server keeps them
-// forever. Their OAuth tokens go with them (ON DELETE CASCADE).
+// forever. Their OAuth tokens go with them (ON DELETE CASCADE). A dry run
+// counts them.
 func (f *Fleet) removeExpiredSessions(ctx context.Context, cfg *ConfigDB, setup Setup) error {
-	n, err := cfg.Registry().RemoveExpiredSessions(ctx, time.Now().Add(-setup.SessionLifetime))
+	cutoff := time.Now().Add(-setup.SessionLifetime)
+	if f.opts.DryRun {
+		n, err := cfg.Registry().CountExpiredSessions(ctx, cutoff)
+		if err != nil {
+			return fmt.Errorf("config database %s: %w", cfg.Location, err)
+		}
+		f.log.Info("dry run: would remove expired login sessions from the config database", "sessions", n,
+			"session_lifetime", setup.SessionLifetime.String(), "from", setup.LifetimeFrom)
+		return nil
+	}
+	n, err := cfg.Registry().RemoveExpiredSessions(ctx, cutoff)
 	if err != nil {
 		return cfg.WriteError("config database "+cfg.Location, err)
 	}

@@ -16,8 +16,12 @@ const defaultSessionLifetime = 300 * time.Second
 
 // SessionLifetime is how long a login session lives: flag (--session-lifetime)
 // when set, else CodeChecker's server_config.json in dir (beside the config
-// database), else CodeChecker's default; from says which.
+// database), else CodeChecker's default; from says which. A negative flag
+// is an error.
 func SessionLifetime(flag time.Duration, dir string) (time.Duration, string, error) {
+	if flag < 0 {
+		return 0, "", errors.New("--session-lifetime must not be negative")
+	}
 	if flag > 0 {
 		return flag, "--session-lifetime", nil
 	}

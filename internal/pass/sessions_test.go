@@ -29,6 +29,7 @@ func TestSessionLifetime(t *testing.T) {
 		{"bad JSON", 0, ptr(`{"authentication": `), 0, "", "server_config.json"},
 		{"wrong type", 0, ptr(`{"authentication": {"session_lifetime": "1h"}}`), 0, "", "server_config.json"},
 		{"bad JSON does not matter with the flag", time.Minute, ptr(`nonsense`), time.Minute, "--session-lifetime", ""},
+		{"negative flag", -time.Second, nil, 0, "", "--session-lifetime must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

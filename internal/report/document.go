@@ -14,8 +14,11 @@ const SchemaVersion = 1
 // Document is what `migrate`, `cleanup` and `up` print with --json and write
 // with --report FILE: one per run, every selected product in endpoint order.
 type Document struct {
-	Version  int       `json:"version"`
-	Command  string    `json:"command"`
+	Version int    `json:"version"`
+	Command string `json:"command"`
+	// DryRun says the run wrote nothing (cleanup --dry-run): each
+	// product's cleanup counts are what it would remove (would_remove).
+	DryRun   bool      `json:"dry_run,omitempty"`
 	Products []Product `json:"products"`
 	Totals   Totals    `json:"totals"`
 	// ExitCode is the exit code the run ends with.
@@ -74,8 +77,10 @@ type CleanupStage struct {
 	Outcome pass.Outcome `json:"outcome"`
 	Reason  string       `json:"reason,omitempty"`
 	// Removed counts what was removed or changed, by cleanup key (absent
-	// when no worker reported).
-	Removed map[string]int64 `json:"removed,omitempty"`
+	// when no worker reported); in a dry run WouldRemove holds those counts
+	// instead, and Removed is absent.
+	Removed     map[string]int64 `json:"removed,omitempty"`
+	WouldRemove map[string]int64 `json:"would_remove,omitempty"`
 	// Routines are the routines its worker reported committed, each with
 	// its own counts and duration.
 	Routines     []Routine `json:"routines"`
@@ -147,6 +152,7 @@ func NewDocument(r Run) Document {
 	}
 	cleaned := map[string]pass.CleanupRow{}
 	if r.Cleanup != nil {
+		doc.DryRun = r.Cleanup.DryRun
 		for _, row := range r.Cleanup.Rows {
 			cleaned[row.Endpoint] = row
 		}
@@ -170,6 +176,9 @@ func NewDocument(r Run) Document {
 		if row, ok := cleaned[st.Endpoint]; ok {
 			c := &CleanupStage{Outcome: row.Outcome, Reason: row.Reason, Removed: row.Removed, Routines: routines(row.Routines),
 				DurationMS: ms(row.Duration), PeakRSSBytes: row.PeakRSS, LastOutput: row.LastOutput}
+			if doc.DryRun {
+				c.Removed, c.WouldRemove = nil, row.Removed
+			}
 			p.Cleanup = c
 			if p.Migrate == nil || p.Outcome == pass.OK {
 				p.Outcome, p.Reason = c.Outcome, c.Reason

@@ -46,9 +46,10 @@ var cleanupColumns = []struct{ header, key string }{
 	{"Severity", cleanup.KeySeverities},
 }
 
-// CleanupSummary prints what was removed per product, in endpoint order,
-// then the Failures section.
-func CleanupSummary(w io.Writer, rows []pass.CleanupRow) {
+// CleanupSummary prints what was removed per product, in endpoint order
+// (for a dry run, what would be removed), then the Failures section.
+func CleanupSummary(w io.Writer, rep pass.CleanupReport) {
+	rows := rep.Rows
 	header := []string{"Product endpoint"}
 	for _, c := range cleanupColumns {
 		header = append(header, c.header)
@@ -65,7 +66,11 @@ func CleanupSummary(w io.Writer, rows []pass.CleanupRow) {
 		table = append(table, line)
 		failures = append(failures, Failure{Endpoint: r.Endpoint, Outcome: r.Outcome, Reason: r.Reason, LastOutput: r.LastOutput})
 	}
-	fmt.Fprintln(w, "Garbage collection summary:")
+	if rep.DryRun {
+		fmt.Fprintln(w, "Garbage collection dry run: what would be removed (nothing was written):")
+	} else {
+		fmt.Fprintln(w, "Garbage collection summary:")
+	}
 	Table(w, table)
 	Failures(w, failures)
 }

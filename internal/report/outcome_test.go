@@ -126,11 +126,11 @@ func TestCleanupSummaryFits120Columns(t *testing.T) {
 		big[k] = 123456
 	}
 	var b bytes.Buffer
-	CleanupSummary(&b, []pass.CleanupRow{
+	CleanupSummary(&b, pass.CleanupReport{Rows: []pass.CleanupRow{
 		{Endpoint: "a-twenty-characters-", Removed: big, Duration: 83 * time.Second, Outcome: pass.OK},
 		{Endpoint: "b", Removed: map[string]int64{cleanup.KeyFiles: 15, cleanup.KeyExtendedReportData: 1, cleanup.KeySourceComponentFiles: 2, cleanup.KeyCheckerSet: 3, cleanup.KeyCheckerSetItems: 80}, Outcome: pass.OK},
 		{Endpoint: "c", Outcome: pass.NotAttempted, Reason: `database status is "Database is missing."`},
-	})
+	}})
 	out := b.String()
 	for _, l := range strings.Split(out, "\n") {
 		if n := len([]rune(l)); n > 120 {
@@ -239,5 +239,47 @@ func TestNewDocumentNoProducts(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), `"products": []`) {
 		t.Errorf("document:\n%s\nwant an empty product list", buf.String())
+	}
+}
+
+// TestCleanupDryRunSaysWouldRemove: a dry run's document is marked as one
+// and holds its counts under would_remove, not removed; its summary says
+// nothing was written; the outcome stays ok.
+func TestCleanupDryRunSaysWouldRemove(t *testing.T) {
+	states := []pass.State{{Endpoint: "a", Status: status.OK, DBVersion: "002"}}
+	cl := pass.CleanupReport{DryRun: true, Rows: []pass.CleanupRow{
+		{Endpoint: "a", Removed: map[string]int64{cleanup.KeyFiles: 15}, Outcome: pass.OK},
+	}}
+	b, err := json.Marshal(NewDocument(Run{Command: "cleanup", States: states, Cleanup: &cl}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		DryRun   bool `json:"dry_run"`
+		Products []struct {
+			Outcome string `json:"outcome"`
+			Cleanup map[string]json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !doc.DryRun || len(doc.Products) != 1 || doc.Products[0].Outcome != "ok" {
+		t.Fatalf("document = %s; want dry_run true, one product ok", b)
+	}
+	c := doc.Products[0].Cleanup
+	if _, ok := c["removed"]; ok || string(c["would_remove"]) != `{"files":15}` {
+		t.Errorf("cleanup stage = %s; want would_remove {\"files\":15} and no removed", b)
+	}
+
+	var out bytes.Buffer
+	CleanupSummary(&out, cl)
+	if want := "Garbage collection dry run: what would be removed (nothing was written):\n"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("summary =\n%s\nwant it to start with %q", out.String(), want)
+	}
+	cl.DryRun = false
+	b, _ = json.Marshal(NewDocument(Run{Command: "cleanup", States: states, Cleanup: &cl}))
+	if strings.Contains(string(b), "dry_run") || strings.Contains(string(b), "would_remove") {
+		t.Errorf("real run document = %s; want neither dry_run nor would_remove", b)
 	}
 }
