@@ -67,7 +67,7 @@ func CleanupSummary(w io.Writer, rep pass.CleanupReport) {
 		failures = append(failures, Failure{Endpoint: r.Endpoint, Outcome: r.Outcome, Reason: r.Reason, LastOutput: r.LastOutput})
 	}
 	if rep.DryRun {
-		fmt.Fprintln(w, "Garbage collection dry run: what would be removed (nothing was written):")
+		fmt.Fprintln(w, "Garbage collection dry run: what would be removed or changed (nothing was written):")
 	} else {
 		fmt.Fprintln(w, "Garbage collection summary:")
 	}

@@ -274,7 +274,7 @@ func TestCleanupDryRunSaysWouldRemove(t *testing.T) {
 
 	var out bytes.Buffer
 	CleanupSummary(&out, cl)
-	if want := "Garbage collection dry run: what would be removed (nothing was written):\n"; !strings.HasPrefix(out.String(), want) {
+	if want := "Garbage collection dry run: what would be removed or changed (nothing was written):\n"; !strings.HasPrefix(out.String(), want) {
 		t.Errorf("summary =\n%s\nwant it to start with %q", out.String(), want)
 	}
 	cl.DryRun = false
