@@ -4,9 +4,12 @@ package integration
 // routine, what a cleanup would remove, and writes nothing.
 
 import (
+	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -16,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"supervisor/integration/fleet"
+	"supervisor/integration/workspace"
+	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
 
@@ -184,5 +190,90 @@ func TestE2ECleanupDryRunWritesNothing(t *testing.T) {
 	}
 	if !strings.Contains(real.stderr, "removed expired login sessions from the config database: sessions=1") {
 		t.Errorf("the real cleanup did not remove the session the dry run counted\n%s", real.stderr)
+	}
+}
+
+// pgTables is, for every table of the public schema, its row count and an
+// MD5 of its rows: what a write of any kind would change.
+func pgTables(t *testing.T, db *sql.DB) map[string]string {
+	t.Helper()
+	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	out := map[string]string{}
+	for _, table := range tables {
+		var n int64
+		var sum sql.NullString
+		q := fmt.Sprintf(`SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM %q t`, table)
+		if err := db.QueryRow(q).Scan(&n, &sum); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out[table] = fmt.Sprintf("%d rows, md5 %s", n, sum.String)
+	}
+	return out
+}
+
+// `cleanup --dry-run` on a PostgreSQL product registered with a role that
+// may only read it: it counts (the role could not have written a row),
+// every table keeps its rows, and the real cleanup, as the owner, removes
+// what the dry run counted.
+func TestE2ECleanupDryRunPostgres(t *testing.T) {
+	t.Parallel()
+	c := pgtest.Start(t)
+	w := newWorkspace(t)
+	owner := clusterTarget(c, c.CreateDatabase(t, "product"))
+	if _, err := workspace.MakeProduct(context.Background(), owner, "latest", fleet.Options{Reports: 300, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	reader := newPGRole(t, c, "reader")
+	c.Exec(t, owner.Database, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader`)
+	readOnly := owner
+	readOnly.User, readOnly.Password = reader.User, reader.Password
+	w.add(t, "pg", readOnly, "")
+	w.Close()
+	env := []string{"PGPASSFILE=" + writePassfile(t, readOnly, owner)}
+	db := openDB(t, owner)
+	if g := garbageLeft(t, db); g["files"] == 0 {
+		t.Fatalf("the generated product has no garbage to count: %v", g)
+	}
+
+	before := pgTables(t, db)
+	dry := supervisor(t, w.Dir, "", env, "cleanup", "--dry-run", "--checker-labels", testutil.LabelsDir)
+	if dry.code != 0 {
+		t.Fatalf("cleanup --dry-run as a read-only role: want exit 0\n%s", dry)
+	}
+	after := pgTables(t, db)
+	for _, table := range slices.Sorted(maps.Keys(before)) {
+		if after[table] != before[table] {
+			t.Errorf("%s after the dry run: %s, was %s", table, after[table], before[table])
+		}
+	}
+	counted := cleanupCells(t, dry, "pg")
+	if counted[1] == "0" {
+		t.Errorf("the dry run counts no files to remove: %q\n%s", counted, dry)
+	}
+
+	// The real cleanup needs a role that may write: the owner.
+	config := openSQLite(t, filepath.Join(w.Dir, "config.sqlite"))
+	if _, err := config.Exec(`UPDATE products SET connection = replace(connection, 'reader@', ?) WHERE endpoint = 'pg'`, owner.User+"@"); err != nil {
+		t.Fatal(err)
+	}
+	config.Close()
+	real := supervisor(t, w.Dir, "", env, "cleanup", "--checker-labels", testutil.LabelsDir)
+	if real.code != 0 {
+		t.Fatalf("cleanup as the owner: want exit 0\n%s", real)
+	}
+	if got := cleanupCells(t, real, "pg"); !slices.Equal(got, counted) {
+		t.Errorf("cleanup removed %q, the dry run counted %q", got, counted)
 	}
 }
