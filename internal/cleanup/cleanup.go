@@ -86,7 +86,11 @@
 // routine's transaction is read-only (PostgreSQL: REPEATABLE READ READ
 // ONLY, one snapshot for the routine's batches; SQLite: a read
 // transaction on a connection with PRAGMA query_only), so a write would be
-// an error rather than a change.
+// an error rather than a change. Without the helper indexes, a dry run
+// reads each referencing column that has no index once per statement, not
+// once per row: on SQLite as a NOT IN list, on PostgreSQL by a hashed
+// anti-join, which it asks for by turning nested loops off for the
+// routine's transaction (see tx.dryRunPlan).
 package cleanup
 
 import (

@@ -7,25 +7,25 @@ import (
 )
 
 // The "unused" conditions, one per table a routine sweeps: no row of any
-// referencing table points at the row. Each is a NOT EXISTS anti-join on an
-// indexed referencing column where the schema has one (see the package
-// comment), written on the table's own name so that it also works inside
-// DELETE.
+// referencing table points at the row. Each is rendered as a NOT EXISTS
+// anti-join on the referencing column, indexed in the schema where it has
+// an index (see the package comment and sweep.unused), written on the
+// table's own name so that it also works inside DELETE.
 var (
 	// unusedFile: on no bug path event or point (CodeChecker's rule) and,
 	// unlike CodeChecker, named by no report (deviation (b)).
 	unusedFile = []ref{
-		{table: "bug_path_events", on: "bug_path_events.file_id = files.id"},
-		{table: "bug_report_points", on: "bug_report_points.file_id = files.id"},
-		{table: "reports", on: "reports.file_id = files.id"},
+		{table: "bug_path_events", column: "file_id", key: "id"},
+		{table: "bug_report_points", column: "file_id", key: "id"},
+		{table: "reports", column: "file_id", key: "id"},
 	}
-	unusedFileContent = []ref{{table: "files", on: "files.content_hash = file_contents.content_hash", removedBy: &filesSweep}}
-	unusedComment     = []ref{{table: "reports", on: "reports.bug_id = comments.bug_hash"}}
+	unusedFileContent = []ref{{table: "files", column: "content_hash", key: "content_hash", removedBy: &filesSweep}}
+	unusedComment     = []ref{{table: "reports", column: "bug_id", key: "bug_hash"}}
 	unusedAnalysis    = []ref{
-		{table: "run_history_analysis_info", on: "run_history_analysis_info.analysis_info_id = analysis_info.id"},
-		{table: "report_analysis_info", on: "report_analysis_info.analysis_info_id = analysis_info.id"},
+		{table: "run_history_analysis_info", column: "analysis_info_id", key: "id"},
+		{table: "report_analysis_info", column: "analysis_info_id", key: "id"},
 	}
-	unusedCheckerSet = []ref{{table: "analysis_info", on: "analysis_info.checker_set_id = checker_set.id", removedBy: &analysisInfoSweep}}
+	unusedCheckerSet = []ref{{table: "analysis_info", column: "checker_set_id", key: "id", removedBy: &analysisInfoSweep}}
 )
 
 var (

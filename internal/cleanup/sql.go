@@ -14,6 +14,13 @@ type dialectSQL struct {
 	// queryOnlyPragma: a dry run makes its connection refuse writes with
 	// PRAGMA query_only (SQLite); PostgreSQL's read-only transactions do.
 	queryOnlyPragma bool
+	// listUnindexed: a dry run tests a referencing column without an index
+	// with NOT IN rather than NOT EXISTS (see sweep.unused): SQLite runs a
+	// correlated NOT EXISTS once per row. Otherwise (PostgreSQL, where NOT
+	// IN over a subquery too big to hash is run once per row) hashUnindexed
+	// steers the dry run's transaction to hashed anti-joins instead.
+	listUnindexed bool
+	hashUnindexed string
 	// expiredRunLocks is the condition on run_locks of a lock taken before
 	// the naive local cut-off timestamp given as text (timestampLayout).
 	expiredRunLocks string

@@ -5,6 +5,8 @@ var postgresSQL = dialectSQL{
 	// One snapshot for all batches of a routine, as the real run's locks
 	// give it; READ ONLY makes any write an error.
 	beginReadOnly: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	// For the rest of the routine's transaction only.
+	hashUnindexed: "SET LOCAL enable_nestloop = off",
 	// locked_at is timestamp without time zone.
 	expiredRunLocks: "locked_at < CAST(? AS timestamp)",
 	hasLeadingIndex: `SELECT EXISTS (

@@ -9,6 +9,7 @@ var sqliteSQL = dialectSQL{
 	beginReadOnly:     "BEGIN",
 	foreignKeysPragma: true,
 	queryOnlyPragma:   true,
+	listUnindexed:     true,
 	// locked_at is text as SQLAlchemy writes it, which compares as text.
 	expiredRunLocks: "locked_at < ?",
 	hasLeadingIndex: `SELECT EXISTS (

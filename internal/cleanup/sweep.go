@@ -2,6 +2,8 @@ package cleanup
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -36,11 +38,10 @@ type (
 		key, table, column string
 	}
 
-	// ref is one referencing table of a swept one: a row is used while
-	// some row of table matches on (a condition on both tables' columns,
-	// qualified by their names).
+	// ref is one referencing column of a swept table: a row is used while
+	// some row of table has column equal to the row's key column.
 	ref struct {
-		table, on string
+		table, column, key string
 		// removedBy is the sweep of table that runs before this one in a
 		// cleanup: by then it has deleted its garbage. A dry run deletes
 		// nothing, so it must not count those rows as users (file
@@ -56,19 +57,82 @@ type (
 )
 
 // unused is the SQL condition that makes a row of s.table garbage: no row
-// of any of s.refs matches it. In a dry run (dry), the rows of a
+// of any of s.refs points at it. In a dry run (dry), the rows of a
 // referencing table that an earlier sweep would have deleted do not count:
 // the same conditions, applied to what would be left.
-func (s sweep) unused(dry bool) string {
+//
+// A ref is a correlated NOT EXISTS, unless listed names its column: then it
+// is a NOT IN over the column's values, which SQLite reads once per
+// statement into a temporary b-tree (in memory, not the database). A dry
+// run on SQLite lists the referencing columns without an index, which the
+// real run indexes for the time of its transaction (a write): a correlated
+// NOT EXISTS on them scans the table once per row. A NULL key is unused
+// either way (nothing equals it).
+func (s *sweep) unused(dry bool, listed map[column]bool) string {
 	parts := make([]string, len(s.refs))
 	for i, r := range s.refs {
-		on := r.on
+		key := s.table + "." + r.key
+		col := r.table + "." + r.column
+		var also string
 		if dry && r.removedBy != nil {
-			on += " AND NOT (" + r.removedBy.unused(dry) + ")"
+			also = " AND NOT (" + r.removedBy.unused(dry, listed) + ")"
 		}
-		parts[i] = "NOT EXISTS (SELECT 1 FROM " + r.table + " WHERE " + on + ")"
+		if listed[column{r.table, r.column}] {
+			parts[i] = fmt.Sprintf("(%s IS NULL OR %s NOT IN (SELECT %s FROM %s WHERE %s IS NOT NULL%s))", key, key, col, r.table, col, also)
+		} else {
+			parts[i] = fmt.Sprintf("NOT EXISTS (SELECT 1 FROM %s WHERE %s = %s%s)", r.table, col, key, also)
+		}
 	}
 	return strings.Join(parts, " AND ")
+}
+
+// dryRunPlan makes up, in a dry run, for the helper indexes the real run
+// builds (see sweep.unused): it returns the columns to list on SQLite; on
+// PostgreSQL, when a referencing column has no index, it turns nested loops
+// off for the transaction (the planner would otherwise probe the column's
+// table once per row when the batch's LIMIT promises an early end), so
+// that each statement hashes the referencing table once.
+func (t *tx) dryRunPlan(s *sweep) (map[column]bool, error) {
+	if !t.r.dry {
+		return nil, nil
+	}
+	unindexed, err := t.unindexedRefs(s)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(slices.Collect(maps.Values(unindexed)), true) {
+		return nil, nil
+	}
+	if t.r.sql.listUnindexed {
+		return unindexed, nil
+	}
+	if _, err := t.exec(t.r.sql.hashUnindexed); err != nil {
+		return nil, fmt.Errorf("turn nested loops off: %w", err)
+	}
+	return nil, nil
+}
+
+// unindexedRefs are the referencing columns of s's condition in a dry run
+// (those of the sweeps it looks through included) that no index starts
+// with.
+func (t *tx) unindexedRefs(s *sweep) (map[column]bool, error) {
+	out := map[column]bool{}
+	for _, r := range s.refs {
+		c := column{r.table, r.column}
+		has, err := t.hasLeadingIndex(c)
+		if err != nil {
+			return nil, fmt.Errorf("look for an index on %s.%s: %w", c.table, c.name, err)
+		}
+		out[c] = !has
+		if r.removedBy != nil {
+			more, err := t.unindexedRefs(r.removedBy)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(out, more)
+		}
+	}
+	return out, nil
 }
 
 // run deletes every row of s.table that s.unused holds for, in batches of
@@ -77,12 +141,17 @@ func (s sweep) unused(dry bool) string {
 // committed. In a dry run it deletes nothing and builds no helper index
 // (both are writes): it counts the same batches, the rows each DELETE
 // would take, and what the cascades would take with them.
-func (s sweep) run(t *tx) (map[string]int64, error) {
+func (s *sweep) run(t *tx) (map[string]int64, error) {
 	dry := t.r.dry
 	got := map[string]int64{s.key: 0}
 	for _, c := range s.cascades {
 		got[c.key] = 0
 	}
+	listed, err := t.dryRunPlan(s)
+	if err != nil {
+		return got, err
+	}
+	unused := s.unused(dry, listed)
 	var (
 		last    any
 		started bool
@@ -104,7 +173,7 @@ func (s sweep) run(t *tx) (map[string]int64, error) {
 		if err := t.ctx.Err(); err != nil {
 			return got, err
 		}
-		keys, err := s.next(t, last, started, dry)
+		keys, err := s.next(t, last, started, unused)
 		if err != nil {
 			return got, fmt.Errorf("select unused %s: %w", s.table, err)
 		}
@@ -130,7 +199,7 @@ func (s sweep) run(t *tx) (map[string]int64, error) {
 		// take exactly them.
 		n := int64(len(keys))
 		if !dry {
-			q := fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s) AND %s", s.table, s.column, in, s.unused(false))
+			q := fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s) AND %s", s.table, s.column, in, unused)
 			if n, err = t.exec(q, keys...); err != nil {
 				return got, fmt.Errorf("delete unused %s: %w", s.table, err)
 			}
@@ -149,11 +218,11 @@ func (s sweep) run(t *tx) (map[string]int64, error) {
 	return got, nil
 }
 
-// next selects the next batch of unused keys after last (from the start
-// when !started), in key order; dry says which unused condition. Only the
+// next selects the next batch of keys after last (from the start when
+// !started) that the condition unused holds for, in key order. Only the
 // keys are held, so memory is bounded by the batch size.
-func (s sweep) next(t *tx, last any, started, dry bool) ([]any, error) {
-	where := s.unused(dry)
+func (s *sweep) next(t *tx, last any, started bool, unused string) ([]any, error) {
+	where := unused
 	args := []any{}
 	if started {
 		where = fmt.Sprintf("%s > ? AND %s", s.column, where)
