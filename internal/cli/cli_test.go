@@ -87,6 +87,10 @@ func TestInvalidInputLeavesConfigDatabaseUntouched(t *testing.T) {
 		{"migrate uncreatable backup dir", []string{"migrate", "-y", "--backup-dir", filepath.Join(notDir, "backups")}, nil, "--backup-dir"},
 		{"migrate negative timeout", []string{"migrate", "-y", "--timeout", "-1s"}, nil, "--timeout must not be negative"},
 		{"cleanup unknown product", []string{"cleanup", "--product", "nosuch"}, nil, `unknown product "nosuch"`},
+		{"cleanup glob matching no product", []string{"cleanup", "--product", "z*"}, nil, `--product "z*" matches no product`},
+		{"cleanup malformed --exclude", []string{"cleanup", "--exclude", "[x"}, nil, `--exclude "[x": malformed pattern`},
+		{"status malformed --product", []string{"status", "--product", "p["}, nil, `--product "p[": malformed pattern`},
+		{"up glob matching no product", []string{"up", "-y", "--product", "p", "--product", "q?*"}, nil, `--product "q?*" matches no product`},
 		{"cleanup bad label dir", []string{"cleanup", "--checker-labels", filepath.Join(notDir, "labels")}, nil, "--checker-labels"},
 		{"cleanup negative session lifetime", []string{"cleanup", "--session-lifetime", "-1s"}, nil, "--session-lifetime"},
 		{"cleanup bad server_config.json", []string{"cleanup"}, func(t *testing.T, ws string) {

@@ -79,7 +79,7 @@ func productsAdd(ctx context.Context, inv *invocation, f addFlags, endpoint stri
 	if p.DisplayName == "" {
 		p.DisplayName = endpoint
 	}
-	opts, err := inv.passOptions(nil, 1)
+	opts, err := inv.passOptions(nil, nil, 1)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func productsListCmd(inv *invocation) *cobra.Command {
 }
 
 func productsList(ctx context.Context, inv *invocation, asJSON bool) error {
-	opts, err := inv.passOptions(nil, 1)
+	opts, err := inv.passOptions(nil, nil, 1)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func productsRemoveCmd(inv *invocation) *cobra.Command {
 }
 
 func productsRemove(ctx context.Context, inv *invocation, endpoint string) error {
-	opts, err := inv.passOptions(nil, 1)
+	opts, err := inv.passOptions(nil, nil, 1)
 	if err != nil {
 		return err
 	}

@@ -169,6 +169,20 @@ func readOnly(err error, t dbconn.Target) bool {
 	return errors.As(err, &pe) && pe.Code == "25006" // read_only_sql_transaction
 }
 
+// BackupDir is --backup-dir made absolute ("" stays ""), checked before
+// anything is read or written: a directory that cannot be made must not
+// surface per product, after the questions and the config database upgrade.
+func BackupDir(dir string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	abs, err := CanMakeDir(dir)
+	if err != nil {
+		return "", usagef("--backup-dir: %v", err)
+	}
+	return abs, nil
+}
+
 // CanMakeDir is dir made absolute, or why the directory can neither be
 // used nor made, without making it: the nearest existing ancestor must be a
 // directory this process may write (access(2) knows read-only file systems
