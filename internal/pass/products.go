@@ -215,18 +215,24 @@ func ImportProducts(ctx context.Context, opts Options, from string) error {
 			return fmt.Errorf("products import: %w", err)
 		}
 	}
+	imported := 0
 	for _, p := range todo {
-		if err := reg.Add(ctx, p); err != nil {
-			return registryError(cfg, "products import", err)
-		}
 		log := logs.Product(p.Endpoint)
+		if err := reg.Add(ctx, p); registry.IsInputError(err) {
+			// Taken since CanAdd looked (another process added it).
+			log.Warn("not imported", "location", registry.Location(p.Target), "reason", err.Error())
+			continue
+		} else if err != nil {
+			return cfg.WriteError("products import", err)
+		}
+		imported++
 		log.Info("product imported", "location", registry.Location(p.Target), "from", srcLoc)
 		if p.Target.Password != "" {
 			log.Warn("the source's connection URL holds a password, which was not copied (the registry stores none): " +
 				"give it in PGPASSWORD or a password file, or remove the product and add it again with --db-password-env")
 		}
 	}
-	logs.Logger().Info("products imported", "from", srcLoc, "imported", len(todo), "skipped", len(products)-len(todo))
+	logs.Logger().Info("products imported", "from", srcLoc, "imported", imported, "skipped", len(products)-imported)
 	return nil
 }
 

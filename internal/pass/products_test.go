@@ -236,10 +236,37 @@ func TestAddProductRegistryRefusalBeforeCheck(t *testing.T) {
 	if strings.Contains(buf.String(), "Database is missing") {
 		t.Errorf("the database of a refused product was checked:\n%s", buf)
 	}
-	// An invalid password variable name is bad usage too (it was exit 1).
-	err = AddProduct(context.Background(), opts, "q", ProductSpec{Postgres: true, Host: "h", PasswordEnv: "1PW", NoCheck: true})
+}
+
+// A password variable that is not a variable name is the operator's input
+// refused, exit 2; it used to be a failed write, exit 1.
+func TestAddProductInvalidPasswordVariableIsUsage(t *testing.T) {
+	opts, _ := registryOptions(t, nil)
+	err := AddProduct(context.Background(), opts, "q", ProductSpec{Postgres: true, Host: "h", PasswordEnv: "1PW"})
 	if !usage.Is(err) || !strings.Contains(err.Error(), "invalid password variable") {
 		t.Errorf("AddProduct with password variable 1PW = %v, want a usage error", err)
+	}
+}
+
+// Between two supervisor config databases the password variable is
+// copied with the product (never a password).
+func TestImportProductsKeepsPasswordVariable(t *testing.T) {
+	ctx := context.Background()
+	src, _ := registryOptions(t, nil)
+	if err := AddProduct(ctx, src, "pg", ProductSpec{Postgres: true, Host: "h", Port: 5433, User: "u", Database: "d", PasswordEnv: "PG_PW", NoCheck: true}); err != nil {
+		t.Fatal(err)
+	}
+	dst, _ := registryOptions(t, nil)
+	if err := ImportProducts(ctx, dst, src.Config.Path); err != nil {
+		t.Fatal(err)
+	}
+	ps, _, err := ListProducts(ctx, dst, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Port: 5433, User: "u", Database: "d"}
+	if len(ps) != 1 || ps[0].PasswordEnv != "PG_PW" || ps[0].Target != want {
+		t.Errorf("imported %+v, want pg at %+v with password variable PG_PW", ps, want)
 	}
 }
 
