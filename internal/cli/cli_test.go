@@ -169,7 +169,7 @@ func TestUsageErrors(t *testing.T) {
 		{"cleanup -j 0", []string{"cleanup", "-j", "0"}, "-j must be at least 1"},
 		{"up -j 0", []string{"up", "-j", "0"}, "-j must be at least 1"},
 		{"status with arguments", []string{"status", "Default"}, "unexpected arguments"},
-		{"products alone", []string{"products"}, "products: say add, list or remove"},
+		{"products alone", []string{"products"}, "products: say add, import, list or remove"},
 		{"products unknown subcommand", []string{"products", "rename"}, `unknown subcommand "rename"`},
 		{"products add without endpoint", []string{"products", "add", "--sqlite", "x.sqlite"}, "want exactly one ENDPOINT, got 0"},
 		{"products add without location", []string{"products", "add", "p"}, "--sqlite PATH or --postgresql"},

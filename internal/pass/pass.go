@@ -121,13 +121,8 @@ type ConfigState struct {
 // says, reads the products and closes the database: product work must
 // never hold it open (a long migration used to time CodeChecker's out).
 func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
-	if opts.Logs == nil {
-		opts.Logs = logging.Discard()
-	}
-	if opts.Getenv == nil {
-		opts.Getenv = func(string) string { return "" }
-	}
-	f := &Fleet{opts: opts, log: opts.Logs.Logger()}
+	f := newFleet(opts)
+	opts = f.opts
 	// -j past what the file-descriptor limit allows fails products with
 	// EMFILE: capped once here, for the inspection and the workers.
 	f.opts.Jobs = supervise.LimitParallel(max(opts.Jobs, 1), f.log)
@@ -181,6 +176,18 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 			"database_version", st.DBVersion, "package_version", st.PackageVersion)
 	}
 	return f, nil
+}
+
+// newFleet is a Fleet of no products yet, with opts' Logs and Getenv set
+// when they are nil.
+func newFleet(opts Options) *Fleet {
+	if opts.Logs == nil {
+		opts.Logs = logging.Discard()
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = func(string) string { return "" }
+	}
+	return &Fleet{opts: opts, log: opts.Logs.Logger()}
 }
 
 // upgradeConfig upgrades the config database (in-process: it is small)
