@@ -244,7 +244,7 @@ func TestE2EMigratePrompts(t *testing.T) {
 
 	// --product limits the questions and the work, and never widens.
 	r := supervisor(t, w.Dir, "n\n", nil, "migrate", "--product", "e-old", "--product", "d-current")
-	if r.code != 1 || strings.Count(r.stdout, "Do you want") != 1 || !strings.Contains(r.stdout, "'e-old' to new schema? Y(es)/n(o) n\n") {
+	if r.code != 1 || strings.Count(r.stdout, "Do you want") != 1 || !strings.Contains(r.stdout, "'e-old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] n\n") {
 		t.Errorf("migrate --product e-old --product d-current, answer n: want one question, exit 1\n%s", r)
 	}
 	if before, _, _ := e2eMigrateTables(t, r); len(before) != 2 {
@@ -258,10 +258,10 @@ func TestE2EMigratePrompts(t *testing.T) {
 		t.Fatalf("migrate with products left behind: want exit 1, got %d\n%s", code, out)
 	}
 	prompts := []string{
-		"Do you want to upgrade 'a-old' to new schema? Y(es)/n(o)",
-		"Do you want to initialize a new schema for 'b-new'? Y(es)/n(o)",
-		"Do you want to upgrade 'c-old' to new schema? Y(es)/n(o)",
-		"Do you want to upgrade 'e-old' to new schema? Y(es)/n(o)",
+		"Do you want to upgrade 'a-old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n]",
+		"Do you want to initialize a new schema for 'b-new'? Y(es)/n(o)/a(ll)/q(uit) [n]",
+		"Do you want to upgrade 'c-old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n]",
+		"Do you want to upgrade 'e-old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n]",
 	}
 	last := -1
 	for _, p := range prompts {
@@ -313,9 +313,9 @@ func TestE2EMigratePrompts(t *testing.T) {
 	// Piped answers are echoed: each question ends its own line, and the
 	// tables after them are intact.
 	for _, want := range []string{
-		"Do you want to initialize a new schema for 'b-new'? Y(es)/n(o) y\n",
-		"Do you want to upgrade 'c-old' to new schema? Y(es)/n(o) yes\n",
-		"Do you want to upgrade 'e-old' to new schema? Y(es)/n(o) YES\n",
+		"Do you want to initialize a new schema for 'b-new'? Y(es)/n(o)/a(ll)/q(uit) [n] y\n",
+		"Do you want to upgrade 'c-old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] yes\n",
+		"Do you want to upgrade 'e-old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] YES\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q\n%s", want, r)
@@ -513,8 +513,8 @@ func TestE2EMigrateCodeCheckerConfig(t *testing.T) {
 	}
 	// "n" for the config database: it stays as it is, the products go on.
 	r = supervisor(t, ws, "n\ny\n", nil, "migrate")
-	if !strings.Contains(r.stdout, "Do you want to upgrade the config database to new schema? Y(es)/n(o) n\n") ||
-		!strings.Contains(r.stdout, "Do you want to upgrade 'cc' to new schema? Y(es)/n(o) y\n") || r.code != 0 {
+	if !strings.Contains(r.stdout, "Do you want to upgrade the config database to new schema? Y(es)/n(o) [n] n\n") ||
+		!strings.Contains(r.stdout, "Do you want to upgrade 'cc' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] y\n") || r.code != 0 {
 		t.Errorf("migrate, no to the config database, yes to cc: want both asked, exit 0\n%s", r)
 	}
 	if v := lastRevision(t, sqliteTarget(config)); v != "" {

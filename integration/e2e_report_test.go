@@ -193,7 +193,7 @@ func TestE2EReportMigrateAndCleanupJSON(t *testing.T) {
 		t.Errorf("--report file (err %v) differs from stdout:\n%s", err, b)
 	}
 	// The questions went to stderr; the answers were still read.
-	for _, q := range []string{"Do you want to initialize a new schema for 'b-new'? Y(es)/n(o) y", "Do you want to upgrade 'c-no' to new schema? Y(es)/n(o) n"} {
+	for _, q := range []string{"Do you want to initialize a new schema for 'b-new'? Y(es)/n(o)/a(ll)/q(uit) [n] y", "Do you want to upgrade 'c-no' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] n"} {
 		if !strings.Contains(r.stderr, q) || strings.Contains(r.stdout, q) {
 			t.Errorf("question %q not on stderr alone\n%s", q, r)
 		}

@@ -13,13 +13,13 @@ func (inv *invocation) configLocation() (dbconn.Target, string, error) {
 
 // passOptions are the options of a pass over the products that every command
 // shares; the command adds its own.
-func (inv *invocation) passOptions(selected []string, jobs int) (pass.Options, error) {
+func (inv *invocation) passOptions(selected, excluded []string, jobs int) (pass.Options, error) {
 	t, base, err := inv.configLocation()
 	if err != nil {
 		return pass.Options{}, err
 	}
 	return pass.Options{
-		Config: t, BaseDir: base, Selected: selected, Jobs: jobs,
+		Config: t, BaseDir: base, Selected: selected, Excluded: excluded, Jobs: jobs,
 		Executable: inv.env.Executable, Getenv: inv.env.Getenv, Logs: inv.logs,
 	}, nil
 }

@@ -11,7 +11,7 @@ import (
 // database, read as 'status' reads it; any error completes nothing.
 func (inv *invocation) completeEndpoints(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	var out []cobra.Completion
-	if opts, err := inv.passOptions(nil, 1); err == nil {
+	if opts, err := inv.passOptions(nil, nil, 1); err == nil {
 		for _, p := range pass.Endpoints(c.Context(), opts, toComplete) {
 			out = append(out, cobra.CompletionWithDesc(p.Endpoint, registry.Location(p.Target)))
 		}

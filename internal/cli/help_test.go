@@ -177,8 +177,8 @@ func completions(t *testing.T, in cmdline, args ...string) ([]string, string) {
 	return got, lines[len(lines)-1]
 }
 
-// --product completes the endpoints of the workspace's config database, on
-// every command that has it, and reading them changes nothing.
+// --product and --exclude complete the endpoints of the workspace's config
+// database, on every command that has them, and reading them changes nothing.
 func TestCompleteProductEndpoints(t *testing.T) {
 	ws := workspace(t)
 	for _, e := range []string{"web", "beta"} {
@@ -201,6 +201,8 @@ func TestCompleteProductEndpoints(t *testing.T) {
 		{"up, from the environment", cmdline{env: map[string]string{"SUPERVISOR_WORKSPACE": ws}}, []string{"up", "--product", ""}, all},
 		{"prefix", cmdline{}, []string{"-w", ws, "migrate", "--product", "w"}, []string{"web"}},
 		{"second --product", cmdline{}, []string{"-w", ws, "migrate", "--product", "web", "--product", "b"}, []string{"beta"}},
+		{"--exclude", cmdline{}, []string{"-w", ws, "cleanup", "--exclude", ""}, all},
+		{"status --exclude", cmdline{}, []string{"-w", ws, "status", "--exclude", "b"}, []string{"beta"}},
 		{"products remove", cmdline{}, []string{"-w", ws, "products", "remove", ""}, all},
 		{"products remove takes one", cmdline{}, []string{"-w", ws, "products", "remove", "web", ""}, nil},
 	}

@@ -20,7 +20,7 @@ func initCmd(inv *invocation) *cobra.Command {
 }
 
 func runInit(ctx context.Context, inv *invocation, noDefault bool) error {
-	opts, err := inv.passOptions(nil, 1)
+	opts, err := inv.passOptions(nil, nil, 1)
 	if err != nil {
 		return err
 	}

@@ -16,20 +16,21 @@ import (
 
 // poolFlags are the options of every command that runs workers.
 type poolFlags struct {
-	jobs           int
-	selected       []string
-	timeout        time.Duration
-	failFast       bool
-	lockTimeout    time.Duration
-	connectTimeout time.Duration
-	noProgress     bool
+	jobs               int
+	selected, excluded []string
+	timeout            time.Duration
+	failFast           bool
+	lockTimeout        time.Duration
+	connectTimeout     time.Duration
+	noProgress         bool
 	// out says where the result goes (--json, --report).
 	out resultFlags
 }
 
 func (p *poolFlags) register(fs *pflag.FlagSet) {
 	fs.IntVarP(&p.jobs, "jobs", "j", runtime.NumCPU(), "run `N` worker processes at a time")
-	fs.StringArrayVar(&p.selected, "product", nil, "work on product `ENDPOINT` only (repeatable; never widens to all)")
+	fs.StringArrayVar(&p.selected, "product", nil, "work on the products matching `GLOB` only (an endpoint, or *, ?, [a-z]; repeatable; never widens to all)")
+	fs.StringArrayVar(&p.excluded, "exclude", nil, "leave out the products matching `GLOB` (repeatable; wins over --product)")
 	fs.DurationVar(&p.timeout, "timeout", 0, "stop a worker that runs longer than `DUR` (SIGTERM, then SIGKILL); 0 = no limit")
 	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
 	fs.DurationVar(&p.lockTimeout, "lock-timeout", dbconn.DefaultLockTimeout, "give up waiting for a product's lock after `DUR`")
@@ -54,21 +55,13 @@ func (p *poolFlags) check() error {
 }
 
 // check validates the options of migrate and up before anything is read or
-// written: a --backup-dir that cannot be made must not surface per product,
-// after the questions and the config database upgrade.
-func (f *migrateFlags) check() error {
-	if err := f.pool.check(); err != nil {
+// written (pass.BackupDir).
+func (f *migrateFlags) check() (err error) {
+	if err = f.pool.check(); err != nil {
 		return err
 	}
-	if f.backupDir == "" {
-		return nil
-	}
-	abs, err := pass.CanMakeDir(f.backupDir)
-	if err != nil {
-		return usagef("--backup-dir: %v", err)
-	}
-	f.backupDir = abs
-	return nil
+	f.backupDir, err = pass.BackupDir(f.backupDir)
+	return err
 }
 
 type migrateFlags struct {
@@ -133,7 +126,7 @@ func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options
 // options are the pass options of a command that runs workers, the live
 // progress display included.
 func (p *poolFlags) options(inv *invocation) (pass.Options, error) {
-	o, err := inv.passOptions(p.selected, p.jobs)
+	o, err := inv.passOptions(p.selected, p.excluded, p.jobs)
 	if err != nil {
 		return o, err
 	}
@@ -165,7 +158,7 @@ func migrateProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, po
 // migrateOffline answers --dry-run and --sql: per product, what would run.
 // Nothing is touched and nothing is asked.
 func migrateOffline(ctx context.Context, inv *invocation, f migrateFlags) error {
-	opts, err := inv.passOptions(f.pool.selected, f.pool.jobs)
+	opts, err := inv.passOptions(f.pool.selected, f.pool.excluded, f.pool.jobs)
 	if err != nil {
 		return err
 	}

@@ -45,9 +45,9 @@ func TestMigrateInProcess(t *testing.T) {
 		t.Fatalf("migrate answered no: exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
 	questions := []string{
-		"Do you want to initialize a new schema for 'Default'? Y(es)/n(o) n\n",
-		"Do you want to upgrade 'codechecker' to new schema? Y(es)/n(o) no\n",
-		"Do you want to upgrade 'old' to new schema? Y(es)/n(o) N\n",
+		"Do you want to initialize a new schema for 'Default'? Y(es)/n(o)/a(ll)/q(uit) [n] n\n",
+		"Do you want to upgrade 'codechecker' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] no\n",
+		"Do you want to upgrade 'old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] N\n",
 	}
 	last := -1
 	for _, q := range questions {
@@ -135,7 +135,7 @@ func TestMigrateJSONIsStdoutAlone(t *testing.T) {
 	if b, err := os.ReadFile(file); err != nil || string(b) != r.stdout {
 		t.Errorf("--report (err %v) =\n%s\nwant stdout\n%s", err, b, r.stdout)
 	}
-	if !strings.Contains(r.stderr, "Do you want to upgrade 'old' to new schema? Y(es)/n(o) n") {
+	if !strings.Contains(r.stderr, "Do you want to upgrade 'old' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] n") {
 		t.Errorf("stderr:\n%s\nwant the questions there", r.stderr)
 	}
 	got := map[string]pass.Outcome{}

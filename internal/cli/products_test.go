@@ -196,3 +196,38 @@ func TestOneDatabaseForTwoProducts(t *testing.T) {
 		t.Errorf("migrate --product b-link: exit %d, stdout:\n%s\nwant 1, b-link failed naming product a", r.code, r.stdout)
 	}
 }
+
+// The flags of issue 9's products commands reach the pass: add checks the
+// database unless --no-check, import --from copies another config
+// database's products, list --status adds the status field.
+func TestProductsCheckImportStatusFlags(t *testing.T) {
+	t.Parallel()
+	ws := workspace(t)
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.sqlite")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("garbage ", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustRun(t, ExitOK, "-w", ws, "products", "add", "g", "--sqlite", garbage); !strings.Contains(r.stderr, "file is not a database") {
+		t.Errorf("products add of garbage: stderr\n%s\nwant a warning that it is no database", r.stderr)
+	}
+	if r := mustRun(t, ExitOK, "-w", ws, "products", "add", "n", "--sqlite", filepath.Join(dir, "n.sqlite"), "--no-check"); strings.Contains(r.stderr, "WARN") {
+		t.Errorf("products add --no-check: stderr\n%s\nwant no warning", r.stderr)
+	}
+	src := filepath.Join(t.TempDir(), "config.sqlite")
+	mustRun(t, ExitOK, "--config-db", "sqlite:"+src, "init")
+	r := mustRun(t, ExitOK, "-w", ws, "products", "import", "--from", src)
+	if !strings.Contains(r.stderr, "[Default] not imported: the endpoint is registered already") {
+		t.Errorf("products import: stderr\n%s\nwant Default named as registered already", r.stderr)
+	}
+	if r := run(t, "-w", ws, "products", "import"); r.code != ExitUsage || !strings.Contains(r.stderr, "--from URL is required") {
+		t.Errorf("products import without --from: exit %d, stderr\n%s\nwant 2 saying --from is required", r.code, r.stderr)
+	}
+	got := map[string]string{}
+	for _, p := range decodeJSON[[]report.ProductRow](t, mustRun(t, ExitOK, "-w", ws, "products", "list", "--status", "-j", "2", "--json").stdout) {
+		got[p.Endpoint] = string(p.Status)
+	}
+	if want := map[string]string{"Default": "missing", "g": "failed_to_connect", "n": "missing"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("products list --status = %v, want %v", got, want)
+	}
+}

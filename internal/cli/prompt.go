@@ -6,16 +6,20 @@ import (
 	"io"
 	"strings"
 
+	"supervisor/internal/pass"
 	"supervisor/internal/tty"
 )
 
-// prompter asks Y(es)/n(o) questions, reading answers a line at a time. End
-// of input counts as "no", and says so.
+// prompter asks the questions of a pass, reading answers a line at a time
+// (pass.ParseAnswer). End of input counts as "no", and says so.
 type prompter struct {
 	in     *bufio.Reader
 	out    io.Writer
 	yesAll bool
 	eof    bool
+	// rest is the answer 'a' (All) or 'q' (Quit) gave for every remaining
+	// per-product question; No until one was given.
+	rest pass.Answer
 	// echo repeats each answer after its question. A terminal echoes what
 	// the operator types, newline included; piped answers are not echoed by
 	// anyone, and without this the next question, or the next table, would
@@ -30,15 +34,21 @@ func newPrompter(in io.Reader, out io.Writer, yesAll bool) *prompter {
 	return &prompter{in: bufio.NewReader(in), out: out, yesAll: yesAll, echo: !tty.IsTerminal(in)}
 }
 
-// ask prints question followed by " Y(es)/n(o) " and returns the answer.
-// Only "y" or "yes" (any case) is yes, as in CodeChecker; anything else is no.
-func (p *prompter) ask(question string) bool {
-	fmt.Fprintf(p.out, "%s Y(es)/n(o) ", question)
-	if p.yesAll {
+// restNote is what a question answered by an earlier 'a' or 'q' shows.
+var restNote = map[pass.Answer]string{pass.All: "y (all)", pass.Quit: "n (quit)"}
+
+// ask prints the question and its choices ("Y(es)/n(o)/a(ll)/q(uit) [n]")
+// and returns whether the answer is yes.
+func (p *prompter) ask(q pass.Question) bool {
+	fmt.Fprintf(p.out, "%s %s ", q.Text, q.Choices())
+	switch {
+	case p.yesAll:
 		fmt.Fprintln(p.out, "y (--yes)")
 		return true
-	}
-	if p.eof {
+	case q.Fleet && p.rest.ForRest():
+		fmt.Fprintln(p.out, restNote[p.rest])
+		return p.rest.Yes()
+	case p.eof:
 		fmt.Fprintln(p.out, "n (end of input)")
 		return false
 	}
@@ -48,14 +58,18 @@ func (p *prompter) ask(question string) bool {
 		fmt.Fprintln(p.out, "\nEnd of input: taking that as \"no\".")
 		return false
 	}
-	answer := strings.ToLower(strings.TrimSpace(line))
-	yes := answer == "y" || answer == "yes"
+	a, ok := pass.ParseAnswer(q, line)
+	if a.ForRest() {
+		p.rest = a
+	}
 	if p.echo {
 		shown := strings.Join(strings.Fields(line), " ")
-		if !yes && answer != "n" && answer != "no" {
+		if !ok {
 			shown += " (taken as no)"
+		} else if shown == "" {
+			shown = "n (default)"
 		}
-		fmt.Fprintln(p.out, strings.TrimSpace(shown))
+		fmt.Fprintln(p.out, shown)
 	}
-	return yes
+	return a.Yes()
 }

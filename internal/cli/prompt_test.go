@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"supervisor/internal/pass"
 )
 
 func TestPrompter(t *testing.T) {
-	const q = "Do you want to upgrade 'p' to new schema?"
+	const q = "Do you want to upgrade 'p' to new schema? Y(es)/n(o)/a(ll)/q(uit) [n] "
 	tests := []struct {
 		name    string
 		input   string
@@ -21,24 +23,33 @@ func TestPrompter(t *testing.T) {
 		want    []bool
 		wantOut string
 	}{
-		{"y", "y\n", false, 1, []bool{true}, q + " Y(es)/n(o) y\n"},
-		{"yes", "yes\n", false, 1, []bool{true}, q + " Y(es)/n(o) yes\n"},
-		{"Y", "Y\n", false, 1, []bool{true}, q + " Y(es)/n(o) Y\n"},
-		{"YeS with blanks", "  YeS \t\n", false, 1, []bool{true}, q + " Y(es)/n(o) YeS\n"},
-		{"CRLF", "y\r\n", false, 1, []bool{true}, q + " Y(es)/n(o) y\n"},
-		{"n", "n\n", false, 1, []bool{false}, q + " Y(es)/n(o) n\n"},
-		{"no", "no\n", false, 1, []bool{false}, q + " Y(es)/n(o) no\n"},
-		{"empty line", "\n", false, 1, []bool{false}, q + " Y(es)/n(o) (taken as no)\n"},
-		{"garbage", "sure thing\n", false, 1, []bool{false}, q + " Y(es)/n(o) sure thing (taken as no)\n"},
-		{"yess", "yess\n", false, 1, []bool{false}, q + " Y(es)/n(o) yess (taken as no)\n"},
-		{"last line without newline", "y", false, 1, []bool{true}, q + " Y(es)/n(o) y\n"},
-		{"EOF", "", false, 1, []bool{false}, q + " Y(es)/n(o) \nEnd of input: taking that as \"no\".\n"},
+		{"y", "y\n", false, 1, []bool{true}, q + "y\n"},
+		{"yes", "yes\n", false, 1, []bool{true}, q + "yes\n"},
+		{"Y", "Y\n", false, 1, []bool{true}, q + "Y\n"},
+		{"YeS with blanks", "  YeS \t\n", false, 1, []bool{true}, q + "YeS\n"},
+		{"CRLF", "y\r\n", false, 1, []bool{true}, q + "y\n"},
+		{"n", "n\n", false, 1, []bool{false}, q + "n\n"},
+		{"no", "no\n", false, 1, []bool{false}, q + "no\n"},
+		{"empty line takes the default", "\n", false, 1, []bool{false}, q + "n (default)\n"},
+		{"blank line takes the default", " \t\r\n", false, 1, []bool{false}, q + "n (default)\n"},
+		{"garbage", "sure thing\n", false, 1, []bool{false}, q + "sure thing (taken as no)\n"},
+		{"yess", "yess\n", false, 1, []bool{false}, q + "yess (taken as no)\n"},
+		{"last line without newline", "y", false, 1, []bool{true}, q + "y\n"},
+		{"EOF", "", false, 1, []bool{false}, q + "\nEnd of input: taking that as \"no\".\n"},
 		{"EOF says so once", "y\n", false, 3, []bool{true, false, false},
-			q + " Y(es)/n(o) y\n" +
-				q + " Y(es)/n(o) \nEnd of input: taking that as \"no\".\n" +
-				q + " Y(es)/n(o) n (end of input)\n"},
-		{"one line per question", "n\ny\n", false, 2, []bool{false, true}, q + " Y(es)/n(o) n\n" + q + " Y(es)/n(o) y\n"},
-		{"--yes", "n\n", true, 2, []bool{true, true}, q + " Y(es)/n(o) y (--yes)\n" + q + " Y(es)/n(o) y (--yes)\n"},
+			q + "y\n" +
+				q + "\nEnd of input: taking that as \"no\".\n" +
+				q + "n (end of input)\n"},
+		{"one line per question", "n\ny\n", false, 2, []bool{false, true}, q + "n\n" + q + "y\n"},
+		{"--yes", "n\n", true, 2, []bool{true, true}, q + "y (--yes)\n" + q + "y (--yes)\n"},
+		{"a is yes to this and the rest", "n\na\nn\nn\n", false, 4, []bool{false, true, true, true},
+			q + "n\n" + q + "a\n" + q + "y (all)\n" + q + "y (all)\n"},
+		{"all", "All\n", false, 2, []bool{true, true}, q + "All\n" + q + "y (all)\n"},
+		{"q is no to this and the rest", "y\nq\ny\ny\n", false, 4, []bool{true, false, false, false},
+			q + "y\n" + q + "q\n" + q + "n (quit)\n" + q + "n (quit)\n"},
+		{"quit", "QUIT\n", false, 2, []bool{false, false}, q + "QUIT\n" + q + "n (quit)\n"},
+		{"a before end of input", "a", false, 3, []bool{true, true, true}, q + "a\n" + q + "y (all)\n" + q + "y (all)\n"},
+		{"empty line, then y", "\ny\n", false, 2, []bool{false, true}, q + "n (default)\n" + q + "y\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,7 +58,7 @@ func TestPrompter(t *testing.T) {
 			p := newPrompter(in, &out, tt.yesAll)
 			var got []bool
 			for range tt.answers {
-				got = append(got, p.ask(q))
+				got = append(got, p.ask(pass.Question{Text: "Do you want to upgrade 'p' to new schema?", Fleet: true}))
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("answers to %q = %v, want %v", tt.input, got, tt.want)
@@ -62,6 +73,30 @@ func TestPrompter(t *testing.T) {
 	}
 }
 
+// TestPrompterConfigQuestionTakesNoAllOrQuit: the config database question
+// offers yes or no only; an 'a' or 'q' there is not an answer about the
+// products (taken as no), and the product questions are still asked.
+func TestPrompterConfigQuestionTakesNoAllOrQuit(t *testing.T) {
+	config := pass.Question{Text: "Do you want to upgrade the config database to new schema?"}
+	product := pass.Question{Text: "Do you want to upgrade 'p' to new schema?", Fleet: true}
+	for _, tt := range []struct{ input, wantConfig string }{
+		{"a\ny\nn\n", "a (taken as no)"},
+		{"q\ny\nn\n", "q (taken as no)"},
+	} {
+		var out bytes.Buffer
+		p := newPrompter(strings.NewReader(tt.input), &out, false)
+		got := []bool{p.ask(config), p.ask(product), p.ask(product)}
+		if !slices.Equal(got, []bool{false, true, false}) {
+			t.Errorf("answers to %q = %v, want [false true false]", tt.input, got)
+		}
+		want := config.Text + " Y(es)/n(o) [n] " + tt.wantConfig + "\n" +
+			product.Text + " Y(es)/n(o)/a(ll)/q(uit) [n] y\n" + product.Text + " Y(es)/n(o)/a(ll)/q(uit) [n] n\n"
+		if out.String() != want {
+			t.Errorf("output:\n%q\nwant\n%q", out.String(), want)
+		}
+	}
+}
+
 // A failing stdin (not EOF) counts as no as well, and a nil one as empty.
 func TestPrompterBrokenInput(t *testing.T) {
 	for name, in := range map[string]io.Reader{
@@ -71,8 +106,8 @@ func TestPrompterBrokenInput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
 			p := newPrompter(in, &out, false)
-			first := p.ask("Q?")
-			second := p.ask("Q?") // asked again: the input stays broken
+			first := p.ask(pass.Question{Text: "Q?", Fleet: true})
+			second := p.ask(pass.Question{Text: "Q?", Fleet: true}) // asked again: the input stays broken
 			if first || second {
 				t.Error("ask said yes on a broken input")
 			}
@@ -97,11 +132,11 @@ func TestPrompterEchoOnlyWhenPiped(t *testing.T) {
 	}
 	defer f.Close()
 	var out bytes.Buffer
-	if !newPrompter(f, &out, false).ask("Q?") {
+	if !newPrompter(f, &out, false).ask(pass.Question{Text: "Q?"}) {
 		t.Fatal("ask = false, want true")
 	}
 	// A regular file is not a terminal: echoed.
-	if got, want := out.String(), "Q? Y(es)/n(o) y\n"; got != want {
+	if got, want := out.String(), "Q? Y(es)/n(o) [n] y\n"; got != want {
 		t.Errorf("output %q, want %q", got, want)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 type statusFlags struct {
 	jobs                 int
-	selected             []string
+	selected, excluded   []string
 	asJSON               bool
 	timeout, lockTimeout time.Duration
 }
@@ -30,7 +30,8 @@ func statusCmd(inv *invocation) *cobra.Command {
 		"product by endpoint. Exit 0 when every one is ok, else 1.\n\nDatabase status words:\n" + status.Glossary()
 	fs := cmd.Flags()
 	fs.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "check `N` products at a time")
-	fs.StringArrayVar(&f.selected, "product", nil, "check product `ENDPOINT` only (repeatable; never widens to all)")
+	fs.StringArrayVar(&f.selected, "product", nil, "check the products matching `GLOB` only (an endpoint, or *, ?, [a-z]; repeatable; never widens to all)")
+	fs.StringArrayVar(&f.excluded, "exclude", nil, "leave out the products matching `GLOB` (repeatable; wins over --product)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the table as JSON")
 	fs.DurationVar(&f.timeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
@@ -41,17 +42,13 @@ func runStatus(ctx context.Context, inv *invocation, f statusFlags) error {
 	if f.jobs < 1 {
 		return usagef("status: -j must be at least 1")
 	}
-	opts, err := inv.passOptions(f.selected, f.jobs)
+	opts, err := inv.passOptions(f.selected, f.excluded, f.jobs)
 	if err != nil {
 		return err
 	}
-	fleet, err := pass.Open(ctx, opts, pass.Setup{})
+	fleet, err := pass.Open(ctx, opts, pass.Setup{AdviseUpgrade: true})
 	if err != nil {
 		return err
-	}
-	if cfg := fleet.Config; cfg.State.Status != status.OK {
-		inv.log.Warn("config database schema mismatch! Possible to upgrade: run 'supervisor migrate'", "location", cfg.Location,
-			"database_version", cfg.State.DBVersion, "package_version", cfg.State.PackageVersion)
 	}
 	states := fleet.Inspect(ctx, pass.Timeouts{Connect: f.timeout, Lock: f.lockTimeout})
 	if f.asJSON {
@@ -61,10 +58,8 @@ func runStatus(ctx context.Context, inv *invocation, f statusFlags) error {
 	} else {
 		report.Status(inv.env.Stdout, states)
 	}
-	for _, s := range states {
-		if s.Status != status.OK {
-			return errFailed
-		}
+	if !pass.AllUpToDate(states) {
+		return errFailed
 	}
 	return nil
 }

@@ -68,14 +68,16 @@ func Group(c *cobra.Command, args []string) error {
 }
 
 // Finish adds the help and completion commands and makes the last touches
-// to the whole tree: complete completes every --product flag, and bool flags
-// are shown as plain flags.
+// to the whole tree: complete completes every --product and --exclude flag,
+// and bool flags are shown as plain flags.
 func Finish(root *cobra.Command, complete cobra.CompletionFunc) {
 	shellCommands(root)
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		if c.Flags().Lookup("product") != nil {
-			_ = c.RegisterFlagCompletionFunc("product", complete)
+		for _, name := range []string{"product", "exclude"} {
+			if c.Flags().Lookup(name) != nil {
+				_ = c.RegisterFlagCompletionFunc(name, complete)
+			}
 		}
 		c.InitDefaultHelpFlag()
 		c.Flags().VisitAll(func(f *pflag.Flag) {

@@ -32,6 +32,12 @@ const configForms = "use sqlite:PATH, a path ending in .sqlite, or postgres://us
 // paths. Its errors are usage errors, and none repeats the URL: it may hold
 // a password.
 func ConfigLocation(raw, workspace string) (t dbconn.Target, baseDir string, err error) {
+	return configLocation("--config-db", raw, workspace)
+}
+
+// configLocation is ConfigLocation for the option flag (--config-db,
+// products import's --from), which its errors name.
+func configLocation(flag, raw, workspace string) (t dbconn.Target, baseDir string, err error) {
 	sqliteAt := func(path string) (dbconn.Target, string, error) {
 		abs, err := filepath.Abs(path)
 		if err != nil {
@@ -45,27 +51,27 @@ func ConfigLocation(raw, workspace string) (t dbconn.Target, baseDir string, err
 		return sqliteAt(filepath.Join(workspace, "config.sqlite"))
 	case strings.HasPrefix(raw, "sqlite:") && !isURL:
 		if raw == "sqlite:" {
-			return dbconn.Target{}, "", usagef("--config-db sqlite: needs a PATH (e.g. sqlite:workspace/config.sqlite)")
+			return dbconn.Target{}, "", usagef("%s sqlite: needs a PATH (e.g. sqlite:workspace/config.sqlite)", flag)
 		}
 		return sqliteAt(strings.TrimPrefix(raw, "sqlite:"))
 	case !isURL && strings.HasSuffix(raw, ".sqlite"):
 		return sqliteAt(raw)
 	case !isURL:
-		return dbconn.Target{}, "", usagef("--config-db: not a config database location; %s", configForms)
+		return dbconn.Target{}, "", usagef("%s: not a config database location; %s", flag, configForms)
 	}
 	backend, _, _ := strings.Cut(scheme, "+")
 	if _, ok := dbconn.ParseDialect(backend); !ok {
-		return dbconn.Target{}, "", usagef("--config-db: unsupported database type %q; %s", scheme, configForms)
+		return dbconn.Target{}, "", usagef("%s: unsupported database type %q; %s", flag, scheme, configForms)
 	}
 	base, _ := filepath.Abs(workspace)
 	t, err = registry.ParseConnection(raw, base)
 	if err != nil {
-		return dbconn.Target{}, "", usagef("--config-db: %v; %s", err, configForms)
+		return dbconn.Target{}, "", usagef("%s: %v; %s", flag, err, configForms)
 	}
 	if t.Password != "" {
 		// Our argv is readable by every user of the machine (ps).
-		return dbconn.Target{}, "", usagef("--config-db: the URL holds a password, which would show in the process list; " +
-			"leave it out and give it in PGPASSWORD or a password file (~/.pgpass or PGPASSFILE)")
+		return dbconn.Target{}, "", usagef("%s: the URL holds a password, which would show in the process list; "+
+			"leave it out and give it in PGPASSWORD or a password file (~/.pgpass or PGPASSFILE)", flag)
 	}
 	if t.Dialect == dbconn.SQLite {
 		base = filepath.Dir(t.Path)
@@ -167,6 +173,20 @@ func readOnly(err error, t dbconn.Target) bool {
 	}
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "25006" // read_only_sql_transaction
+}
+
+// BackupDir is --backup-dir made absolute ("" stays ""), checked before
+// anything is read or written: a directory that cannot be made must not
+// surface per product, after the questions and the config database upgrade.
+func BackupDir(dir string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	abs, err := CanMakeDir(dir)
+	if err != nil {
+		return "", usagef("--backup-dir: %v", err)
+	}
+	return abs, nil
 }
 
 // CanMakeDir is dir made absolute, or why the directory can neither be

@@ -30,6 +30,9 @@ type State struct {
 	Reason         string        `json:"reason,omitempty"`
 
 	inspected migrate.State // what an upgrade would do
+	// connectErr is why the database could not be read (failed_to_connect):
+	// products add tells a server asking for a password by it.
+	connectErr error
 }
 
 // pending is what an upgrade of the product would run (--dry-run, --sql).
@@ -108,6 +111,7 @@ func (f *Fleet) inspectProduct(ctx context.Context, p registry.Product, timeout 
 		return set(status.Missing, "")
 	}
 	if err != nil {
+		st.connectErr = err
 		return set(status.FailedToConnect, withPasswordHint(logging.OneLine(dbconn.Explain(err, timeout.Lock).Error()), pw))
 	}
 	st.DBVersion, st.inspected = ms.DBVersion, ms

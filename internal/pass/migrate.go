@@ -61,6 +61,16 @@ type MigrateReport struct {
 	Current []State
 }
 
+// AllUpToDate says whether every product of states is up to date.
+func AllUpToDate(states []State) bool {
+	for _, s := range states {
+		if s.Status != status.OK {
+			return false
+		}
+	}
+	return true
+}
+
 // UpToDate counts the products up to date after the run.
 func (r MigrateReport) UpToDate() int {
 	n := 0
@@ -104,7 +114,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		if st.Status == status.Missing || st.Status == status.SchemaMissing {
 			question = fmt.Sprintf("Do you want to initialize a new schema for '%s'?", p.Endpoint)
 		}
-		if !f.ask(question) {
+		if !f.ask(Question{Text: question, Fleet: true}) {
 			row.Outcome, row.Reason = Declined, reasonDeclined
 			rows[p.Endpoint] = row
 			continue

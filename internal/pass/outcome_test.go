@@ -74,8 +74,8 @@ func TestWorkerOutcome(t *testing.T) {
 // fail-fast reason) for one --fail-fast left out, and asks nothing about
 // the skipped or the up-to-date ones. No worker runs.
 func TestMigrateOutcomeWords(t *testing.T) {
-	var asked []string
-	f, _ := testFleet(t, Options{Ask: func(q string) bool { asked = append(asked, q); return false }}, "a", "b", "c")
+	var asked []Question
+	f, _ := testFleet(t, Options{Ask: func(q Question) bool { asked = append(asked, q); return false }}, "a", "b", "c")
 	before := []State{
 		{Endpoint: "a", Status: status.OK, DBVersion: "002"},
 		{Endpoint: "b", Status: status.SchemaMismatchOK, DBVersion: "001"},
@@ -96,10 +96,14 @@ func TestMigrateOutcomeWords(t *testing.T) {
 		t.Errorf("c = %+v, want failed with its status", r)
 	}
 	if len(asked) != 1 || !rep.Failed || len(rep.Before) != 3 {
-		t.Errorf("asked %q, failed %v, before %d; want one question, failed, the states kept", asked, rep.Failed, len(rep.Before))
+		t.Errorf("asked %v, failed %v, before %d; want one question, failed, the states kept", asked, rep.Failed, len(rep.Before))
+	}
+	// A per-product question: 'a' and 'q' answer the remaining ones too.
+	if want := (Question{Text: "Do you want to upgrade 'b' to new schema?", Fleet: true}); len(asked) == 1 && asked[0] != want {
+		t.Errorf("asked %+v, want %+v", asked[0], want)
 	}
 
-	f, _ = testFleet(t, Options{FailFast: true, Ask: func(q string) bool { t.Errorf("asked %q", q); return true }}, "a", "b")
+	f, _ = testFleet(t, Options{FailFast: true, Ask: func(q Question) bool { t.Errorf("asked %q", q.Text); return true }}, "a", "b")
 	rep = f.Migrate(context.Background(), []State{
 		{Endpoint: "a", Status: status.FailedToConnect, Reason: "gone"},
 		{Endpoint: "b", Status: status.SchemaMismatchOK, DBVersion: "001"},

@@ -30,8 +30,10 @@ type Options struct {
 	// BaseDir what resolves relative SQLite product paths.
 	Config  dbconn.Target
 	BaseDir string
-	// Selected are the endpoints to work on (--product); empty means all.
-	Selected []string
+	// Selected are the endpoint globs to work on (--product; path.Match
+	// syntax), empty meaning all; Excluded the globs left out of those
+	// (--exclude). See selectProducts.
+	Selected, Excluded []string
 	// Jobs is how many products are inspected, or workers run, at a time.
 	Jobs int
 	// Timeout bounds each worker (0: none); LockTimeout and ConnectTimeout
@@ -50,8 +52,9 @@ type Options struct {
 	// the workers' cleanup runs read-only and the config database's
 	// expired login sessions are counted, not removed.
 	DryRun bool
-	// Ask asks the operator a yes/no question; nil answers yes.
-	Ask func(question string) bool
+	// Ask asks the operator a question and says whether the answer was
+	// yes; nil answers yes.
+	Ask func(Question) bool
 	// Events receives what the workers report as it happens; nil drops it.
 	Events func(endpoint string, e event.Event)
 	// Progress, when set, follows each stage's workers (a live display).
@@ -73,8 +76,10 @@ var usagef = usage.Errorf
 // Setup says what Open does in the config database besides reading the
 // products.
 type Setup struct {
-	// UpgradeConfig upgrades an outdated config schema (after asking).
-	UpgradeConfig bool
+	// UpgradeConfig upgrades an outdated config schema (after asking);
+	// AdviseUpgrade, for a command that does not, warns that it is outdated
+	// and that migrate upgrades it (status).
+	UpgradeConfig, AdviseUpgrade bool
 	// SessionLifetime > 0 removes the login sessions unused for that long;
 	// LifetimeFrom says where the value came from, for the log.
 	SessionLifetime time.Duration
@@ -120,13 +125,8 @@ type ConfigState struct {
 // says, reads the products and closes the database: product work must
 // never hold it open (a long migration used to time CodeChecker's out).
 func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
-	if opts.Logs == nil {
-		opts.Logs = logging.Discard()
-	}
-	if opts.Getenv == nil {
-		opts.Getenv = func(string) string { return "" }
-	}
-	f := &Fleet{opts: opts, log: opts.Logs.Logger()}
+	f := newFleet(opts)
+	opts = f.opts
 	// -j past what the file-descriptor limit allows fails products with
 	// EMFILE: capped once here, for the inspection and the workers.
 	f.opts.Jobs = supervise.LimitParallel(max(opts.Jobs, 1), f.log)
@@ -146,10 +146,14 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config database %s: %w", cfg.Location, err)
 	}
-	if f.Products, err = selectProducts(all, opts.Selected); err != nil {
+	sel, err := selectProducts(all, opts.Selected, opts.Excluded)
+	if err != nil {
 		return nil, err
 	}
-	f.allProducts = all
+	for _, e := range sel.unused {
+		f.log.Debug("--exclude matches no product", "pattern", e)
+	}
+	f.Products, f.allProducts = sel.products, all
 	if setup.UpgradeConfig && st.Status == status.SchemaMismatchOK {
 		upgraded, err := f.upgradeConfig(ctx, cfg)
 		if err != nil {
@@ -160,10 +164,10 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 			if all, err = cfg.Registry().List(ctx); err != nil {
 				return nil, fmt.Errorf("config database %s: %w", cfg.Location, err)
 			}
-			if f.Products, err = selectProducts(all, opts.Selected); err != nil {
+			if sel, err = selectProducts(all, opts.Selected, opts.Excluded); err != nil {
 				return nil, err
 			}
-			f.allProducts = all
+			f.Products, f.allProducts = sel.products, all
 		}
 	}
 	if setup.SessionLifetime > 0 {
@@ -171,7 +175,23 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 			return nil, err
 		}
 	}
+	if setup.AdviseUpgrade && st.Status != status.OK {
+		f.log.Warn("config database schema mismatch! Possible to upgrade: run 'supervisor migrate'", "location", cfg.Location,
+			"database_version", st.DBVersion, "package_version", st.PackageVersion)
+	}
 	return f, nil
+}
+
+// newFleet is a Fleet of no products yet, with opts' Logs and Getenv set
+// when they are nil.
+func newFleet(opts Options) *Fleet {
+	if opts.Logs == nil {
+		opts.Logs = logging.Discard()
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = func(string) string { return "" }
+	}
+	return &Fleet{opts: opts, log: opts.Logs.Logger()}
 }
 
 // upgradeConfig upgrades the config database (in-process: it is small)
@@ -180,7 +200,7 @@ func (f *Fleet) upgradeConfig(ctx context.Context, cfg *ConfigDB) (bool, error) 
 	st := cfg.State
 	f.log.Warn("config database schema mismatch! Possible to upgrade", "location", cfg.Location,
 		"database_version", st.DBVersion, "package_version", st.PackageVersion)
-	if !f.ask("Do you want to upgrade the config database to new schema?") {
+	if !f.ask(Question{Text: "Do you want to upgrade the config database to new schema?"}) {
 		f.log.Warn("config database not upgraded; going on with the products")
 		return false, nil
 	}
@@ -216,36 +236,11 @@ func (f *Fleet) removeExpiredSessions(ctx context.Context, cfg *ConfigDB, setup 
 	return nil
 }
 
-func (f *Fleet) ask(question string) bool {
+func (f *Fleet) ask(q Question) bool {
 	if f.opts.Ask == nil {
 		return true
 	}
-	return f.opts.Ask(question)
-}
-
-// selectProducts keeps the products named by --product, in endpoint order.
-// Naming an unknown product is a usage error; it never widens to all.
-func selectProducts(all []registry.Product, selected []string) ([]registry.Product, error) {
-	if len(selected) == 0 {
-		return all, nil
-	}
-	want := map[string]bool{}
-	for _, e := range selected {
-		want[e] = true
-	}
-	var out []registry.Product
-	for _, p := range all {
-		if want[p.Endpoint] {
-			out = append(out, p)
-			delete(want, p.Endpoint)
-		}
-	}
-	for _, e := range selected {
-		if want[e] {
-			return nil, usagef("unknown product %q (see 'supervisor products list')", e)
-		}
-	}
-	return out, nil
+	return f.opts.Ask(q)
 }
 
 // password resolves p's PostgreSQL password (registry.ResolvePassword's

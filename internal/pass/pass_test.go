@@ -30,42 +30,76 @@ func endpoints(ps []registry.Product) []string {
 	return out
 }
 
+// TestSelectProducts: --product globs and --exclude globs pick products in
+// endpoint order; a --product pattern matching nothing and a malformed
+// pattern are usage errors and never widen to all; an --exclude matching
+// nothing is fine (reported as unused).
 func TestSelectProducts(t *testing.T) {
-	all := products("Default", "alpha", "beta", "gamma")
+	all := products("Default", "a1", "ab", "alpha", "b[1]", "beta", "gamma")
+	every := endpoints(all)
 	tests := []struct {
-		name     string
-		all      []registry.Product
-		selected []string
-		want     []string
-		wantErr  string
+		name               string
+		all                []registry.Product
+		selected, excluded []string
+		want, wantUnused   []string
+		wantErr            string
 	}{
-		{"none selected is all", all, nil, []string{"Default", "alpha", "beta", "gamma"}, ""},
-		{"empty selection is all", all, []string{}, []string{"Default", "alpha", "beta", "gamma"}, ""},
-		{"one", all, []string{"beta"}, []string{"beta"}, ""},
-		{"endpoint order, not selection order", all, []string{"gamma", "Default", "beta"}, []string{"Default", "beta", "gamma"}, ""},
-		{"twice is once", all, []string{"alpha", "alpha"}, []string{"alpha"}, ""},
-		{"unknown", all, []string{"alpha", "nope"}, nil, `unknown product "nope"`},
-		{"only unknown never widens", all, []string{"nope"}, nil, `unknown product "nope"`},
-		{"case matters", all, []string{"default"}, nil, `unknown product "default"`},
-		{"no products at all", nil, []string{"alpha"}, nil, `unknown product "alpha"`},
+		{"none selected is all", all, nil, nil, every, nil, ""},
+		{"empty selection is all", all, []string{}, []string{}, every, nil, ""},
+		{"one", all, []string{"beta"}, nil, []string{"beta"}, nil, ""},
+		{"endpoint order, not selection order", all, []string{"gamma", "Default", "beta"}, nil, []string{"Default", "beta", "gamma"}, nil, ""},
+		{"twice is once", all, []string{"alpha", "alpha"}, nil, []string{"alpha"}, nil, ""},
+		{"unknown", all, []string{"alpha", "nope"}, nil, nil, nil, `unknown product "nope"`},
+		{"only unknown never widens", all, []string{"nope"}, nil, nil, nil, `unknown product "nope"`},
+		{"case matters", all, []string{"default"}, nil, nil, nil, `unknown product "default"`},
+		{"no products at all", nil, []string{"alpha"}, nil, nil, nil, `unknown product "alpha"`},
+
+		{"star", all, []string{"a*"}, nil, []string{"a1", "ab", "alpha"}, nil, ""},
+		{"question mark", all, []string{"a?"}, nil, []string{"a1", "ab"}, nil, ""},
+		{"class", all, []string{"[bg]*"}, nil, []string{"b[1]", "beta", "gamma"}, nil, ""},
+		{"negated class", all, []string{"a[^1]*"}, nil, []string{"ab", "alpha"}, nil, ""},
+		{"range", all, []string{"a[0-9]"}, nil, []string{"a1"}, nil, ""},
+		{"quoted bracket", all, []string{`b\[1]`}, nil, []string{"b[1]"}, nil, ""},
+		{"overlapping globs in endpoint order", all, []string{"*a", "a*"}, nil, []string{"a1", "ab", "alpha", "beta", "gamma"}, nil, ""},
+		{"glob and name", all, []string{"gamma", "a?"}, nil, []string{"a1", "ab", "gamma"}, nil, ""},
+		{"star is every product", all, []string{"*"}, nil, every, nil, ""},
+		{"glob matching nothing", all, []string{"alpha", "z*"}, nil, nil, nil, `--product "z*" matches no product`},
+		{"glob on an empty registry", nil, []string{"*"}, nil, nil, nil, `--product "*" matches no product`},
+
+		{"exclude one", all, nil, []string{"beta"}, []string{"Default", "a1", "ab", "alpha", "b[1]", "gamma"}, nil, ""},
+		{"exclude a glob from a glob", all, []string{"a*"}, []string{"ab"}, []string{"a1", "alpha"}, nil, ""},
+		{"exclude wins over --product", all, []string{"beta", "gamma"}, []string{"beta"}, []string{"gamma"}, nil, ""},
+		{"exclude everything selected", all, []string{"a?"}, []string{"a*"}, nil, nil, ""},
+		{"exclude matching nothing is fine", all, []string{"beta"}, []string{"zeta", "q*"}, []string{"beta"}, []string{"zeta", "q*"}, ""},
+		{"exclude outside the selection is used", all, []string{"beta"}, []string{"gamma"}, []string{"beta"}, nil, ""},
+
+		{"malformed --product", all, []string{"a["}, nil, nil, nil, `--product "a[": malformed pattern`},
+		{"malformed after a match", all, []string{"a*["}, nil, nil, nil, `--product "a*[": malformed pattern`},
+		{"malformed range", all, []string{"[z-"}, nil, nil, nil, `--product "[z-": malformed pattern`},
+		{"trailing backslash", all, []string{`a\`}, nil, nil, nil, `--product "a\\": malformed pattern`},
+		{"malformed --exclude", all, nil, []string{"[b"}, nil, nil, `--exclude "[b": malformed pattern`},
+		{"malformed on an empty registry", nil, nil, []string{"]["}, nil, nil, `--exclude "][": malformed pattern`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := selectProducts(tt.all, tt.selected)
+			got, err := selectProducts(tt.all, tt.selected, tt.excluded)
 			if tt.wantErr != "" {
 				if !usage.Is(err) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("selectProducts(%v) error = %v, want a usage error %q", tt.selected, err, tt.wantErr)
+					t.Errorf("selectProducts(%q, %q) error = %v, want a usage error %q", tt.selected, tt.excluded, err, tt.wantErr)
 				}
-				if got != nil {
-					t.Errorf("selectProducts(%v) = %v with its error, want nothing", tt.selected, endpoints(got))
+				if got.products != nil || got.unused != nil {
+					t.Errorf("selectProducts(%q, %q) = %+v with its error, want nothing", tt.selected, tt.excluded, got)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("selectProducts(%v) = %v", tt.selected, err)
+				t.Fatalf("selectProducts(%q, %q) = %v", tt.selected, tt.excluded, err)
 			}
-			if !slices.Equal(endpoints(got), tt.want) {
-				t.Errorf("selectProducts(%v) = %v, want %v", tt.selected, endpoints(got), tt.want)
+			if !slices.Equal(endpoints(got.products), tt.want) {
+				t.Errorf("selectProducts(%q, %q) = %q, want %q", tt.selected, tt.excluded, endpoints(got.products), tt.want)
+			}
+			if !slices.Equal(got.unused, tt.wantUnused) {
+				t.Errorf("unused excludes = %q, want %q", got.unused, tt.wantUnused)
 			}
 		})
 	}

@@ -52,14 +52,6 @@ func Init(ctx context.Context, opts Options, defaultPath string) error {
 	return nil
 }
 
-// AddProduct registers p in the config database. What the registry refuses
-// (a taken or invalid endpoint, a database another product uses, ...) is
-// bad usage.
-func AddProduct(ctx context.Context, opts Options, p registry.Product) error {
-	return editRegistry(ctx, opts, "products add", func(r *registry.Registry) error { return r.Add(ctx, p) },
-		func() { opts.logs().Product(p.Endpoint).Info("product added", "location", registry.Location(p.Target)) })
-}
-
 // RemoveProduct removes the product endpoint from the registry; its
 // database is not touched.
 func RemoveProduct(ctx context.Context, opts Options, endpoint string) error {
@@ -78,13 +70,20 @@ func editRegistry(ctx context.Context, opts Options, what string, edit func(*reg
 	}
 	defer cfg.Close()
 	if err := edit(cfg.Registry()); err != nil {
-		if registry.IsInputError(err) {
-			return usagef("%s: %v", what, err)
-		}
-		return cfg.WriteError(what, err)
+		return registryError(cfg, what, err)
 	}
 	done()
 	return nil
+}
+
+// registryError is err, from an edit of cfg's registry, with what was being
+// done: what the registry refused is bad usage, and so is a config
+// database that cannot be written (ConfigDB.WriteError).
+func registryError(cfg *ConfigDB, what string, err error) error {
+	if registry.IsInputError(err) {
+		return usagef("%s: %v", what, err)
+	}
+	return cfg.WriteError(what, err)
 }
 
 // logs are the Logs of the options, or none.

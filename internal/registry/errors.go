@@ -16,6 +16,9 @@ var (
 	// ErrInvalidConnection reports a database location that cannot be parsed
 	// or stored.
 	ErrInvalidConnection = errors.New("invalid database connection")
+	// ErrInvalidPasswordEnv reports a password variable that cannot be
+	// stored: not a variable name, or given for a SQLite product.
+	ErrInvalidPasswordEnv = errors.New("invalid password variable")
 	// ErrConfigOutdated reports a config database whose schema lacks what the
 	// operation needs (a CodeChecker-made database at our version 1).
 	ErrConfigOutdated = errors.New("config database is at an older version; run `supervisor migrate` first")
@@ -23,9 +26,10 @@ var (
 
 // IsInputError reports whether err is the operator's input that the
 // registry refused (a taken or invalid endpoint, a bad or shared database
-// location, a config database too old for it), not a failure to write.
+// location or password variable, a config database too old for it), not a
+// failure to write.
 func IsInputError(err error) bool {
-	for _, e := range []error{ErrNotFound, ErrExists, ErrDatabaseInUse, ErrInvalidEndpoint, ErrInvalidConnection, ErrConfigOutdated} {
+	for _, e := range []error{ErrNotFound, ErrExists, ErrDatabaseInUse, ErrInvalidEndpoint, ErrInvalidConnection, ErrInvalidPasswordEnv, ErrConfigOutdated} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -199,13 +199,24 @@ func markShared(ps []Product) {
 // config database older than our version 2 lacks: then Add fails with
 // ErrConfigOutdated. The other columns get CodeChecker's defaults.
 func (r *Registry) Add(ctx context.Context, p Product) error {
-	if err := r.add(ctx, p); err != nil {
+	if err := r.add(ctx, p, true); err != nil {
 		return fmt.Errorf("add product %q: %w", p.Endpoint, err)
 	}
 	return nil
 }
 
-func (r *Registry) add(ctx context.Context, p Product) error {
+// CanAdd reports what Add would refuse p for, storing nothing: products
+// add asks it before it connects to the product's database, and products
+// import before it adds the first product.
+func (r *Registry) CanAdd(ctx context.Context, p Product) error {
+	if err := r.add(ctx, p, false); err != nil {
+		return fmt.Errorf("add product %q: %w", p.Endpoint, err)
+	}
+	return nil
+}
+
+// add checks p and, with insert, stores it.
+func (r *Registry) add(ctx context.Context, p Product, insert bool) error {
 	if err := r.check(); err != nil {
 		return err
 	}
@@ -236,10 +247,10 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 	}
 	if p.PasswordEnv != "" {
 		if t.Dialect != dbconn.Postgres {
-			return fmt.Errorf("a password variable (%s) applies to PostgreSQL products only", p.PasswordEnv)
+			return fmt.Errorf("%w: a password variable (%s) applies to PostgreSQL products only", ErrInvalidPasswordEnv, p.PasswordEnv)
 		}
 		if !envName.MatchString(p.PasswordEnv) {
-			return fmt.Errorf("invalid password variable name %q (use letters, digits and _, not starting with a digit)", p.PasswordEnv)
+			return fmt.Errorf("%w: name %q (use letters, digits and _, not starting with a digit)", ErrInvalidPasswordEnv, p.PasswordEnv)
 		}
 	}
 	display := p.DisplayName
@@ -278,6 +289,9 @@ func (r *Registry) add(ctx context.Context, p Product) error {
 		if e.err == nil && db.same(identify(e.target)) {
 			return fmt.Errorf("%w: %s is the database of product %q", ErrDatabaseInUse, Location(t), e.endpoint)
 		}
+	}
+	if !insert {
+		return nil
 	}
 
 	var id int64

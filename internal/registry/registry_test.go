@@ -186,10 +186,10 @@ func TestAddRefused(t *testing.T) {
 			ErrInvalidConnection, "character ';'"},
 		{"password variable on SQLite",
 			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/x.sqlite"}, PasswordEnv: "PW"},
-			nil, "PostgreSQL products only"},
+			ErrInvalidPasswordEnv, "PostgreSQL products only"},
 		{"bad password variable",
 			Product{Endpoint: "x", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "x"}, PasswordEnv: "1PW"},
-			nil, `invalid password variable name "1PW"`},
+			ErrInvalidPasswordEnv, `invalid password variable: name "1PW"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,6 +203,9 @@ func TestAddRefused(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Add error = %q, want it to contain %q", err, tt.want)
 			}
+			if cerr := reg.CanAdd(ctx, tt.product); cerr == nil || cerr.Error() != err.Error() {
+				t.Errorf("CanAdd error = %v, want Add's: %v", cerr, err)
+			}
 		})
 	}
 	ps, err := reg.List(ctx)
@@ -211,6 +214,24 @@ func TestAddRefused(t *testing.T) {
 	}
 	if got, want := endpoints(ps), []string{"pg", "prod"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("products after refused adds = %v, want %v", got, want)
+	}
+}
+
+// CanAdd says nil for a product Add would take, and stores nothing.
+func TestCanAddStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	db, dir := newSQLiteConfig(t, 2)
+	reg := New(db, dbconn.SQLite, dir)
+	p := Product{Endpoint: "new", Target: dbconn.Target{Dialect: dbconn.Postgres, Host: "h", Database: "new"}, PasswordEnv: "NEW_PW"}
+	if err := reg.CanAdd(ctx, p); err != nil {
+		t.Fatalf("CanAdd(%+v) = %v, want nil", p, err)
+	}
+	ps, err := reg.List(ctx)
+	if err != nil || len(ps) != 0 {
+		t.Errorf("products after CanAdd = %v, %v; want none", endpoints(ps), err)
+	}
+	if err := reg.Add(ctx, p); err != nil {
+		t.Errorf("Add after CanAdd = %v, want nil", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"supervisor/internal/buildinfo"
@@ -15,6 +16,7 @@ import (
 	"supervisor/internal/migrate"
 	"supervisor/internal/pass"
 	"supervisor/internal/registry"
+	"supervisor/internal/status"
 	"supervisor/schema"
 )
 
@@ -129,12 +131,18 @@ type ProductRow struct {
 	// stored URL (password masked) when that cannot be read at all.
 	Connection string `json:"connection,omitempty"`
 	Error      string `json:"error,omitempty"`
+	// Status is where the database stands (--status only), as status
+	// names it; StatusReason says why, when the status has a reason.
+	Status       status.Status `json:"status,omitempty"`
+	StatusReason string        `json:"status_reason,omitempty"`
 }
 
 // Products prints the registry (products list), as JSON when asJSON.
-func Products(w io.Writer, products []registry.Product, asJSON bool) error {
+// states, when not nil, are the products' states in the same order
+// (--status): a Status column, and the status fields in JSON.
+func Products(w io.Writer, products []registry.Product, states []pass.State, asJSON bool) error {
 	rows := make([]ProductRow, 0, len(products))
-	for _, p := range products {
+	for i, p := range products {
 		row := ProductRow{Endpoint: p.Endpoint, DisplayName: p.DisplayName, Description: p.Description, PasswordEnv: p.PasswordEnv}
 		if p.Target.Dialect.Valid() {
 			row.Dialect, row.Location = p.Target.Dialect.String(), registry.Location(p.Target)
@@ -144,18 +152,28 @@ func Products(w io.Writer, products []registry.Product, asJSON bool) error {
 		if p.Err != nil {
 			row.Error = p.Err.Error()
 		}
+		if states != nil {
+			row.Status, row.StatusReason = states[i].Status, states[i].Reason
+		}
 		rows = append(rows, row)
 	}
 	if asJSON {
 		return JSON(w, rows)
 	}
-	table := [][]string{{"Endpoint", "Display name", "Database", "Location", "Description"}}
+	head := []string{"Endpoint", "Display name", "Database", "Location", "Description"}
+	if states != nil {
+		head = slices.Insert(head, 4, "Status")
+	}
+	table := [][]string{head}
 	for _, r := range rows {
+		cells := []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description}
 		if r.Error != "" {
-			table = append(table, []string{r.Endpoint, r.DisplayName, Dash(r.Dialect), r.Location + r.Connection, "UNUSABLE: " + r.Error})
-			continue
+			cells = []string{r.Endpoint, r.DisplayName, Dash(r.Dialect), r.Location + r.Connection, "UNUSABLE: " + r.Error}
 		}
-		table = append(table, []string{r.Endpoint, r.DisplayName, r.Dialect, r.Location, r.Description})
+		if states != nil {
+			cells = slices.Insert(cells, 4, string(r.Status))
+		}
+		table = append(table, cells)
 	}
 	Table(w, table)
 	return nil

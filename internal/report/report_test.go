@@ -2,7 +2,15 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/pass"
+	"supervisor/internal/registry"
+	"supervisor/internal/status"
 )
 
 func TestTable(t *testing.T) {
@@ -51,5 +59,59 @@ func TestTable(t *testing.T) {
 				t.Errorf("printTable =\n%s\nwant\n%s", b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// products list --status adds a Status column (before Description, an
+// unusable row's reason included) and the status fields in JSON; without
+// states neither appears.
+func TestProductsStatus(t *testing.T) {
+	products := []registry.Product{
+		{Endpoint: "a", DisplayName: "A", Description: "first", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: "/a.sqlite"}},
+		{Endpoint: "b", DisplayName: "b", Connection: "mysql://x@y/z", Err: errors.New("unsupported")},
+	}
+	states := []pass.State{
+		{Endpoint: "a", Status: status.OK},
+		{Endpoint: "b", Status: status.FailedToConnect, Reason: "unsupported"},
+	}
+	var with, without bytes.Buffer
+	if err := Products(&with, products, states, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Products(&without, products, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	wantWith := "" +
+		"---------+--------------+----------+---------------+-------------------+----------------------\n" +
+		"Endpoint | Display name | Database | Location      | Status            | Description\n" +
+		"---------+--------------+----------+---------------+-------------------+----------------------\n" +
+		"a        | A            | sqlite   | /a.sqlite     | ok                | first\n" +
+		"b        | b            | -        | mysql://x@y/z | failed_to_connect | UNUSABLE: unsupported\n" +
+		"---------+--------------+----------+---------------+-------------------+----------------------\n"
+	if with.String() != wantWith {
+		t.Errorf("with states:\n%s\nwant\n%s", with.String(), wantWith)
+	}
+	if strings.Contains(without.String(), "Status") || strings.Contains(without.String(), "failed_to_connect") {
+		t.Errorf("without states:\n%s\nwant no Status column", without.String())
+	}
+
+	var js bytes.Buffer
+	if err := Products(&js, products, states, true); err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(js.Bytes(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0]["status"] != "ok" || rows[0]["status_reason"] != nil ||
+		rows[1]["status"] != "failed_to_connect" || rows[1]["status_reason"] != "unsupported" {
+		t.Errorf("JSON with states = %v, want status ok for a, failed_to_connect with its reason for b", rows)
+	}
+	js.Reset()
+	if err := Products(&js, products, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(js.String(), `"status`) {
+		t.Errorf("JSON without states:\n%s\nwant no status field", js.String())
 	}
 }
