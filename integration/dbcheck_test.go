@@ -19,6 +19,7 @@ import (
 	"supervisor/integration/workspace"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/migrate"
+	"supervisor/internal/testutil"
 	"supervisor/schema"
 )
 
@@ -317,23 +318,10 @@ func lastRevision(t *testing.T, tg dbconn.Target) string {
 func tableNames(t *testing.T, db *sql.DB, dialect dbconn.Dialect) []string {
 	t.Helper()
 	q := "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-	if dialect == "postgres" {
+	if dialect == dbconn.Postgres {
 		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name"
 	}
-	rows, err := db.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	return out
+	return testutil.QueryStrings(t, db, q)
 }
 
 // rowCounts counts the rows of every table of the database, revision tables

@@ -17,6 +17,7 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/pgtest"
+	"supervisor/internal/testutil"
 )
 
 // fileSum is the SHA-256 of the file at path, in hex.
@@ -126,19 +127,7 @@ func TestDryRunAfterTheRunCountsNothing(t *testing.T) {
 // pgRowCounts counts the rows of every table of the public schema.
 func pgRowCounts(t *testing.T, pg *sql.DB) map[string]int64 {
 	t.Helper()
-	rows, err := pg.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
+	tables := testutil.QueryStrings(t, pg, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
 	out := map[string]int64{}
 	for _, table := range tables {
 		out[table] = queryInt(t, pg, fmt.Sprintf("SELECT count(*) FROM %s", quoteIdent(table)))

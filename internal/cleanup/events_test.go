@@ -14,6 +14,7 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/event"
+	"supervisor/internal/testutil"
 )
 
 // Every routine is one routine_started and one routine_done event on the
@@ -23,7 +24,7 @@ import (
 // text, and no other integer of a routine_done line is taken for a count.
 func TestRoutineEventsCarryTheCounts(t *testing.T) {
 	db := openSQLite(t, copySample(t))
-	buf := &syncBuffer{}
+	buf := &testutil.SyncBuffer{}
 	log := hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: buf, JSONFormat: true})
 	got, err := Run(context.Background(), db, Options{
 		Dialect: dbconn.SQLite, Labels: loadFixtureLabels(t), Now: fixedNow, BatchSize: 4, Logger: log,

@@ -1,7 +1,6 @@
 package cleanup
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -71,27 +70,9 @@ func loadFixtureLabels(tb testing.TB) *labels.Labels {
 	return fixtureLabels
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testLogger logs to a buffer it returns.
-func testLogger() (hclog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func testLogger() (hclog.Logger, *testutil.SyncBuffer) {
+	buf := &testutil.SyncBuffer{}
 	return hclog.New(&hclog.LoggerOptions{
 		Name:   "cleanup",
 		Level:  hclog.Debug,

@@ -301,40 +301,14 @@ func commonSnapshot(t *testing.T, db, pg *sql.DB, lite bool) snapshot {
 // analysis_info, with their definitions.
 func analysisInfoFKs(t *testing.T, pg *sql.DB) []string {
 	t.Helper()
-	rows, err := pg.Query(`SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+	return testutil.QueryStrings(t, pg, `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
 		FROM pg_constraint WHERE contype = 'f' AND confrelid = 'analysis_info'::regclass ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 // tempIndexes lists the indexes whose names start with tmp_.
 func tempIndexes(t *testing.T, pg *sql.DB) []string {
 	t.Helper()
-	rows, err := pg.Query(`SELECT indexname FROM pg_indexes WHERE indexname LIKE 'tmp%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
+	return testutil.QueryStrings(t, pg, `SELECT indexname FROM pg_indexes WHERE indexname LIKE 'tmp%'`)
 }
 
 // TestPostgres loads the product schema into a throwaway PostgreSQL

@@ -1,10 +1,8 @@
 package pass
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,31 +13,14 @@ import (
 	"supervisor/internal/logging"
 	"supervisor/internal/status"
 	"supervisor/internal/supervise"
+	"supervisor/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer the logs of parallel inspections can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testFleet is a fleet over endpoints that logs into the returned buffer
 // and asks through ask; it runs no worker as long as nothing is started.
-func testFleet(t *testing.T, opts Options, endpoints ...string) (*Fleet, *syncBuffer) {
+func testFleet(t *testing.T, opts Options, endpoints ...string) (*Fleet, *testutil.SyncBuffer) {
 	t.Helper()
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	logs, err := logging.New(&buf, "text", hclog.Info)
 	if err != nil {
 		t.Fatal(err)

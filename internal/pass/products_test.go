@@ -26,10 +26,10 @@ import (
 // registryOptions are the options of a pass over a new config database
 // (no products) in a directory of its own, logging JSON into the buffer;
 // env is the whole environment (nil: none set).
-func registryOptions(t *testing.T, env map[string]string) (Options, *syncBuffer) {
+func registryOptions(t *testing.T, env map[string]string) (Options, *testutil.SyncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	logs, err := logging.New(&buf, "json", hclog.Info)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ type logLine map[string]any
 func (l logLine) str(k string) string { s, _ := l[k].(string); return s }
 
 // logLines are the lines of buf about endpoint ("" = every line).
-func logLines(t *testing.T, buf *syncBuffer, endpoint string) []logLine {
+func logLines(t *testing.T, buf *testutil.SyncBuffer, endpoint string) []logLine {
 	t.Helper()
 	var out []logLine
 	for _, s := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
@@ -378,7 +378,7 @@ func TestImportProducts(t *testing.T) {
 	}
 
 	// Again: everything is there already, nothing is added.
-	buf2 := &syncBuffer{}
+	buf2 := &testutil.SyncBuffer{}
 	opts.Logs, _ = logging.New(buf2, "json", hclog.Info)
 	if err := ImportProducts(ctx, opts, "sqlite:"+src); err != nil {
 		t.Fatal(err)

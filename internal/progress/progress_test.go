@@ -11,25 +11,8 @@ import (
 
 	"supervisor/internal/event"
 	"supervisor/internal/progress/screen"
+	"supervisor/internal/testutil"
 )
-
-// syncBuffer is the terminal: mpb writes from its goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.b.Bytes())
-}
 
 // clock is a settable clock.
 type clock struct {
@@ -53,12 +36,12 @@ func (c *clock) set(t time.Time) {
 // by End).
 type testDisplay struct {
 	*Display
-	out   *syncBuffer
+	out   *testutil.SyncBuffer
 	clock *clock
 }
 
 func newTestDisplay() *testDisplay {
-	td := &testDisplay{out: &syncBuffer{}, clock: &clock{now: t0}}
+	td := &testDisplay{out: &testutil.SyncBuffer{}, clock: &clock{now: t0}}
 	td.Display = New(td.out, Options{Now: td.clock.Now, RefreshRate: 24 * time.Hour})
 	return td
 }
