@@ -185,6 +185,22 @@ func TestStatusDriftPostgres(t *testing.T) {
 		assertClean(t, inspectOne(t, p, true))
 		noScratch(t, db)
 	})
+	// A role that may read the product but not create a schema on its
+	// database cannot have it compared: not knowing is not up to date.
+	t.Run("role without create", func(t *testing.T) {
+		p, db := product(t, "readonly")
+		c.Exec(t, "postgres", "CREATE ROLE drift_reader LOGIN PASSWORD 'reader-pw'")
+		c.Exec(t, "readonly", "GRANT USAGE ON SCHEMA public TO drift_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO drift_reader")
+		p.Target.User, p.Target.Password = "drift_reader", "reader-pw"
+		if st := inspectOne(t, p, false); st.Status != status.OK {
+			t.Fatalf("without the drift check: got %s (%s), want ok", st.Status, st.Reason)
+		}
+		st := inspectOne(t, p, true)
+		if st.Status != status.FailedToConnect || st.Drift != nil || !strings.HasPrefix(st.Reason, "cannot check for drift: ") || !strings.Contains(st.Reason, "permission denied") {
+			t.Errorf("got %s drift=%q (%s), want failed_to_connect, no drift list, \"cannot check for drift: ... permission denied\"", st.Status, st.Drift, st.Reason)
+		}
+		noScratch(t, db)
+	})
 	for i, tc := range driftCases {
 		t.Run(tc.name, func(t *testing.T) {
 			p, db := product(t, "drift_"+string(rune('a'+i)))
