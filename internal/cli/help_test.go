@@ -132,6 +132,7 @@ func TestHelpStatusExplainsStatusWords(t *testing.T) {
 		"schema_missing":        "Database schema is missing.",
 		"schema_init_error":     "Schema initialization error.",
 		"schema_upgrade_failed": "Schema upgrade failed.",
+		"drift":                 "Database schema drifted from the packaged schema.",
 	} {
 		re := regexp.MustCompile(`(?m)^  ` + word + ` +` + regexp.QuoteMeta(message) + `\n {3,}\S`)
 		if !re.MatchString(r.stdout) {

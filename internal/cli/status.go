@@ -17,7 +17,7 @@ import (
 type statusFlags struct {
 	jobs                 int
 	selected, excluded   []string
-	asJSON               bool
+	asJSON, drift        bool
 	timeout, lockTimeout time.Duration
 }
 
@@ -33,6 +33,7 @@ func statusCmd(inv *invocation) *cobra.Command {
 	fs.StringArrayVar(&f.selected, "product", nil, "check the products matching `GLOB` only (an endpoint, or *, ?, [a-z]; repeatable; never widens to all)")
 	fs.StringArrayVar(&f.excluded, "exclude", nil, "leave out the products matching `GLOB` (repeatable; wins over --product)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the table as JSON")
+	fs.BoolVar(&f.drift, "drift", false, "also compare each schema with the packaged one at its version (status drift)")
 	fs.DurationVar(&f.timeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
 	return cmd
@@ -46,6 +47,7 @@ func runStatus(ctx context.Context, inv *invocation, f statusFlags) error {
 	if err != nil {
 		return err
 	}
+	opts.Drift = f.drift
 	fleet, err := pass.Open(ctx, opts, pass.Setup{AdviseUpgrade: true})
 	if err != nil {
 		return err

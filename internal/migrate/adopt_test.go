@@ -194,3 +194,28 @@ func TestInspectComparesOnlyBeforeAdoption(t *testing.T) {
 		t.Fatalf("CodeChecker database with an index added by hand: got %s (%q), want schema_mismatch_no naming it", st.Status, st.Reason)
 	}
 }
+
+// Adoption verifies through Compare before the baseline is written: a
+// CodeChecker database at its head with one index added by hand is not
+// taken for 001, reads schema_mismatch_no with the difference as the reason,
+// and gets no revisions table.
+func TestAdoptionRefusesCodeCheckerHeadWithExtraIndex(t *testing.T) {
+	db := openSQLite(t, testutil.CopyFixture(t, "product-head.sqlite"))
+	if _, err := db.Exec("CREATE INDEX extra_ix_comments_author ON comments (author)"); err != nil {
+		t.Fatal(err)
+	}
+	st := inspect(t, db, schema.Product)
+	if st.Status != status.SchemaMismatchNo || st.Adopt {
+		t.Fatalf("got %s adopt=%v (%s), want schema_mismatch_no, no adoption", st.Status, st.Adopt, st.Reason)
+	}
+	want := "the schema differs from CodeChecker's b1be74589382, which alembic_version names, so it is not adopted: extra index extra_ix_comments_author on comments"
+	if st.Reason != want {
+		t.Errorf("reason %q, want %q", st.Reason, want)
+	}
+	if _, err := migrate.Upgrade(context.Background(), db, dbconn.SQLite, schema.Product, migrate.Options{}); !errors.Is(err, migrate.ErrNotUpgradable) {
+		t.Errorf("upgrade = %v, want ErrNotUpgradable", err)
+	}
+	if hasTable(t, db, dbconn.SQLite, migrate.RevisionsTable) {
+		t.Errorf("a refused adoption created %s", migrate.RevisionsTable)
+	}
+}

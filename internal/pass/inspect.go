@@ -2,6 +2,7 @@ package pass
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -28,6 +29,10 @@ type State struct {
 	PackageVersion string        `json:"package_version"`
 	UpToDate       bool          `json:"up_to_date"`
 	Reason         string        `json:"reason,omitempty"`
+	// Drift is how the live schema differs from the packaged one at
+	// DBVersion, one line each, when Options.Drift checked it: empty for a
+	// product that does not differ, absent (nil) for one not checked.
+	Drift []string `json:"drift,omitzero"`
 
 	inspected migrate.State // what an upgrade would do
 	// connectErr is why the database could not be read (failed_to_connect):
@@ -93,14 +98,14 @@ func (f *Fleet) inspectProduct(ctx context.Context, p registry.Product, timeout 
 	t.Password = pw.Value
 	// LockTimeout bounds, on PostgreSQL, a catalog read waiting behind
 	// another session's DDL as BusyTimeout bounds a wait for SQLite's lock.
-	ms, err := read(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.Connect, BusyTimeout: timeout.Lock, LockTimeout: timeout.Lock, FailIfLocked: t.Dialect == dbconn.SQLite})
+	ms, err := f.read(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.Connect, BusyTimeout: timeout.Lock, LockTimeout: timeout.Lock, FailIfLocked: t.Dialect == dbconn.SQLite}, &st)
 	if dbconn.IsLocked(err) {
 		// Another process (a supervisor migrating or cleaning it, CodeChecker's
 		// server writing) holds the file: say so before waiting for it, as
 		// long as the lock timeout, not forever.
 		f.opts.Logs.Product(p.Endpoint).Info("the database is locked by another process; waiting for it", "lock_timeout", timeout.Lock.String())
 		start := time.Now()
-		ms, err = read(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.Connect, BusyTimeout: timeout.Lock})
+		ms, err = f.read(ctx, t, dbconn.Options{ReadOnly: true, ConnectTimeout: timeout.Connect, BusyTimeout: timeout.Lock}, &st)
 		if dbconn.IsLocked(err) {
 			return set(status.FailedToConnect, fmt.Sprintf("the database is locked by another process (waited %s)", time.Since(start).Round(100*time.Millisecond)))
 		}
@@ -118,14 +123,50 @@ func (f *Fleet) inspectProduct(ctx context.Context, p registry.Product, timeout 
 	return set(ms.Status, ms.Reason)
 }
 
-// read opens the product database t with o and reads where it stands.
-func read(ctx context.Context, t dbconn.Target, o dbconn.Options) (migrate.State, error) {
+// read opens the product database t with o and reads where it stands; with
+// Options.Drift it also checks the schema for drift (into st.Drift), on the
+// same connection.
+func (f *Fleet) read(ctx context.Context, t dbconn.Target, o dbconn.Options, st *State) (migrate.State, error) {
 	db, err := dbconn.Open(ctx, t, o)
 	if err != nil {
 		return migrate.State{}, err
 	}
 	defer db.Close()
-	return migrate.Inspect(ctx, db, t.Dialect, schema.Product)
+	ms, err := migrate.Inspect(ctx, db, t.Dialect, schema.Product)
+	if err != nil || !f.opts.Drift {
+		return ms, err
+	}
+	return checkDrift(ctx, db, t.Dialect, ms, st), nil
+}
+
+// checkDrift compares a product at a version of ours (its revisions table
+// records one the package has) with the packaged schema at that version,
+// through migrate.Compare and its one list of tolerated differences, the
+// list adoption uses too. It runs here, in-process, in the inspection's -j
+// goroutines rather than in worker processes: status is read-only and
+// in-process already, the comparison only reads the product (its scratch
+// schema is in memory on SQLite, and in a transaction rolled back on
+// PostgreSQL), and a worker would add a process per product for no
+// isolation gained. A CodeChecker database about to be adopted was compared
+// with 001 by Inspect already, and other states have no version of ours to
+// compare with: those are left as they are.
+func checkDrift(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, ms migrate.State, st *State) migrate.State {
+	if ms.Status != status.OK && ms.Status != status.SchemaMismatchOK || ms.Adopt || ms.DBVersion == "" {
+		return ms
+	}
+	diffs, err := migrate.Compare(ctx, db, dialect, schema.Product, ms.DBVersion)
+	if err != nil {
+		// Not knowing is not up to date: the product fails, and says why
+		// (on PostgreSQL most likely a role that may not create a schema).
+		ms.Status, ms.Reason = status.FailedToConnect, fmt.Sprintf("cannot check for drift: %s", logging.OneLine(err.Error()))
+		return ms
+	}
+	st.Drift = append([]string{}, diffs...)
+	if len(diffs) > 0 {
+		ms.Status = status.Drift
+		ms.Reason = fmt.Sprintf("the schema differs from the packaged schema at %s in %d place(s)", ms.DBVersion, len(diffs))
+	}
+	return ms
 }
 
 // allFiles are the packaged product files, for a database that does not exist yet.

@@ -39,6 +39,9 @@ type Options struct {
 	// Timeout bounds each worker (0: none); LockTimeout and ConnectTimeout
 	// bound a worker's wait for its product's lock and server.
 	Timeout, LockTimeout, ConnectTimeout time.Duration
+	// Drift makes Inspect compare each product at a version of ours with the
+	// packaged schema at that version (status --drift; see checkDrift).
+	Drift bool
 	// FailFast starts no new product after the first failure.
 	FailFast bool
 	// BackupDir receives a copy of each SQLite product before its first

@@ -31,6 +31,15 @@ func Status(w io.Writer, states []pass.State) {
 		rows = append(rows, []string{s.Endpoint, s.Message, s.Location, dbv, s.PackageVersion})
 	}
 	Table(w, rows)
+	// status --drift: what differs, under the table, one line each.
+	for _, s := range states {
+		if len(s.Drift) > 0 {
+			fmt.Fprintf(w, "[%s] drift from the packaged schema at %s:\n", s.Endpoint, s.DBVersion)
+			for _, d := range s.Drift {
+				fmt.Fprintf(w, "[%s]   %s\n", s.Endpoint, d)
+			}
+		}
+	}
 }
 
 // Plans prints what migrate --dry-run (sql false) or --sql would run, per

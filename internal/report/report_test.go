@@ -115,3 +115,26 @@ func TestProductsStatus(t *testing.T) {
 		t.Errorf("JSON without states:\n%s\nwant no status field", js.String())
 	}
 }
+
+// status --drift prints what differs under the table, per drifted product,
+// and nothing for a product checked clean.
+func TestStatusPrintsDriftUnderTable(t *testing.T) {
+	states := []pass.State{
+		{Endpoint: "A", Status: status.Drift, Message: status.Drift.Message(), Location: "/a.sqlite", DBVersion: "002", PackageVersion: "002",
+			Drift: []string{"extra index x on comments", "missing table filter_presets"}},
+		{Endpoint: "B", Status: status.OK, Message: status.OK.Message(), Location: "/b.sqlite", DBVersion: "002", PackageVersion: "002", UpToDate: true, Drift: []string{}},
+	}
+	var b bytes.Buffer
+	Status(&b, states)
+	out := b.String()
+	// The table ends with its third rule line.
+	rule := out[:strings.Index(out, "\n")+1]
+	if strings.Count(out, rule) != 3 {
+		t.Fatalf("status:\n%s\nwant a table with three rule lines", out)
+	}
+	under := out[strings.LastIndex(out, rule)+len(rule):]
+	want := "[A] drift from the packaged schema at 002:\n[A]   extra index x on comments\n[A]   missing table filter_presets\n"
+	if under != want {
+		t.Errorf("under the table:\n%s\nwant:\n%s", under, want)
+	}
+}

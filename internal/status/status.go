@@ -20,6 +20,9 @@ const (
 	SchemaMissing       Status = "schema_missing"
 	SchemaInitError     Status = "schema_init_error"
 	SchemaUpgradeFailed Status = "schema_upgrade_failed"
+	// Drift is ours, not CodeChecker's: status --drift found the live schema
+	// different from the packaged one at the version the database records.
+	Drift Status = "drift"
 )
 
 // Message is the sentence CodeChecker prints for s.
@@ -41,6 +44,8 @@ func (s Status) Message() string {
 		return "Schema initialization error."
 	case SchemaUpgradeFailed:
 		return "Schema upgrade failed."
+	case Drift:
+		return "Database schema drifted from the packaged schema."
 	}
 	return string(s)
 }
@@ -52,7 +57,7 @@ func (s Status) Upgradable() bool {
 }
 
 // All is every status, in the order the help explains them.
-var All = []Status{OK, Missing, FailedToConnect, SchemaMismatchOK, SchemaMismatchNo, SchemaMissing, SchemaInitError, SchemaUpgradeFailed}
+var All = []Status{OK, Missing, FailedToConnect, SchemaMismatchOK, SchemaMismatchNo, SchemaMissing, SchemaInitError, SchemaUpgradeFailed, Drift}
 
 // Advice says what a status means for the operator: what to do about it.
 func (s Status) Advice() string {
@@ -73,6 +78,8 @@ func (s Status) Advice() string {
 		return "initialising the schema failed; the reason says why"
 	case SchemaUpgradeFailed:
 		return "an upgrade failed and was rolled back; fix the cause and migrate again"
+	case Drift:
+		return "status --drift: the schema differs from the packaged one at its recorded version (changed by hand?); the lines under the table say how; left alone"
 	}
 	return ""
 }

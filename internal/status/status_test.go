@@ -23,6 +23,7 @@ func TestStatuses(t *testing.T) {
 		{status.SchemaMissing, "schema_missing", "Database schema is missing.", true},
 		{status.SchemaInitError, "schema_init_error", "Schema initialization error.", false},
 		{status.SchemaUpgradeFailed, "schema_upgrade_failed", "Schema upgrade failed.", false},
+		{status.Drift, "drift", "Database schema drifted from the packaged schema.", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.word, func(t *testing.T) {
@@ -57,8 +58,8 @@ func TestUnknownStatus(t *testing.T) {
 
 // Every status the help explains has CodeChecker's sentence and advice.
 func TestAllExplained(t *testing.T) {
-	if len(status.All) != 8 {
-		t.Errorf("%d statuses, want DESIGN.md's 8", len(status.All))
+	if len(status.All) != 9 {
+		t.Errorf("%d statuses, want DESIGN.md's 8 and drift", len(status.All))
 	}
 	for _, s := range status.All {
 		if s.Message() == string(s) || s.Advice() == "" {
