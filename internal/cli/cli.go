@@ -140,7 +140,7 @@ func newRoot(inv *invocation) *cobra.Command {
 		return usagef("%s: %v (see 'supervisor %s --help')", name, err, name)
 	})
 	inv.flags(root.PersistentFlags())
-	root.AddCommand(initCmd(inv), productsCmd(inv), statusCmd(inv), migrateCmd(inv), cleanupCmd(inv), upCmd(inv), versionCmd(inv))
+	root.AddCommand(initCmd(inv), productsCmd(inv), statusCmd(inv), migrateCmd(inv), historyCmd(inv), cleanupCmd(inv), upCmd(inv), versionCmd(inv))
 	command.Finish(root, inv.completeEndpoints)
 	return root
 }

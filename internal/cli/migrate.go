@@ -65,11 +65,11 @@ func (f *migrateFlags) check() (err error) {
 }
 
 type migrateFlags struct {
-	pool      poolFlags
-	yes       bool
-	dryRun    bool
-	sql       bool
-	backupDir string
+	pool                poolFlags
+	yes                 bool
+	dryRun              bool
+	sql                 bool
+	backupDir, baseline string
 }
 
 func migrateCmd(inv *invocation) *cobra.Command {
@@ -84,6 +84,7 @@ first, in endpoint order), then runs one worker process per product, N at a time
 	f.register(fs)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list the pending files per product; touch nothing, ask nothing")
 	fs.BoolVar(&f.sql, "sql", false, "print the SQL of the pending files per product; touch nothing")
+	fs.StringVar(&f.baseline, "baseline", "", "record the revisions up to `VERSION` without executing them, for a product whose schema is that version's (checked)")
 	return cmd
 }
 
@@ -92,8 +93,8 @@ func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 		return err
 	}
 	if f.dryRun || f.sql {
-		if f.pool.out.json || f.pool.out.report != "" {
-			return usagef("migrate: --json and --report report a run, not --dry-run or --sql")
+		if f.pool.out.json || f.pool.out.report != "" || f.baseline != "" {
+			return usagef("migrate: --json, --report and --baseline are for a run, not for --dry-run or --sql")
 		}
 		return migrateOffline(ctx, inv, f)
 	}
@@ -119,7 +120,7 @@ func (f *migrateFlags) register(fs *pflag.FlagSet) {
 // options are the pass options of migrate and up.
 func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options, error) {
 	o, err := f.pool.options(inv)
-	o.BackupDir, o.Ask = f.backupDir, prompts.ask
+	o.BackupDir, o.Ask, o.Baseline = f.backupDir, prompts.ask, f.baseline
 	return o, err
 }
 

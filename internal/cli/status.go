@@ -65,3 +65,19 @@ func runStatus(ctx context.Context, inv *invocation, f statusFlags) error {
 	}
 	return nil
 }
+
+// historyCmd lists the files each product's revisions record (pass.ShowHistory).
+func historyCmd(inv *invocation) *cobra.Command {
+	var f statusFlags
+	cmd := command.New("history", "list the migration files recorded in each product database", command.NoArgs(""),
+		func(ctx context.Context, _ []string) error {
+			opts, err := inv.passOptions(f.selected, nil, 4)
+			if err != nil {
+				return err
+			}
+			return pass.ShowHistory(ctx, opts, func(hs []pass.History) error { return report.History(inv.env.Stdout, hs, f.asJSON) })
+		}, "supervisor history", "supervisor history --product Default --json")
+	cmd.Flags().StringArrayVar(&f.selected, "product", nil, "show the products matching `GLOB` only (repeatable)")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, "print the history as JSON")
+	return cmd
+}

@@ -23,6 +23,9 @@ type Action string
 const (
 	ActionMigrate Action = "migrate"
 	ActionCleanup Action = "cleanup"
+	// ActionBaseline records the revisions up to Options.Baseline, executing
+	// nothing, if the schema is the packaged one at that version.
+	ActionBaseline Action = "baseline"
 )
 
 // Options tune one job.
@@ -39,6 +42,8 @@ type Options struct {
 	// DryRun makes a cleanup count what it would remove, writing nothing
 	// (Result.Removed then holds those counts).
 	DryRun bool `json:"dry_run,omitempty"`
+	// Baseline is the version ActionBaseline records.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Spec is one unit of work for one worker process.

@@ -97,12 +97,13 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 	for i, st := range before {
 		p := f.Products[i]
 		row := MigrateRow{Endpoint: p.Endpoint, From: st.DBVersion, To: st.DBVersion, Outcome: Failed}
+		question, refusal := f.turn(st)
 		switch {
-		case st.Status == status.OK:
+		case question == "" && refusal == "":
 			continue
-		case !st.Status.Upgradable():
+		case refusal != "":
 			ff.fail()
-			row.Reason = strings.TrimSpace(st.Status.Message() + " " + st.Reason)
+			row.Reason = refusal
 			rows[p.Endpoint] = row
 			continue
 		case ff.skip():
@@ -110,23 +111,23 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 			rows[p.Endpoint] = row
 			continue
 		}
-		question := fmt.Sprintf("Do you want to upgrade '%s' to new schema?", p.Endpoint)
-		if st.Status == status.Missing || st.Status == status.SchemaMissing {
-			question = fmt.Sprintf("Do you want to initialize a new schema for '%s'?", p.Endpoint)
-		}
 		if !f.ask(Question{Text: question, Fleet: true}) {
 			row.Outcome, row.Reason = Declined, reasonDeclined
 			rows[p.Endpoint] = row
 			continue
 		}
-		spec, err := f.spec(p, job.ActionMigrate)
+		action := job.ActionMigrate
+		if f.opts.Baseline != "" {
+			action = job.ActionBaseline
+		}
+		spec, err := f.spec(p, action)
 		if err != nil {
 			ff.fail()
 			row.To, row.Reason = "", err.Error()
 			rows[p.Endpoint] = row
 			continue
 		}
-		spec.Options.BackupDir = f.opts.BackupDir
+		spec.Options.BackupDir, spec.Options.Baseline = f.opts.BackupDir, f.opts.Baseline
 		specs = append(specs, spec)
 	}
 	if f.opts.BackupDir != "" {
@@ -159,19 +160,41 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		versionsFromStates(&row, before, rep.After)
 		rows[o.Spec.Endpoint] = row
 	}
-	markFailedUpgrades(rep.After, before, outcomes)
+	if f.opts.Baseline == "" {
+		markFailedUpgrades(rep.After, before, outcomes)
+	}
 	for _, p := range f.Products {
 		if r, ok := rows[p.Endpoint]; ok {
 			rep.Rows = append(rep.Rows, r)
 			rep.Failed = rep.Failed || r.Outcome != OK
 		}
 	}
+	// A baseline is done when it is recorded: a product at an older version
+	// is not up to date afterwards, and need not be.
 	for _, st := range rep.After {
-		if st.Status != status.OK {
+		if st.Status != status.OK && f.opts.Baseline == "" {
 			rep.Failed = true
 		}
 	}
 	return rep
+}
+
+// turn says what Migrate does with a product in state st: the question to
+// ask before its worker runs, or why it fails without one; neither when
+// there is nothing to do.
+func (f *Fleet) turn(st State) (question, refusal string) {
+	if f.opts.Baseline != "" {
+		return baselineTurn(st, f.opts.Baseline)
+	}
+	switch {
+	case st.Status == status.OK:
+		return "", ""
+	case !st.Status.Upgradable():
+		return "", strings.TrimSpace(st.Status.Message() + " " + st.Reason)
+	case st.Status == status.Missing || st.Status == status.SchemaMissing:
+		return fmt.Sprintf("Do you want to initialize a new schema for '%s'?", st.Endpoint), ""
+	}
+	return fmt.Sprintf("Do you want to upgrade '%s' to new schema?", st.Endpoint), ""
 }
 
 // versionsFromStates sets the From and To of a worker's row to the versions

@@ -55,6 +55,9 @@ type Options struct {
 	// the workers' cleanup runs read-only and the config database's
 	// expired login sessions are counted, not removed.
 	DryRun bool
+	// Baseline makes Migrate record the revisions up to this packaged
+	// version instead of upgrading (migrate --baseline; see baselineTurn).
+	Baseline string
 	// Ask asks the operator a question and says whether the answer was
 	// yes; nil answers yes.
 	Ask func(Question) bool
@@ -130,6 +133,9 @@ type ConfigState struct {
 func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 	f := newFleet(opts)
 	opts = f.opts
+	if err := checkBaseline(opts.Baseline); err != nil {
+		return nil, err
+	}
 	// -j past what the file-descriptor limit allows fails products with
 	// EMFILE: capped once here, for the inspection and the workers.
 	f.opts.Jobs = supervise.LimitParallel(max(opts.Jobs, 1), f.log)

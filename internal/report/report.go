@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"supervisor/internal/buildinfo"
 	"supervisor/internal/dbconn"
@@ -225,4 +226,36 @@ func UpDone(w io.Writer, upToDate, total int, failed bool) {
 		verdict = "some products need attention (see above)"
 	}
 	fmt.Fprintf(w, "Start-up sequence done: %d of %d products up to date; %s.\n", upToDate, total, verdict)
+}
+
+// History prints each product's applied files, a table per product (a
+// product whose revisions could not be read says why), or with asJSON one
+// document {"products": [...]} (pass.History).
+func History(w io.Writer, hs []pass.History, asJSON bool) error {
+	if asJSON {
+		return JSON(w, struct {
+			Products []pass.History `json:"products"`
+		}{hs})
+	}
+	for i, h := range hs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s:\n", h.Endpoint)
+		switch {
+		case h.Error != "":
+			fmt.Fprintf(w, "  cannot read its revisions: %s\n", h.Error)
+			continue
+		case len(h.Revisions) == 0:
+			fmt.Fprintln(w, "  no revisions recorded")
+			continue
+		}
+		table := [][]string{{"Version", "Description", "Type", "Executed at", "Duration", "Hash", "Operator"}}
+		for _, r := range h.Revisions {
+			table = append(table, []string{r.Version, r.Description, r.Type, r.ExecutedAt.UTC().Format(time.RFC3339),
+				duration(time.Duration(r.DurationMS) * time.Millisecond), Dash(r.Hash), Dash(r.Operator)})
+		}
+		Table(w, table)
+	}
+	return nil
 }

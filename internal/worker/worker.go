@@ -38,6 +38,8 @@ func Run(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
 		res = runMigrate(ctx, spec, log)
 	case job.ActionCleanup:
 		res = runCleanup(ctx, spec, log)
+	case job.ActionBaseline:
+		res = runBaseline(ctx, spec, log)
 	default:
 		res = job.Result{Error: fmt.Sprintf("unknown action %q", spec.Action)}
 	}
@@ -182,6 +184,29 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	// not a worker's.
 	res.Status, res.OK = status.OK, true
 	log.Info("database upgraded", "from", display(st.DBVersion), "to", res.ToVersion, "files_applied", res.Applied)
+	return res
+}
+
+// runBaseline records the product's revisions up to spec.Options.Baseline
+// as a baseline (migrate.Baseline: the schema is compared first, under the
+// lock, and nothing is executed).
+func runBaseline(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
+	db, err := open(ctx, spec, false, log)
+	if err != nil {
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
+	}
+	defer db.Close()
+	version := spec.Options.Baseline
+	b, err := migrate.Baseline(ctx, db, spec.Target.Dialect, schema.Product, version, migrate.Options{
+		LockTimeout: spec.Options.LockTimeout, Operator: buildinfo.Operator(), Logger: log,
+	})
+	res := job.Result{FromVersion: b.From, ToVersion: b.From}
+	if err != nil {
+		res.Error = explain(spec, err, "baseline "+version+": ", "while recording the baseline")
+		return res
+	}
+	res.OK, res.ToVersion = true, version
+	log.Info("baseline recorded, nothing executed", "from", display(b.From), "version", version, "recorded", strings.Join(b.Recorded, ","))
 	return res
 }
 
