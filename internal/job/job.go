@@ -39,6 +39,9 @@ type Options struct {
 	// DryRun makes a cleanup count what it would remove, writing nothing
 	// (Result.Removed then holds those counts).
 	DryRun bool `json:"dry_run,omitempty"`
+	// ToVersion makes a migration stop at this packaged version ("" = the
+	// latest); the database is then left at it, not up to date (--to).
+	ToVersion string `json:"to_version,omitempty"`
 }
 
 // Spec is one unit of work for one worker process.

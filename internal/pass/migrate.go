@@ -2,6 +2,7 @@ package pass
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -59,6 +60,9 @@ type MigrateReport struct {
 	// Current is where every product stands afterwards, as read: the
 	// states Cleanup starts from.
 	Current []State
+	// Stages are the stages of a staged rollout (--canary, --canary-count,
+	// --stages), in order; nil for a plain run.
+	Stages []StageResult
 }
 
 // AllUpToDate says whether every product of states is up to date.
@@ -91,14 +95,17 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		rep   MigrateReport
 		specs []job.Spec
 		rows  = map[string]MigrateRow{}
-		ff    = failFast{on: f.opts.FailFast}
+		ff    = newFailFast(f.opts)
 	)
 	rep.Before = before
 	for i, st := range before {
 		p := f.Products[i]
 		row := MigrateRow{Endpoint: p.Endpoint, From: st.DBVersion, To: st.DBVersion, Outcome: Failed}
 		switch {
-		case st.Status == status.OK:
+		case f.reached(st):
+			if f.opts.ToVersion != "" && st.DBVersion != f.opts.ToVersion {
+				f.opts.Logs.Product(p.Endpoint).Info("the database is past --to: left alone", "version", st.DBVersion, "to", f.opts.ToVersion)
+			}
 			continue
 		case !st.Status.Upgradable():
 			ff.fail()
@@ -126,7 +133,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 			rows[p.Endpoint] = row
 			continue
 		}
-		spec.Options.BackupDir = f.opts.BackupDir
+		spec.Options.BackupDir, spec.Options.ToVersion = f.opts.BackupDir, f.opts.ToVersion
 		specs = append(specs, spec)
 	}
 	if f.opts.BackupDir != "" {
@@ -137,10 +144,9 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 			}
 		}
 	}
-	outcomes, interrupted, events := f.run(ctx, specs)
-	rep.Interrupted = interrupted
-	ff.after(outcomes)
-	rep.Stopped = ff.hit
+	events := newCollector(f.opts.Events)
+	outcomes := f.rollout(ctx, specs, events, &ff, &rep)
+	rep.Stopped = ff.skip()
 	// Read again only when a worker ran: nothing else here changes a product.
 	rep.Current = slices.Clone(before)
 	if len(specs) > 0 {
@@ -167,11 +173,107 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		}
 	}
 	for _, st := range rep.After {
-		if st.Status != status.OK {
+		if !f.reached(st) {
 			rep.Failed = true
 		}
 	}
 	return rep
+}
+
+// reached says whether a product in state st is where this run takes it:
+// up to date, or with --to at or past that version and upgradable still.
+func (f *Fleet) reached(st State) bool {
+	to := f.opts.ToVersion
+	return st.Status == status.OK || to != "" && st.Status == status.SchemaMismatchOK && st.DBVersion >= to
+}
+
+// rollout runs specs stage by stage (plan), each stage's jobs at its own -j;
+// ff counts the failures of every stage. A stage whose policy stops it
+// starts no new product after a failure; one that stops the rollout leaves
+// the later stages unstarted, as does an interrupt. rep gets the stages'
+// results (a staged rollout only) and the interrupt's exit code.
+func (f *Fleet) rollout(ctx context.Context, specs []job.Spec, events *collector, ff *failFast, rep *MigrateReport) []supervise.Outcome {
+	var (
+		outcomes []supervise.Outcome
+		stop     error // why the later stages do not start
+		// workerFailures counts the failed workers of the stages so far.
+		workerFailures int
+	)
+	for _, st := range f.plan(specs) {
+		res := StageResult{Name: st.Name, Products: []string{}}
+		for _, s := range st.specs {
+			res.Products = append(res.Products, s.Endpoint)
+		}
+		var outs []supervise.Outcome
+		switch {
+		case stop == nil && ctx.Err() != nil:
+			stop = fmt.Errorf("%w: %w", supervise.ErrSkipped, supervise.ErrInterrupted)
+		case stop == nil && workerFailures > 0 && ff.skip():
+			// Only a worker's failure stops a later stage: the jobs
+			// built before a failure the supervisor found come before it
+			// in endpoint order, and run.
+			stop = errFailFast
+		}
+		if stop != nil {
+			for _, s := range st.specs {
+				outs = append(outs, supervise.Outcome{Spec: s, Skipped: true, Err: stop,
+					Interrupted: errors.Is(stop, supervise.ErrInterrupted)})
+			}
+		} else {
+			// A stage that stops on error is its own fail-fast run, under
+			// the run's limit if that is lower.
+			stageFF := failFast{limit: -1}
+			if ff.limit >= 0 {
+				stageFF.limit = ff.limit - ff.n
+			}
+			if st.OnError != Continue {
+				stageFF.limit = 0
+			}
+			var code int
+			outs, code = f.run(ctx, st.specs, events, st.Jobs, &stageFF)
+			failed := 0
+			for i, o := range outs {
+				if !o.OK() && !o.Skipped {
+					failed++
+					workerFailures++
+					ff.fail()
+				}
+				if o.Skipped && !o.Interrupted && st.OnError != Continue {
+					outs[i].Err = f.stageReason(st)
+				}
+			}
+			switch {
+			case code != 0:
+				rep.Interrupted = code
+				stop = fmt.Errorf("%w: %w", supervise.ErrSkipped, supervise.ErrInterrupted)
+			case failed > 0 && st.OnError == StopRollout:
+				stop, res.StoppedRollout = f.stageReason(st), true
+			}
+		}
+		for _, o := range outs {
+			switch {
+			case o.OK():
+				res.OK++
+			case o.Skipped:
+				res.Skipped++
+			default:
+				res.Failed++
+			}
+		}
+		if f.staged() {
+			rep.Stages = append(rep.Stages, res)
+		}
+		outcomes = append(outcomes, outs...)
+	}
+	return outcomes
+}
+
+// stageReason is why a stage's failure left a product unstarted.
+func (f *Fleet) stageReason(st plannedStage) error {
+	if st.Name == "canary" && len(f.stages) == 0 {
+		return errors.New(reasonCanary)
+	}
+	return fmt.Errorf("%w: a product of stage %q failed (%s)", supervise.ErrSkipped, st.Name, st.OnError)
 }
 
 // versionsFromStates sets the From and To of a worker's row to the versions

@@ -39,8 +39,19 @@ type Options struct {
 	// Timeout bounds each worker (0: none); LockTimeout and ConnectTimeout
 	// bound a worker's wait for its product's lock and server.
 	Timeout, LockTimeout, ConnectTimeout time.Duration
-	// FailFast starts no new product after the first failure.
-	FailFast bool
+	// FailFast starts no new product after the first failure; StopAfter
+	// (> 0) none once that many failed (--max-failures N is N+1; 0: no
+	// limit). Both count the failures of the whole run, over every stage.
+	FailFast  bool
+	StopAfter int
+	// ToVersion makes Migrate stop at this packaged version (--to; "" =
+	// the latest): a product at or past it is left alone.
+	ToVersion string
+	// Canary, CanaryCount and StagesFile make Migrate a staged rollout
+	// (see plan); at most one of them is set.
+	Canary      []string
+	CanaryCount int
+	StagesFile  string
 	// BackupDir receives a copy of each SQLite product before its first
 	// pending file ("" = none).
 	BackupDir string
@@ -102,6 +113,8 @@ type Fleet struct {
 	// hints are the products whose own password variable was unset when
 	// their job was built, for the reason of a failure to authenticate.
 	hints map[string]registry.Password
+	// stages are the --stages file's, read by Open.
+	stages []StageSpec
 	// warnings says each product's trouble once per command (warn).
 	warnings warnings
 }
@@ -154,6 +167,9 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 		f.log.Debug("--exclude matches no product", "pattern", e)
 	}
 	f.Products, f.allProducts = sel.products, all
+	if err := f.checkRollout(); err != nil {
+		return nil, err
+	}
 	if setup.UpgradeConfig && st.Status == status.SchemaMismatchOK {
 		upgraded, err := f.upgradeConfig(ctx, cfg)
 		if err != nil {

@@ -1,0 +1,232 @@
+package pass
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/job"
+	"supervisor/internal/migrate"
+	"supervisor/internal/registry"
+	"supervisor/schema"
+)
+
+// Policy is what a failure in a stage of a rollout does (--stages).
+type Policy string
+
+// The error policies of a stage.
+const (
+	// Continue: a failure stops nothing (--fail-fast and --max-failures,
+	// which count over the whole rollout, still apply).
+	Continue Policy = "continue"
+	// StopStage: after a failure no new product of the stage starts; the
+	// later stages still run.
+	StopStage Policy = "stop-stage"
+	// StopRollout: after a failure no new product of the stage starts, and
+	// no later stage starts.
+	StopRollout Policy = "stop-rollout"
+)
+
+// StageSpec is one stage of a rollout: the products whose endpoints match
+// one of its globs (path.Match, as --product) and that no earlier stage
+// took, run Jobs at a time (0: -j), under OnError.
+type StageSpec struct {
+	Name     string   `json:"name"`
+	Products []string `json:"products"`
+	Jobs     int      `json:"jobs,omitempty"`
+	OnError  Policy   `json:"on_error,omitempty"`
+}
+
+// StageResult is what one stage of a rollout came to (the JSON report's
+// "stages").
+type StageResult struct {
+	Name     string   `json:"name"`
+	Products []string `json:"products"`
+	OK       int      `json:"ok"`
+	Failed   int      `json:"failed"`
+	// Skipped counts its products never started (an earlier failure, an
+	// interrupt).
+	Skipped int `json:"skipped"`
+	// StoppedRollout says that this stage's failure left the later stages
+	// unstarted.
+	StoppedRollout bool `json:"stopped_rollout"`
+}
+
+// restStage is the implicit last stage: the products no stage of --stages
+// (or --canary) took, at -j, under the run's own --fail-fast and
+// --max-failures.
+const restStage = "rest"
+
+// reasonCanary is why a product after a failed canary was not started.
+const reasonCanary = "not started: a canary failed"
+
+// ParseStages reads a --stages file: {"stages": [StageSpec...]}. Unknown
+// fields, an empty list, a stage without products, a bad glob, a negative
+// jobs, an unknown policy and a repeated name are errors; a missing name is
+// "stage N", a missing on_error continue.
+func ParseStages(data []byte) ([]StageSpec, error) {
+	var doc struct {
+		Stages []StageSpec `json:"stages"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("parse: more than one JSON value")
+	}
+	if len(doc.Stages) == 0 {
+		return nil, fmt.Errorf(`no stages (want {"stages": [{"name": ..., "products": [...]}, ...]})`)
+	}
+	names := map[string]bool{}
+	for i := range doc.Stages {
+		s := &doc.Stages[i]
+		if s.Name == "" {
+			s.Name = fmt.Sprintf("stage %d", i+1)
+		}
+		if names[s.Name] || s.Name == restStage {
+			return nil, fmt.Errorf("stage %q: the name is taken", s.Name)
+		}
+		names[s.Name] = true
+		if len(s.Products) == 0 {
+			return nil, fmt.Errorf("stage %q: no products (endpoint globs)", s.Name)
+		}
+		for _, g := range s.Products {
+			if _, err := path.Match(g, ""); err != nil {
+				return nil, fmt.Errorf("stage %q: product glob %q: %w", s.Name, g, err)
+			}
+		}
+		if s.Jobs < 0 {
+			return nil, fmt.Errorf("stage %q: jobs must not be negative", s.Name)
+		}
+		switch s.OnError {
+		case "":
+			s.OnError = Continue
+		case Continue, StopStage, StopRollout:
+		default:
+			return nil, fmt.Errorf("stage %q: on_error %q: want continue, stop-stage or stop-rollout", s.Name, s.OnError)
+		}
+	}
+	return doc.Stages, nil
+}
+
+// checkRollout checks the rollout options against the selected products
+// (bad usage, before anything is touched) and reads the stages file.
+func (f *Fleet) checkRollout() error {
+	o := f.opts
+	n := 0
+	for _, set := range []bool{len(o.Canary) > 0, o.CanaryCount > 0, o.StagesFile != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return usagef("--canary, --canary-count and --stages do not go together: choose one")
+	}
+	if o.CanaryCount < 0 {
+		return usagef("--canary-count must not be negative")
+	}
+	if o.StopAfter < 0 {
+		return usagef("--max-failures must be at least 0 (or -1: no limit)")
+	}
+	for _, e := range o.Canary {
+		if !slices.ContainsFunc(f.Products, func(p registry.Product) bool { return p.Endpoint == e }) {
+			return usagef("--canary %s: no such product among the selected ones", e)
+		}
+	}
+	if o.StagesFile != "" {
+		data, err := os.ReadFile(o.StagesFile)
+		if err != nil {
+			return usagef("--stages: %v", err)
+		}
+		if f.stages, err = ParseStages(data); err != nil {
+			return usagef("--stages %s: %v", o.StagesFile, err)
+		}
+	}
+	if o.ToVersion != "" {
+		for _, d := range []dbconn.Dialect{dbconn.SQLite, dbconn.Postgres} {
+			if !slices.Contains(packagedVersions(d), o.ToVersion) {
+				return usagef("--to %s: not a packaged version (%s has %v)", o.ToVersion, d, packagedVersions(d))
+			}
+		}
+	}
+	return nil
+}
+
+// packagedVersions are the versions of the packaged product schema of d.
+func packagedVersions(d dbconn.Dialect) []string {
+	dir, err := migrate.Dir(schema.Product, d)
+	if err != nil {
+		return nil
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return nil
+	}
+	var vs []string
+	for _, f := range files {
+		vs = append(vs, f.Version())
+	}
+	return vs
+}
+
+// plannedStage is one stage and the jobs it runs, in endpoint order.
+type plannedStage struct {
+	StageSpec
+	specs []job.Spec
+}
+
+// plan puts each of specs (in endpoint order) into the first stage that
+// takes it: the --stages file's, or a canary stage (--canary: those
+// endpoints; --canary-count K: the first K products this run upgrades),
+// then the implicit stage "rest" for what no stage took. No rollout option:
+// one stage, "rest". Empty stages of the file are kept (the report says
+// so); an empty "rest" after other stages is dropped.
+func (f *Fleet) plan(specs []job.Spec) []plannedStage {
+	stages := slices.Clone(f.stages)
+	switch {
+	case len(f.opts.Canary) > 0:
+		stages = []StageSpec{{Name: "canary", Products: f.opts.Canary, OnError: StopRollout}}
+	case f.opts.CanaryCount > 0:
+		var eps []string
+		for _, s := range specs[:min(f.opts.CanaryCount, len(specs))] {
+			eps = append(eps, s.Endpoint)
+		}
+		stages = []StageSpec{{Name: "canary", Products: eps, OnError: StopRollout}}
+	}
+	out := make([]plannedStage, len(stages), len(stages)+1)
+	for i, s := range stages {
+		out[i].StageSpec = s
+	}
+	rest := plannedStage{StageSpec: StageSpec{Name: restStage, Products: []string{"*"}, OnError: Continue}}
+	for _, s := range specs {
+		i := slices.IndexFunc(stages, func(st StageSpec) bool {
+			return matches(st.Products, s.Endpoint) || slices.Contains(st.Products, s.Endpoint)
+		})
+		if i < 0 {
+			rest.specs = append(rest.specs, s)
+			continue
+		}
+		out[i].specs = append(out[i].specs, s)
+	}
+	if len(rest.specs) > 0 || len(out) == 0 {
+		out = append(out, rest)
+	}
+	for i := range out {
+		if out[i].Jobs == 0 {
+			out[i].Jobs = f.opts.Jobs
+		}
+	}
+	return out
+}
+
+// staged says whether the run is a staged rollout (the report then lists
+// its stages).
+func (f *Fleet) staged() bool {
+	return len(f.opts.Canary) > 0 || f.opts.CanaryCount > 0 || len(f.stages) > 0
+}
