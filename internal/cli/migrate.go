@@ -70,6 +70,7 @@ type migrateFlags struct {
 	dryRun    bool
 	sql       bool
 	backupDir string
+	rollout   pass.Rollout
 }
 
 func migrateCmd(inv *invocation) *cobra.Command {
@@ -84,6 +85,11 @@ first, in endpoint order), then runs one worker process per product, N at a time
 	f.register(fs)
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list the pending files per product; touch nothing, ask nothing")
 	fs.BoolVar(&f.sql, "sql", false, "print the SQL of the pending files per product; touch nothing")
+	fs.StringVar(&f.rollout.ToVersion, "to", "", "stop at the packaged `VERSION` (a product at or past it is left alone)")
+	fs.StringSliceVar(&f.rollout.Canary, "canary", nil, "migrate the products `E1,E2` first; the rest only if each of them is ok")
+	fs.IntVar(&f.rollout.CanaryCount, "canary-count", 0, "migrate the first `K` products to upgrade first; the rest only if each of them is ok")
+	fs.Var(f.rollout.MaxFailures(), "max-failures", "start no new product after more than N failures (0: the first; default: no limit)")
+	fs.StringVar(&f.rollout.StagesFile, "stages", "", "roll out in the stages of the JSON `FILE` (README: Staged rollouts)")
 	return cmd
 }
 
@@ -119,7 +125,7 @@ func (f *migrateFlags) register(fs *pflag.FlagSet) {
 // options are the pass options of migrate and up.
 func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options, error) {
 	o, err := f.pool.options(inv)
-	o.BackupDir, o.Ask = f.backupDir, prompts.ask
+	o.BackupDir, o.Ask, o.Rollout = f.backupDir, prompts.ask, f.rollout
 	return o, err
 }
 

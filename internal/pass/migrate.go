@@ -60,6 +60,8 @@ type MigrateReport struct {
 	// Current is where every product stands afterwards, as read: the
 	// states Cleanup starts from.
 	Current []State
+	// ToVersion is the version the run stopped at (--to; "": the latest).
+	ToVersion string
 	// Stages are the stages of a staged rollout (--canary, --canary-count,
 	// --stages), in order; nil for a plain run.
 	Stages []StageResult
@@ -97,7 +99,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		rows  = map[string]MigrateRow{}
 		ff    = newFailFast(f.opts)
 	)
-	rep.Before = before
+	rep.Before, rep.ToVersion = before, f.opts.ToVersion
 	for i, st := range before {
 		p := f.Products[i]
 		row := MigrateRow{Endpoint: p.Endpoint, From: st.DBVersion, To: st.DBVersion, Outcome: Failed}
@@ -262,6 +264,10 @@ func (f *Fleet) rollout(ctx context.Context, specs []job.Spec, events *collector
 		}
 		if f.staged() {
 			rep.Stages = append(rep.Stages, res)
+			f.log.Info("stage done", "stage", res.Name, "products", len(res.Products), "ok", res.OK, "failed", res.Failed, "skipped", res.Skipped)
+			if res.StoppedRollout {
+				f.log.Warn(strings.TrimPrefix(stop.Error(), supervise.ErrSkipped.Error()+": ")+": the rollout stops, no later product starts", "stage", res.Name)
+			}
 		}
 		outcomes = append(outcomes, outs...)
 	}

@@ -39,19 +39,10 @@ type Options struct {
 	// Timeout bounds each worker (0: none); LockTimeout and ConnectTimeout
 	// bound a worker's wait for its product's lock and server.
 	Timeout, LockTimeout, ConnectTimeout time.Duration
-	// FailFast starts no new product after the first failure; StopAfter
-	// (> 0) none once that many failed (--max-failures N is N+1; 0: no
-	// limit). Both count the failures of the whole run, over every stage.
-	FailFast  bool
-	StopAfter int
-	// ToVersion makes Migrate stop at this packaged version (--to; "" =
-	// the latest): a product at or past it is left alone.
-	ToVersion string
-	// Canary, CanaryCount and StagesFile make Migrate a staged rollout
-	// (see plan); at most one of them is set.
-	Canary      []string
-	CanaryCount int
-	StagesFile  string
+	// FailFast starts no new product after the first failure.
+	FailFast bool
+	// Rollout are migrate's --to, staging and --max-failures.
+	Rollout
 	// BackupDir receives a copy of each SQLite product before its first
 	// pending file ("" = none).
 	BackupDir string

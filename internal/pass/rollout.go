@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
@@ -14,6 +15,48 @@ import (
 	"supervisor/internal/registry"
 	"supervisor/schema"
 )
+
+// Rollout says how far Migrate takes the products and in what order.
+type Rollout struct {
+	// ToVersion makes Migrate stop at this packaged version (--to; "" =
+	// the latest): a product at or past it is left alone.
+	ToVersion string
+	// Canary, CanaryCount and StagesFile make Migrate a staged rollout
+	// (see plan); at most one of them is set.
+	Canary      []string
+	CanaryCount int
+	StagesFile  string
+	// StopAfter (> 0) starts no new product once that many failed, over
+	// every stage (--max-failures N is N+1; 0: no limit; --fail-fast is 1).
+	StopAfter int
+}
+
+// MaxFailures is --max-failures N as a flag value: it sets StopAfter to
+// N+1, so that the zero Rollout has no limit.
+func (r *Rollout) MaxFailures() *MaxFailures { return (*MaxFailures)(&r.StopAfter) }
+
+// MaxFailures is a flag value (pflag.Value) for Rollout.StopAfter.
+type MaxFailures int
+
+func (m *MaxFailures) String() string {
+	if *m == 0 {
+		return ""
+	}
+	return strconv.Itoa(int(*m) - 1)
+}
+
+// Set takes N >= 0.
+func (m *MaxFailures) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a count >= 0, not %q", s)
+	}
+	*m = MaxFailures(n + 1)
+	return nil
+}
+
+// Type names the value in the help.
+func (m *MaxFailures) Type() string { return "N" }
 
 // Policy is what a failure in a stage of a rollout does (--stages).
 type Policy string
@@ -130,9 +173,6 @@ func (f *Fleet) checkRollout() error {
 	}
 	if o.CanaryCount < 0 {
 		return usagef("--canary-count must not be negative")
-	}
-	if o.StopAfter < 0 {
-		return usagef("--max-failures must be at least 0 (or -1: no limit)")
 	}
 	for _, e := range o.Canary {
 		if !slices.ContainsFunc(f.Products, func(p registry.Product) bool { return p.Endpoint == e }) {
