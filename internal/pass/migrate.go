@@ -147,7 +147,13 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		}
 	}
 	events := newCollector(f.opts.Events)
-	outcomes := f.rollout(ctx, specs, events, &ff, &rep)
+	var failedBefore []string
+	for _, p := range f.Products {
+		if r, ok := rows[p.Endpoint]; ok && r.Outcome == Failed {
+			failedBefore = append(failedBefore, p.Endpoint)
+		}
+	}
+	outcomes := f.rollout(ctx, f.plan(specs, failedBefore), events, &ff, &rep)
 	rep.Stopped = ff.skip()
 	// Read again only when a worker ran: nothing else here changes a product.
 	rep.Current = slices.Clone(before)
@@ -194,17 +200,21 @@ func (f *Fleet) reached(st State) bool {
 // starts no new product after a failure; one that stops the rollout leaves
 // the later stages unstarted, as does an interrupt. rep gets the stages'
 // results (a staged rollout only) and the interrupt's exit code.
-func (f *Fleet) rollout(ctx context.Context, specs []job.Spec, events *collector, ff *failFast, rep *MigrateReport) []supervise.Outcome {
+func (f *Fleet) rollout(ctx context.Context, stages []plannedStage, events *collector, ff *failFast, rep *MigrateReport) []supervise.Outcome {
 	var (
 		outcomes []supervise.Outcome
 		stop     error // why the later stages do not start
 		// workerFailures counts the failed workers of the stages so far.
 		workerFailures int
 	)
-	for _, st := range f.plan(specs) {
-		res := StageResult{Name: st.Name, Products: []string{}}
+	for _, st := range stages {
+		res := StageResult{Name: st.Name, Products: slices.Clone(st.failedBefore), Failed: len(st.failedBefore)}
 		for _, s := range st.specs {
 			res.Products = append(res.Products, s.Endpoint)
+		}
+		slices.Sort(res.Products)
+		if res.Products == nil {
+			res.Products = []string{}
 		}
 		var outs []supervise.Outcome
 		switch {
@@ -233,7 +243,9 @@ func (f *Fleet) rollout(ctx context.Context, specs []job.Spec, events *collector
 			}
 			var code int
 			outs, code = f.run(ctx, st.specs, events, st.Jobs, &stageFF)
-			failed := 0
+			// A product of the stage found failing before any worker
+			// counts as the stage's failure once its workers are done.
+			failed := len(st.failedBefore)
 			for i, o := range outs {
 				if !o.OK() && !o.Skipped {
 					failed++
@@ -276,7 +288,7 @@ func (f *Fleet) rollout(ctx context.Context, specs []job.Spec, events *collector
 
 // stageReason is why a stage's failure left a product unstarted.
 func (f *Fleet) stageReason(st plannedStage) error {
-	if st.Name == "canary" && len(f.stages) == 0 {
+	if st.Name == canaryStage {
 		return errors.New(reasonCanary)
 	}
 	return fmt.Errorf("%w: a product of stage %q failed (%s)", supervise.ErrSkipped, st.Name, st.OnError)

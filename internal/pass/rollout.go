@@ -104,6 +104,9 @@ type StageResult struct {
 // --max-failures.
 const restStage = "rest"
 
+// canaryStage is the stage --canary and --canary-count make.
+const canaryStage = "canary"
+
 // reasonCanary is why a product after a failed canary was not started.
 const reasonCanary = "not started: a canary failed"
 
@@ -132,7 +135,7 @@ func ParseStages(data []byte) ([]StageSpec, error) {
 		if s.Name == "" {
 			s.Name = fmt.Sprintf("stage %d", i+1)
 		}
-		if names[s.Name] || s.Name == restStage {
+		if names[s.Name] || s.Name == restStage || s.Name == canaryStage {
 			return nil, fmt.Errorf("stage %q: the name is taken", s.Name)
 		}
 		names[s.Name] = true
@@ -215,47 +218,62 @@ func packagedVersions(d dbconn.Dialect) []string {
 	return vs
 }
 
-// plannedStage is one stage and the jobs it runs, in endpoint order.
+// plannedStage is one stage, the jobs it runs and the products of it the
+// supervisor found failing before any worker (unreadable, not upgradable),
+// in endpoint order.
 type plannedStage struct {
 	StageSpec
-	specs []job.Spec
+	specs        []job.Spec
+	failedBefore []string
 }
 
-// plan puts each of specs (in endpoint order) into the first stage that
-// takes it: the --stages file's, or a canary stage (--canary: those
-// endpoints; --canary-count K: the first K products this run upgrades),
-// then the implicit stage "rest" for what no stage took. No rollout option:
-// one stage, "rest". Empty stages of the file are kept (the report says
-// so); an empty "rest" after other stages is dropped.
-func (f *Fleet) plan(specs []job.Spec) []plannedStage {
+// plan puts each product of the run, in endpoint order, into the first
+// stage that takes it: the --stages file's, or a canary stage (--canary:
+// those endpoints; --canary-count K: the first K products the run would
+// upgrade, failed ones included), then the implicit stage "rest" for what
+// no stage took. No rollout option: one stage, "rest". The products are
+// specs (the jobs) and failedBefore (the endpoints the supervisor found
+// failing before any worker). Empty stages of the file are kept (the
+// report says so); an empty "rest" after other stages is dropped.
+func (f *Fleet) plan(specs []job.Spec, failedBefore []string) []plannedStage {
 	stages := slices.Clone(f.stages)
 	switch {
 	case len(f.opts.Canary) > 0:
-		stages = []StageSpec{{Name: "canary", Products: f.opts.Canary, OnError: StopRollout}}
+		stages = []StageSpec{{Name: canaryStage, Products: f.opts.Canary, OnError: StopRollout}}
 	case f.opts.CanaryCount > 0:
-		var eps []string
-		for _, s := range specs[:min(f.opts.CanaryCount, len(specs))] {
+		eps := slices.Clone(failedBefore)
+		for _, s := range specs {
 			eps = append(eps, s.Endpoint)
 		}
-		stages = []StageSpec{{Name: "canary", Products: eps, OnError: StopRollout}}
+		slices.Sort(eps)
+		eps = eps[:min(f.opts.CanaryCount, len(eps))]
+		stages = []StageSpec{{Name: canaryStage, Products: eps, OnError: StopRollout}}
 	}
-	out := make([]plannedStage, len(stages), len(stages)+1)
+	out := make([]plannedStage, len(stages)+1)
 	for i, s := range stages {
 		out[i].StageSpec = s
 	}
-	rest := plannedStage{StageSpec: StageSpec{Name: restStage, Products: []string{"*"}, OnError: Continue}}
-	for _, s := range specs {
+	out[len(stages)].StageSpec = StageSpec{Name: restStage, Products: []string{"*"}, OnError: Continue}
+	// stageOf is the index in out of the first stage that takes endpoint.
+	stageOf := func(endpoint string) int {
 		i := slices.IndexFunc(stages, func(st StageSpec) bool {
-			return matches(st.Products, s.Endpoint) || slices.Contains(st.Products, s.Endpoint)
+			return matches(st.Products, endpoint) || slices.Contains(st.Products, endpoint)
 		})
 		if i < 0 {
-			rest.specs = append(rest.specs, s)
-			continue
+			return len(stages)
 		}
+		return i
+	}
+	for _, s := range specs {
+		i := stageOf(s.Endpoint)
 		out[i].specs = append(out[i].specs, s)
 	}
-	if len(rest.specs) > 0 || len(out) == 0 {
-		out = append(out, rest)
+	for _, e := range failedBefore {
+		i := stageOf(e)
+		out[i].failedBefore = append(out[i].failedBefore, e)
+	}
+	if rest := out[len(stages)]; len(stages) > 0 && len(rest.specs)+len(rest.failedBefore) == 0 {
+		out = out[:len(stages)]
 	}
 	for i := range out {
 		if out[i].Jobs == 0 {
