@@ -232,15 +232,7 @@ func (f *Fleet) rollout(ctx context.Context, stages []plannedStage, events *coll
 					Interrupted: errors.Is(stop, supervise.ErrInterrupted)})
 			}
 		} else {
-			// A stage that stops on error is its own fail-fast run, under
-			// the run's limit if that is lower.
-			stageFF := failFast{limit: -1}
-			if ff.limit >= 0 {
-				stageFF.limit = ff.limit - ff.n
-			}
-			if st.OnError != Continue {
-				stageFF.limit = 0
-			}
+			stageFF := stageRule(*ff, st.OnError)
 			var code int
 			outs, code = f.run(ctx, st.specs, events, st.Jobs, &stageFF)
 			// A product of the stage found failing before any worker
@@ -284,6 +276,19 @@ func (f *Fleet) rollout(ctx context.Context, stages []plannedStage, events *coll
 		outcomes = append(outcomes, outs...)
 	}
 	return outcomes
+}
+
+// stageRule is the fail-fast rule of one stage's run: what the run's rule
+// (ff) still tolerates, and nothing for a stage that stops on error.
+func stageRule(ff failFast, policy Policy) failFast {
+	rule := failFast{limit: -1}
+	if ff.limit >= 0 {
+		rule.limit = max(ff.limit-ff.n, 0)
+	}
+	if policy != Continue {
+		rule.limit = 0
+	}
+	return rule
 }
 
 // stageReason is why a stage's failure left a product unstarted.

@@ -135,7 +135,7 @@ func ParseStages(data []byte) ([]StageSpec, error) {
 		if s.Name == "" {
 			s.Name = fmt.Sprintf("stage %d", i+1)
 		}
-		if names[s.Name] || s.Name == restStage || s.Name == canaryStage {
+		if names[s.Name] || s.Name == restStage {
 			return nil, fmt.Errorf("stage %q: the name is taken", s.Name)
 		}
 		names[s.Name] = true
