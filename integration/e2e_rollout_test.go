@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"supervisor/internal/dbconn"
 )
 
 // reportStage is one stage of the result document's "stages".
@@ -304,6 +306,9 @@ func TestE2EMigrateToVersion(t *testing.T) {
 	w := newWorkspace(t)
 	empty := w.SQLite(t, "empty", "", 0)
 	cur := w.SQLite(t, "cur", "latest", 0)
+	// A CodeChecker database is adopted and taken to 001, not read as past
+	// it (its revision is no packaged version).
+	cc := w.Fixture(t, "cc", "product-head.sqlite")
 	w.Close()
 	paths := map[string]string{"empty": empty.Path, "cur": cur.Path}
 	before := snapshot(t, paths)
@@ -323,9 +328,9 @@ func TestE2EMigrateToVersion(t *testing.T) {
 	}
 	for _, p := range doc.Products {
 		switch p.Endpoint {
-		case "empty":
+		case "empty", "cc":
 			if p.Outcome != "ok" || p.VersionAfter != "001" || p.StatusAfter != "schema_mismatch_ok" || p.Migrate == nil || p.Migrate.To != "001" {
-				t.Errorf("empty: %+v, want ok at 001, schema_mismatch_ok", p)
+				t.Errorf("%s: %+v, want ok at 001, schema_mismatch_ok", p.Endpoint, p)
 			}
 		case "cur":
 			if p.Outcome != "ok" || p.VersionAfter != latestVersion(t, "sqlite") {
@@ -333,8 +338,10 @@ func TestE2EMigrateToVersion(t *testing.T) {
 			}
 		}
 	}
-	if v := lastRevision(t, empty); v != "001" {
-		t.Errorf("empty at %q after --to 001, want 001", v)
+	for _, tg := range []dbconn.Target{empty, cc} {
+		if v := lastRevision(t, tg); v != "001" {
+			t.Errorf("%s at %q after --to 001, want 001", tg.Path, v)
+		}
 	}
 	assertUntouched(t, paths, before, "cur")
 	if !strings.Contains(r.stderr, "past --to: left alone") {
@@ -351,7 +358,9 @@ func TestE2EMigrateToVersion(t *testing.T) {
 	if r := supervisor(t, w.Dir, "", nil, "migrate", "-y"); r.code != 0 {
 		t.Fatalf("the next migrate: exit %d, want 0\n%s", r.code, r)
 	}
-	if v, want := lastRevision(t, empty), latestVersion(t, "sqlite"); v != want {
-		t.Errorf("empty at %q after the next migrate, want %s", v, want)
+	for _, tg := range []dbconn.Target{empty, cc} {
+		if v, want := lastRevision(t, tg), latestVersion(t, "sqlite"); v != want {
+			t.Errorf("%s at %q after the next migrate, want %s", tg.Path, v, want)
+		}
 	}
 }

@@ -89,7 +89,7 @@ first, in endpoint order), then runs one worker process per product, N at a time
 	fs.StringSliceVar(&f.rollout.Canary, "canary", nil, "migrate the products `E1,E2` first; the rest only if each of them is ok")
 	fs.IntVar(&f.rollout.CanaryCount, "canary-count", 0, "migrate the first `K` products to upgrade first; the rest only if each of them is ok")
 	fs.Var(f.rollout.MaxFailures(), "max-failures", "start no new product after more than N failures (0: the first; default: no limit)")
-	fs.StringVar(&f.rollout.StagesFile, "stages", "", "roll out in the stages of the JSON `FILE` (README: Staged rollouts)")
+	fs.StringVar(&f.rollout.StagesFile, "stages", "", "roll out in the stages of the JSON `FILE` (README: Partial targets and staged rollouts)")
 	return cmd
 }
 

@@ -192,7 +192,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 // up to date, or with --to at or past that version and upgradable still.
 func (f *Fleet) reached(st State) bool {
 	to := f.opts.ToVersion
-	return st.Status == status.OK || to != "" && st.Status == status.SchemaMismatchOK && st.DBVersion >= to
+	return st.Status == status.OK || to != "" && st.Status == status.SchemaMismatchOK && job.AtOrPast(st.DBVersion, to)
 }
 
 // rollout runs specs stage by stage (plan), each stage's jobs at its own -j;

@@ -153,7 +153,7 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return res
 	}
 	to := spec.Options.ToVersion
-	if to != "" && st.Status == status.SchemaMismatchOK && st.DBVersion >= to {
+	if to != "" && st.Status == status.SchemaMismatchOK && job.AtOrPast(st.DBVersion, to) {
 		log.Info("database is at or past the target version: left alone", "version", st.DBVersion, "target", to)
 		res.OK = true
 		return res
