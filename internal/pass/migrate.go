@@ -207,6 +207,19 @@ func (f *Fleet) rollout(ctx context.Context, stages []plannedStage, events *coll
 		// workerFailures counts the failed workers of the stages so far.
 		workerFailures int
 	)
+	if len(stages) > 1 {
+		sig := &signals{}
+		var stopSignals func()
+		sig.ctx, sig.kill, sig.received, stopSignals = supervise.NotifySignals(ctx, f.log)
+		f.signals, ctx = sig, sig.ctx
+		defer func() {
+			if s := sig.received(); s != nil {
+				rep.Interrupted = supervise.ExitCode(s)
+			}
+			stopSignals()
+			f.signals = nil
+		}()
+	}
 	for _, st := range stages {
 		res := StageResult{Name: st.Name, Products: slices.Clone(st.failedBefore), Failed: len(st.failedBefore)}
 		for _, s := range st.specs {

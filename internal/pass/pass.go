@@ -104,6 +104,9 @@ type Fleet struct {
 	// hints are the products whose own password variable was unset when
 	// their job was built, for the reason of a failure to authenticate.
 	hints map[string]registry.Password
+	// signals, when set, are the controls every run uses (a staged
+	// rollout's); nil: each run has its own.
+	signals *signals
 	// stages are the --stages file's, read by Open.
 	stages []StageSpec
 	// warnings says each product's trouble once per command (warn).

@@ -111,8 +111,14 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec, events *collector, jo
 	// the selected ones: a worker must hold no product's secret in its env.
 	env := workerEnv(environ, append(slices.Clone(f.Products), f.allProducts...))
 	failFast, maxFailures := ff.left()
-	ctx, kill, received, stop := supervise.NotifySignals(ctx, f.log)
-	defer stop()
+	sig := f.signals
+	if sig == nil {
+		var stop func()
+		sig = &signals{}
+		sig.ctx, sig.kill, sig.received, stop = supervise.NotifySignals(ctx, f.log)
+		defer stop()
+	}
+	ctx, kill, received := sig.ctx, sig.kill, sig.received
 	follow := f.follow(specs, events.event)
 	defer follow.end()
 	outcomes := supervise.Run(ctx, supervise.Config{
@@ -137,6 +143,16 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec, events *collector, jo
 	}
 	ff.after(outcomes)
 	return outcomes, code
+}
+
+// signals are the supervisor's SIGINT/SIGTERM controls (supervise.NotifySignals)
+// over several runs: a staged rollout holds them from its first stage to its
+// last, so that a signal between two stages stops the rollout (and is not
+// the default action, ending the supervisor without its report).
+type signals struct {
+	ctx      context.Context
+	kill     <-chan struct{}
+	received func() os.Signal
 }
 
 // workerEnvNames are the variables of the supervisor's environment a worker
