@@ -78,7 +78,7 @@ func migrateCmd(inv *invocation) *cobra.Command {
 	cmd := command.New("migrate", "upgrade product databases to the packaged schema", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return runMigrate(ctx, inv, f) },
 		"supervisor migrate --dry-run", "supervisor migrate -y -j 4 --backup-dir /var/backups/codechecker",
-		"supervisor migrate --product Default --sql")
+		"supervisor migrate --product Default --sql", "supervisor migrate -y --canary Default --max-failures 2", "supervisor migrate -y --to 001 --stages stages.json")
 	cmd.Long = `migrate asks before each product it would upgrade or initialise (every question
 first, in endpoint order), then runs one worker process per product, N at a time.`
 	fs := cmd.Flags()
