@@ -281,7 +281,9 @@ func (f *Fleet) rollout(ctx context.Context, stages []plannedStage, events *coll
 		}
 		if f.staged() {
 			rep.Stages = append(rep.Stages, res)
-			f.log.Info("stage done", "stage", res.Name, "products", len(res.Products), "ok", res.OK, "failed", res.Failed, "skipped", res.Skipped)
+			if len(res.Products) > 0 {
+				f.log.Info("stage done", "stage", res.Name, "products", len(res.Products), "ok", res.OK, "failed", res.Failed, "skipped", res.Skipped)
+			}
 			if res.StoppedRollout {
 				f.log.Warn(strings.TrimPrefix(stop.Error(), supervise.ErrSkipped.Error()+": ")+": the rollout stops, no later product starts", "stage", res.Name)
 			}
