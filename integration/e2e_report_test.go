@@ -26,6 +26,10 @@ type reportDoc struct {
 	Products []reportProduct `json:"products"`
 	Totals   reportTotals    `json:"totals"`
 	ExitCode int             `json:"exit_code"`
+	// TargetVersion and Stages: migrate --to and a staged rollout
+	// (e2e_rollout_test.go).
+	TargetVersion string        `json:"target_version"`
+	Stages        []reportStage `json:"stages"`
 }
 
 type reportProduct struct {

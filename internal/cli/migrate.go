@@ -39,20 +39,9 @@ func (p *poolFlags) register(fs *pflag.FlagSet) {
 	p.out.register(fs)
 }
 
-func (p *poolFlags) check() error {
-	if p.jobs < 1 {
-		return usagef("-j must be at least 1")
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{{"--timeout", p.timeout}, {"--lock-timeout", p.lockTimeout}, {"--connect-timeout", p.connectTimeout}} {
-		if d.v < 0 {
-			return usagef("%s must not be negative", d.name)
-		}
-	}
-	return p.out.check()
-}
+// check validates what pass.Open does not see (pass.CheckWorkers: -j and
+// the timeouts).
+func (p *poolFlags) check() error { return p.out.check() }
 
 // check validates the options of migrate and up before anything is read or
 // written (pass.BackupDir).
@@ -70,6 +59,7 @@ type migrateFlags struct {
 	dryRun              bool
 	sql                 bool
 	backupDir, baseline string
+	rollout             pass.Rollout
 }
 
 func migrateCmd(inv *invocation) *cobra.Command {
@@ -77,7 +67,7 @@ func migrateCmd(inv *invocation) *cobra.Command {
 	cmd := command.New("migrate", "upgrade product databases to the packaged schema", command.NoArgs(""),
 		func(ctx context.Context, _ []string) error { return runMigrate(ctx, inv, f) },
 		"supervisor migrate --dry-run", "supervisor migrate -y -j 4 --backup-dir /var/backups/codechecker",
-		"supervisor migrate --product Default --sql")
+		"supervisor migrate --product Default --sql", "supervisor migrate -y --canary Default --max-failures 2", "supervisor migrate -y --to 001 --stages stages.json")
 	cmd.Long = `migrate asks before each product it would upgrade or initialise (every question
 first, in endpoint order), then runs one worker process per product, N at a time.`
 	fs := cmd.Flags()
@@ -85,6 +75,11 @@ first, in endpoint order), then runs one worker process per product, N at a time
 	fs.BoolVar(&f.dryRun, "dry-run", false, "list the pending files per product; touch nothing, ask nothing")
 	fs.BoolVar(&f.sql, "sql", false, "print the SQL of the pending files per product; touch nothing")
 	fs.StringVar(&f.baseline, "baseline", "", "record the revisions up to `VERSION` without executing them, for a product whose schema is that version's (checked)")
+	fs.StringVar(&f.rollout.ToVersion, "to", "", "stop at the packaged `VERSION` (a product at or past it is left alone)")
+	fs.StringSliceVar(&f.rollout.Canary, "canary", nil, "migrate the products `E1,E2` first; the rest only if each of them is ok")
+	fs.IntVar(&f.rollout.CanaryCount, "canary-count", 0, "migrate the first `K` products to upgrade first; the rest only if each of them is ok")
+	fs.Var(f.rollout.MaxFailures(), "max-failures", "start no new product after more than N failures (0: the first; default: no limit)")
+	fs.StringVar(&f.rollout.StagesFile, "stages", "", "roll out in the stages of the JSON `FILE` (README: Partial targets and staged rollouts)")
 	return cmd
 }
 
@@ -120,7 +115,7 @@ func (f *migrateFlags) register(fs *pflag.FlagSet) {
 // options are the pass options of migrate and up.
 func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options, error) {
 	o, err := f.pool.options(inv)
-	o.BackupDir, o.Ask, o.Baseline = f.backupDir, prompts.ask, f.baseline
+	o.BackupDir, o.Ask, o.Baseline, o.Rollout = f.backupDir, prompts.ask, f.baseline, f.rollout
 	return o, err
 }
 
@@ -132,6 +127,9 @@ func (p *poolFlags) options(inv *invocation) (pass.Options, error) {
 		return o, err
 	}
 	o.Timeout, o.LockTimeout, o.ConnectTimeout, o.FailFast = p.timeout, p.lockTimeout, p.connectTimeout, p.failFast
+	if err := o.CheckWorkers(); err != nil {
+		return o, err
+	}
 	inv.useProgress(&o, p.noProgress)
 	return o, nil
 }
@@ -159,7 +157,7 @@ func migrateProducts(ctx context.Context, inv *invocation, fleet *pass.Fleet, po
 // migrateOffline answers --dry-run and --sql: per product, what would run.
 // Nothing is touched and nothing is asked.
 func migrateOffline(ctx context.Context, inv *invocation, f migrateFlags) error {
-	opts, err := inv.passOptions(f.pool.selected, f.pool.excluded, f.pool.jobs)
+	opts, err := f.pool.options(inv)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"supervisor/internal/dbconn"
@@ -44,6 +45,20 @@ type Options struct {
 	DryRun bool `json:"dry_run,omitempty"`
 	// Baseline is the version ActionBaseline records.
 	Baseline string `json:"baseline,omitempty"`
+	// ToVersion makes a migration stop at this packaged version ("" = the
+	// latest); the database is then left at it, not up to date (--to).
+	ToVersion string `json:"to_version,omitempty"`
+}
+
+// AtOrPast says whether a database at version is at or past target, a
+// packaged version (Options.ToVersion). Only a packaged version (digits,
+// as "002") compares: a CodeChecker revision a database has before its
+// adoption is below every one of them.
+func AtOrPast(version, target string) bool {
+	if version == "" || strings.Trim(version, "0123456789") != "" {
+		return false
+	}
+	return version >= target
 }
 
 // Spec is one unit of work for one worker process.

@@ -26,7 +26,7 @@ func TestSpecRoundTrip(t *testing.T) {
 			Action:   job.ActionMigrate,
 			Endpoint: "Default",
 			Target:   dbconn.Target{Dialect: "sqlite", Path: "/ws/Default.sqlite"},
-			Options:  job.Options{LockTimeout: 1500 * time.Millisecond, BackupDir: "/backups"},
+			Options:  job.Options{LockTimeout: 1500 * time.Millisecond, BackupDir: "/backups", ToVersion: "001"},
 		}},
 		{"postgres cleanup with a password", job.Spec{
 			Action:   job.ActionCleanup,
@@ -197,5 +197,26 @@ func TestWriteResultReportsWriteError(t *testing.T) {
 	want := errors.New("broken pipe")
 	if err := job.WriteResult(failingWriter{want}, job.Result{Endpoint: "e"}); !errors.Is(err, want) {
 		t.Errorf("WriteResult to a failing writer = %v, want %v", err, want)
+	}
+}
+
+// Only packaged versions compare: a CodeChecker revision (an adoption
+// candidate) and no version at all are below every target.
+func TestAtOrPastComparesPackagedVersionsOnly(t *testing.T) {
+	tests := []struct {
+		version, target string
+		want            bool
+	}{
+		{"001", "001", true},
+		{"002", "001", true},
+		{"001", "002", false},
+		{"", "001", false},
+		{"b1be74589382 (CodeChecker)", "001", false},
+		{"b1be74589382", "002", false},
+	}
+	for _, tt := range tests {
+		if got := job.AtOrPast(tt.version, tt.target); got != tt.want {
+			t.Errorf("AtOrPast(%q, %q) = %v, want %v", tt.version, tt.target, got, tt.want)
+		}
 	}
 }

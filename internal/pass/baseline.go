@@ -11,10 +11,14 @@ import (
 )
 
 // checkBaseline refuses, as bad usage, a --baseline version that is not
-// packaged for every dialect ("" is no baseline).
-func checkBaseline(version string) error {
+// packaged for every dialect ("" is no baseline), and a baseline with a
+// rollout (--to, canaries, stages): a baseline executes nothing to roll out.
+func checkBaseline(version string, r Rollout) error {
 	if version == "" {
 		return nil
+	}
+	if r.ToVersion != "" || len(r.Canary) > 0 || r.CanaryCount > 0 || r.StagesFile != "" {
+		return usagef("--baseline goes with none of --to, --canary, --canary-count and --stages")
 	}
 	for _, d := range []dbconn.Dialect{dbconn.SQLite, dbconn.Postgres} {
 		ok, err := migrate.PackagedVersion(schema.Product, d, version)

@@ -34,13 +34,19 @@ func TestBaselineTurn(t *testing.T) {
 }
 
 func TestCheckBaselineRefusesUnpackagedVersion(t *testing.T) {
-	if err := checkBaseline(""); err != nil {
+	if err := checkBaseline("", Rollout{}); err != nil {
 		t.Errorf("no baseline: got %v, want nil", err)
 	}
-	if err := checkBaseline("001"); err != nil {
+	if err := checkBaseline("001", Rollout{}); err != nil {
 		t.Errorf("001: got %v, want nil", err)
 	}
-	if err := checkBaseline("7"); !usage.Is(err) || !strings.Contains(err.Error(), "--baseline 7") {
+	if err := checkBaseline("7", Rollout{}); !usage.Is(err) || !strings.Contains(err.Error(), "--baseline 7") {
 		t.Errorf("7: got %v, want a usage error naming --baseline 7", err)
+	}
+	// A baseline executes nothing: there is nothing to roll out.
+	for _, r := range []Rollout{{ToVersion: "001"}, {Canary: []string{"a"}}, {CanaryCount: 1}, {StagesFile: "s.json"}} {
+		if err := checkBaseline("001", r); !usage.Is(err) {
+			t.Errorf("--baseline with %+v: got %v, want a usage error", r, err)
+		}
 	}
 }

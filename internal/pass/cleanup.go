@@ -49,8 +49,9 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 		rep   = CleanupReport{DryRun: f.opts.DryRun}
 		specs []job.Spec
 		rows  = map[string]CleanupRow{}
-		ff    = failFast{on: f.opts.FailFast, hit: stopped}
+		ff    = newFailFast(f.opts)
 	)
+	ff.stopped = stopped
 	switch {
 	case f.opts.CheckerLabels == "":
 		f.log.Info("no checker labels given (--checker-labels, SUPERVISOR_CHECKER_LABELS) or found (CC_DATA_FILES_DIR, CodeChecker on PATH): the severity upgrade is skipped")
@@ -85,10 +86,10 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 		}
 		rows[p.Endpoint] = row
 	}
-	outcomes, interrupted, events := f.run(ctx, specs)
+	events := newCollector(f.opts.Events)
+	outcomes, interrupted := f.run(ctx, specs, events, f.opts.Jobs, &ff)
 	rep.Interrupted = interrupted
-	ff.after(outcomes)
-	rep.Stopped = ff.hit
+	rep.Stopped = ff.skip()
 	for _, o := range outcomes {
 		row := CleanupRow{Endpoint: o.Spec.Endpoint, Duration: o.Duration, Outcome: workerOutcome(o),
 			Routines: events.Routines(o.Spec.Endpoint), PeakRSS: o.PeakRSS}

@@ -2,6 +2,7 @@ package pass
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -59,6 +60,11 @@ type MigrateReport struct {
 	// Current is where every product stands afterwards, as read: the
 	// states Cleanup starts from.
 	Current []State
+	// ToVersion is the version the run stopped at (--to; "": the latest).
+	ToVersion string
+	// Stages are the stages of a staged rollout (--canary, --canary-count,
+	// --stages), in order; nil for a plain run.
+	Stages []StageResult
 }
 
 // AllUpToDate says whether every product of states is up to date.
@@ -91,9 +97,9 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 		rep   MigrateReport
 		specs []job.Spec
 		rows  = map[string]MigrateRow{}
-		ff    = failFast{on: f.opts.FailFast}
+		ff    = newFailFast(f.opts)
 	)
-	rep.Before = before
+	rep.Before, rep.ToVersion = before, f.opts.ToVersion
 	for i, st := range before {
 		p := f.Products[i]
 		row := MigrateRow{Endpoint: p.Endpoint, From: st.DBVersion, To: st.DBVersion, Outcome: Failed}
@@ -127,7 +133,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 			rows[p.Endpoint] = row
 			continue
 		}
-		spec.Options.BackupDir, spec.Options.Baseline = f.opts.BackupDir, f.opts.Baseline
+		spec.Options.BackupDir, spec.Options.Baseline, spec.Options.ToVersion = f.opts.BackupDir, f.opts.Baseline, f.opts.ToVersion
 		specs = append(specs, spec)
 	}
 	if f.opts.BackupDir != "" {
@@ -138,10 +144,15 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 			}
 		}
 	}
-	outcomes, interrupted, events := f.run(ctx, specs)
-	rep.Interrupted = interrupted
-	ff.after(outcomes)
-	rep.Stopped = ff.hit
+	events := newCollector(f.opts.Events)
+	var failedBefore []string
+	for _, p := range f.Products {
+		if r, ok := rows[p.Endpoint]; ok && r.Outcome == Failed {
+			failedBefore = append(failedBefore, p.Endpoint)
+		}
+	}
+	outcomes := f.rollout(ctx, f.plan(specs, failedBefore), events, &ff, &rep)
+	rep.Stopped = ff.skip()
 	// Read again only when a worker ran: nothing else here changes a product.
 	rep.Current = slices.Clone(before)
 	if len(specs) > 0 {
@@ -172,7 +183,7 @@ func (f *Fleet) Migrate(ctx context.Context, before []State) MigrateReport {
 	// A baseline is done when it is recorded: a product at an older version
 	// is not up to date afterwards, and need not be.
 	for _, st := range rep.After {
-		if st.Status != status.OK && f.opts.Baseline == "" {
+		if !f.reached(st) && f.opts.Baseline == "" {
 			rep.Failed = true
 		}
 	}
@@ -187,7 +198,10 @@ func (f *Fleet) turn(st State) (question, refusal string) {
 		return baselineTurn(st, f.opts.Baseline)
 	}
 	switch {
-	case st.Status == status.OK:
+	case f.reached(st):
+		if f.opts.ToVersion != "" && st.DBVersion != f.opts.ToVersion {
+			f.opts.Logs.Product(st.Endpoint).Info("the database is past --to: left alone", "version", st.DBVersion, "to", f.opts.ToVersion)
+		}
 		return "", ""
 	case !st.Status.Upgradable():
 		return "", strings.TrimSpace(st.Status.Message() + " " + st.Reason)
@@ -195,6 +209,132 @@ func (f *Fleet) turn(st State) (question, refusal string) {
 		return fmt.Sprintf("Do you want to initialize a new schema for '%s'?", st.Endpoint), ""
 	}
 	return fmt.Sprintf("Do you want to upgrade '%s' to new schema?", st.Endpoint), ""
+}
+
+// reached says whether a product in state st is where this run takes it:
+// up to date, or with --to at or past that version and upgradable still.
+func (f *Fleet) reached(st State) bool {
+	to := f.opts.ToVersion
+	return st.Status == status.OK || to != "" && st.Status == status.SchemaMismatchOK && job.AtOrPast(st.DBVersion, to)
+}
+
+// rollout runs specs stage by stage (plan), each stage's jobs at its own -j;
+// ff counts the failures of every stage. A stage whose policy stops it
+// starts no new product after a failure; one that stops the rollout leaves
+// the later stages unstarted, as does an interrupt. rep gets the stages'
+// results (a staged rollout only) and the interrupt's exit code.
+func (f *Fleet) rollout(ctx context.Context, stages []plannedStage, events *collector, ff *failFast, rep *MigrateReport) []supervise.Outcome {
+	var (
+		outcomes []supervise.Outcome
+		stop     error // why the later stages do not start
+		// workerFailures counts the failed workers of the stages so far.
+		workerFailures int
+	)
+	if len(stages) > 1 {
+		sig := &signals{}
+		var stopSignals func()
+		sig.ctx, sig.kill, sig.received, stopSignals = supervise.NotifySignals(ctx, f.log)
+		f.signals, ctx = sig, sig.ctx
+		defer func() {
+			if s := sig.received(); s != nil {
+				rep.Interrupted = supervise.ExitCode(s)
+			}
+			stopSignals()
+			f.signals = nil
+		}()
+	}
+	for _, st := range stages {
+		res := StageResult{Name: st.Name, Products: slices.Clone(st.failedBefore), Failed: len(st.failedBefore)}
+		for _, s := range st.specs {
+			res.Products = append(res.Products, s.Endpoint)
+		}
+		slices.Sort(res.Products)
+		if res.Products == nil {
+			res.Products = []string{}
+		}
+		var outs []supervise.Outcome
+		switch {
+		case stop == nil && ctx.Err() != nil:
+			stop = fmt.Errorf("%w: %w", supervise.ErrSkipped, supervise.ErrInterrupted)
+		case stop == nil && workerFailures > 0 && ff.skip():
+			// Only a worker's failure stops a later stage: the jobs
+			// built before a failure the supervisor found come before it
+			// in endpoint order, and run.
+			stop = errFailFast
+		}
+		if stop != nil {
+			for _, s := range st.specs {
+				outs = append(outs, supervise.Outcome{Spec: s, Skipped: true, Err: stop,
+					Interrupted: errors.Is(stop, supervise.ErrInterrupted)})
+			}
+		} else {
+			stageFF := stageRule(*ff, st.OnError)
+			var code int
+			outs, code = f.run(ctx, st.specs, events, st.Jobs, &stageFF)
+			// A product of the stage found failing before any worker
+			// counts as the stage's failure once its workers are done.
+			failed := len(st.failedBefore)
+			for i, o := range outs {
+				if !o.OK() && !o.Skipped {
+					failed++
+					workerFailures++
+					ff.fail()
+				}
+				if o.Skipped && !o.Interrupted && st.OnError != Continue {
+					outs[i].Err = f.stageReason(st)
+				}
+			}
+			switch {
+			case code != 0:
+				rep.Interrupted = code
+				stop = fmt.Errorf("%w: %w", supervise.ErrSkipped, supervise.ErrInterrupted)
+			case failed > 0 && st.OnError == StopRollout:
+				stop, res.StoppedRollout = f.stageReason(st), true
+			}
+		}
+		for _, o := range outs {
+			switch {
+			case o.OK():
+				res.OK++
+			case o.Skipped:
+				res.Skipped++
+			default:
+				res.Failed++
+			}
+		}
+		if f.staged() {
+			rep.Stages = append(rep.Stages, res)
+			if len(res.Products) > 0 {
+				f.log.Info("stage done", "stage", res.Name, "products", len(res.Products), "ok", res.OK, "failed", res.Failed, "skipped", res.Skipped)
+			}
+			if res.StoppedRollout {
+				f.log.Warn(strings.TrimPrefix(stop.Error(), supervise.ErrSkipped.Error()+": ")+": the rollout stops, no later product starts", "stage", res.Name)
+			}
+		}
+		outcomes = append(outcomes, outs...)
+	}
+	return outcomes
+}
+
+// stageRule is the fail-fast rule of one stage's run: what the run's rule
+// (ff) still tolerates, and nothing for a stage that stops on error.
+func stageRule(ff failFast, policy Policy) failFast {
+	rule := failFast{limit: -1}
+	if ff.limit >= 0 {
+		rule.limit = max(ff.limit-ff.n, 0)
+	}
+	if policy != Continue {
+		rule.limit = 0
+	}
+	return rule
+}
+
+// stageReason is why a stage's failure left a product unstarted.
+func (f *Fleet) stageReason(st plannedStage) error {
+	if st.Name == canaryStage {
+		return errors.New(reasonCanary)
+	}
+	return fmt.Errorf("%w: a product of stage %q failed (%s)", supervise.ErrSkipped, st.Name, st.OnError)
 }
 
 // versionsFromStates sets the From and To of a worker's row to the versions

@@ -44,6 +44,8 @@ type Options struct {
 	Drift bool
 	// FailFast starts no new product after the first failure.
 	FailFast bool
+	// Rollout are migrate's --to, staging and --max-failures.
+	Rollout
 	// BackupDir receives a copy of each SQLite product before its first
 	// pending file ("" = none).
 	BackupDir string
@@ -108,6 +110,11 @@ type Fleet struct {
 	// hints are the products whose own password variable was unset when
 	// their job was built, for the reason of a failure to authenticate.
 	hints map[string]registry.Password
+	// signals, when set, are the controls every run uses (a staged
+	// rollout's); nil: each run has its own.
+	signals *signals
+	// stages are the --stages file's, read by Open.
+	stages []StageSpec
 	// warnings says each product's trouble once per command (warn).
 	warnings warnings
 }
@@ -125,6 +132,23 @@ type ConfigState struct {
 	Reason                    string
 }
 
+// CheckWorkers refuses, as bad usage, worker options no run can use: -j
+// below 1, a negative timeout.
+func (o Options) CheckWorkers() error {
+	if o.Jobs < 1 {
+		return usagef("-j must be at least 1")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--timeout", o.Timeout}, {"--lock-timeout", o.LockTimeout}, {"--connect-timeout", o.ConnectTimeout}} {
+		if d.v < 0 {
+			return usagef("%s must not be negative", d.name)
+		}
+	}
+	return nil
+}
+
 // Open opens the config database once: it checks its schema and the
 // selection (an unknown --product is bad usage, and exit 2 promises that
 // nothing was touched, the config database included), then does what setup
@@ -133,7 +157,7 @@ type ConfigState struct {
 func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 	f := newFleet(opts)
 	opts = f.opts
-	if err := checkBaseline(opts.Baseline); err != nil {
+	if err := checkBaseline(opts.Baseline, opts.Rollout); err != nil {
 		return nil, err
 	}
 	// -j past what the file-descriptor limit allows fails products with
@@ -163,6 +187,9 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 		f.log.Debug("--exclude matches no product", "pattern", e)
 	}
 	f.Products, f.allProducts = sel.products, all
+	if err := f.checkRollout(); err != nil {
+		return nil, err
+	}
 	if setup.UpgradeConfig && st.Status == status.SchemaMismatchOK {
 		upgraded, err := f.upgradeConfig(ctx, cfg)
 		if err != nil {

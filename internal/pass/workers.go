@@ -20,25 +20,45 @@ import (
 // supervise's for the products it did not start.
 var errFailFast = fmt.Errorf("%w: an earlier product failed (fail-fast)", supervise.ErrSkipped)
 
-// failFast applies --fail-fast's one rule to the failures found before any
-// worker ran (the supervisor's own inspection, a job that cannot be built):
-// products are taken in endpoint order, and the first failure of any kind
-// stops new starts, as a worker's failure does in supervise.Run.
+// failFast applies --fail-fast's and --max-failures' one rule to the
+// failures found before any worker ran (the supervisor's own inspection, a
+// job that cannot be built) and to the workers' of every stage: products
+// are taken in endpoint order, and once more failures than the limit were
+// seen (--fail-fast: 0) no new product starts, as in supervise.Run.
 type failFast struct {
-	on  bool
-	hit bool
+	limit int // -1: no limit
+	n     int
+	// stopped: an earlier stage (up's migrate) already stopped the run.
+	stopped bool
 }
 
-// fail records a failure found before the workers ran.
-func (f *failFast) fail() { f.hit = f.on }
+// newFailFast is the rule of opts.
+func newFailFast(opts Options) failFast {
+	switch {
+	case opts.FailFast:
+		return failFast{limit: 0}
+	case opts.StopAfter > 0:
+		return failFast{limit: opts.StopAfter - 1}
+	}
+	return failFast{limit: -1}
+}
+
+// fail records a failure.
+func (f *failFast) fail() { f.n++ }
 
 // skip reports whether the product at hand, which would run, is left out.
-func (f *failFast) skip() bool { return f.hit }
+func (f *failFast) skip() bool { return f.stopped || f.limit >= 0 && f.n > f.limit }
+
+// left is the supervise.Config of a run under the rule: no limit, or the
+// failures it may still see before it stops starting jobs.
+func (f *failFast) left() (on bool, tolerated int) {
+	return f.limit >= 0, max(f.limit-f.n, 0)
+}
 
 // after records what the workers came to.
 func (f *failFast) after(outcomes []supervise.Outcome) {
 	for _, o := range outcomes {
-		if !o.OK() && !o.Interrupted {
+		if !o.OK() && !o.Interrupted && !o.Skipped {
 			f.fail()
 		}
 	}
@@ -67,13 +87,14 @@ func (f *Fleet) spec(p registry.Product, action job.Action) (job.Spec, error) {
 	}}, nil
 }
 
-// run runs specs in worker processes and returns their outcomes, the exit
-// code a signal that stopped the run calls for (0: none), and the files and
-// routines each worker reported done (Options.Events gets every event too).
-func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome, int, *collector) {
-	events := newCollector(f.opts.Events)
+// run runs specs in worker processes, jobs at a time under ff (which then
+// counts their failures), and returns their outcomes and the exit code a
+// signal that stopped the run calls for (0: none); events collects the
+// files and routines each worker reported done (Options.Events gets every
+// event too).
+func (f *Fleet) run(ctx context.Context, specs []job.Spec, events *collector, jobs int, ff *failFast) ([]supervise.Outcome, int) {
 	if len(specs) == 0 {
-		return nil, 0, events
+		return nil, 0
 	}
 	exe := f.opts.Executable
 	if exe == "" {
@@ -89,8 +110,15 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 	// Strip the password variables of every allProducts product, not only of
 	// the selected ones: a worker must hold no product's secret in its env.
 	env := workerEnv(environ, append(slices.Clone(f.Products), f.allProducts...))
-	ctx, kill, received, stop := supervise.NotifySignals(ctx, f.log)
-	defer stop()
+	failFast, maxFailures := ff.left()
+	sig := f.signals
+	if sig == nil {
+		var stop func()
+		sig = &signals{}
+		sig.ctx, sig.kill, sig.received, stop = supervise.NotifySignals(ctx, f.log)
+		defer stop()
+	}
+	ctx, kill, received := sig.ctx, sig.kill, sig.received
 	follow := f.follow(specs, events.event)
 	defer follow.end()
 	outcomes := supervise.Run(ctx, supervise.Config{
@@ -99,20 +127,32 @@ func (f *Fleet) run(ctx context.Context, specs []job.Spec) ([]supervise.Outcome,
 			cmd.Env = env
 			return cmd
 		},
-		Parallel: f.opts.Jobs,
-		Timeout:  f.opts.Timeout,
-		FailFast: f.opts.FailFast,
-		Logs:     f.opts.Logs,
-		Events:   follow.events,
-		Started:  follow.started,
-		Finished: follow.finished,
-		Kill:     kill,
+		Parallel:    jobs,
+		Timeout:     f.opts.Timeout,
+		FailFast:    failFast,
+		MaxFailures: maxFailures,
+		Logs:        f.opts.Logs,
+		Events:      follow.events,
+		Started:     follow.started,
+		Finished:    follow.finished,
+		Kill:        kill,
 	}, specs)
 	code := 0
 	if sig := received(); sig != nil {
 		code = supervise.ExitCode(sig)
 	}
-	return outcomes, code, events
+	ff.after(outcomes)
+	return outcomes, code
+}
+
+// signals are the supervisor's SIGINT/SIGTERM controls (supervise.NotifySignals)
+// over several runs: a staged rollout holds them from its first stage to its
+// last, so that a signal between two stages stops the rollout (and is not
+// the default action, ending the supervisor without its report).
+type signals struct {
+	ctx      context.Context
+	kill     <-chan struct{}
+	received func() os.Signal
 }
 
 // workerEnvNames are the variables of the supervisor's environment a worker

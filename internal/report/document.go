@@ -21,6 +21,12 @@ type Document struct {
 	DryRun   bool      `json:"dry_run,omitempty"`
 	Products []Product `json:"products"`
 	Totals   Totals    `json:"totals"`
+	// TargetVersion is migrate --to's version: a product that reached it
+	// is ok while its status_after still says an upgrade is available.
+	TargetVersion string `json:"target_version,omitempty"`
+	// Stages are the stages of a staged rollout (migrate --canary,
+	// --canary-count, --stages), in the order they ran; absent otherwise.
+	Stages []pass.StageResult `json:"stages,omitempty"`
 	// ExitCode is the exit code the run ends with.
 	ExitCode int `json:"exit_code"`
 }
@@ -141,6 +147,7 @@ func NewDocument(r Run) Document {
 	var migrated map[string]pass.MigrateRow
 	var after map[string]pass.State
 	if r.Migrate != nil {
+		doc.TargetVersion, doc.Stages = r.Migrate.ToVersion, r.Migrate.Stages
 		migrated = map[string]pass.MigrateRow{}
 		for _, row := range r.Migrate.Rows {
 			migrated[row.Endpoint] = row

@@ -96,6 +96,10 @@ func Cell(o pass.Outcome, reason string) string {
 		return "skipped (fail-fast)"
 	case strings.Contains(reason, "interrupted"):
 		return "skipped (interrupted)"
+	case strings.Contains(reason, "a canary failed"):
+		return "skipped (canary failed)"
+	case strings.Contains(reason, "of stage"):
+		return "skipped (stage failed)"
 	}
 	return string(o)
 }

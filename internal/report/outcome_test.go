@@ -23,6 +23,8 @@ func TestCell(t *testing.T) {
 		{pass.Declined, "not upgraded: the answer was no", "declined"},
 		{pass.Skipped, "not started: an earlier product failed (fail-fast)", "skipped (fail-fast)"},
 		{pass.Skipped, "not started: interrupted", "skipped (interrupted)"},
+		{pass.Skipped, "not started: a canary failed", "skipped (canary failed)"},
+		{pass.Skipped, `not started: a product of stage "first" failed (stop-stage)`, "skipped (stage failed)"},
 		{pass.NotAttempted, `database status is "Database is missing."`, "not attempted"},
 	}
 	for _, tt := range tests {

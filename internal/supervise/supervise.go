@@ -35,8 +35,10 @@ type Config struct {
 	Timeout time.Duration
 	// Grace is the time between SIGTERM and SIGKILL; 0 means 5s.
 	Grace time.Duration
-	// FailFast stops starting jobs after the first failure; running ones finish.
-	FailFast bool
+	// FailFast stops starting jobs after the first failure, or after more
+	// than MaxFailures of them; running ones finish.
+	FailFast    bool
+	MaxFailures int
 	// Logs receives every worker's lines under its product's name; nil discards.
 	Logs *logging.Logs
 	// Kill, once closed (second interrupt), SIGKILLs every running worker's
@@ -129,7 +131,7 @@ func Run(ctx context.Context, cfg Config, jobs []job.Spec) []Outcome {
 
 	// Like cmd/go's -p: a semaphore of Parallel slots, filled in order.
 	slots := make(chan struct{}, cfg.Parallel)
-	var failed atomic.Bool
+	var failed atomic.Int64
 	var wg sync.WaitGroup
 	next := 0
 	for ; next < len(jobs); next++ {
@@ -140,7 +142,7 @@ func Run(ctx context.Context, cfg Config, jobs []job.Spec) []Outcome {
 		}
 		// Checked after the slot is ours: a job that failed set failed
 		// before it gave its slot back, so fail-fast never starts one more.
-		if stopped(ctx, cfg.Kill) || (cfg.FailFast && failed.Load()) {
+		if stopped(ctx, cfg.Kill) || (cfg.FailFast && failed.Load() > int64(max(cfg.MaxFailures, 0))) {
 			break
 		}
 		wg.Add(1)
@@ -155,7 +157,7 @@ func Run(ctx context.Context, cfg Config, jobs []job.Spec) []Outcome {
 				cfg.Finished(o)
 			}
 			if !o.OK() {
-				failed.Store(true)
+				failed.Add(1)
 			}
 			<-slots
 		}(next)

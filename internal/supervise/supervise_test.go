@@ -370,6 +370,26 @@ func TestFailFastSkipsTheRestInOrder(t *testing.T) {
 	}
 }
 
+// FailFast with MaxFailures N lets N failures by and starts nothing after
+// the next one (--max-failures).
+func TestMaxFailuresSkipsTheRestAfterTheLimit(t *testing.T) {
+	cfg := Config{Command: helperCommand(), Parallel: 1, FailFast: true, MaxFailures: 2}
+	got := runWithin(t, 10*time.Second, context.Background(), cfg, "fail.a", "ok.a", "fail.b", "fail.c", "ok.b", "fail.d")
+	for i, want := range []string{"failed", "ok", "failed", "failed", "skipped", "skipped"} {
+		o := got[i]
+		word := "failed"
+		switch {
+		case o.OK():
+			word = "ok"
+		case o.Skipped:
+			word = "skipped"
+		}
+		if word != want {
+			t.Errorf("%s: %s (%v), want %s", o.Spec.Endpoint, word, o.Err, want)
+		}
+	}
+}
+
 func TestInterruptStopsRunningAndSkipsTheRest(t *testing.T) {
 	logs, out := newLogs(t, "text")
 	ctx, cancel := context.WithCancel(context.Background())

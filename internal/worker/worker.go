@@ -154,12 +154,23 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		res.OK = true
 		return res
 	}
-	log.Info("upgrading database", "from", display(st.DBVersion), "to", st.PackageVersion, "pending_files", len(st.Pending))
+	to := spec.Options.ToVersion
+	if to != "" && st.Status == status.SchemaMismatchOK && job.AtOrPast(st.DBVersion, to) {
+		log.Info("database is at or past the target version: left alone", "version", st.DBVersion, "target", to)
+		res.OK = true
+		return res
+	}
+	target := st.PackageVersion
+	if to != "" {
+		target = to
+	}
+	log.Info("upgrading database", "from", display(st.DBVersion), "to", target, "pending_files", len(st.Pending))
 	up, err := migrate.Apply(ctx, db, spec.Target.Dialect, schema.Product, st, migrate.Options{
 		LockTimeout: spec.Options.LockTimeout,
 		BackupDir:   spec.Options.BackupDir,
 		BackupName:  spec.Endpoint,
 		Operator:    buildinfo.Operator(),
+		ToVersion:   to,
 		Logger:      log,
 	})
 	res.Applied = len(up.Applied)
@@ -180,9 +191,12 @@ func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 	// Every pending file is committed (by this job or, for a file whose
 	// revision row was there when its transaction began, by another
 	// process): the database is at the packaged version, up.To, with
-	// nothing left pending. Options.ToVersion, which could stop short, is
-	// not a worker's.
+	// nothing left pending, unless the job's ToVersion stopped it short:
+	// then it is at that version, upgradable still.
 	res.Status, res.OK = status.OK, true
+	if to != "" && res.ToVersion != st.PackageVersion {
+		res.Status = status.SchemaMismatchOK
+	}
 	log.Info("database upgraded", "from", display(st.DBVersion), "to", res.ToVersion, "files_applied", res.Applied)
 	return res
 }

@@ -153,6 +153,46 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
+// A job with ToVersion stops there: the database is at that version, ok,
+// its status still upgradable; at or past it, nothing is applied.
+func TestMigrateToVersionStopsThere(t *testing.T) {
+	t.Parallel()
+	v := latest(t)
+	tests := []struct {
+		name        string
+		path        func(t *testing.T) string
+		wantStatus  status.Status
+		wantTo      string
+		wantApplied int
+		wantVersion string
+	}{
+		{"new file to 001", func(t *testing.T) string { return filepath.Join(t.TempDir(), "new.sqlite") },
+			status.SchemaMismatchOK, "001", 1, "001"},
+		{"CodeChecker database adopted, to 001", func(t *testing.T) string { return testutil.CopyFixture(t, "product-head.sqlite") },
+			status.SchemaMismatchOK, "001", 0, "001"},
+		{"at 001 already", func(t *testing.T) string { return productAt(t, "001") },
+			status.SchemaMismatchOK, "001", 0, "001"},
+		{"up to date, past 001", func(t *testing.T) string { return productAt(t, "") },
+			status.OK, v, 0, v},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := tt.path(t)
+			s := spec(job.ActionMigrate, path)
+			s.Options.ToVersion = "001"
+			got := worker.Run(context.Background(), s, hclog.NewNullLogger())
+			if !got.OK || got.Status != tt.wantStatus || got.ToVersion != tt.wantTo || got.Applied != tt.wantApplied {
+				t.Errorf("OK %v, Status %q, To %q, Applied %d (error %q), want ok, %q, %q, %d",
+					got.OK, got.Status, got.ToVersion, got.Applied, got.Error, tt.wantStatus, tt.wantTo, tt.wantApplied)
+			}
+			if st := inspect(t, path); st.DBVersion != tt.wantVersion {
+				t.Errorf("database afterwards at %q, want %q", st.DBVersion, tt.wantVersion)
+			}
+		})
+	}
+}
+
 // exec runs statements on the SQLite database at path, creating it if need be.
 func exec(t *testing.T, path string, stmts ...string) {
 	t.Helper()
