@@ -47,6 +47,9 @@ func Dir(kind Kind, dialect string) (*migrate.MemDir, error) {
 	}
 	dir := &migrate.MemDir{}
 	for _, e := range entries {
+		if e.IsDir() { // checkpoint/: not a file of the chain
+			continue
+		}
 		b, err := files.ReadFile(path.Join(root, e.Name()))
 		if err != nil {
 			return nil, err
@@ -59,6 +62,20 @@ func Dir(kind Kind, dialect string) (*migrate.MemDir, error) {
 		return nil, fmt.Errorf("packaged %s schema for %s: %w", kind, dialect, err)
 	}
 	return dir, nil
+}
+
+// Checkpoint returns the checkpoint of kind for dialect: the SQL that makes, in
+// one step, the schema (and rows) the whole chain up to version leaves, for a new
+// database. It lives in checkpoint/VERSION.sql beside the chain, outside it (and
+// outside atlas.sum): atlas's own checkpoint files are versions of the chain and
+// record only their own revision, where the supervisor records every version. A
+// test keeps it equal to the chain. ok is false when there is none for version.
+func Checkpoint(kind Kind, dialect, version string) (sql []byte, ok bool) {
+	b, err := files.ReadFile(path.Join(string(kind), dialect, "checkpoint", version+".sql"))
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }
 
 // Dialects lists the dialects every chain is packaged for.

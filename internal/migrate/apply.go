@@ -125,6 +125,21 @@ func apply(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind schema.
 		res.Adopted, res.To = true, "001"
 		log.Info("adopted CodeChecker database as version 001", "alembic_revision", kind.CodeCheckerHead())
 	}
+	// A new database gets the checkpoint of the latest version in one step,
+	// unless the upgrade stops short of it (--to, the fleet generator).
+	if cp := st.Checkpoint; cp != nil && (opts.ToVersion == "" || opts.ToVersion >= cp.Version) {
+		applied, err := applyCheckpoint(ctx, db, dialect, dir, cp, opts, log)
+		if err != nil {
+			return res, err
+		}
+		if applied {
+			for _, f := range cp.Covers {
+				res.Applied = append(res.Applied, f.Version())
+			}
+		}
+		res.To = cp.Version
+		return res, nil
+	}
 	files := st.Pending
 	for i, f := range files {
 		if opts.ToVersion != "" && f.Version() > opts.ToVersion {

@@ -32,6 +32,9 @@ type State struct {
 	// compares equal to version 001's (see Compare): 001 is recorded as a
 	// baseline, not executed.
 	Adopt bool
+	// Checkpoint, set for a database with no schema at all, initialises it
+	// in one step instead of replaying Pending (the whole chain).
+	Checkpoint *Checkpoint
 	// Reason says in one line why the status is not ok.
 	Reason string
 }
@@ -93,12 +96,17 @@ func Inspect(ctx context.Context, db dbconn.Querier, dialect dbconn.Dialect, kin
 	}
 	switch {
 	case tables[RevisionsTable]:
-		return inspectRevisions(ctx, db, dialect, dir, files, st)
+		st, err := inspectRevisions(ctx, db, dialect, dir, files, st)
+		if err == nil && st.Status == status.SchemaMissing && len(tables) == 1 {
+			st.Checkpoint = checkpointOf(kind, dialect, files)
+		}
+		return st, err
 	case tables["alembic_version"]:
 		return inspectAlembic(ctx, db, dialect, kind, files, st)
 	case len(tables) == 0:
 		st.Status, st.Pending = status.SchemaMissing, files
 		st.Reason = "the database has no tables"
+		st.Checkpoint = checkpointOf(kind, dialect, files)
 		return st, nil
 	default:
 		st.Status = status.SchemaMismatchNo

@@ -1,0 +1,135 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"ariga.io/atlas/sql/migrate"
+	"ariga.io/atlas/sql/sqlclient"
+	"github.com/hashicorp/go-hclog"
+
+	"supervisor/internal/dbconn"
+	"supervisor/internal/event"
+	"supervisor/schema"
+)
+
+// Checkpoint is the one-step initialisation of a new database: the packaged
+// checkpoint of the latest version (schema.Checkpoint), which makes what the
+// whole chain makes without replaying it (on SQLite, 002's table rebuilds).
+type Checkpoint struct {
+	// Version is the version the checkpoint brings the database to.
+	Version string
+	// File holds the checkpoint's statements.
+	File migrate.File
+	// Covers are the chain's files the checkpoint stands for, in order; each
+	// is recorded as a revision, so the database reads as if the chain ran.
+	Covers []migrate.File
+}
+
+// checkpointOf returns the checkpoint of the latest of files, or nil when none
+// is packaged (the chain is then replayed, as before).
+func checkpointOf(kind schema.Kind, dialect dbconn.Dialect, files []migrate.File) *Checkpoint {
+	latest := files[len(files)-1]
+	b, ok := schema.Checkpoint(kind, dialect.String(), latest.Version())
+	if !ok {
+		return nil
+	}
+	return &Checkpoint{
+		Version: latest.Version(),
+		File:    migrate.NewLocalFile(latest.Version()+"_checkpoint.sql", b),
+		Covers:  files,
+	}
+}
+
+// applyCheckpoint applies cp to an empty database in one transaction and
+// records every version it covers as an executed revision with its file's
+// hash, as the chain would have (so status, history and checkHashes read it
+// exactly as a replayed chain, and later files apply on top). It
+// reports false when another process initialised the database first.
+func applyCheckpoint(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, cp *Checkpoint, opts Options, log hclog.Logger) (bool, error) {
+	start := time.Now()
+	at := step{index: 1, total: 1}
+	fileErr := func(err error) error {
+		return &FileError{Version: cp.Version, Description: "checkpoint", Err: dbconn.Explain(err, opts.LockTimeout)}
+	}
+	stmts, err := cp.File.Stmts()
+	if err != nil {
+		return false, fileErr(err)
+	}
+	sum, err := dir.Checksum()
+	if err != nil {
+		return false, fileErr(err)
+	}
+	var (
+		tx      *sqlclient.Tx
+		release func()
+	)
+	if dialect == dbconn.SQLite {
+		tx, release, err = openSQLiteTx(ctx, db)
+	} else if t, rel, berr := beginDetached(ctx, db); berr == nil {
+		tx, release = &sqlclient.Tx{Tx: t}, rel
+	} else {
+		err = berr
+	}
+	if err != nil {
+		return false, fileErr(fmt.Errorf("begin: %w", err))
+	}
+	defer release()
+	done := false
+	defer func() {
+		if !done {
+			tx.Rollback()
+		}
+	}()
+	rrw := newRevisions(tx, dialect)
+	if err := rrw.create(ctx); err != nil {
+		return false, fileErr(err)
+	}
+	// Decided under the lock, as for a file of the chain.
+	if _, err := rrw.ReadRevision(ctx, cp.Covers[0].Version()); err == nil {
+		log.Info("database already initialised by another process")
+		return false, nil
+	} else if !errors.Is(err, migrate.ErrRevisionNotExist) {
+		return false, fileErr(err)
+	}
+	ev := at.event(event.FileStarted, cp.File)
+	ev.Description = "checkpoint"
+	event.Emit(log, hclog.Info, "applying checkpoint", ev)
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return false, &FileError{Version: cp.Version, Description: "checkpoint", Statement: s, Err: dbconn.Explain(err, opts.LockTimeout)}
+		}
+	}
+	now := time.Now()
+	for _, f := range cp.Covers {
+		hash, err := sum.SumByName(f.Name())
+		if err != nil {
+			return false, fileErr(err)
+		}
+		n, err := f.Stmts()
+		if err != nil {
+			return false, fileErr(err)
+		}
+		if err := rrw.WriteRevision(ctx, &migrate.Revision{
+			Version: f.Version(), Description: f.Desc(), Type: migrate.RevisionTypeExecute,
+			Applied: len(n), Total: len(n), ExecutedAt: now, ExecutionTime: time.Since(start),
+			Hash: hash, OperatorVersion: opts.Operator,
+		}); err != nil {
+			return false, fileErr(err)
+		}
+	}
+	if ctx.Err() != nil {
+		return false, fileErr(fmt.Errorf("cancelled before commit: %w", context.Cause(ctx)))
+	}
+	done = true
+	if err := tx.Commit(); err != nil {
+		return false, fileErr(fmt.Errorf("commit: %w", err))
+	}
+	ev = at.event(event.FileApplied, cp.File)
+	ev.Description, ev.Duration = "checkpoint", time.Since(start)
+	event.Emit(log, hclog.Info, "applied checkpoint", ev)
+	return true, nil
+}
