@@ -51,7 +51,6 @@ func checkpointOf(kind schema.Kind, dialect dbconn.Dialect, files []migrate.File
 // reports false when another process initialised the database first.
 func applyCheckpoint(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, dir *migrate.MemDir, cp *Checkpoint, opts Options, log hclog.Logger) (bool, error) {
 	start := time.Now()
-	at := step{index: 1, total: 1}
 	fileErr := func(err error) error {
 		return &FileError{Version: cp.Version, Description: "checkpoint", Err: dbconn.Explain(err, opts.LockTimeout)}
 	}
@@ -95,9 +94,13 @@ func applyCheckpoint(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, di
 	} else if !errors.Is(err, migrate.ErrRevisionNotExist) {
 		return false, fileErr(err)
 	}
-	ev := at.event(event.FileStarted, cp.File)
-	ev.Description = "checkpoint"
-	event.Emit(log, hclog.Info, "applying checkpoint", ev)
+	// One file_started and one file_applied per version covered, as the
+	// chain logs them (progress, reports and the files_applied count read
+	// those); the line before says they come from the checkpoint.
+	log.Info("initialising the new database from the checkpoint", "version", cp.Version, "versions", len(cp.Covers))
+	for i, f := range cp.Covers {
+		event.Emit(log, hclog.Info, "applying migration file", step{index: i + 1, total: len(cp.Covers)}.event(event.FileStarted, f))
+	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return false, &FileError{Version: cp.Version, Description: "checkpoint", Statement: s, Err: dbconn.Explain(err, opts.LockTimeout)}
@@ -128,8 +131,15 @@ func applyCheckpoint(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, di
 	if err := tx.Commit(); err != nil {
 		return false, fileErr(fmt.Errorf("commit: %w", err))
 	}
-	ev = at.event(event.FileApplied, cp.File)
-	ev.Description, ev.Duration = "checkpoint", time.Since(start)
-	event.Emit(log, hclog.Info, "applied checkpoint", ev)
+	// The checkpoint's time is the last version's: the earlier ones took
+	// no time of their own.
+	took := time.Since(start)
+	for i, f := range cp.Covers {
+		e := step{index: i + 1, total: len(cp.Covers)}.event(event.FileApplied, f)
+		if i == len(cp.Covers)-1 {
+			e.Duration = took
+		}
+		event.Emit(log, hclog.Info, "applied migration file", e)
+	}
 	return true, nil
 }
