@@ -30,8 +30,14 @@ type Checkpoint struct {
 }
 
 // checkpointOf returns the checkpoint of the latest of files, or nil when none
-// is packaged (the chain is then replayed, as before).
+// is packaged or a file it would cover has a step written in Go (SQL cannot
+// stand for that step): the chain is then replayed, as before.
 func checkpointOf(kind schema.Kind, dialect dbconn.Dialect, files []migrate.File) *Checkpoint {
+	for _, f := range files {
+		if goStepOf(f) != "" {
+			return nil
+		}
+	}
 	latest := files[len(files)-1]
 	b, ok := schema.Checkpoint(kind, dialect.String(), latest.Version())
 	if !ok {
