@@ -15,8 +15,7 @@ type (
 	// labels (profile, guideline, doc_url, ...) are left out.
 	Digest map[string][]DigestEntry
 
-	// DigestEntry is one checker key. In JSON it is ["key", "SEVERITY"],
-	// or ["key"] for a key without a severity label.
+	// DigestEntry is one checker key.
 	DigestEntry struct {
 		Key string
 		// Severity is the severity label's value, as Severity returns it;
@@ -68,27 +67,54 @@ func FromDigest(d Digest) *Labels {
 	return l
 }
 
-// MarshalJSON writes e as ["key", "SEVERITY"] or ["key"].
-func (e DigestEntry) MarshalJSON() ([]byte, error) {
-	if e.HasSeverity {
-		return json.Marshal([2]string{e.Key, e.Severity})
+// digestJSON is one analyzer's entries on the wire: the keys and, at the
+// same index, the severity or null. Two flat arrays decode several times
+// faster than one small array per key.
+type digestJSON struct {
+	Keys       []string  `json:"k"`
+	Severities []*string `json:"s"`
+}
+
+// MarshalJSON writes d as {"analyzer": {"k": [keys...], "s": [severity or null...]}}.
+func (d Digest) MarshalJSON() ([]byte, error) {
+	out := make(map[string]digestJSON, len(d))
+	for name, entries := range d {
+		w := digestJSON{Keys: make([]string, len(entries)), Severities: make([]*string, len(entries))}
+		for i, e := range entries {
+			w.Keys[i] = e.Key
+			if e.HasSeverity {
+				w.Severities[i] = &entries[i].Severity
+			}
+		}
+		out[name] = w
 	}
-	return json.Marshal([1]string{e.Key})
+	return json.Marshal(out)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
-func (e *DigestEntry) UnmarshalJSON(b []byte) error {
-	var s []string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("label digest entry: %w", err)
+func (d *Digest) UnmarshalJSON(b []byte) error {
+	var in map[string]digestJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return fmt.Errorf("label digest: %w", err)
 	}
-	switch len(s) {
-	case 1:
-		*e = DigestEntry{Key: s[0]}
-	case 2:
-		*e = DigestEntry{Key: s[0], Severity: s[1], HasSeverity: true}
-	default:
-		return fmt.Errorf("label digest entry: want [key] or [key, severity], found %d strings", len(s))
+	if in == nil {
+		*d = nil
+		return nil
 	}
+	out := make(Digest, len(in))
+	for name, w := range in {
+		if len(w.Keys) != len(w.Severities) {
+			return fmt.Errorf("label digest of %q: %d keys but %d severities", name, len(w.Keys), len(w.Severities))
+		}
+		entries := make([]DigestEntry, len(w.Keys))
+		for i, k := range w.Keys {
+			entries[i].Key = k
+			if s := w.Severities[i]; s != nil {
+				entries[i].Severity, entries[i].HasSeverity = *s, true
+			}
+		}
+		out[name] = entries
+	}
+	*d = out
 	return nil
 }

@@ -135,11 +135,11 @@ func TestDigestKeepsOddSeverities(t *testing.T) {
 	}
 }
 
-func TestDigestEntryRejectsBadJSON(t *testing.T) {
-	for _, in := range []string{`[]`, `["a","b","c"]`, `"a"`, `[1]`} {
-		var e DigestEntry
-		if err := json.Unmarshal([]byte(in), &e); err == nil {
-			t.Errorf("Unmarshal(%s) = %+v, nil; want an error", in, e)
+func TestDigestRejectsBadJSON(t *testing.T) {
+	for _, in := range []string{`[]`, `{"a": {"k": ["x"], "s": []}}`, `{"a": {"k": ["x"], "s": [1]}}`, `{"a": []}`} {
+		var d Digest
+		if err := json.Unmarshal([]byte(in), &d); err == nil {
+			t.Errorf("Unmarshal(%s) = %v, nil; want an error", in, d)
 		}
 	}
 }
