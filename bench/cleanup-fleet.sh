@@ -12,10 +12,14 @@ OUT=${2:-/tmp/supervisor-cleanup-bench}
 RUNS=${RUNS:-5}
 rm -rf "$OUT"; mkdir -p "$OUT"
 go build -o "$OUT/fleetgen" ./integration/cmd/fleetgen
-"$OUT/fleetgen" -w "$OUT/clean.orig" --products 200 --reports 0 --version latest >/dev/null
-"$OUT/fleetgen" -w "$OUT/sample.orig" --products 50 --reports 0 --version latest >/dev/null
-for f in "$OUT"/sample.orig/products/*.sqlite; do cp testdata/codechecker/product-sample.sqlite "$f"; done
-"$S" -w "$OUT/sample.orig" migrate -y -j 2 >/dev/null 2>&1
+# The registry holds absolute paths: each fleet is made in $OUT/ws (where
+# the runs find it) and kept as a copy to restore from.
+"$OUT/fleetgen" -w "$OUT/ws" --products 200 --reports 0 --version latest >/dev/null
+mv "$OUT/ws" "$OUT/clean.orig"
+"$OUT/fleetgen" -w "$OUT/ws" --products 50 --reports 0 --version latest >/dev/null
+for f in "$OUT"/ws/products/*.sqlite; do cp testdata/codechecker/product-sample.sqlite "$f"; done
+"$S" -w "$OUT/ws" migrate -y -j 2 >/dev/null 2>&1
+mv "$OUT/ws" "$OUT/sample.orig"
 labels=$PWD/testdata/labels
 for case in clean:200 sample:50; do
 	name=${case%:*} n=${case#*:}
