@@ -170,3 +170,16 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkDigestMarshal(b *testing.B) {
+	l, err := Load(fixtureDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := l.Digest()
+	for b.Loop() {
+		if _, err := json.Marshal(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
