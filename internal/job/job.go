@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"supervisor/internal/dbconn"
+	"supervisor/internal/labels"
 	"supervisor/internal/status"
 )
 
@@ -40,6 +41,10 @@ type Options struct {
 	BackupDir string `json:"backup_dir,omitempty"`
 	// CheckerLabels is the checker label directory for the severity upgrade.
 	CheckerLabels string `json:"checker_labels,omitempty"`
+	// SeverityLabels, when set, is the digest of the checker labels (the
+	// supervisor parses the directory once for all workers); it takes the
+	// place of CheckerLabels, which stays for a spec written by hand.
+	SeverityLabels labels.Digest `json:"severity_labels,omitempty"`
 	// DryRun makes a cleanup count what it would remove, writing nothing
 	// (Result.Removed then holds those counts).
 	DryRun bool `json:"dry_run,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"supervisor/internal/job"
+	"supervisor/internal/labels"
 	"supervisor/internal/status"
 )
 
@@ -58,6 +59,7 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 	case f.opts.LabelsFoundVia != "":
 		f.log.Info("checker labels found", "dir", f.opts.CheckerLabels, "via", f.opts.LabelsFoundVia)
 	}
+	digest := f.labelDigest()
 	for i, st := range states {
 		p := f.Products[i]
 		row := CleanupRow{Endpoint: p.Endpoint, Outcome: Failed}
@@ -81,6 +83,9 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 				break
 			}
 			spec.Options.CheckerLabels, spec.Options.DryRun = f.opts.CheckerLabels, f.opts.DryRun
+			if digest != nil {
+				spec.Options.CheckerLabels, spec.Options.SeverityLabels = "", digest
+			}
 			specs = append(specs, spec)
 			continue
 		}
@@ -108,4 +113,20 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 		rep.Failed = rep.Failed || r.Outcome != OK
 	}
 	return rep
+}
+
+// labelDigest parses the checker label directory once for all the workers
+// of the pass, which then get only its digest on stdin instead of parsing
+// the directory each. nil when no directory is given or it does not load:
+// then each worker gets the directory and reports the error for its
+// product, as it always has.
+func (f *Fleet) labelDigest() labels.Digest {
+	if f.opts.CheckerLabels == "" {
+		return nil
+	}
+	l, err := labels.Load(f.opts.CheckerLabels)
+	if err != nil {
+		return nil
+	}
+	return l.Digest()
 }

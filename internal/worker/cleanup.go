@@ -42,7 +42,9 @@ func runCleanup(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result
 		return notAttempted(st.Status)
 	}
 	var lbl *labels.Labels
-	if dir := spec.Options.CheckerLabels; dir != "" {
+	if d := spec.Options.SeverityLabels; d != nil {
+		lbl = labels.FromDigest(d)
+	} else if dir := spec.Options.CheckerLabels; dir != "" {
 		if lbl, err = labels.Load(dir); err != nil {
 			return job.Result{Status: st.Status, Error: "checker labels: " + err.Error()}
 		}

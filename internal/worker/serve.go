@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -32,6 +33,11 @@ const EnvMarker = "SUPERVISOR_WORKER"
 // debug, info, warn, error); the default is debug. The supervisor filters
 // what it re-logs by its own --log-level anyway.
 const EnvLogLevel = "SUPERVISOR_WORKER_LOG_LEVEL"
+
+// EnvCPUProfile, when set to a file name, makes the worker write a CPU
+// profile of its whole job there (go tool pprof): for measuring a worker
+// by hand (bench/profile-cleanup.sh), off by default.
+const EnvCPUProfile = "SUPERVISOR_WORKER_CPUPROFILE"
 
 // ResultFD is the file descriptor of the result pipe (exec.Cmd.ExtraFiles[0]).
 const ResultFD = 3
@@ -95,6 +101,14 @@ func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 	if tty.IsTerminal(stdin) {
 		fmt.Fprint(stderr, usage)
 		return ExitBadSpec
+	}
+	if path := os.Getenv(EnvCPUProfile); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "cpu profile: %v\n", err)
+			return ExitBadSpec
+		}
+		defer stop()
 	}
 
 	log := hclog.New(&hclog.LoggerOptions{
@@ -182,6 +196,19 @@ func ServeWith(stdin io.Reader, stderr io.Writer, run RunFunc) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// startCPUProfile starts a CPU profile written to path; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 // resultEvent is res as an event.Result.

@@ -21,6 +21,7 @@ import (
 	"supervisor/internal/dbconn"
 	"supervisor/internal/event"
 	"supervisor/internal/job"
+	"supervisor/internal/labels"
 	"supervisor/internal/migrate"
 	"supervisor/internal/status"
 	"supervisor/internal/worker"
@@ -591,5 +592,58 @@ func TestCleanupDryRunWritesNothing(t *testing.T) {
 	}
 	if !maps.Equal(dry.Removed, real.Removed) || dry.Removed[cleanup.KeyFiles] == 0 {
 		t.Errorf("dry run counts %v, real run removed %v (want equal, files > 0)", dry.Removed, real.Removed)
+	}
+}
+
+// TestCleanupWithLabelDigestMatchesLabelDir: a spec that carries the label
+// digest (through JSON, as the supervisor sends it) and no label directory
+// cleans product-sample.sqlite with the same counts and the same checker
+// severities as a spec with the directory.
+func TestCleanupWithLabelDigestMatchesLabelDir(t *testing.T) {
+	t.Parallel()
+	l, err := labels.Load(testutil.LabelsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(s job.Spec) (map[string]int64, []string) {
+		t.Helper()
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err = job.ReadSpec(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := s.Target.Path
+		if m := worker.Run(context.Background(), spec(job.ActionMigrate, path), hclog.NewNullLogger()); !m.OK {
+			t.Fatalf("migrate: %s", m.Error)
+		}
+		got := worker.Run(context.Background(), s, hclog.NewNullLogger())
+		if !got.OK || got.Error != "" {
+			t.Fatalf("cleanup: OK %v, Error %q", got.OK, got.Error)
+		}
+		db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: path}, dbconn.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		return got.Removed, testutil.QueryStrings(t, db,
+			"SELECT analyzer_name || '/' || checker_name || '=' || COALESCE(severity, 'NULL') FROM checkers ORDER BY id")
+	}
+	withDir := spec(job.ActionCleanup, testutil.CopyFixture(t, "product-sample.sqlite"))
+	withDir.Options.CheckerLabels = testutil.LabelsDir
+	withDigest := spec(job.ActionCleanup, testutil.CopyFixture(t, "product-sample.sqlite"))
+	withDigest.Options.SeverityLabels = l.Digest()
+	wantRemoved, wantSev := run(withDir)
+	gotRemoved, gotSev := run(withDigest)
+	if !maps.Equal(gotRemoved, wantRemoved) {
+		t.Errorf("with the digest: Removed = %v, want %v (with the directory)", gotRemoved, wantRemoved)
+	}
+	if gotRemoved[cleanup.KeySeverities] != 51 {
+		t.Errorf("with the digest: %d severities changed, want 51", gotRemoved[cleanup.KeySeverities])
+	}
+	if !slices.Equal(gotSev, wantSev) {
+		t.Errorf("with the digest: checkers %v, want %v (with the directory)", gotSev, wantSev)
 	}
 }
