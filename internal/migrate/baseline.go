@@ -26,24 +26,6 @@ func PackagedVersion(kind schema.Kind, dialect dbconn.Dialect, version string) (
 	return len(files) > 0 && files[len(files)-1].Version() == version, nil
 }
 
-// filesUpTo are the packaged files of kind up to version, in order.
-func filesUpTo(kind schema.Kind, dialect dbconn.Dialect, version string) ([]migrate.File, error) {
-	dir, err := Dir(kind, dialect)
-	if err != nil {
-		return nil, err
-	}
-	files, err := dir.Files()
-	if err != nil {
-		return nil, err
-	}
-	for i, f := range files {
-		if f.Version() > version {
-			return files[:i], nil
-		}
-	}
-	return files, nil
-}
-
 // BaselineResult says what Baseline did.
 type BaselineResult struct {
 	// From is the version the database recorded before ("" if none).

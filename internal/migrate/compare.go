@@ -61,29 +61,20 @@ func inspectLive(ctx context.Context, db aschema.ExecQuerier, dialect dbconn.Dia
 // scratch database and returns its schema, normalized and named as the live
 // one is.
 func inspectPackaged(ctx context.Context, db aschema.ExecQuerier, dialect dbconn.Dialect, kind schema.Kind, version string) (*aschema.Schema, error) {
-	dir, err := Dir(kind, dialect)
+	files, err := filesUpTo(kind, dialect, version)
 	if err != nil {
 		return nil, err
 	}
-	files, err := dir.Files()
-	if err != nil {
-		return nil, err
+	if len(files) == 0 || files[len(files)-1].Version() != version {
+		return nil, fmt.Errorf("the packaged %s schema for %s has no version %s", kind, dialect, version)
 	}
 	var stmts []string
-	found := false
 	for _, f := range files {
-		if f.Version() > version {
-			break
-		}
 		ss, err := f.Stmts()
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 		}
 		stmts = append(stmts, ss...)
-		found = found || f.Version() == version
-	}
-	if !found {
-		return nil, fmt.Errorf("the packaged %s schema for %s has no version %s", kind, dialect, version)
 	}
 	var s *aschema.Schema
 	if dialect == dbconn.Postgres {

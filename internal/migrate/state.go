@@ -63,6 +63,24 @@ func Dir(kind schema.Kind, dialect dbconn.Dialect) (*migrate.MemDir, error) {
 	return d, nil
 }
 
+// filesUpTo are the packaged files of kind up to version, in order.
+func filesUpTo(kind schema.Kind, dialect dbconn.Dialect, version string) ([]migrate.File, error) {
+	dir, err := Dir(kind, dialect)
+	if err != nil {
+		return nil, err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range files {
+		if f.Version() > version {
+			return files[:i], nil
+		}
+	}
+	return files, nil
+}
+
 // LatestVersion is the newest packaged version of kind.
 func LatestVersion(kind schema.Kind, dialect dbconn.Dialect) (string, error) {
 	dir, err := Dir(kind, dialect)

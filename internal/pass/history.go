@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	amigrate "ariga.io/atlas/sql/migrate"
@@ -44,31 +43,22 @@ type Revision struct {
 // time, read-only, in the order of f.Products.
 func (f *Fleet) History(ctx context.Context, timeout Timeouts) []History {
 	out := make([]History, len(f.Products))
-	sem := make(chan struct{}, f.opts.Jobs)
-	var wg sync.WaitGroup
-	for i, p := range f.Products {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = History{Endpoint: p.Endpoint, Revisions: []Revision{}}
-			revs, err := f.history(ctx, p, timeout)
-			if err != nil {
-				out[i].Error = logging.OneLine(err.Error())
-				return
+	f.eachProduct(func(i int, p registry.Product) {
+		out[i] = History{Endpoint: p.Endpoint, Revisions: []Revision{}}
+		revs, err := f.history(ctx, p, timeout)
+		if err != nil {
+			out[i].Error = logging.OneLine(err.Error())
+			return
+		}
+		for _, r := range revs {
+			typ := "applied"
+			if r.Type.Has(amigrate.RevisionTypeBaseline) {
+				typ = "baseline"
 			}
-			for _, r := range revs {
-				typ := "applied"
-				if r.Type.Has(amigrate.RevisionTypeBaseline) {
-					typ = "baseline"
-				}
-				out[i].Revisions = append(out[i].Revisions, Revision{Version: r.Version, Description: r.Description, Type: typ,
-					ExecutedAt: r.ExecutedAt, DurationMS: r.ExecutionTime.Milliseconds(), Hash: r.Hash, Operator: r.OperatorVersion})
-			}
-		}()
-	}
-	wg.Wait()
+			out[i].Revisions = append(out[i].Revisions, Revision{Version: r.Version, Description: r.Description, Type: typ,
+				ExecutedAt: r.ExecutedAt, DurationMS: r.ExecutionTime.Milliseconds(), Hash: r.Hash, Operator: r.OperatorVersion})
+		}
+	})
 	return out
 }
 

@@ -54,6 +54,19 @@ type Timeouts struct{ Connect, Lock time.Duration }
 // states are in the order of f.Products.
 func (f *Fleet) Inspect(ctx context.Context, timeout Timeouts) []State {
 	out := make([]State, len(f.Products))
+	f.eachProduct(func(i int, p registry.Product) {
+		out[i] = f.inspectProduct(ctx, p, timeout)
+		if out[i].Reason != "" && out[i].Status != status.OK {
+			f.warn(p.Endpoint, out[i].Status.Message()+" "+out[i].Reason)
+		}
+	})
+	return out
+}
+
+// eachProduct calls read for every selected product, Jobs at a time, and
+// returns once every call has: the supervisor's own in-process reads
+// (status, history), which must stay fast and need no worker.
+func (f *Fleet) eachProduct(read func(i int, p registry.Product)) {
 	sem := make(chan struct{}, f.opts.Jobs)
 	var wg sync.WaitGroup
 	for i, p := range f.Products {
@@ -62,14 +75,10 @@ func (f *Fleet) Inspect(ctx context.Context, timeout Timeouts) []State {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = f.inspectProduct(ctx, p, timeout)
-			if out[i].Reason != "" && out[i].Status != status.OK {
-				f.warn(p.Endpoint, out[i].Status.Message()+" "+out[i].Reason)
-			}
+			read(i, p)
 		}()
 	}
 	wg.Wait()
-	return out
 }
 
 func (f *Fleet) inspectProduct(ctx context.Context, p registry.Product, timeout Timeouts) State {
