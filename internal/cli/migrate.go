@@ -18,6 +18,7 @@ import (
 type poolFlags struct {
 	jobs               int
 	selected, excluded []string
+	shard              pass.Shard
 	timeout            time.Duration
 	failFast           bool
 	lockTimeout        time.Duration
@@ -31,6 +32,7 @@ func (p *poolFlags) register(fs *pflag.FlagSet) {
 	fs.IntVarP(&p.jobs, "jobs", "j", runtime.NumCPU(), "run `N` worker processes at a time")
 	fs.StringArrayVar(&p.selected, "product", nil, "work on the products matching `GLOB` only (an endpoint, or *, ?, [a-z]; repeatable; never widens to all)")
 	fs.StringArrayVar(&p.excluded, "exclude", nil, "leave out the products matching `GLOB` (repeatable; wins over --product)")
+	fs.Var(&p.shard, "shard", pass.ShardUsage)
 	fs.DurationVar(&p.timeout, "timeout", 0, "stop a worker that runs longer than `DUR` (SIGTERM, then SIGKILL); 0 = no limit")
 	fs.BoolVar(&p.failFast, "fail-fast", false, "after the first failure start no new product; running ones finish")
 	fs.DurationVar(&p.lockTimeout, "lock-timeout", dbconn.DefaultLockTimeout, "give up waiting for a product's lock after `DUR`")
@@ -126,7 +128,7 @@ func (p *poolFlags) options(inv *invocation) (pass.Options, error) {
 	if err != nil {
 		return o, err
 	}
-	o.Timeout, o.LockTimeout, o.ConnectTimeout, o.FailFast = p.timeout, p.lockTimeout, p.connectTimeout, p.failFast
+	o.Timeout, o.LockTimeout, o.ConnectTimeout, o.FailFast, o.Shard = p.timeout, p.lockTimeout, p.connectTimeout, p.failFast, p.shard
 	if err := o.CheckWorkers(); err != nil {
 		return o, err
 	}

@@ -19,16 +19,9 @@ func (r *resultFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&r.report, "report", "", "also write the JSON document to `FILE`")
 }
 
-func (r *resultFlags) check() error {
-	if r.report == "" {
-		return nil
-	}
-	abs, err := report.CheckReportPath(r.report)
-	if err != nil {
-		return usagef("--report %s: %v", r.report, err)
-	}
-	r.report = abs
-	return nil
+func (r *resultFlags) check() (err error) {
+	r.report, err = report.CheckReportPath(r.report)
+	return err
 }
 
 func (r resultFlags) output(inv *invocation) report.Output {

@@ -17,6 +17,7 @@ import (
 type statusFlags struct {
 	jobs                 int
 	selected, excluded   []string
+	shard                pass.Shard
 	asJSON, drift        bool
 	timeout, lockTimeout time.Duration
 }
@@ -32,6 +33,7 @@ func statusCmd(inv *invocation) *cobra.Command {
 	fs.IntVarP(&f.jobs, "jobs", "j", runtime.NumCPU(), "check `N` products at a time")
 	fs.StringArrayVar(&f.selected, "product", nil, "check the products matching `GLOB` only (an endpoint, or *, ?, [a-z]; repeatable; never widens to all)")
 	fs.StringArrayVar(&f.excluded, "exclude", nil, "leave out the products matching `GLOB` (repeatable; wins over --product)")
+	fs.Var(&f.shard, "shard", pass.ShardUsage)
 	fs.BoolVar(&f.asJSON, "json", false, "print the table as JSON")
 	fs.BoolVar(&f.drift, "drift", false, "also compare each schema with the packaged one at its version (status drift)")
 	fs.DurationVar(&f.timeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
@@ -47,7 +49,7 @@ func runStatus(ctx context.Context, inv *invocation, f statusFlags) error {
 	if err != nil {
 		return err
 	}
-	opts.Drift = f.drift
+	opts.Drift, opts.Shard = f.drift, f.shard
 	fleet, err := pass.Open(ctx, opts, pass.Setup{AdviseUpgrade: true})
 	if err != nil {
 		return err

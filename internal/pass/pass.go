@@ -34,6 +34,9 @@ type Options struct {
 	// syntax), empty meaning all; Excluded the globs left out of those
 	// (--exclude). See selectProducts.
 	Selected, Excluded []string
+	// Shard, when set, keeps of those only the products of one shard
+	// (--shard i/n; see Shard).
+	Shard Shard
 	// Jobs is how many products are inspected, or workers run, at a time.
 	Jobs int
 	// Timeout bounds each worker (0: none); LockTimeout and ConnectTimeout
@@ -186,7 +189,7 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 	for _, e := range sel.unused {
 		f.log.Debug("--exclude matches no product", "pattern", e)
 	}
-	f.Products, f.allProducts = sel.products, all
+	f.Products, f.allProducts = opts.Shard.take(sel.products), all
 	if err := f.checkRollout(); err != nil {
 		return nil, err
 	}
@@ -203,9 +206,10 @@ func Open(ctx context.Context, opts Options, setup Setup) (*Fleet, error) {
 			if sel, err = selectProducts(all, opts.Selected, opts.Excluded); err != nil {
 				return nil, err
 			}
-			f.Products, f.allProducts = sel.products, all
+			f.Products, f.allProducts = opts.Shard.take(sel.products), all
 		}
 	}
+	f.logShard(len(sel.products))
 	if setup.SessionLifetime > 0 {
 		if err := f.removeExpiredSessions(ctx, cfg, setup); err != nil {
 			return nil, err

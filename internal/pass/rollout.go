@@ -179,6 +179,10 @@ func (f *Fleet) checkRollout() error {
 	}
 	for _, e := range o.Canary {
 		if !slices.ContainsFunc(f.Products, func(p registry.Product) bool { return p.Endpoint == e }) {
+			if o.Shard.Count > 0 {
+				// A canary gates only its own shard: the others run apart.
+				return usagef("--canary %s: not a selected product of shard %s (a canary gates only its own shard; --canary-count K takes K in each)", e, o.Shard.String())
+			}
 			return usagef("--canary %s: no such product among the selected ones", e)
 		}
 	}

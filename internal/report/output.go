@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"supervisor/internal/usage"
 )
 
 // Output says where the result of migrate, cleanup or up goes: tables and
@@ -19,10 +21,22 @@ type Output struct {
 	Stdout, Stderr io.Writer
 }
 
-// CheckReportPath makes a --report path absolute and refuses one whose
-// directory does not exist, or that is a directory, before anything is
-// touched: the report is written at the end.
+// CheckReportPath makes a --report path absolute and refuses, as bad usage,
+// one whose directory does not exist, or that is a directory, before
+// anything is touched: the report is written at the end. "" (no --report)
+// stays "".
 func CheckReportPath(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	abs, err := reportPath(path)
+	if err != nil {
+		return "", usage.Errorf("--report %s: %v", path, err)
+	}
+	return abs, nil
+}
+
+func reportPath(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", err
