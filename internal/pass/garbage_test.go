@@ -12,6 +12,7 @@ import (
 	"supervisor/internal/dbconn"
 	"supervisor/internal/migrate"
 	"supervisor/internal/registry"
+	"supervisor/internal/status"
 	"supervisor/internal/testutil"
 	"supervisor/schema"
 )
@@ -134,5 +135,71 @@ func TestCheckGarbageFailureIsUnknown(t *testing.T) {
 	f, _ := testFleet(t, Options{CheckGarbage: true})
 	if got := f.checkGarbage(context.Background(), db, dbconn.SQLite, "p"); got != garbageUnknown {
 		t.Errorf("checkGarbage on a closed database = %v, want unknown", got)
+	}
+}
+
+// reportingWorker is an executable that, started as a worker, says in its
+// result that the product is up to date at version, without touching it,
+// and leaves a file in the returned directory.
+func reportingWorker(t *testing.T, version string) (exe, started string) {
+	t.Helper()
+	dir := t.TempDir()
+	started = filepath.Join(dir, "started")
+	if err := os.Mkdir(started, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe = filepath.Join(dir, "worker")
+	script := `#!/bin/sh
+read -r spec
+e=$(printf '%s' "$spec" | sed 's/.*"endpoint":"\([^"]*\)".*/\1/')
+mktemp ` + started + `/w.XXXXXX >/dev/null
+printf '{"endpoint":"%s","ok":true,"status":"ok","from_version":"","to_version":"` + version + `","applied":2,"duration":1}\n' "$e" >&3
+`
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return exe, started
+}
+
+// TestMigrateTakesWhatTheWorkerSaidUpToDate: after migrate, a product whose
+// worker said it is up to date at the packaged version is not read again
+// (here the fake worker created nothing, so a read would say missing); up,
+// which checks for garbage in that read, reads it again, and so does a run
+// whose worker said less (another version).
+func TestMigrateTakesWhatTheWorkerSaidUpToDate(t *testing.T) {
+	latest, err := migrate.LatestVersion(schema.Product, dbconn.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name       string
+		said       string
+		check      bool
+		wantStatus status.Status
+	}{
+		{"up to date", latest, false, status.OK},
+		{"up to date, garbage check", latest, true, status.Missing},
+		{"another version", "001", false, status.Missing},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			exe, started := reportingWorker(t, tt.said)
+			f, _ := testFleet(t, Options{Executable: exe, CheckGarbage: tt.check, Getenv: func(string) string { return "" }})
+			f.Products = []registry.Product{{Endpoint: "new", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: filepath.Join(t.TempDir(), "new.sqlite")}}}
+			before := f.Inspect(context.Background(), Timeouts{Connect: time.Second, Lock: time.Second})
+			if before[0].Status != status.Missing {
+				t.Fatalf("before: %s, want missing", before[0].Status)
+			}
+			rep := f.Migrate(context.Background(), before)
+			if n := startedWorkers(t, started); n != 1 {
+				t.Fatalf("%d workers started, want 1", n)
+			}
+			got := rep.Current[0]
+			if got.Status != tt.wantStatus {
+				t.Errorf("after: %s (%s), want %s", got.Status, got.Reason, tt.wantStatus)
+			}
+			if tt.wantStatus == status.OK && (got.DBVersion != latest || !got.UpToDate || got.Message != status.OK.Message() || got.Location != before[0].Location || got.PackageVersion != latest) {
+				t.Errorf("after: %+v, want up to date at %s where it was", got, latest)
+			}
+		})
 	}
 }

@@ -56,8 +56,18 @@ type Timeouts struct{ Connect, Lock time.Duration }
 // time (read-only and fast; migrate and cleanup use worker processes). The
 // states are in the order of f.Products.
 func (f *Fleet) Inspect(ctx context.Context, timeout Timeouts) []State {
+	return f.inspect(ctx, timeout, nil)
+}
+
+// inspect is Inspect, with the states of known (by endpoint) taken as they
+// are instead of read.
+func (f *Fleet) inspect(ctx context.Context, timeout Timeouts, known map[string]State) []State {
 	out := make([]State, len(f.Products))
 	f.eachProduct(func(i int, p registry.Product) {
+		if st, ok := known[p.Endpoint]; ok {
+			out[i] = st
+			return
+		}
 		out[i] = f.inspectProduct(ctx, p, timeout)
 		if out[i].Reason != "" && out[i].Status != status.OK {
 			f.warn(p.Endpoint, out[i].Status.Message()+" "+out[i].Reason)
