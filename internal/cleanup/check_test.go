@@ -18,15 +18,17 @@ import (
 // (live, 2099) run locks removed and its one invalid stored severity (25,
 // which every cleanup warns about) made UNSPECIFIED: nothing left for Run
 // to do or say.
-func cleanedSample(t *testing.T) string {
-	t.Helper()
-	path := copySample(t)
-	db := openSQLite(t, path)
-	runCleanup(t, db, loadFixtureLabels(t))
-	execSQL(t, db, "DELETE FROM run_locks")
-	execSQL(t, db, "UPDATE checkers SET severity = 0 WHERE severity = 25")
+func cleanedSample(t *testing.T) string { return cleanedSampleTB(t) }
+
+func cleanedSampleTB(tb testing.TB) string {
+	tb.Helper()
+	path := copySample(tb)
+	db := openSQLite(tb, path)
+	runCleanup(tb, db, loadFixtureLabels(tb))
+	execSQL(tb, db, "DELETE FROM run_locks")
+	execSQL(tb, db, "UPDATE checkers SET severity = 0 WHERE severity = 25")
 	if err := db.Close(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return path
 }
@@ -200,5 +202,27 @@ func TestPostgresPending(t *testing.T) {
 			t.Errorf("Pending after %s = %q, want %q", g.add, got, g.want)
 		}
 		c.Exec(t, db, g.undo)
+	}
+}
+
+// BenchmarkPending is the supervisor's cost per product of the garbage
+// check: on the sample it stops at the first thing found, on the cleaned
+// sample it asks every question (the cost a clean product pays instead of
+// a worker).
+func BenchmarkPending(b *testing.B) {
+	lab := loadFixtureLabels(b)
+	for _, c := range []struct{ name, path string }{{"sample", copySample(b)}, {"clean", cleanedSampleTB(b)}} {
+		b.Run(c.name, func(b *testing.B) {
+			db, err := dbconn.Open(context.Background(), dbconn.Target{Dialect: dbconn.SQLite, Path: c.path}, dbconn.Options{ReadOnly: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			for b.Loop() {
+				if _, err := Pending(context.Background(), db, Options{Dialect: dbconn.SQLite, Labels: lab}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
