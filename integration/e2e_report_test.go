@@ -74,6 +74,7 @@ type reportCleanup struct {
 	DurationMS   int64    `json:"duration_ms"`
 	PeakRSSBytes int64    `json:"peak_rss_bytes"`
 	LastOutput   []string `json:"last_output"`
+	NothingToDo  bool     `json:"nothing_to_do"`
 }
 
 type reportTotals struct {
@@ -275,13 +276,26 @@ func TestE2EReportMigrateAndCleanupJSON(t *testing.T) {
 	}
 	ps = productsOf(t, doc, order...)
 	checkAgainstStatus(t, w.Dir, doc)
-	for _, e := range []string{"a-current", "b-new"} {
+	// a-current has garbage (fleetgen's): its worker cleaned it. b-new,
+	// just initialised, has nothing to remove: the supervisor's read-only
+	// check found so, and no worker ran for it.
+	for _, e := range []string{"a-current"} {
 		p := ps[e]
-		if p.Outcome != "ok" || p.Migrate != nil || p.Cleanup == nil || p.Cleanup.Outcome != "ok" || p.Cleanup.PeakRSSBytes <= 0 || p.DurationMS != p.Cleanup.DurationMS {
+		if p.Outcome != "ok" || p.Migrate != nil || p.Cleanup == nil || p.Cleanup.Outcome != "ok" || p.Cleanup.PeakRSSBytes <= 0 || p.DurationMS != p.Cleanup.DurationMS || p.Cleanup.NothingToDo {
 			t.Errorf("%s: %+v, cleanup %+v; want it cleaned, no migrate section", e, p, p.Cleanup)
 			continue
 		}
 		checkRoutines(t, e, p.Cleanup)
+	}
+	if p := ps["b-new"]; p.Outcome != "ok" || p.Migrate != nil || p.Cleanup == nil || p.Cleanup.Outcome != "ok" || !p.Cleanup.NothingToDo ||
+		p.Cleanup.PeakRSSBytes != 0 || p.Cleanup.DurationMS != 0 || p.DurationMS != 0 || len(p.Cleanup.Routines) != 0 || len(p.Cleanup.Removed) != 10 {
+		t.Errorf("b-new: %+v, cleanup %+v; want ok, nothing to do, no worker", p, p.Cleanup)
+	} else {
+		for k, n := range p.Cleanup.Removed {
+			if n != 0 {
+				t.Errorf("b-new: removed %s = %d, want 0", k, n)
+			}
+		}
 	}
 	for e, status := range map[string]string{"c-no": "Database schema mismatch! Possible to upgrade.", "d-bad": "Connection failed to the database server.", "e-later": "Database is missing."} {
 		p := ps[e]

@@ -94,7 +94,7 @@ func runCleanup(ctx context.Context, inv *invocation, pool poolFlags, cf cleanup
 
 // apply sets the cleanup options of a pass.
 func (c *cleanupFlags) apply(o *pass.Options) {
-	o.CheckerLabels, o.LabelsFoundVia, o.DryRun = c.checkerLabels, c.labelsFoundVia, c.dryRun
+	o.CheckerLabels, o.LabelsFoundVia, o.DryRun, o.CheckGarbage = c.checkerLabels, c.labelsFoundVia, c.dryRun, true
 }
 
 // setup is the config database work of a pass that cleans up.

@@ -41,6 +41,7 @@ func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags
 		return err
 	}
 	cf.apply(&opts)
+	opts.CheckGarbage = !skipCleanup
 	// One session with the config database, before any product work: the
 	// expired login sessions go in it too, unless there is no cleanup.
 	setup := pass.Setup{UpgradeConfig: true}

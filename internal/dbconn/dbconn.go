@@ -29,6 +29,12 @@ type Options struct {
 	// BusyTimeout is how long SQLite waits for another writer's lock
 	// (default DefaultLockTimeout).
 	BusyTimeout time.Duration
+	// Scratch opens a SQLite file that is the caller's alone until the
+	// caller publishes it (a new product built aside, see worker): no
+	// journal file and no fsync (journal_mode MEMORY, synchronous OFF).
+	// A crash can leave it half written, so the caller must sync it
+	// before anyone else may open it.
+	Scratch bool
 	// FailIfLocked makes SQLite give up at once, without waiting, when
 	// another connection holds the lock it needs (busy_timeout 0): a caller
 	// that wants to say it is about to wait tries so first.

@@ -32,6 +32,10 @@ func openSQLite(ctx context.Context, path string, o Options) (*sql.DB, error) {
 	if o.FailIfLocked {
 		busy = 0
 	}
+	if o.Scratch {
+		q.Add("_pragma", "journal_mode(MEMORY)")
+		q.Add("_pragma", "synchronous(OFF)")
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	if o.ReadOnly {
 		q.Set("mode", "ro")

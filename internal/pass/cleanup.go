@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"supervisor/internal/cleanup"
 	"supervisor/internal/job"
 	"supervisor/internal/labels"
 	"supervisor/internal/status"
@@ -29,6 +30,10 @@ type CleanupRow struct {
 	// ran, or unknown); LastOutput the last stderr lines of a worker that failed.
 	PeakRSS    int64
 	LastOutput []string
+	// NothingToDo says the supervisor's read-only check found nothing to
+	// remove, change or warn about (cleanup.Pending): no worker ran, and
+	// Removed is all zeros (Outcome OK).
+	NothingToDo bool
 }
 
 // CleanupReport is what Cleanup did.
@@ -43,7 +48,11 @@ type CleanupReport struct {
 
 // Cleanup garbage-collects every product whose state (Inspect's, or
 // Migrate's After) is up to date, in worker processes; the others are
-// reported and count as failed. stopped says that --fail-fast already saw a
+// reported and count as failed. A product whose state says the garbage
+// check (Options.CheckGarbage) found nothing to do gets no worker: its row
+// is OK with zero counts and NothingToDo. One the check did not clear (not
+// run, something found, or the check failed: locked, an error) gets its
+// worker, which does the work or reports the real reason. stopped says that --fail-fast already saw a
 // product fail (in up's migrate stage): then no worker starts.
 func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) CleanupReport {
 	var (
@@ -59,7 +68,7 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 	case f.opts.LabelsFoundVia != "":
 		f.log.Info("checker labels found", "dir", f.opts.CheckerLabels, "via", f.opts.LabelsFoundVia)
 	}
-	digest := f.labelDigest()
+	digest, _ := f.cleanupLabels()
 	for i, st := range states {
 		p := f.Products[i]
 		row := CleanupRow{Endpoint: p.Endpoint, Outcome: Failed}
@@ -75,6 +84,13 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 			}
 		case ff.skip():
 			row.Outcome, row.Reason = Skipped, errFailFast.Error()
+		case st.garbage == garbageNone:
+			row.Outcome, row.NothingToDo = OK, true
+			row.Removed = make(map[string]int64, len(cleanup.Keys))
+			for _, k := range cleanup.Keys {
+				row.Removed[k] = 0
+			}
+			f.opts.Logs.Product(p.Endpoint).Info("nothing to remove or change (read-only check): no worker started")
 		default:
 			spec, err := f.spec(p, job.ActionCleanup)
 			if err != nil {
@@ -115,18 +131,24 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 	return rep
 }
 
-// labelDigest parses the checker label directory once for all the workers
-// of the pass, which then get only its digest on stdin instead of parsing
-// the directory each. nil when no directory is given or it does not load:
-// then each worker gets the directory and reports the error for its
-// product, as it always has.
-func (f *Fleet) labelDigest() labels.Digest {
-	if f.opts.CheckerLabels == "" {
-		return nil
-	}
-	l, err := labels.Load(f.opts.CheckerLabels)
-	if err != nil {
-		return nil
-	}
-	return l.Digest()
+// cleanupLabels parses the checker label directory once for the whole
+// pass: the workers get only its digest on stdin instead of parsing the
+// directory each, and the garbage check (Inspect) its severity view, the
+// one the workers rebuild from the digest. Both nil when no directory is
+// given or it does not load: then each worker gets the directory and
+// reports the error for its product, as it always has, and no check is
+// made (see checkGarbage). Safe for concurrent use.
+func (f *Fleet) cleanupLabels() (labels.Digest, *labels.Labels) {
+	f.labels.once.Do(func() {
+		if f.opts.CheckerLabels == "" {
+			return
+		}
+		l, err := labels.Load(f.opts.CheckerLabels)
+		if err != nil {
+			return
+		}
+		f.labels.digest = l.Digest()
+		f.labels.view = labels.FromDigest(f.labels.digest)
+	})
+	return f.labels.digest, f.labels.view
 }

@@ -10,6 +10,7 @@ import (
 
 	amigrate "ariga.io/atlas/sql/migrate"
 
+	"supervisor/internal/cleanup"
 	"supervisor/internal/dbconn"
 	"supervisor/internal/logging"
 	"supervisor/internal/migrate"
@@ -35,6 +36,8 @@ type State struct {
 	Drift []string `json:"drift,omitzero"`
 
 	inspected migrate.State // what an upgrade would do
+	// garbage is what the garbage check found (Options.CheckGarbage).
+	garbage garbage
 	// connectErr is why the database could not be read (failed_to_connect):
 	// products add tells a server asking for a password by it.
 	connectErr error
@@ -53,8 +56,18 @@ type Timeouts struct{ Connect, Lock time.Duration }
 // time (read-only and fast; migrate and cleanup use worker processes). The
 // states are in the order of f.Products.
 func (f *Fleet) Inspect(ctx context.Context, timeout Timeouts) []State {
+	return f.inspect(ctx, timeout, nil)
+}
+
+// inspect is Inspect, with the states of known (by endpoint) taken as they
+// are instead of read.
+func (f *Fleet) inspect(ctx context.Context, timeout Timeouts, known map[string]State) []State {
 	out := make([]State, len(f.Products))
 	f.eachProduct(func(i int, p registry.Product) {
+		if st, ok := known[p.Endpoint]; ok {
+			out[i] = st
+			return
+		}
 		out[i] = f.inspectProduct(ctx, p, timeout)
 		if out[i].Reason != "" && out[i].Status != status.OK {
 			f.warn(p.Endpoint, out[i].Status.Message()+" "+out[i].Reason)
@@ -142,10 +155,56 @@ func (f *Fleet) read(ctx context.Context, t dbconn.Target, o dbconn.Options, st 
 	}
 	defer db.Close()
 	ms, err := migrate.Inspect(ctx, db, t.Dialect, schema.Product)
-	if err != nil || !f.opts.Drift {
+	if err != nil {
 		return ms, err
 	}
-	return checkDrift(ctx, db, t.Dialect, ms, st), nil
+	if f.opts.Drift {
+		ms = checkDrift(ctx, db, t.Dialect, ms, st)
+	}
+	if ms.Status == status.OK {
+		st.garbage = f.checkGarbage(ctx, db, t.Dialect, st.Endpoint)
+	}
+	return ms, nil
+}
+
+// garbage is what the garbage check said of a product.
+type garbage int
+
+const (
+	garbageUnknown garbage = iota // not checked, or the check failed
+	garbageNone                   // nothing to remove, change or warn about
+	garbageFound
+)
+
+// checkGarbage asks an up-to-date product, on the connection Inspect read
+// it with, whether a cleanup would do anything (cleanup.Pending), when the
+// pass cleans up (Options.CheckGarbage). It costs a few indexed reads with
+// LIMIT 1 on the open connection, against a worker process per product
+// (exec, package inits, open, lock, ten transactions): a product the check
+// clears needs none. The answer is that of one snapshot, read before the
+// workers start; a cleanup is a point-in-time operation anyway, and
+// anything added after the check is the next run's. Without a label view
+// while labels were asked for (a directory that does not load) nothing is
+// checked: the workers report that error.
+func (f *Fleet) checkGarbage(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, endpoint string) garbage {
+	if !f.opts.CheckGarbage {
+		return garbageUnknown
+	}
+	_, view := f.cleanupLabels()
+	if view == nil && f.opts.CheckerLabels != "" {
+		return garbageUnknown
+	}
+	what, err := cleanup.Pending(ctx, db, cleanup.Options{Dialect: dialect, Labels: view})
+	log := f.opts.Logs.Product(endpoint)
+	switch {
+	case err != nil:
+		log.Debug("garbage check failed; the cleanup worker will tell", "error", err)
+		return garbageUnknown
+	case what != "":
+		log.Trace("garbage check: something to do", "first", what)
+		return garbageFound
+	}
+	return garbageNone
 }
 
 // checkDrift compares a product at a version of ours (its revisions table

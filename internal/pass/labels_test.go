@@ -12,7 +12,7 @@ import (
 // TestLabelDigestOnceForAllWorkers: with a label directory that loads, the
 // pass gives the workers its digest; with none, or one that does not load,
 // no digest, so that each worker gets the directory and reports its error
-// as before.
+// as before. The garbage check's severity view comes with the digest.
 func TestLabelDigestOnceForAllWorkers(t *testing.T) {
 	l, err := labels.Load(testutil.LabelsDir)
 	if err != nil {
@@ -29,8 +29,12 @@ func TestLabelDigestOnceForAllWorkers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFleet(Options{CheckerLabels: tt.dir})
-			if got := f.labelDigest(); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("labelDigest() with %q = %d analyzers, want %d", tt.dir, len(got), len(tt.want))
+			got, view := f.cleanupLabels()
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("cleanupLabels() with %q = %d analyzers, want %d", tt.dir, len(got), len(tt.want))
+			}
+			if (view == nil) != (tt.want == nil) {
+				t.Errorf("cleanupLabels() with %q: view %v, digest %d analyzers; want both or neither", tt.dir, view, len(got))
 			}
 		})
 	}

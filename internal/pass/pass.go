@@ -11,12 +11,14 @@ package pass
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/event"
+	"supervisor/internal/labels"
 	"supervisor/internal/logging"
 	"supervisor/internal/registry"
 	"supervisor/internal/status"
@@ -56,6 +58,11 @@ type Options struct {
 	// that routine is skipped); LabelsFoundVia says how it was found when no
 	// option named it.
 	CheckerLabels, LabelsFoundVia string
+	// CheckGarbage makes Inspect ask every up-to-date product, in the same
+	// read, whether a cleanup would remove, change or warn about anything
+	// (cleanup.Pending); Cleanup then starts no worker for one that has
+	// nothing (see Cleanup). Set for cleanup and up.
+	CheckGarbage bool
 	// DryRun makes Cleanup count what it would remove, writing nothing:
 	// the workers' cleanup runs read-only and the config database's
 	// expired login sessions are counted, not removed.
@@ -120,6 +127,13 @@ type Fleet struct {
 	stages []StageSpec
 	// warnings says each product's trouble once per command (warn).
 	warnings warnings
+	// labels are the checker labels of the pass, loaded once (see
+	// cleanupLabels).
+	labels struct {
+		once   sync.Once
+		digest labels.Digest
+		view   *labels.Labels
+	}
 }
 
 // Config is what a pass knows of the config database.

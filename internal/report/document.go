@@ -93,6 +93,10 @@ type CleanupStage struct {
 	DurationMS   int64     `json:"duration_ms"`
 	PeakRSSBytes int64     `json:"peak_rss_bytes"`
 	LastOutput   []string  `json:"last_output,omitempty"`
+	// NothingToDo says the supervisor's read-only check found nothing to
+	// remove or change: no worker ran (the counts are zeros, routines
+	// empty, duration and peak RSS 0).
+	NothingToDo bool `json:"nothing_to_do,omitempty"`
 }
 
 // Routine is one cleanup routine done.
@@ -182,7 +186,7 @@ func NewDocument(r Run) Document {
 		}
 		if row, ok := cleaned[st.Endpoint]; ok {
 			c := &CleanupStage{Outcome: row.Outcome, Reason: row.Reason, Removed: row.Removed, Routines: routines(row.Routines),
-				DurationMS: ms(row.Duration), PeakRSSBytes: row.PeakRSS, LastOutput: row.LastOutput}
+				DurationMS: ms(row.Duration), PeakRSSBytes: row.PeakRSS, LastOutput: row.LastOutput, NothingToDo: row.NothingToDo}
 			if doc.DryRun {
 				c.Removed, c.WouldRemove = nil, row.Removed
 			}

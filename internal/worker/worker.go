@@ -127,15 +127,23 @@ func lockTimeout(spec job.Spec) time.Duration {
 }
 
 func runMigrate(ctx context.Context, spec job.Spec, log hclog.Logger) job.Result {
+	if res, done := initAside(ctx, spec, log); done {
+		return res
+	}
 	// Opening and reading a SQLite database wait, up to the lock timeout,
 	// for a writer that holds it exclusively (another supervisor's migration
 	// spilling its cache or committing): say so when that wait runs out.
-	lock := lockTimeout(spec)
 	db, err := open(ctx, spec, true, log)
 	if err != nil {
-		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lock), "connect: ", "while connecting")}
+		return job.Result{Status: status.FailedToConnect, Error: explain(spec, dbconn.LockError(err, lockTimeout(spec)), "connect: ", "while connecting")}
 	}
 	defer db.Close()
+	return migrateDB(ctx, spec, db, log)
+}
+
+// migrateDB is runMigrate's work on the open database db.
+func migrateDB(ctx context.Context, spec job.Spec, db *sql.DB, log hclog.Logger) job.Result {
+	lock := lockTimeout(spec)
 	// The state is read once, under the lock: what it says is pending is
 	// what this job applies (each file still checks its revision row again
 	// in its own transaction, for a supervisor that does not lock).
