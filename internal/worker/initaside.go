@@ -70,7 +70,13 @@ func initAside(ctx context.Context, spec job.Spec, log hclog.Logger) (res job.Re
 		return res, true
 	}
 	published, err := publish(aside.Target.Path, t.Path)
+	var linkErr *os.LinkError
 	switch {
+	case errors.As(err, &linkErr):
+		// A file system without hard links (some network and FUSE ones):
+		// nothing was published, so initialise in place as before.
+		log.Debug("cannot publish a database built aside; initialising in place", "error", err)
+		return job.Result{}, false
 	case err != nil:
 		return job.Result{Status: status.SchemaInitError, Error: err.Error()}, true
 	case !published:
@@ -80,6 +86,10 @@ func initAside(ctx context.Context, spec job.Spec, log hclog.Logger) (res job.Re
 	return res, true
 }
 
+// link is os.Link; tests make it fail as a file system without hard links
+// does.
+var link = os.Link
+
 // publish makes the complete database at tmp durable and gives it the name
 // path, unless path exists (published false, nothing changed): it syncs
 // tmp, links it to path and syncs the directory.
@@ -87,11 +97,11 @@ func publish(tmp, path string) (published bool, err error) {
 	if err := syncPath(tmp); err != nil {
 		return false, fmt.Errorf("sync the new database: %w", err)
 	}
-	if err := os.Link(tmp, path); err != nil {
+	if err := link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return false, nil
 		}
-		return false, fmt.Errorf("publish the new database: %w", err)
+		return false, err // an *os.LinkError: initAside falls back to in place
 	}
 	if err := syncPath(filepath.Dir(path)); err != nil {
 		return true, fmt.Errorf("sync the directory of the new database: %w", err)

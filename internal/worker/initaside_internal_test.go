@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -76,5 +77,30 @@ func TestPublishLeavesAFileCreatedMeanwhile(t *testing.T) {
 	}
 	if published, err := publish(tmp, filepath.Join(dir, "q.sqlite")); !published || err != nil {
 		t.Errorf("publish under a free name: published %v, err %v", published, err)
+	}
+}
+
+// TestMigrateInitialisesInPlaceWithoutHardLinks: on a file system that
+// cannot link (some network and FUSE ones) a new product is initialised in
+// place, as before the aside file, not failed.
+func TestMigrateInitialisesInPlaceWithoutHardLinks(t *testing.T) {
+	saved := link
+	link = func(oldname, newname string) error {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+	}
+	t.Cleanup(func() { link = saved })
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.sqlite")
+	spec := job.Spec{Action: job.ActionMigrate, Endpoint: "new", Target: dbconn.Target{Dialect: dbconn.SQLite, Path: path}}
+	res := Run(context.Background(), spec, hclog.NewNullLogger())
+	if !res.OK || res.Status != status.OK || res.Applied == 0 {
+		t.Fatalf("result %+v, want ok with files applied", res)
+	}
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].Name() != "new.sqlite" {
+		t.Errorf("directory holds %d entries (%v), want the product file alone", len(es), es)
 	}
 }
