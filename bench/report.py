@@ -148,6 +148,8 @@ w(f"Written by `make bench` from one run{' in quick mode (`BENCH_QUICK=1`: fleet
   "are hand-written ([bench/NOTES.md](bench/NOTES.md)); earlier measurements made by hand, with "
   "profiles, are in [bench/HISTORY.md](bench/HISTORY.md).")
 w("")
+w("- Reproduce: `make bench` (bench/run.sh; `BENCH_QUICK=1` for a quick try with fleets 10x smaller, "
+  "`BENCH_ONLY=\"b2 b3\"` for some sections; both write `$BENCH_DIR/BENCHMARKS.md` and leave this file alone).")
 w(f"- Run: {ENV.get('date')} at commit `{ENV.get('commit')}`, {ENV.get('runs')} runs of each figure "
   f"(the median is given), total {float(ENV.get('total_s', 'nan')) / 60:.1f} min.")
 w(f"- Machine: {ENV.get('nproc')} cores ({ENV.get('cpu')}), {mem_gib:.1f} GiB, Linux {ENV.get('kernel')}, "
@@ -241,6 +243,28 @@ for row in targets:
 w("")
 w("Where a target does not hold, the notes at the end say what the profile shows and why.")
 w("")
+
+# ---------------------------------------------------------------- extras
+def extra(name, title):
+    """The Markdown section another engineer's script printed (run.sh calls
+    bench/NAME.sh when it exists), under a heading of ours."""
+    p = os.path.join(M, f"extra.{name}.md")
+    if not os.path.exists(p):
+        return
+    w(f"## {title}")
+    w("")
+    with open(os.path.join(M, f"extra.{name}.rc")) as f:
+        rc = f.read().strip()
+    if rc != "0":
+        w(f"**bench/{name}.sh exited {rc}**: its output below may be incomplete (stderr in `$BENCH_DIR/m/extra.{name}.err`).")
+        w("")
+    with open(p) as f:
+        body = f.read().strip()
+    # Its own headings go one level down, under this one.
+    body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " " if len(m.group(1)) >= 2 else "### ", body, flags=re.M)
+    w(body)
+    w("")
+
 
 # ---------------------------------------------------------------- floor
 if floor:
@@ -403,6 +427,8 @@ if b5:
             w(f"| {name} | " + " | ".join(cells) + " |")
         w("")
 
+extra("cleanupplans", "B5: query-plan alternatives for cleanup (bench/cleanupplans.sh)")
+
 # ---------------------------------------------------------------- B6
 b6 = [(f"`{c} -j {j}`" + (" from 001 (restored from templates before each run)" if c == "migrate" else " (up to date)"), T[f"b6.{c}.j{j}"])
       for c in ("migrate", "status") for j in (1, 2) if f"b6.{c}.j{j}" in T]
@@ -419,25 +445,7 @@ if b6:
         w("Speed-up of `-j 2` over `-j 1` (wall): " + ", ".join(sp) + ".")
         w("")
 
-# ---------------------------------------------------------------- extras
-for name, title in (("cleanupplans", "B5: query-plan alternatives for cleanup (bench/cleanupplans.sh)"),
-                    ("coop", "Cooperating hosts, issue 12 (bench/coop.sh)")):
-    p = os.path.join(M, f"extra.{name}.md")
-    if not os.path.exists(p):
-        continue
-    w(f"## {title}")
-    w("")
-    with open(os.path.join(M, f"extra.{name}.rc")) as f:
-        rc = f.read().strip()
-    if rc != "0":
-        w(f"**bench/{name}.sh exited {rc}**: its output below may be incomplete (stderr in `$BENCH_DIR/m/extra.{name}.err`).")
-        w("")
-    with open(p) as f:
-        body = f.read().strip()
-    # Its own headings go one level down, under this one.
-    body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " " if len(m.group(1)) >= 2 else "### ", body, flags=re.M)
-    w(body)
-    w("")
+extra("coop", "Cooperating hosts, issue 12 (bench/coop.sh)")
 
 # ---------------------------------------------------------------- Go benchmarks
 gb = os.path.join(M, "gobench.txt")

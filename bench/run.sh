@@ -191,6 +191,7 @@ fi
 
 # PostgreSQL: one throwaway server for B5 and B6 (fsync off).
 if want b5 || want b6 || want coop; then
+	section postgres
 	pg_start
 	psql_() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@" >/dev/null; }
 	echo "server=$(psql -X -At -d postgres -c 'SHOW server_version')" >>"$M/machine.env"
