@@ -166,7 +166,7 @@ if want b2; then
 	cp -a "$OUT/b2" "$OUT/b2.orig"
 	RORIG=$OUT/b2.orig RDEST=$OUT/b2 RESTORE=restore_dir
 	for j in 1 2; do
-		measure "b2.migrate.j$j" 8 $S -w "$OUT/b2" --log-level debug migrate -y -j $j --report "$M/b2.migrate.j$j.@RUN@.json"
+		measure "b2.migrate.j$j" 8 $S -w "$OUT/b2" migrate -y -j $j --report "$M/b2.migrate.j$j.@RUN@.json"
 	done
 	SHOW="$B/floor $OUT/b2/products/*.sqlite" measure b2.floor 8 "$B/floor" "$OUT"/b2/products/*.sqlite
 	RESTORE=
