@@ -46,25 +46,40 @@ section() {
 	return 0
 }
 
-# measure ID N CMD...: runs CMD $RUNS times under /usr/bin/time, first
-# calling the shell function named by $RESTORE (if set; not timed) to put
-# the fleet back. @RUN@ in an argument becomes the run's number (per-run
-# report files). Records the command, the product count N (for the per
-# product figures), and per run "wall user sys maxrss_kb exit". $SHOW, if
-# set, is the command as the report shows it (a glob instead of 8 paths).
-measure() {
+# run1 ID N CMD...: one more run of ID's series: calls the shell function
+# named by $RESTORE first (if set; not timed) to put the fleet back, then
+# runs CMD under /usr/bin/time. @RUN@ in an argument becomes the run's
+# number (per-run report files). Records, once, the command and the
+# product count N (for the per product figures), and per run "wall user sys
+# maxrss_kb exit". $SHOW, if set, is the command as the report shows it (a
+# glob instead of 8 paths). Series compared with each other (-j 1 and
+# -j 2, the supervisor and its floor) take their runs in turns, so that a
+# change of load during the section weighs on each alike.
+run1() {
 	local id=$1 n=$2; shift 2
-	printf '%s\t%s\t%s\n' "$id" "$n" "${SHOW:-$*}" >>"$M/index.tsv"
-	: >"$M/$id.times"
-	local i rc args
-	for i in $(seq "$RUNS"); do
-		[ -n "${RESTORE:-}" ] && "$RESTORE"
-		args=("${@//@RUN@/$i}")
-		rc=0
-		/usr/bin/time -f '%e %U %S %M' -o "$M/time" "${args[@]}" >"$M/$id.$i.out" 2>"$M/$id.$i.err" || rc=$?
-		echo "$(tail -1 "$M/time") $rc" >>"$M/$id.times"
-	done
-	printf '   %-28s %s\n' "$id" "$(awk '{printf "%s ", $1} END{print "s (wall per run)"}' "$M/$id.times")"
+	if [ ! -e "$M/$id.times" ]; then
+		printf '%s\t%s\t%s\n' "$id" "$n" "${SHOW:-$*}" >>"$M/index.tsv"
+		: >"$M/$id.times"
+	fi
+	local i rc=0 args
+	i=$(($(wc -l <"$M/$id.times") + 1))
+	[ -n "${RESTORE:-}" ] && "$RESTORE"
+	args=("${@//@RUN@/$i}")
+	/usr/bin/time -f '%e %U %S %M' -o "$M/time" "${args[@]}" >"$M/$id.$i.out" 2>"$M/$id.$i.err" || rc=$?
+	echo "$(tail -1 "$M/time") $rc" >>"$M/$id.times"
+}
+
+# show ID...: prints the wall times of each series.
+show() {
+	local id
+	for id; do printf '   %-28s %s\n' "$id" "$(awk '{printf "%s ", $1} END{print "s (wall per run)"}' "$M/$id.times")"; done
+}
+
+# measure ID N CMD...: a series of $RUNS runs (run1) one after another.
+measure() {
+	local i
+	for i in $(seq "$RUNS"); do run1 "$@"; done
+	show "$1"
 }
 
 # measure_hwm ID N CMD...: measure, with the supervisor's own peak RSS
@@ -125,10 +140,13 @@ if want b1; then
 	section b1
 	n=$((500 / scale))
 	$G -w "$OUT/b1" --products $n --reports 0 --version latest >/dev/null
-	for j in 1 2; do
-		measure "b1.status.j$j" $n $S -w "$OUT/b1" status -j $j
-		measure "b1.migrate.j$j" $n $S -w "$OUT/b1" migrate -y -j $j
-		measure "b1.cleanup.j$j" $n $S -w "$OUT/b1" cleanup -j $j --checker-labels "$LABELS"
+	for c in status "migrate -y" "cleanup --checker-labels $LABELS"; do
+		id=b1.${c%% *}
+		for i in $(seq "$RUNS"); do
+			# shellcheck disable=SC2086
+			for j in 1 2; do run1 "$id.j$j" $n $S -w "$OUT/b1" $c -j $j; done
+		done
+		show "$id.j1" "$id.j2"
 	done
 	rm -rf "$OUT/b1"
 fi
@@ -165,10 +183,11 @@ if want b2; then
 	$G -w "$OUT/b2" --products 8 --reports $r --version 001 >/dev/null
 	cp -a "$OUT/b2" "$OUT/b2.orig"
 	RORIG=$OUT/b2.orig RDEST=$OUT/b2 RESTORE=restore_dir
-	for j in 1 2; do
-		measure "b2.migrate.j$j" 8 $S -w "$OUT/b2" migrate -y -j $j --report "$M/b2.migrate.j$j.@RUN@.json"
+	for i in $(seq "$RUNS"); do
+		for j in 1 2; do run1 "b2.migrate.j$j" 8 $S -w "$OUT/b2" migrate -y -j $j --report "$M/b2.migrate.j$j.@RUN@.json"; done
+		SHOW="$B/floor $OUT/b2/products/*.sqlite" run1 b2.floor 8 "$B/floor" "$OUT"/b2/products/*.sqlite
 	done
-	SHOW="$B/floor $OUT/b2/products/*.sqlite" measure b2.floor 8 "$B/floor" "$OUT"/b2/products/*.sqlite
+	show b2.migrate.j1 b2.migrate.j2 b2.floor
 	RESTORE=
 	rm -rf "$OUT/b2" "$OUT/b2.orig"
 fi
@@ -233,18 +252,29 @@ fi
 if want b6; then
 	section b6
 	n=$((50 / scale))
-	$G -w "$OUT/b6" --products $n --reports 0 --version 001 --pg-host "$PGHOST" --pg-port "$PGPORT" --prefix b6p >/dev/null
-	dbs=$(psql -X -At -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'b6p%' ORDER BY 1")
-	for d in $dbs; do psql_ -c "CREATE DATABASE ${d/b6p/b6t} TEMPLATE $d STRATEGY FILE_COPY"; done
+	# One product generated, the others copies of it (CREATE DATABASE ...
+	# TEMPLATE) registered beside it: generating each costs far more.
+	$G -w "$OUT/b6" --products 1 --reports 0 --version 001 --pg-host "$PGHOST" --pg-port "$PGPORT" --prefix b6p >/dev/null
+	psql_ -c 'CREATE DATABASE b6t TEMPLATE b6p000'
+	dbs=b6p000
+	for i in $(seq 1 $((n - 1))); do
+		d=$(printf 'b6p%03d' "$i") dbs="$dbs $d"
+		psql_ -c "CREATE DATABASE $d TEMPLATE b6t"
+		$S -w "$OUT/b6" products add "$d" --postgresql --db-host "$PGHOST" --db-port "$PGPORT" \
+			--db-username "$PGUSER" --db-name "$d" --no-check >/dev/null 2>&1
+	done
 	restore_b6() {
 		local d sql=()
-		for d in $dbs; do sql+=(-c "DROP DATABASE $d WITH (FORCE)" -c "CREATE DATABASE $d TEMPLATE ${d/b6p/b6t} STRATEGY FILE_COPY"); done
+		for d in $dbs; do sql+=(-c "DROP DATABASE $d WITH (FORCE)" -c "CREATE DATABASE $d TEMPLATE b6t"); done
 		psql_ "${sql[@]}"
 	}
-	for j in 1 2; do
-		RESTORE=restore_b6 measure "b6.migrate.j$j" $n $S -w "$OUT/b6" migrate -y -j $j --report "$M/b6.migrate.j$j.@RUN@.json"
+	for i in $(seq "$RUNS"); do
+		for j in 1 2; do RESTORE=restore_b6 run1 "b6.migrate.j$j" $n $S -w "$OUT/b6" migrate -y -j $j --report "$M/b6.migrate.j$j.@RUN@.json"; done
 	done
-	for j in 1 2; do measure "b6.status.j$j" $n $S -w "$OUT/b6" status -j $j; done
+	for i in $(seq "$RUNS"); do
+		for j in 1 2; do run1 "b6.status.j$j" $n $S -w "$OUT/b6" status -j $j; done
+	done
+	show b6.migrate.j1 b6.migrate.j2 b6.status.j1 b6.status.j2
 	rm -rf "$OUT/b6"
 fi
 
