@@ -53,6 +53,9 @@ demo: build
 	@echo
 	@echo "Next: $(BIN)/supervisor -w $(DEMO)/workspace migrate -j 2 -y"
 
+# Not in CI: every figure of BENCHMARKS.md (issue 11), measured and written by
+# bench/run.sh (under 15 minutes on the 2-core VM; BENCH_QUICK=1 for a quick
+# try, which writes BENCH_DIR/BENCHMARKS.md instead).
 bench: build
 	./bench/run.sh
 
