@@ -93,7 +93,7 @@ func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 		}
 		return migrateOffline(ctx, inv, f)
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
+	opts, err := f.options(inv, pass.NewPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
 	if err != nil {
 		return err
 	}
@@ -113,9 +113,9 @@ func (f *migrateFlags) register(fs *pflag.FlagSet) {
 }
 
 // options are the pass options of migrate and up.
-func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options, error) {
+func (f *migrateFlags) options(inv *invocation, prompts *pass.Prompter) (pass.Options, error) {
 	o, err := f.pool.options(inv)
-	o.BackupDir, o.Ask, o.Baseline, o.Rollout = f.backupDir, prompts.ask, f.baseline, f.rollout
+	o.BackupDir, o.Ask, o.Baseline, o.Rollout = f.backupDir, prompts.Ask, f.baseline, f.rollout
 	return o, err
 }
 

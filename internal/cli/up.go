@@ -36,7 +36,7 @@ func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags
 	if err := cf.check(inv); err != nil {
 		return err
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
+	opts, err := f.options(inv, pass.NewPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
 	if err != nil {
 		return err
 	}
