@@ -163,29 +163,28 @@ func Open(ctx context.Context, t dbconn.Target, log hclog.Logger) (*DB, error) {
 func (db *DB) Close() { db.pool.Close() }
 
 // Install creates Schema and brings River's tables in it to the version
-// this binary's River needs, through River's migrator, in one transaction
-// under an advisory lock: hosts that start at once install it once.
+// this binary's River needs, through River's migrator (each migration in a
+// transaction of its own, as River requires), under a session advisory
+// lock: hosts that start at once install them once.
 func (db *DB) Install(ctx context.Context, log hclog.Logger) error {
 	migrator, err := rivermigrate.New(db.driver, &rivermigrate.Config{Schema: Schema})
 	if err != nil {
 		return fmt.Errorf("river migrator: %w", err)
 	}
-	tx, err := db.pool.Begin(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("install river tables: %w", err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(installKey)); err != nil {
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(installKey)); err != nil {
 		return fmt.Errorf("install river tables: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+Schema); err != nil {
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(installKey)) }()
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+Schema); err != nil {
 		return fmt.Errorf("install river tables: %w", err)
 	}
-	res, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil)
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	if err != nil {
-		return fmt.Errorf("install river tables: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("install river tables: %w", err)
 	}
 	if len(res.Versions) > 0 && log != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"supervisor/internal/coop"
@@ -45,6 +46,7 @@ func (o Options) CheckRun(runID string, yes bool, refused ...string) error {
 		return usagef("--run-id needs -y: a cooperative run asks no questions (its hosts run unattended)")
 	}
 	r := o.Rollout
+	refused = slices.DeleteFunc(refused, func(s string) bool { return s == "" })
 	for _, c := range []struct {
 		set  bool
 		name string

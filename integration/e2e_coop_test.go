@@ -1,0 +1,252 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"supervisor/integration/fleet"
+	"supervisor/integration/workspace"
+	"supervisor/internal/pgtest"
+)
+
+// coopReports sizes the PostgreSQL products of the cooperative runs: their
+// migration 001 -> 002 takes a good part of a second, so that three hosts
+// share a fleet of coopProducts and a host is killed while it works.
+const (
+	coopReports  = 4000
+	coopProducts = 12
+)
+
+// coopFleet is a PostgreSQL config database on one throwaway server, with
+// products on that server at 001 (copies of one generated database).
+type coopFleet struct {
+	c      *pgtest.Cluster
+	w      *testWorkspace
+	config string   // --config-db URL (no password)
+	env    []string // PGPASSWORD for the config database, the products' variable
+}
+
+// newCoopFleet starts the server, makes the config database (supervisor
+// init) and the template product.
+func newCoopFleet(t *testing.T) *coopFleet {
+	t.Helper()
+	c := pgtest.Start(t)
+	f := &coopFleet{c: c, w: newWorkspace(t), env: []string{"PGPASSWORD=" + c.Password, ccPasswordEnv + "=" + c.Password}}
+	c.CreateDatabase(t, "config")
+	f.config = fmt.Sprintf("postgres://%s@%s:%d/config", c.User, c.Host, c.Port)
+	c.CreateDatabase(t, "template_product")
+	tg := clusterTarget(c, "template_product")
+	if _, err := workspace.MakeProduct(context.Background(), tg, "001", fleet.Options{Reports: coopReports, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.run(t, "init", "--no-default"); r.code != 0 {
+		t.Fatalf("init:\n%s", r)
+	}
+	return f
+}
+
+// addProducts makes n products named prefix01... from the template and
+// registers them in the PostgreSQL config database.
+func (f *coopFleet) addProducts(t *testing.T, prefix string, n int) []string {
+	t.Helper()
+	var names []string
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("%s%02d", prefix, i)
+		f.c.Exec(t, "postgres", fmt.Sprintf(`CREATE DATABASE %q TEMPLATE template_product`, name))
+		tg := clusterTarget(f.c, name)
+		f.w.add(t, name, tg, ccPasswordEnv)
+		names = append(names, name)
+	}
+	if r := f.run(t, "products", "import", "--from", "sqlite:"+filepath.Join(f.w.Dir, "config.sqlite")); r.code != 0 {
+		t.Fatalf("import:\n%s", r)
+	}
+	return names
+}
+
+func (f *coopFleet) run(t *testing.T, args ...string) result {
+	t.Helper()
+	return supervisor(t, f.w.Dir, "", f.env, append([]string{"--config-db", f.config}, args...)...)
+}
+
+func (f *coopFleet) start(t *testing.T, args ...string) *running {
+	t.Helper()
+	return startSupervisor(t, f.w.Dir, f.env, append([]string{"--config-db", f.config}, args...)...)
+}
+
+// coopDoc is the part of status --run-id --json the tests read.
+type coopDoc struct {
+	Products []struct {
+		Endpoint, Outcome, Reason, Host string
+		RunState                        string `json:"run_state"`
+		VersionAfter                    string `json:"version_after"`
+	}
+	Run struct {
+		Pending, Running, Done, Failed int
+		DoneByHost                     map[string]int `json:"done_by_host"`
+	}
+}
+
+// runStatus reads the run from the config database with status --run-id --json.
+func (f *coopFleet) runStatus(t *testing.T, runID string) coopDoc {
+	t.Helper()
+	r := f.run(t, "status", "--run-id", runID, "--json")
+	var doc coopDoc
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("status --run-id --json: %v\n%s", err, r)
+	}
+	return doc
+}
+
+// checkMigratedOnce checks that every product is at 002 with 001 and 002
+// recorded once each and whole, and that over every host's log its file was
+// applied at most once (a killed host may have applied it before it could
+// log it, never a second time).
+func (f *coopFleet) checkMigratedOnce(t *testing.T, names []string, stderrs ...string) {
+	t.Helper()
+	for _, e := range names {
+		db := openDB(t, clusterTarget(f.c, e))
+		revs := readRevisions(t, db)
+		db.Close()
+		if len(revs) != 2 || revs[0].version != "001" || revs[1].version != "002" {
+			t.Errorf("%s: revisions %+v, want 001 and 002 once each", e, revs)
+			continue
+		}
+		for _, r := range revs {
+			if r.applied != r.total || r.errText != "" {
+				t.Errorf("%s: version %s: %d of %d statements, error %q", e, r.version, r.applied, r.total, r.errText)
+			}
+		}
+		if n := ccApplied(e, stderrs...); n > 1 {
+			t.Errorf("%s: 'applied migration file' logged %d times over the hosts, want at most once", e, n)
+		}
+	}
+}
+
+// summaryHosts reads a host's run summary: endpoint -> "host|result", and
+// the host it marked as itself.
+func summaryHosts(t *testing.T, stdout string) (rows map[string]string, self string) {
+	t.Helper()
+	_, table, ok := strings.Cut(stdout, "* marks this host's products:")
+	if !ok {
+		t.Fatalf("no run summary in\n%s", stdout)
+	}
+	rows = map[string]string{}
+	for _, l := range strings.Split(table, "\n") {
+		c := strings.Split(l, "|")
+		if len(c) != 7 || strings.TrimSpace(c[0]) == "Product endpoint" {
+			continue
+		}
+		host := strings.TrimSpace(c[2])
+		if h, ok := strings.CutSuffix(host, " *"); ok {
+			host, self = h, h
+		}
+		rows[strings.TrimSpace(c[0])] = host + "|" + strings.TrimSpace(c[6])
+	}
+	return rows, self
+}
+
+// checkSummariesAgree checks that each host's printed summary names, for
+// every product, the host and result the config database has.
+func checkSummariesAgree(t *testing.T, doc coopDoc, outs ...result) {
+	t.Helper()
+	for i, r := range outs {
+		rows, _ := summaryHosts(t, r.stdout)
+		if len(rows) != len(doc.Products) {
+			t.Errorf("host %d: summary has %d products, the database %d", i, len(rows), len(doc.Products))
+		}
+		for _, p := range doc.Products {
+			if got, want := rows[p.Endpoint], p.Host+"|"+p.Outcome; got != want {
+				t.Errorf("host %d: %s: summary says %q, the database %q", i, p.Endpoint, got, want)
+			}
+		}
+	}
+}
+
+// TestE2ECoopThreeHostsShareARun: three supervisors join one run id on one
+// PostgreSQL config database. Every product is migrated exactly once, every
+// host migrated some, all three end 0, and each host's summary agrees with
+// the run in the config database (status --run-id).
+func TestE2ECoopThreeHostsShareARun(t *testing.T) {
+	f := newCoopFleet(t)
+	names := f.addProducts(t, "p", coopProducts)
+	var hosts []*running
+	for range 3 {
+		hosts = append(hosts, f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r1", "--no-progress"))
+	}
+	var outs []result
+	var stderrs []string
+	for _, h := range hosts {
+		r := h.wait(t, 2*time.Minute)
+		if r.code != 0 {
+			t.Errorf("host exit %d, want 0\n%s", r.code, r)
+		}
+		outs, stderrs = append(outs, r), append(stderrs, r.stderr)
+	}
+	f.checkMigratedOnce(t, names, stderrs...)
+	doc := f.runStatus(t, "r1")
+	if doc.Run.Done != coopProducts || doc.Run.Failed+doc.Run.Pending+doc.Run.Running != 0 {
+		t.Errorf("run: %+v, want %d done", doc.Run, coopProducts)
+	}
+	if len(doc.Run.DoneByHost) != 3 {
+		t.Errorf("done by host %v, want all three hosts", doc.Run.DoneByHost)
+	}
+	for _, p := range doc.Products {
+		if p.Outcome != "ok" || p.RunState != "done" || p.VersionAfter != "002" {
+			t.Errorf("%s: %+v, want done, ok, at 002", p.Endpoint, p)
+		}
+	}
+	applied := 0
+	for _, e := range names {
+		applied += ccApplied(e, stderrs...)
+	}
+	if applied != coopProducts {
+		t.Errorf("'applied migration file' logged %d times, want %d (once per product)", applied, coopProducts)
+	}
+	checkSummariesAgree(t, doc, outs...)
+	t.Logf("done by host: %v", doc.Run.DoneByHost)
+}
+
+// TestE2ECoopKilledHostsProductsAreFinished: one of three hosts of a run is
+// SIGKILLed while its worker migrates a product. The other two take its
+// product back (its session with the config database ended, its heartbeat
+// lock is free), finish the run, end 0, and agree with the database; every
+// product is at 002, applied once.
+func TestE2ECoopKilledHostsProductsAreFinished(t *testing.T) {
+	f := newCoopFleet(t)
+	names := f.addProducts(t, "k", coopProducts)
+	victim := f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress")
+	waitForWorkers(t, victim, 1, time.Minute)
+	others := []*running{
+		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress"),
+		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress"),
+	}
+	// Kill it in the middle of a product: a worker of its runs.
+	waitForWorkers(t, victim, 1, time.Minute)
+	victim.signal(t, syscall.SIGKILL)
+	vr := victim.wait(t, time.Minute)
+	var outs []result
+	stderrs := []string{vr.stderr}
+	for _, h := range others {
+		r := h.wait(t, 2*time.Minute)
+		if r.code != 0 {
+			t.Errorf("host exit %d, want 0\n%s", r.code, r)
+		}
+		outs, stderrs = append(outs, r), append(stderrs, r.stderr)
+	}
+	if !strings.Contains(stderrs[1]+stderrs[2], "a host was lost: its product goes back to the run") {
+		t.Errorf("no host said it took a lost host's product back\n%s\n%s", stderrs[1], stderrs[2])
+	}
+	f.checkMigratedOnce(t, names, stderrs...)
+	doc := f.runStatus(t, "r2")
+	if doc.Run.Done != coopProducts || doc.Run.Failed+doc.Run.Pending+doc.Run.Running != 0 {
+		t.Errorf("run: %+v, want %d done", doc.Run, coopProducts)
+	}
+	checkSummariesAgree(t, doc, outs...)
+	t.Logf("done by host: %v", doc.Run.DoneByHost)
+}
