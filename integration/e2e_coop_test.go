@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,7 +20,7 @@ import (
 // migration 001 -> 002 takes a good part of a second, so that three hosts
 // share a fleet of coopProducts and a host is killed while it works.
 const (
-	coopReports  = 4000
+	coopReports  = 500
 	coopProducts = 12
 )
 
@@ -36,6 +37,8 @@ type coopFleet struct {
 // init) and the template product.
 func newCoopFleet(t *testing.T) *coopFleet {
 	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("setup took %v", time.Since(start).Round(time.Millisecond)) }()
 	c := pgtest.Start(t)
 	f := &coopFleet{c: c, w: newWorkspace(t), env: []string{"PGPASSWORD=" + c.Password, ccPasswordEnv + "=" + c.Password}}
 	c.CreateDatabase(t, "config")
@@ -58,7 +61,7 @@ func (f *coopFleet) addProducts(t *testing.T, prefix string, n int) []string {
 	var names []string
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("%s%02d", prefix, i)
-		f.c.Exec(t, "postgres", fmt.Sprintf(`CREATE DATABASE %q TEMPLATE template_product`, name))
+		f.c.Exec(t, "postgres", fmt.Sprintf(`CREATE DATABASE %q TEMPLATE template_product STRATEGY FILE_COPY`, name))
 		tg := clusterTarget(f.c, name)
 		f.w.add(t, name, tg, ccPasswordEnv)
 		names = append(names, name)
@@ -168,16 +171,25 @@ func checkSummariesAgree(t *testing.T, doc coopDoc, outs ...result) {
 	}
 }
 
-// TestE2ECoopThreeHostsShareARun: three supervisors join one run id on one
-// PostgreSQL config database. Every product is migrated exactly once, every
-// host migrated some, all three end 0, and each host's summary agrees with
-// the run in the config database (status --run-id).
-func TestE2ECoopThreeHostsShareARun(t *testing.T) {
+// TestE2ECoopRuns: cooperative runs (--run-id) of three supervisors on one
+// PostgreSQL config database and server, one fleet of products for each
+// subtest.
+func TestE2ECoopRuns(t *testing.T) {
 	f := newCoopFleet(t)
+	t.Run("three hosts share a run", func(t *testing.T) { coopThreeHostsShareARun(t, f) })
+	t.Run("a killed host's products are finished", func(t *testing.T) { coopKilledHostsProductsAreFinished(t, f) })
+}
+
+// coopThreeHostsShareARun: three supervisors join one run id. Every product
+// is migrated exactly once, every host migrated some, all three end 0, and
+// each host's summary agrees with the run in the config database (status
+// --run-id).
+func coopThreeHostsShareARun(t *testing.T, f *coopFleet) {
 	names := f.addProducts(t, "p", coopProducts)
 	var hosts []*running
+	start := time.Now()
 	for range 3 {
-		hosts = append(hosts, f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r1", "--no-progress"))
+		hosts = append(hosts, f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r1", "--no-progress", "--product", "p*"))
 	}
 	var outs []result
 	var stderrs []string
@@ -188,6 +200,7 @@ func TestE2ECoopThreeHostsShareARun(t *testing.T) {
 		}
 		outs, stderrs = append(outs, r), append(stderrs, r.stderr)
 	}
+	t.Logf("the run took %v", time.Since(start).Round(time.Millisecond))
 	f.checkMigratedOnce(t, names, stderrs...)
 	doc := f.runStatus(t, "r1")
 	if doc.Run.Done != coopProducts || doc.Run.Failed+doc.Run.Pending+doc.Run.Running != 0 {
@@ -212,21 +225,27 @@ func TestE2ECoopThreeHostsShareARun(t *testing.T) {
 	t.Logf("done by host: %v", doc.Run.DoneByHost)
 }
 
-// TestE2ECoopKilledHostsProductsAreFinished: one of three hosts of a run is
+// coopKilledHostsProductsAreFinished: one of three hosts of a run is
 // SIGKILLed while its worker migrates a product. The other two take its
 // product back (its session with the config database ended, its heartbeat
 // lock is free), finish the run, end 0, and agree with the database; every
 // product is at 002, applied once.
-func TestE2ECoopKilledHostsProductsAreFinished(t *testing.T) {
-	f := newCoopFleet(t)
+func coopKilledHostsProductsAreFinished(t *testing.T, f *coopFleet) {
 	names := f.addProducts(t, "k", coopProducts)
-	victim := f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress")
+	victim := f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress", "--product", "k*")
 	waitForWorkers(t, victim, 1, time.Minute)
 	others := []*running{
-		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress"),
-		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress"),
+		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress", "--product", "k*"),
+		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress", "--product", "k*"),
 	}
-	// Kill it in the middle of a product: a worker of its runs.
+	// Kill it in the middle of a product, after it finished one: a worker
+	// of its runs.
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(victim.stderr.String(), "database upgraded"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first host finished no product in a minute\n%s", victim.stderr)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	waitForWorkers(t, victim, 1, time.Minute)
 	victim.signal(t, syscall.SIGKILL)
 	vr := victim.wait(t, time.Minute)
@@ -239,8 +258,10 @@ func TestE2ECoopKilledHostsProductsAreFinished(t *testing.T) {
 		}
 		outs, stderrs = append(outs, r), append(stderrs, r.stderr)
 	}
-	if !strings.Contains(stderrs[1]+stderrs[2], "a host was lost: its product goes back to the run") {
-		t.Errorf("no host said it took a lost host's product back\n%s\n%s", stderrs[1], stderrs[2])
+	hostname, _ := os.Hostname()
+	const lost = "a host was lost: its product goes back to the run"
+	if n := strings.Count(stderrs[1]+stderrs[2], lost); n != 1 || !strings.Contains(stderrs[1]+stderrs[2], fmt.Sprintf("lost_host=%s/%d", hostname, victim.pid())) {
+		t.Errorf("a host said %d times that it took the killed host's product back, want once\n%s\n%s", n, stderrs[1], stderrs[2])
 	}
 	f.checkMigratedOnce(t, names, stderrs...)
 	doc := f.runStatus(t, "r2")

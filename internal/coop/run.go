@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -62,7 +63,7 @@ func (db *DB) Run(ctx context.Context, h Host) (string, error) {
 		_, _ = beat.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, hashtext($2))", int32(heartbeatClass), id)
 	}()
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &productWorker{work: h.Work})
+	river.AddWorker(workers, &productWorker{db: db, log: h.Log, work: h.Work})
 	client, err := river.NewClient(db.driver, &river.Config{
 		ID:                          id,
 		Schema:                      Schema,
@@ -237,17 +238,33 @@ func (db *DB) rescueIfLost(ctx context.Context, h Host, id int64, client string)
 // productWorker is the River worker of every product job.
 type productWorker struct {
 	river.WorkerDefaults[Args]
+	db   *DB
+	log  hclog.Logger
 	work func(ctx context.Context, a Args) Result
 }
 
 // Work runs the product and records its outcome as the job's output: a
-// failure is a result, not an error for River to retry. A job this host
-// was stopped in the middle of goes back to the run at once (JobSnooze(0)
-// does not count an attempt).
+// failure is a result, not an error for River to retry. The job is marked
+// completed at once, in a transaction of its own (River's completer would
+// batch it a moment later: a host killed in that moment would leave a
+// finished product to be taken back and done again, as a no-op). A job
+// this host was stopped in the middle of goes back to the run at once
+// (JobSnooze(0) does not count an attempt).
 func (w *productWorker) Work(ctx context.Context, job *river.Job[Args]) error {
 	res := w.work(ctx, job.Args)
 	if res.Interrupted {
 		return river.JobSnooze(0)
 	}
-	return river.RecordOutput(ctx, res)
+	if err := river.RecordOutput(ctx, res); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, w.db.pool, func(tx pgx.Tx) error {
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+	if err != nil {
+		// River's completer records it instead.
+		w.log.Debug("could not complete the job in a transaction", "endpoint", job.Args.Endpoint, "error", err)
+	}
+	return nil
 }

@@ -158,8 +158,8 @@ func (f *Fleet) Cooperate(ctx context.Context, runID, action string) (RunReport,
 // runOne runs one product of the run, as a run of one host would (its
 // inspection, its worker, its inspection again), in a fleet of that
 // product alone, and says what became of it.
-func (f *Fleet) runOne(ctx context.Context, a coop.Args) coop.Result {
-	res := coop.Result{Host: coop.HostName(), Outcome: string(Failed)}
+func (f *Fleet) runOne(ctx context.Context, a coop.Args) (res coop.Result) {
+	res = coop.Result{Host: coop.HostName(), Outcome: string(Failed)}
 	start := time.Now()
 	defer func() { res.DurationMS = time.Since(start).Milliseconds() }()
 	p, ok := f.product(a.Endpoint)
