@@ -179,7 +179,9 @@ func (db *DB) Install(ctx context.Context, log hclog.Logger) error {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(installKey)); err != nil {
 		return fmt.Errorf("install river tables: %w", err)
 	}
-	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(installKey)) }()
+	defer func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(installKey))
+	}()
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+Schema); err != nil {
 		return fmt.Errorf("install river tables: %w", err)
 	}
