@@ -178,6 +178,7 @@ func TestE2ECoopRuns(t *testing.T) {
 	f := newCoopFleet(t)
 	t.Run("three hosts share a run", func(t *testing.T) { coopThreeHostsShareARun(t, f) })
 	t.Run("a killed host's products are finished", func(t *testing.T) { coopKilledHostsProductsAreFinished(t, f) })
+	t.Run("an interrupted host gives its product back", func(t *testing.T) { coopInterruptedHostGivesItsProductBack(t, f) })
 }
 
 // coopThreeHostsShareARun: three supervisors join one run id. Every product
@@ -270,4 +271,30 @@ func coopKilledHostsProductsAreFinished(t *testing.T, f *coopFleet) {
 	}
 	checkSummariesAgree(t, doc, outs...)
 	t.Logf("done by host: %v", doc.Run.DoneByHost)
+}
+
+// coopInterruptedHostGivesItsProductBack: SIGINT stops a host in the middle
+// of a product: its worker rolls back, the host hands the product back to
+// the run and exits 130 after printing where the run stands; the other
+// host finishes every product, each applied once.
+func coopInterruptedHostGivesItsProductBack(t *testing.T, f *coopFleet) {
+	names := f.addProducts(t, "s", 6)
+	stopped := f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r3", "--no-progress", "--product", "s*")
+	waitForWorkers(t, stopped, 1, time.Minute)
+	other := f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r3", "--no-progress", "--product", "s*")
+	stopped.signal(t, syscall.SIGINT)
+	sr := stopped.wait(t, time.Minute)
+	if sr.code != 130 || !strings.Contains(sr.stdout, "Run r3: 6 products:") {
+		t.Errorf("interrupted host: exit %d, want 130 and the run's summary\n%s", sr.code, sr)
+	}
+	or := other.wait(t, 2*time.Minute)
+	if or.code != 0 {
+		t.Errorf("other host exit %d, want 0\n%s", or.code, or)
+	}
+	f.checkMigratedOnce(t, names, sr.stderr, or.stderr)
+	doc := f.runStatus(t, "r3")
+	if doc.Run.Done != 6 || len(doc.Run.DoneByHost) != 1 {
+		t.Errorf("run: %+v, want 6 done by the other host", doc.Run)
+	}
+	checkSummariesAgree(t, doc, or)
 }

@@ -114,6 +114,7 @@ func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 // (pass.Cooperate) and prints the run's summary; apply adds a command's
 // options, refused names options a cooperative run does not take.
 func runCoop(ctx context.Context, inv *invocation, action string, f migrateFlags, setup pass.Setup, apply func(*pass.Options), refused ...string) error {
+	f.pool.noProgress = true // a host's log is of the run's products, no bars
 	opts, err := f.options(inv, pass.NewPrompter(inv.env.Stdin, inv.env.Stderr, f.yes))
 	if apply != nil {
 		apply(&opts)
