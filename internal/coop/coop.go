@@ -134,7 +134,7 @@ func Open(ctx context.Context, t dbconn.Target, log hclog.Logger) (*DB, error) {
 	if t.Dialect != dbconn.Postgres {
 		return nil, errors.New("a cooperative run needs a PostgreSQL config database")
 	}
-	conn := fmt.Sprintf("host=%s port=%d dbname=%s connect_timeout=%d pool_max_conns=8",
+	conn := fmt.Sprintf("host=%s port=%d dbname=%s connect_timeout=%d pool_max_conns=10",
 		quote(t.Host), t.Port, quote(t.Database), int(dbconn.DefaultConnectTimeout.Seconds()))
 	if t.User != "" {
 		conn += " user=" + quote(t.User)

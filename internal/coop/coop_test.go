@@ -216,3 +216,27 @@ func TestLostHostsJobIsTakenBackOnlyWhenItsHeartbeatIsGone(t *testing.T) {
 		t.Errorf("progress %+v, want the job failed, lost on ghost/1", p)
 	}
 }
+
+// TestJobPastItsLeaseEndsAsAResult: a product still running when its lease
+// is over has its context ended on its (live) host, and what its Work then
+// returns is recorded: the job is done, failed, not left running.
+func TestJobPastItsLeaseEndsAsAResult(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	_, err := db.Run(ctx, Host{RunID: "r", Action: "migrate", Endpoints: []string{"a"}, Jobs: 1, Lease: 300 * time.Millisecond,
+		Log: hclog.NewNullLogger(), Poll: 20 * time.Millisecond,
+		Work: func(ctx context.Context, a Args) Result {
+			<-ctx.Done()
+			return Result{Host: "h", Outcome: "failed", Reason: "stopped: " + context.Cause(ctx).Error()}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Progress(ctx, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := p.Jobs[0]; j.State != StateDone || j.Result == nil || j.Result.Outcome != "failed" || p.Failed != 1 {
+		t.Errorf("job %+v (progress %+v), want done and failed", j, p)
+	}
+}

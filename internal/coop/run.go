@@ -69,8 +69,12 @@ func (db *DB) Run(ctx context.Context, h Host) (string, error) {
 		Schema:                      Schema,
 		Queues:                      map[string]river.QueueConfig{queue: {MaxWorkers: max(h.Jobs, 1)}},
 		Workers:                     workers,
-		JobTimeout:                  -1, // the workers have --timeout
-		RescueStuckJobsAfter:        h.Lease,
+		// The lease. River's rescuer ignores a job without a timeout, and
+		// a job running past its timeout on a live host is stopped there
+		// (Work: the job's context stops its worker) and fails, as one past
+		// --timeout does.
+		JobTimeout:           h.Lease,
+		RescueStuckJobsAfter: h.Lease,
 		FetchPollInterval:           200 * time.Millisecond,
 		FetchCooldown:               50 * time.Millisecond,
 		CompletedJobRetentionPeriod: retention,
@@ -258,6 +262,9 @@ func (w *productWorker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if err := river.RecordOutput(ctx, res); err != nil {
 		return err
 	}
+	// Past the lease the job's context is done: the outcome is recorded all
+	// the same.
+	ctx = context.WithoutCancel(ctx)
 	err := pgx.BeginFunc(ctx, w.db.pool, func(tx pgx.Tx) error {
 		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
 		return err

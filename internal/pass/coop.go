@@ -169,8 +169,17 @@ func (f *Fleet) runOne(ctx context.Context, a coop.Args) (res coop.Result) {
 	}
 	opts := f.opts
 	opts.Progress, opts.Ask = nil, nil
+	// The worker stops on the host's signal, as in every run, and when the
+	// job's lease is over (River ends ctx then); the supervisor's own reads
+	// of the product still run.
+	sig := &signals{kill: f.signals.kill, received: f.signals.received}
+	var cancel context.CancelFunc
+	sig.ctx, cancel = context.WithCancel(f.signals.ctx)
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	ctx = context.WithoutCancel(ctx)
 	one := &Fleet{opts: opts, log: f.log, Config: f.Config, Products: []registry.Product{p},
-		allProducts: f.allProducts, signals: f.signals}
+		allProducts: f.allProducts, signals: sig}
 	timeouts := Timeouts{Connect: f.opts.ConnectTimeout, Lock: f.opts.ConnectTimeout}
 	states := one.Inspect(ctx, timeouts)
 	res.From, res.To = states[0].DBVersion, states[0].DBVersion
