@@ -65,16 +65,16 @@ func (db *DB) Run(ctx context.Context, h Host) (string, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &productWorker{db: db, log: h.Log, work: h.Work})
 	client, err := river.NewClient(db.driver, &river.Config{
-		ID:                          id,
-		Schema:                      Schema,
-		Queues:                      map[string]river.QueueConfig{queue: {MaxWorkers: max(h.Jobs, 1)}},
-		Workers:                     workers,
+		ID:      id,
+		Schema:  Schema,
+		Queues:  map[string]river.QueueConfig{queue: {MaxWorkers: max(h.Jobs, 1)}},
+		Workers: workers,
 		// The lease. River's rescuer ignores a job without a timeout, and
 		// a job running past its timeout on a live host is stopped there
 		// (Work: the job's context stops its worker) and fails, as one past
 		// --timeout does.
-		JobTimeout:           h.Lease,
-		RescueStuckJobsAfter: h.Lease,
+		JobTimeout:                  h.Lease,
+		RescueStuckJobsAfter:        h.Lease,
 		FetchPollInterval:           200 * time.Millisecond,
 		FetchCooldown:               50 * time.Millisecond,
 		CompletedJobRetentionPeriod: retention,
