@@ -91,13 +91,20 @@ func RunSummary(w io.Writer, host string, p coop.Progress) {
 		}
 		table = append(table, []string{j.Endpoint, j.State, h, Dash(from), Dash(to), d, cell})
 	}
-	fmt.Fprintf(w, "Run %s (%s), across %d host(s); * marks this host's products:\n", p.RunID, p.Action, len(p.HostNames()))
+	fmt.Fprintf(w, "Run %s (%s), across %d host(s)", p.RunID, p.Action, len(p.HostNames()))
+	if host != "" {
+		fmt.Fprint(w, "; * marks this host's products")
+	}
+	fmt.Fprintln(w, ":")
 	if len(p.Jobs) > 0 {
 		Table(w, table)
 	}
 	Failures(w, failures)
-	fmt.Fprintf(w, "Run %s: %d products: %d done, %d failed, %d pending, %d running; this host (%s) did %d.\n",
-		p.RunID, len(p.Jobs), p.Done, p.Failed, p.Pending, p.Running, Dash(host), mine)
+	fmt.Fprintf(w, "Run %s: %d products: %d done, %d failed, %d pending, %d running", p.RunID, len(p.Jobs), p.Done, p.Failed, p.Pending, p.Running)
+	if host != "" {
+		fmt.Fprintf(w, "; this host (%s) did %d", host, mine)
+	}
+	fmt.Fprintln(w, ".")
 }
 
 // RunStatus prints status --run-id: the run's counts, the running products
