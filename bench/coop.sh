@@ -15,8 +15,10 @@
 # Printed: the wall time of a plain run of one host (no --run-id), of a
 # cooperative run of one host, and of three hosts on one run id, each at
 # -j COOP_JOBS (default 4) per host; the speed-up of three hosts over one;
-# and the coordination overhead per product (the cooperative run of one
-# host against the plain one).
+# and the coordination overhead per product, two ways: River's (the
+# cooperative run of one host against the plain one) and the sharing's (the
+# three hosts' wall time, times three, against one host's: what the hosts
+# spend on top of the work, starting, polling, waiting for the last product).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/pgcluster.sh
@@ -100,6 +102,6 @@ print(f"cleanup, 1 host, no --run-id            {plain:8.2f} s  ({plain / n * 10
 print(f"cleanup, 1 host, --run-id               {coop1:8.2f} s  ({coop1 / n * 1000:6.1f} ms per product)")
 print(f"cleanup, 3 hosts, one --run-id          {coop3:8.2f} s  ({coop3 / n * 1000:6.1f} ms per product; products per host {shares})")
 print(f"speed-up, 3 hosts over 1 (both --run-id) {coop1 / coop3:7.2f} x  (over the plain run: {plain / coop3:.2f} x)")
-print(f"coordination overhead per product       {(coop1 - plain) / n * 1000:8.1f} ms of wall time at -j, "
-      f"{(coop1 - plain) / n * 1000 * j:.1f} ms of a slot's time")
+print(f"River's cost per product (1 host, --run-id against none)  {(coop1 - plain) / n * 1000:+7.1f} ms of wall time")
+print(f"sharing's cost per product (3 hosts' wall time x 3 against 1 host's) {(3 * coop3 - coop1) / n * 1000:+7.1f} ms of host time")
 EOF

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -50,6 +51,13 @@ func newCoopFleet(t *testing.T) *coopFleet {
 	}
 	if r := f.run(t, "init", "--no-default"); r.code != 0 {
 		t.Fatalf("init:\n%s", r)
+	}
+	// init installed River's tables, in their own schema.
+	db := openDB(t, clusterTarget(c, "config"))
+	defer db.Close()
+	var jobs, public sql.NullString
+	if err := db.QueryRow("SELECT to_regclass('supervisor_river.river_job')::text, to_regclass('public.river_job')::text").Scan(&jobs, &public); err != nil || !jobs.Valid || public.Valid {
+		t.Fatalf("after init: supervisor_river.river_job %v, public.river_job %v (%v); want the first only", jobs, public, err)
 	}
 	return f
 }
