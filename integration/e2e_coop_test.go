@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -187,6 +188,23 @@ func TestE2ECoopRuns(t *testing.T) {
 	t.Run("three hosts share a run", func(t *testing.T) { coopThreeHostsShareARun(t, f) })
 	t.Run("a killed host's products are finished", func(t *testing.T) { coopKilledHostsProductsAreFinished(t, f) })
 	t.Run("an interrupted host gives its product back", func(t *testing.T) { coopInterruptedHostGivesItsProductBack(t, f) })
+	t.Run("up and cleanup runs", func(t *testing.T) { coopUpAndCleanupRuns(t, f) })
+}
+
+// coopUpAndCleanupRuns: up and cleanup take --run-id too, over the products
+// the first subtest migrated (up: each product's migration, nothing to do,
+// then its cleanup); a run id is one command's, and a finished run joined
+// again does nothing and says where it stands.
+func coopUpAndCleanupRuns(t *testing.T, f *coopFleet) {
+	for _, args := range [][]string{{"up", "-y", "--run-id", "u1"}, {"cleanup", "--run-id", "c1"}, {"cleanup", "--run-id", "c1"}} {
+		r := f.run(t, append(args, "-j", "2", "--product", "p*")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "Run "+args[len(args)-1]+": 12 products: 12 done, 0 failed") {
+			t.Errorf("%v: exit %d, want 0 and 12 products done\n%s", args, r.code, r)
+		}
+	}
+	if r := f.run(t, "migrate", "-y", "--run-id", "c1", "--product", "p*"); r.code != 2 || !strings.Contains(r.stderr, "run c1 is a cleanup run, not migrate") {
+		t.Errorf("migrate joining a cleanup run: exit %d, want 2 naming the run's command\n%s", r.code, r)
+	}
 }
 
 // coopThreeHostsShareARun: three supervisors join one run id. Every product
@@ -242,20 +260,19 @@ func coopThreeHostsShareARun(t *testing.T, f *coopFleet) {
 func coopKilledHostsProductsAreFinished(t *testing.T, f *coopFleet) {
 	names := f.addProducts(t, "k", coopProducts)
 	victim := f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress", "--product", "k*")
-	waitForWorkers(t, victim, 1, time.Minute)
+	first := waitForWorkers(t, victim, 1, time.Minute)[0]
 	others := []*running{
 		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress", "--product", "k*"),
 		f.start(t, "migrate", "-y", "-j", "1", "--run-id", "r2", "--no-progress", "--product", "k*"),
 	}
-	// Kill it in the middle of a product, after it finished one: a worker
-	// of its runs.
-	for deadline := time.Now().Add(time.Minute); !strings.Contains(victim.stderr.String(), "database upgraded"); {
+	// Kill it in the middle of its second product: at -j 1 its second
+	// worker runs once the first product's job is completed.
+	for deadline := time.Now().Add(time.Minute); !slices.ContainsFunc(workerPIDs(victim.pid()), func(p int) bool { return p != first }); {
 		if time.Now().After(deadline) {
-			t.Fatalf("the first host finished no product in a minute\n%s", victim.stderr)
+			t.Fatalf("the first host started no second product in a minute\n%s", victim.stderr)
 		}
 		time.Sleep(time.Millisecond)
 	}
-	waitForWorkers(t, victim, 1, time.Minute)
 	victim.signal(t, syscall.SIGKILL)
 	vr := victim.wait(t, time.Minute)
 	var outs []result
@@ -276,6 +293,9 @@ func coopKilledHostsProductsAreFinished(t *testing.T, f *coopFleet) {
 	doc := f.runStatus(t, "r2")
 	if doc.Run.Done != coopProducts || doc.Run.Failed+doc.Run.Pending+doc.Run.Running != 0 {
 		t.Errorf("run: %+v, want %d done", doc.Run, coopProducts)
+	}
+	if n := doc.Run.DoneByHost[fmt.Sprintf("%s/%d", hostname, victim.pid())]; n < 1 {
+		t.Errorf("the killed host finished %d products before it was killed, want its first (done by host %v)", n, doc.Run.DoneByHost)
 	}
 	checkSummariesAgree(t, doc, outs...)
 	t.Logf("done by host: %v", doc.Run.DoneByHost)
