@@ -193,13 +193,17 @@ func TestE2ECoopRuns(t *testing.T) {
 
 // coopUpAndCleanupRuns: up and cleanup take --run-id too, over the products
 // the first subtest migrated (up: each product's migration, nothing to do,
-// then its cleanup); a run id is one command's, and a finished run joined
+// then its cleanup), the checker labels said once for the host; a run id is one command's, and a finished run joined
 // again does nothing and says where it stands.
 func coopUpAndCleanupRuns(t *testing.T, f *coopFleet) {
 	for _, args := range [][]string{{"up", "-y", "--run-id", "u1"}, {"cleanup", "--run-id", "c1"}, {"cleanup", "--run-id", "c1"}} {
 		r := f.run(t, append(args, "-j", "2", "--product", "p*")...)
 		if r.code != 0 || !strings.Contains(r.stdout, "Run "+args[len(args)-1]+": 12 products: 12 done, 0 failed") {
 			t.Errorf("%v: exit %d, want 0 and 12 products done\n%s", args, r.code, r)
+		}
+		// Said once for the host, not once per product.
+		if n := strings.Count(r.stderr, "no checker labels given (--checker-labels"); n != 1 {
+			t.Errorf("%v: 'no checker labels given' logged %d times, want once", args, n)
 		}
 	}
 	if r := f.run(t, "migrate", "-y", "--run-id", "c1", "--product", "p*"); r.code != 2 || !strings.Contains(r.stderr, "run c1 is a cleanup run, not migrate") {

@@ -53,11 +53,8 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 		ff    = newFailFast(f.opts)
 	)
 	ff.stopped = stopped
-	switch {
-	case f.opts.CheckerLabels == "":
-		f.log.Info("no checker labels given (--checker-labels, SUPERVISOR_CHECKER_LABELS) or found (CC_DATA_FILES_DIR, CodeChecker on PATH): the severity upgrade is skipped")
-	case f.opts.LabelsFoundVia != "":
-		f.log.Info("checker labels found", "dir", f.opts.CheckerLabels, "via", f.opts.LabelsFoundVia)
+	if !f.labels.said {
+		f.sayLabels()
 	}
 	digest := f.labelDigest()
 	for i, st := range states {
@@ -121,6 +118,9 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 // then each worker gets the directory and reports the error for its
 // product, as it always has.
 func (f *Fleet) labelDigest() labels.Digest {
+	if f.labels.made {
+		return f.labels.digest
+	}
 	if f.opts.CheckerLabels == "" {
 		return nil
 	}
@@ -129,4 +129,22 @@ func (f *Fleet) labelDigest() labels.Digest {
 		return nil
 	}
 	return l.Digest()
+}
+
+// sayLabels logs where the checker labels come from, or that there are none.
+func (f *Fleet) sayLabels() {
+	switch {
+	case f.opts.CheckerLabels == "":
+		f.log.Info("no checker labels given (--checker-labels, SUPERVISOR_CHECKER_LABELS) or found (CC_DATA_FILES_DIR, CodeChecker on PATH): the severity upgrade is skipped")
+	case f.opts.LabelsFoundVia != "":
+		f.log.Info("checker labels found", "dir", f.opts.CheckerLabels, "via", f.opts.LabelsFoundVia)
+	}
+}
+
+// fleetLabels is what a cooperative run's host knows of the checker labels
+// once for all its products (Cooperate): the digest, and that the log said
+// where they come from.
+type fleetLabels struct {
+	digest     labels.Digest
+	made, said bool
 }

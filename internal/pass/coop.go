@@ -123,6 +123,10 @@ func (f *Fleet) Cooperate(ctx context.Context, runID, action string) (RunReport,
 	sig.ctx, sig.kill, sig.received, stop = supervise.NotifySignals(ctx, f.log)
 	defer stop()
 	f.signals = sig
+	if action != "migrate" {
+		f.sayLabels()
+		f.labels = fleetLabels{digest: f.labelDigest(), made: true, said: true}
+	}
 	endpoints := make([]string, len(f.Products))
 	for i, p := range f.Products {
 		endpoints[i] = p.Endpoint
@@ -179,7 +183,7 @@ func (f *Fleet) runOne(ctx context.Context, a coop.Args) (res coop.Result) {
 	defer context.AfterFunc(ctx, cancel)()
 	ctx = context.WithoutCancel(ctx)
 	one := &Fleet{opts: opts, log: f.log, Config: f.Config, Products: []registry.Product{p},
-		allProducts: f.allProducts, signals: sig}
+		allProducts: f.allProducts, signals: sig, labels: f.labels}
 	timeouts := Timeouts{Connect: f.opts.ConnectTimeout, Lock: f.opts.ConnectTimeout}
 	states := one.Inspect(ctx, timeouts)
 	res.From, res.To = states[0].DBVersion, states[0].DBVersion

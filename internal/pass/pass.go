@@ -117,6 +117,9 @@ type Fleet struct {
 	stages []StageSpec
 	// warnings says each product's trouble once per command (warn).
 	warnings warnings
+	// labels are the checker labels' digest, made once for the products
+	// of a cooperative run (zero: each Cleanup makes its own).
+	labels fleetLabels
 }
 
 // Config is what a pass knows of the config database.
