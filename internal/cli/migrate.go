@@ -124,11 +124,16 @@ func runCoop(ctx context.Context, inv *invocation, action string, f migrateFlags
 	} else if err := opts.CheckRun(f.pool.runID, f.yes, refused...); err != nil {
 		return err
 	}
+	run, err := pass.JoinRun(ctx, opts, f.pool.runID, action)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
 	fleet, err := pass.Open(ctx, opts, setup)
 	if err != nil {
 		return err
 	}
-	rep, err := fleet.Cooperate(ctx, f.pool.runID, action)
+	rep, err := fleet.Cooperate(ctx, run)
 	if err != nil {
 		return err
 	}

@@ -108,16 +108,39 @@ func RunProgress(ctx context.Context, opts Options, runID string) (coop.Progress
 	return p, err
 }
 
-// Cooperate joins the cooperative run runID as one of its hosts: the
-// fleet's products become jobs of the run (action "migrate", "cleanup" or
-// "up"), and this host works the run's jobs, f's Jobs at a time, each in
-// its own worker process, until none is pending or running.
-func (f *Fleet) Cooperate(ctx context.Context, runID, action string) (RunReport, error) {
-	db, err := openRiver(ctx, f.opts)
+// Run is a cooperative run this host is about to join (JoinRun).
+type Run struct {
+	db         *coop.DB
+	id, action string
+}
+
+// Close ends the host's session with the run's database.
+func (r *Run) Close() { r.db.Close() }
+
+// JoinRun opens the cooperative run runID of action ("migrate", "cleanup"
+// or "up") in the PostgreSQL config database, installing or upgrading
+// River's tables on first use. A run of another command is bad usage,
+// found before the fleet's config session (Open) changes anything.
+func JoinRun(ctx context.Context, opts Options, runID, action string) (*Run, error) {
+	db, err := openRiver(ctx, opts)
 	if err != nil {
-		return RunReport{}, err
+		return nil, err
 	}
-	defer db.Close()
+	if got, err := db.RunAction(ctx, runID); err != nil || got != "" && got != action {
+		db.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, usagef("--run-id: run %s is a %s run, not %s", runID, got, action)
+	}
+	return &Run{db: db, id: runID, action: action}, nil
+}
+
+// Cooperate joins run as one of its hosts: the fleet's products become
+// jobs of the run, and this host works the run's jobs, f's Jobs at a time,
+// each in its own worker process, until none is pending or running.
+func (f *Fleet) Cooperate(ctx context.Context, run *Run) (RunReport, error) {
+	db, runID, action := run.db, run.id, run.action
 	sig := &signals{}
 	var stop func()
 	sig.ctx, sig.kill, sig.received, stop = supervise.NotifySignals(ctx, f.log)
