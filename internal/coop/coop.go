@@ -128,9 +128,10 @@ type DB struct {
 	driver *riverpgxv5.Driver
 }
 
-// Open connects to the config database t (its password resolved) and
-// installs or upgrades River's tables.
-func Open(ctx context.Context, t dbconn.Target, log hclog.Logger) (*DB, error) {
+// Open connects to the config database t (its password resolved) and,
+// with install, installs or upgrades River's tables (a reader, status
+// --run-id, writes nothing).
+func Open(ctx context.Context, t dbconn.Target, log hclog.Logger, install bool) (*DB, error) {
 	if t.Dialect != dbconn.Postgres {
 		return nil, errors.New("a cooperative run needs a PostgreSQL config database")
 	}
@@ -141,7 +142,7 @@ func Open(ctx context.Context, t dbconn.Target, log hclog.Logger) (*DB, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(conn)
 	if err != nil {
-		return nil, fmt.Errorf("config database: %w", err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	if t.Password != "" {
 		cfg.ConnConfig.Password = t.Password
@@ -149,9 +150,12 @@ func Open(ctx context.Context, t dbconn.Target, log hclog.Logger) (*DB, error) {
 	cfg.ConnConfig.RuntimeParams["application_name"] = "supervisor"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("config database: %w", err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
 	db := &DB{pool: pool, driver: riverpgxv5.New(pool)}
+	if !install {
+		return db, nil
+	}
 	if err := db.Install(ctx, log); err != nil {
 		pool.Close()
 		return nil, err

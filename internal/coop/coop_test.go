@@ -22,7 +22,7 @@ func openTest(t *testing.T) (*DB, *pgtest.Cluster) {
 	c := pgtest.Start(t)
 	c.CreateDatabase(t, "config")
 	db, err := Open(context.Background(), dbconn.Target{Dialect: dbconn.Postgres, Host: c.Host, Port: c.Port,
-		User: c.User, Database: "config", Password: c.Password}, hclog.NewNullLogger())
+		User: c.User, Database: "config", Password: c.Password}, hclog.NewNullLogger(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,5 +238,28 @@ func TestJobPastItsLeaseEndsAsAResult(t *testing.T) {
 	}
 	if j := p.Jobs[0]; j.State != StateDone || j.Result == nil || j.Result.Outcome != "failed" || p.Failed != 1 {
 		t.Errorf("job %+v (progress %+v), want done and failed", j, p)
+	}
+}
+
+// TestProgressWithoutRiverTablesWritesNothing: reading a run (status
+// --run-id) from a config database River was never installed in finds no
+// run, and installs nothing.
+func TestProgressWithoutRiverTablesWritesNothing(t *testing.T) {
+	c := pgtest.Start(t)
+	c.CreateDatabase(t, "config")
+	ctx := context.Background()
+	db, err := Open(ctx, dbconn.Target{Dialect: dbconn.Postgres, Host: c.Host, Port: c.Port,
+		User: c.User, Database: "config", Password: c.Password}, hclog.NewNullLogger(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.Progress(ctx, "r")
+	if err != nil || len(p.Jobs) != 0 {
+		t.Fatalf("progress %+v, %v; want no jobs, no error", p, err)
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", Schema).Scan(&n); err != nil || n != 0 {
+		t.Errorf("schema %s: %d (%v), want none", Schema, n, err)
 	}
 }

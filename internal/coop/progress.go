@@ -3,12 +3,14 @@ package coop
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Job is one product of a run as the config database has it.
@@ -56,12 +58,17 @@ type Progress struct {
 	Jobs []Job `json:"jobs"`
 }
 
-// Progress reads run runID from the config database.
+// Progress reads run runID from the config database (no jobs: no such
+// run, River's tables not installed included).
 func (db *DB) Progress(ctx context.Context, runID string) (Progress, error) {
 	p := Progress{RunID: runID, RunningBy: map[string]int{}, Hosts: map[string]int{}}
 	rows, err := db.pool.Query(ctx, `SELECT args->>'endpoint', args->>'action', state::text, attempt,
 			coalesce(attempted_by, '{}'), metadata->'output'
 		FROM `+Schema+`.river_job WHERE kind = $1 AND args->>'run_id' = $2 ORDER BY args->>'endpoint'`, Args{}.Kind(), runID)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: no run ever
+		return p, nil
+	}
 	if err != nil {
 		return p, fmt.Errorf("read run %s: %w", runID, err)
 	}

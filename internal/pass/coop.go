@@ -66,7 +66,7 @@ func (o Options) CheckRun(runID string, yes bool, refused ...string) error {
 // InstallRiver installs or upgrades River's tables in the PostgreSQL
 // config database (init; every cooperative run does it on first use too).
 func InstallRiver(ctx context.Context, opts Options) error {
-	db, err := openRiver(ctx, opts)
+	db, err := openRiver(ctx, opts, true)
 	if err != nil {
 		return err
 	}
@@ -75,8 +75,9 @@ func InstallRiver(ctx context.Context, opts Options) error {
 }
 
 // openRiver connects to the config database for River, its password
-// resolved as for every session with it.
-func openRiver(ctx context.Context, opts Options) (*coop.DB, error) {
+// resolved as for every session with it; install installs or upgrades
+// River's tables.
+func openRiver(ctx context.Context, opts Options, install bool) (*coop.DB, error) {
 	f := newFleet(opts)
 	t := opts.Config
 	pw, err := Password(registry.Product{Endpoint: "config database", Target: t}, f.opts.Getenv, f.opts.Logs)
@@ -84,7 +85,7 @@ func openRiver(ctx context.Context, opts Options) (*coop.DB, error) {
 		return nil, usagef("%v", err)
 	}
 	t.Password = pw.Value
-	db, err := coop.Open(ctx, t, f.log)
+	db, err := coop.Open(ctx, t, f.log, install)
 	if err != nil {
 		return nil, fmt.Errorf("config database %s: %w", registry.Location(t), err)
 	}
@@ -96,7 +97,7 @@ func RunProgress(ctx context.Context, opts Options, runID string) (coop.Progress
 	if opts.Config.Dialect != dbconn.Postgres {
 		return coop.Progress{}, usagef("--run-id needs a PostgreSQL config database (--config-db postgres://...): the hosts of a run share it")
 	}
-	db, err := openRiver(ctx, opts)
+	db, err := openRiver(ctx, opts, false)
 	if err != nil {
 		return coop.Progress{}, err
 	}
@@ -122,7 +123,7 @@ func (r *Run) Close() { r.db.Close() }
 // River's tables on first use. A run of another command is bad usage,
 // found before the fleet's config session (Open) changes anything.
 func JoinRun(ctx context.Context, opts Options, runID, action string) (*Run, error) {
-	db, err := openRiver(ctx, opts)
+	db, err := openRiver(ctx, opts, true)
 	if err != nil {
 		return nil, err
 	}
