@@ -76,6 +76,9 @@ func runCleanup(ctx context.Context, inv *invocation, pool poolFlags, cf cleanup
 	if err := cf.check(inv); err != nil {
 		return err
 	}
+	if pool.runID != "" { // cleanup asks nothing: no -y to give
+		return runCoop(ctx, inv, "cleanup", migrateFlags{pool: pool, yes: true}, cf.setup(), cf.apply)
+	}
 	opts, err := pool.options(inv)
 	if err != nil {
 		return err

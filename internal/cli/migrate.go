@@ -24,6 +24,7 @@ type poolFlags struct {
 	lockTimeout        time.Duration
 	connectTimeout     time.Duration
 	noProgress         bool
+	runID              string // --run-id: join a cooperative run
 	// out says where the result goes (--json, --report).
 	out resultFlags
 }
@@ -38,6 +39,7 @@ func (p *poolFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&p.lockTimeout, "lock-timeout", dbconn.DefaultLockTimeout, "give up waiting for a product's lock after `DUR`")
 	fs.DurationVar(&p.connectTimeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 	fs.BoolVar(&p.noProgress, "no-progress", false, "no live progress display on a terminal: plain log lines only")
+	fs.StringVar(&p.runID, "run-id", "", "join the cooperative run `ID` of several hosts (PostgreSQL config database; README: Running a fleet from several hosts)")
 	p.out.register(fs)
 }
 
@@ -89,13 +91,16 @@ func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 	if err := f.check(); err != nil {
 		return err
 	}
+	if f.pool.runID != "" {
+		return runCoop(ctx, inv, "migrate", f, pass.Setup{UpgradeConfig: true}, nil, flagIf(f.dryRun, "--dry-run"), flagIf(f.sql, "--sql"), flagIf(f.baseline != "", "--baseline"))
+	}
 	if f.dryRun || f.sql {
 		if f.pool.out.json || f.pool.out.report != "" || f.baseline != "" {
 			return usagef("migrate: --json, --report and --baseline are for a run, not for --dry-run or --sql")
 		}
 		return migrateOffline(ctx, inv, f)
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
+	opts, err := f.options(inv, pass.NewPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
 	if err != nil {
 		return err
 	}
@@ -107,6 +112,45 @@ func runMigrate(ctx context.Context, inv *invocation, f migrateFlags) error {
 	return f.pool.out.finish(inv, report.Run{Command: "migrate", States: rep.Before, Migrate: &rep, ExitCode: stageExit(rep.Stage)})
 }
 
+// runCoop joins the cooperative run --run-id as one of its hosts
+// (pass.Cooperate) and prints the run's summary; apply adds a command's
+// options, refused names options a cooperative run does not take.
+func runCoop(ctx context.Context, inv *invocation, action string, f migrateFlags, setup pass.Setup, apply func(*pass.Options), refused ...string) error {
+	f.pool.noProgress = true // a host's log is of the run's products, no bars
+	opts, err := f.options(inv, pass.NewPrompter(inv.env.Stdin, inv.env.Stderr, f.yes))
+	if apply != nil {
+		apply(&opts)
+	}
+	if err != nil {
+		return err
+	} else if err := opts.CheckRun(f.pool.runID, f.yes, refused...); err != nil {
+		return err
+	}
+	run, err := pass.JoinRun(ctx, opts, f.pool.runID, action)
+	if err != nil {
+		return err
+	}
+	defer run.Close()
+	fleet, err := pass.Open(ctx, opts, setup)
+	if err != nil {
+		return err
+	}
+	rep, err := fleet.Cooperate(ctx, run)
+	if err != nil {
+		return err
+	}
+	report.RunSummary(f.pool.out.output(inv).Text(), rep.Host, rep.Progress)
+	return f.pool.out.finish(inv, report.Run{Command: action, Coop: &rep, ExitCode: rep.ExitCode})
+}
+
+// flagIf is name when set, else "".
+func flagIf(set bool, name string) string {
+	if set {
+		return name
+	}
+	return ""
+}
+
 // register adds the options migrate and up share.
 func (f *migrateFlags) register(fs *pflag.FlagSet) {
 	f.pool.register(fs)
@@ -115,9 +159,9 @@ func (f *migrateFlags) register(fs *pflag.FlagSet) {
 }
 
 // options are the pass options of migrate and up.
-func (f *migrateFlags) options(inv *invocation, prompts *prompter) (pass.Options, error) {
+func (f *migrateFlags) options(inv *invocation, prompts *pass.Prompter) (pass.Options, error) {
 	o, err := f.pool.options(inv)
-	o.BackupDir, o.Ask, o.Baseline, o.Rollout = f.backupDir, prompts.ask, f.baseline, f.rollout
+	o.BackupDir, o.Ask, o.Baseline, o.Rollout = f.backupDir, prompts.Ask, f.baseline, f.rollout
 	return o, err
 }
 

@@ -20,6 +20,7 @@ type statusFlags struct {
 	shard                pass.Shard
 	asJSON, drift        bool
 	timeout, lockTimeout time.Duration
+	runID                string
 }
 
 func statusCmd(inv *invocation) *cobra.Command {
@@ -35,6 +36,7 @@ func statusCmd(inv *invocation) *cobra.Command {
 	fs.StringArrayVar(&f.excluded, "exclude", nil, "leave out the products matching `GLOB` (repeatable; wins over --product)")
 	fs.Var(&f.shard, "shard", pass.ShardUsage)
 	fs.BoolVar(&f.asJSON, "json", false, "print the table as JSON")
+	fs.StringVar(&f.runID, "run-id", "", "show the cooperative run `ID` across its hosts instead: pending, running (by host), done, failed")
 	fs.BoolVar(&f.drift, "drift", false, "also compare each schema with the packaged one at its version (status drift)")
 	fs.DurationVar(&f.timeout, "connect-timeout", dbconn.DefaultConnectTimeout, "give up connecting to a PostgreSQL server after `DUR`")
 	fs.DurationVar(&f.lockTimeout, "lock-timeout", 10*time.Second, "give up waiting for a SQLite product another process has locked after `DUR`")
@@ -50,6 +52,15 @@ func runStatus(ctx context.Context, inv *invocation, f statusFlags) error {
 		return err
 	}
 	opts.Drift, opts.Shard = f.drift, f.shard
+	if f.runID != "" {
+		p, err := pass.RunProgress(ctx, opts, f.runID)
+		if err != nil {
+			return err
+		} else if err := report.RunStatus(inv.env.Stdout, p, f.asJSON); err != nil || p.Complete() {
+			return err
+		}
+		return errFailed
+	}
 	fleet, err := pass.Open(ctx, opts, pass.Setup{AdviseUpgrade: true})
 	if err != nil {
 		return err

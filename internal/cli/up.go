@@ -36,7 +36,15 @@ func runUp(ctx context.Context, inv *invocation, f migrateFlags, cf cleanupFlags
 	if err := cf.check(inv); err != nil {
 		return err
 	}
-	opts, err := f.options(inv, newPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
+	if f.pool.runID != "" {
+		action, setup := "up", cf.setup()
+		if skipCleanup {
+			action, setup = "migrate", pass.Setup{}
+		}
+		setup.UpgradeConfig = true
+		return runCoop(ctx, inv, action, f, setup, cf.apply)
+	}
+	opts, err := f.options(inv, pass.NewPrompter(inv.env.Stdin, f.pool.out.output(inv).Questions(), f.yes))
 	if err != nil {
 		return err
 	}

@@ -62,11 +62,8 @@ func (f *Fleet) Cleanup(ctx context.Context, states []State, stopped bool) Clean
 		ff    = newFailFast(f.opts)
 	)
 	ff.stopped = stopped
-	switch {
-	case f.opts.CheckerLabels == "":
-		f.log.Info("no checker labels given (--checker-labels, SUPERVISOR_CHECKER_LABELS) or found (CC_DATA_FILES_DIR, CodeChecker on PATH): the severity upgrade is skipped")
-	case f.opts.LabelsFoundVia != "":
-		f.log.Info("checker labels found", "dir", f.opts.CheckerLabels, "via", f.opts.LabelsFoundVia)
+	if !f.labels.said {
+		f.sayLabels()
 	}
 	digest, _ := f.cleanupLabels()
 	for i, st := range states {
@@ -151,4 +148,23 @@ func (f *Fleet) cleanupLabels() (labels.Digest, *labels.Labels) {
 		f.labels.view = labels.FromDigest(f.labels.digest)
 	})
 	return f.labels.digest, f.labels.view
+}
+
+// shareLabels gives f, a fleet of one of host's products (a cooperative
+// host's, see runOne), host's checker labels, loaded once for all of them,
+// and whether the log said where they come from.
+func (f *Fleet) shareLabels(host *Fleet) {
+	digest, view := host.cleanupLabels()
+	f.labels.once.Do(func() { f.labels.digest, f.labels.view = digest, view })
+	f.labels.said = host.labels.said
+}
+
+// sayLabels logs where the checker labels come from, or that there are none.
+func (f *Fleet) sayLabels() {
+	switch {
+	case f.opts.CheckerLabels == "":
+		f.log.Info("no checker labels given (--checker-labels, SUPERVISOR_CHECKER_LABELS) or found (CC_DATA_FILES_DIR, CodeChecker on PATH): the severity upgrade is skipped")
+	case f.opts.LabelsFoundVia != "":
+		f.log.Info("checker labels found", "dir", f.opts.CheckerLabels, "via", f.opts.LabelsFoundVia)
+	}
 }

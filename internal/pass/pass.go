@@ -128,11 +128,13 @@ type Fleet struct {
 	// warnings says each product's trouble once per command (warn).
 	warnings warnings
 	// labels are the checker labels of the pass, loaded once (see
-	// cleanupLabels).
+	// cleanupLabels); said: the log said where they come from, once for a
+	// cooperative run's host rather than once per product.
 	labels struct {
 		once   sync.Once
 		digest labels.Digest
 		view   *labels.Labels
+		said   bool
 	}
 }
 

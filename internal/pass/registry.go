@@ -37,6 +37,13 @@ func Init(ctx context.Context, opts Options, defaultPath string) error {
 		return usagef("config database %s already exists: %s %s (use 'supervisor migrate' to upgrade it)",
 			cfg.Location, cfg.State.Status.Message(), cfg.State.Reason)
 	}
+	// A PostgreSQL config database can hold cooperative runs (--run-id):
+	// River's tables, in a schema of their own, are made now.
+	if opts.Config.Dialect == dbconn.Postgres {
+		if err := InstallRiver(ctx, opts); err != nil {
+			return err
+		}
+	}
 	if defaultPath == "" {
 		return nil
 	}

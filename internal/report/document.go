@@ -27,6 +27,9 @@ type Document struct {
 	// Stages are the stages of a staged rollout (migrate --canary,
 	// --canary-count, --stages), in the order they ran; absent otherwise.
 	Stages []pass.StageResult `json:"stages,omitempty"`
+	// Run is a cooperative run's (--run-id) progress across its hosts;
+	// absent otherwise.
+	Run *RunSection `json:"run,omitempty"`
 	// ExitCode is the exit code the run ends with.
 	ExitCode int `json:"exit_code"`
 }
@@ -53,6 +56,12 @@ type Product struct {
 	// the command has no such stage, or it never got there).
 	Migrate *MigrateStage `json:"migrate,omitempty"`
 	Cleanup *CleanupStage `json:"cleanup,omitempty"`
+	// Host and RunState are, in a cooperative run, the host that ran or
+	// runs the product (hostname/pid) and its state in the run (pending,
+	// running, done, failed); absent otherwise. Such a run's hosts do not
+	// read every product's status: StatusBefore and StatusAfter are empty.
+	Host     string `json:"host,omitempty"`
+	RunState string `json:"run_state,omitempty"`
 }
 
 // MigrateStage is one product's migration. A product that was already up to
@@ -141,6 +150,9 @@ type Run struct {
 	// Migrate and Cleanup are the stages that ran (nil: did not).
 	Migrate *pass.MigrateReport
 	Cleanup *pass.CleanupReport
+	// Coop is a cooperative run's report (nil: a run of one host); the
+	// products are then the run's, across its hosts.
+	Coop *pass.RunReport
 	// ExitCode is what the run exits with.
 	ExitCode int
 }
@@ -148,6 +160,10 @@ type Run struct {
 // NewDocument builds the document of a run.
 func NewDocument(r Run) Document {
 	doc := Document{Version: SchemaVersion, Command: r.Command, Products: []Product{}, ExitCode: r.ExitCode}
+	if r.Coop != nil {
+		runDocument(&doc, r.Coop.Host, r.Coop.Progress)
+		return doc
+	}
 	var migrated map[string]pass.MigrateRow
 	var after map[string]pass.State
 	if r.Migrate != nil {

@@ -1,4 +1,4 @@
-package cli
+package pass
 
 import (
 	"bufio"
@@ -6,20 +6,19 @@ import (
 	"io"
 	"strings"
 
-	"supervisor/internal/pass"
 	"supervisor/internal/tty"
 )
 
 // prompter asks the questions of a pass, reading answers a line at a time
-// (pass.ParseAnswer). End of input counts as "no", and says so.
-type prompter struct {
+// (ParseAnswer). End of input counts as "no", and says so.
+type Prompter struct {
 	in     *bufio.Reader
 	out    io.Writer
 	yesAll bool
 	eof    bool
 	// rest is the answer 'a' (All) or 'q' (Quit) gave for every remaining
 	// per-product question; No until one was given.
-	rest pass.Answer
+	rest Answer
 	// echo repeats each answer after its question. A terminal echoes what
 	// the operator types, newline included; piped answers are not echoed by
 	// anyone, and without this the next question, or the next table, would
@@ -27,19 +26,21 @@ type prompter struct {
 	echo bool
 }
 
-func newPrompter(in io.Reader, out io.Writer, yesAll bool) *prompter {
+// NewPrompter asks on out and reads the answers from in; yesAll (-y)
+// answers yes to every question.
+func NewPrompter(in io.Reader, out io.Writer, yesAll bool) *Prompter {
 	if in == nil {
 		in = strings.NewReader("")
 	}
-	return &prompter{in: bufio.NewReader(in), out: out, yesAll: yesAll, echo: !tty.IsTerminal(in)}
+	return &Prompter{in: bufio.NewReader(in), out: out, yesAll: yesAll, echo: !tty.IsTerminal(in)}
 }
 
 // restNote is what a question answered by an earlier 'a' or 'q' shows.
-var restNote = map[pass.Answer]string{pass.All: "y (all)", pass.Quit: "n (quit)"}
+var restNote = map[Answer]string{All: "y (all)", Quit: "n (quit)"}
 
-// ask prints the question and its choices ("Y(es)/n(o)/a(ll)/q(uit) [n]")
+// Ask prints the question and its choices ("Y(es)/n(o)/a(ll)/q(uit) [n]")
 // and returns whether the answer is yes.
-func (p *prompter) ask(q pass.Question) bool {
+func (p *Prompter) Ask(q Question) bool {
 	fmt.Fprintf(p.out, "%s %s ", q.Text, q.Choices())
 	switch {
 	case p.yesAll:
@@ -58,7 +59,7 @@ func (p *prompter) ask(q pass.Question) bool {
 		fmt.Fprintln(p.out, "\nEnd of input: taking that as \"no\".")
 		return false
 	}
-	a, ok := pass.ParseAnswer(q, line)
+	a, ok := ParseAnswer(q, line)
 	if a.ForRest() {
 		p.rest = a
 	}

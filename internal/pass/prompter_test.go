@@ -1,4 +1,4 @@
-package cli
+package pass
 
 import (
 	"bytes"
@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-
-	"supervisor/internal/pass"
 )
 
 func TestPrompter(t *testing.T) {
@@ -55,10 +53,10 @@ func TestPrompter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			in := strings.NewReader(tt.input)
-			p := newPrompter(in, &out, tt.yesAll)
+			p := NewPrompter(in, &out, tt.yesAll)
 			var got []bool
 			for range tt.answers {
-				got = append(got, p.ask(pass.Question{Text: "Do you want to upgrade 'p' to new schema?", Fleet: true}))
+				got = append(got, p.Ask(Question{Text: "Do you want to upgrade 'p' to new schema?", Fleet: true}))
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("answers to %q = %v, want %v", tt.input, got, tt.want)
@@ -77,15 +75,15 @@ func TestPrompter(t *testing.T) {
 // offers yes or no only; an 'a' or 'q' there is not an answer about the
 // products (taken as no), and the product questions are still asked.
 func TestPrompterConfigQuestionTakesNoAllOrQuit(t *testing.T) {
-	config := pass.Question{Text: "Do you want to upgrade the config database to new schema?"}
-	product := pass.Question{Text: "Do you want to upgrade 'p' to new schema?", Fleet: true}
+	config := Question{Text: "Do you want to upgrade the config database to new schema?"}
+	product := Question{Text: "Do you want to upgrade 'p' to new schema?", Fleet: true}
 	for _, tt := range []struct{ input, wantConfig string }{
 		{"a\ny\nn\n", "a (taken as no)"},
 		{"q\ny\nn\n", "q (taken as no)"},
 	} {
 		var out bytes.Buffer
-		p := newPrompter(strings.NewReader(tt.input), &out, false)
-		got := []bool{p.ask(config), p.ask(product), p.ask(product)}
+		p := NewPrompter(strings.NewReader(tt.input), &out, false)
+		got := []bool{p.Ask(config), p.Ask(product), p.Ask(product)}
 		if !slices.Equal(got, []bool{false, true, false}) {
 			t.Errorf("answers to %q = %v, want [false true false]", tt.input, got)
 		}
@@ -105,9 +103,9 @@ func TestPrompterBrokenInput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			p := newPrompter(in, &out, false)
-			first := p.ask(pass.Question{Text: "Q?", Fleet: true})
-			second := p.ask(pass.Question{Text: "Q?", Fleet: true}) // asked again: the input stays broken
+			p := NewPrompter(in, &out, false)
+			first := p.Ask(Question{Text: "Q?", Fleet: true})
+			second := p.Ask(Question{Text: "Q?", Fleet: true}) // asked again: the input stays broken
 			if first || second {
 				t.Error("ask said yes on a broken input")
 			}
@@ -132,7 +130,7 @@ func TestPrompterEchoOnlyWhenPiped(t *testing.T) {
 	}
 	defer f.Close()
 	var out bytes.Buffer
-	if !newPrompter(f, &out, false).ask(pass.Question{Text: "Q?"}) {
+	if !NewPrompter(f, &out, false).Ask(Question{Text: "Q?"}) {
 		t.Fatal("ask = false, want true")
 	}
 	// A regular file is not a terminal: echoed.
