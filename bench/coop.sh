@@ -4,7 +4,7 @@
 # Run from the repository root after `make build`.
 #
 # The latency: the products are reached through a TCP proxy (python3, below)
-# that holds every new connection for COOP_LATENCY_MS (default 300) before it
+# that holds every new connection for COOP_LATENCY_MS (default 50) before it
 # connects it to the server, as a distant database server would. Every
 # product's turn in `cleanup` opens a fixed number of connections (the
 # supervisor's inspection, the worker's), so its latency is fixed, and it
@@ -23,9 +23,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/pgcluster.sh
 S=$PWD/bin/supervisor
-N=${COOP_PRODUCTS:-200}
+N=${COOP_PRODUCTS:-200}; [ "${BENCH_QUICK:-}" = 1 ] && N=${COOP_PRODUCTS:-40}
+RUNS=${BENCH_RUNS:-5}
 J=${COOP_JOBS:-4}
-LAT=${COOP_LATENCY_MS:-300}
+LAT=${COOP_LATENCY_MS:-50}
 OUT=${BENCH_DIR:-/tmp/supervisor-bench}/coop
 rm -rf "$OUT"; mkdir -p "$OUT"
 pg_start
@@ -80,28 +81,40 @@ done
 
 now() { date +%s.%N; }
 run() { $S -w "$OUT/ws" --config-db "$config" cleanup -j "$J" --no-progress "$@"; }
-echo "# $(date -u +%FT%TZ) on $(nproc) cores, $(git rev-parse --short HEAD 2>/dev/null): $N PostgreSQL products, ${LAT} ms per connection, -j $J per host"
-t0=$(now); run >"$OUT/plain.out" 2>"$OUT/plain.err"; t1=$(now)
-plain=$(python3 -c "print($t1-$t0)")
-t0=$(now); run --run-id bench-1 >"$OUT/coop1.out" 2>"$OUT/coop1.err"; t1=$(now)
-coop1=$(python3 -c "print($t1-$t0)")
-t0=$(now)
-pids=()
-for h in 1 2 3; do run --run-id bench-3 >"$OUT/coop3.$h.out" 2>"$OUT/coop3.$h.err" & pids+=($!); done
-wait "${pids[@]}" || true
-t1=$(now)
-coop3=$(python3 -c "print($t1-$t0)")
-for f in "$OUT"/plain.out "$OUT"/coop1.out "$OUT"/coop3.*.out; do
-	grep -q "^Totals: $N products: $N ok" "$f" || { echo "bench: $f did not end with $N ok:" >&2; tail -3 "$f" >&2; exit 1; }
+# timed NAME CMD...: appends CMD's wall time to $OUT/NAME.times.
+timed() { local name=$1 t0 t1; shift; t0=$(now); "$@"; t1=$(now); python3 -c "print($t1-$t0)" >>"$OUT/$name.times"; }
+three() {
+	local pids=() h
+	for h in 1 2 3; do run --run-id "$1" >"$OUT/coop3.$h.out" 2>"$OUT/coop3.$h.err" & pids+=($!); done
+	wait "${pids[@]}" || true
+}
+# The three series take their runs in turns (a change of load weighs on
+# each alike); every run must end with every product ok.
+for i in $(seq "$RUNS"); do
+	timed plain run >"$OUT/plain.out" 2>"$OUT/plain.err"
+	timed coop1 run --run-id "bench-1-$i" >"$OUT/coop1.out" 2>"$OUT/coop1.err"
+	timed coop3 three "bench-3-$i"
+	for f in "$OUT"/plain.out "$OUT"/coop1.out "$OUT"/coop3.*.out; do
+		grep -q "^Totals: $N products: $N ok" "$f" || { echo "bench: $f did not end with $N ok:" >&2; tail -3 "$f" >&2; exit 1; }
+	done
+	for h in 1 2 3; do grep -o 'this host ([^)]*) did [0-9]*' "$OUT/coop3.$h.out" | grep -o '[0-9]*$'; done | paste -sd/ >>"$OUT/shares"
 done
-shares=$(for h in 1 2 3; do grep -o 'this host ([^)]*) did [0-9]*' "$OUT/coop3.$h.out" | grep -o '[0-9]*$'; done | paste -sd/)
-python3 - "$N" "$J" "$plain" "$coop1" "$coop3" "$shares" <<'EOF'
-import sys
-n, j, (plain, coop1, coop3), shares = int(sys.argv[1]), int(sys.argv[2]), map(float, sys.argv[3:6]), sys.argv[6]
-print(f"cleanup, 1 host, no --run-id            {plain:8.2f} s  ({plain / n * 1000:6.1f} ms per product)")
-print(f"cleanup, 1 host, --run-id               {coop1:8.2f} s  ({coop1 / n * 1000:6.1f} ms per product)")
-print(f"cleanup, 3 hosts, one --run-id          {coop3:8.2f} s  ({coop3 / n * 1000:6.1f} ms per product; products per host {shares})")
-print(f"speed-up, 3 hosts over 1 (both --run-id) {coop1 / coop3:7.2f} x  (over the plain run: {plain / coop3:.2f} x)")
-print(f"River's cost per product (1 host, --run-id against none)  {(coop1 - plain) / n * 1000:+7.1f} ms of wall time")
-print(f"sharing's cost per product (3 hosts' wall time x 3 against 1 host's) {(3 * coop3 - coop1) / n * 1000:+7.1f} ms of host time")
+python3 - "$N" "$J" "$LAT" "$OUT" "$(git rev-parse --short HEAD 2>/dev/null)" <<'EOF'
+import statistics, sys
+n, j, lat, out, rev = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+t = {k: [float(l) for l in open(f"{out}/{k}.times")] for k in ("plain", "coop1", "coop3")}
+m = {k: statistics.median(v) for k, v in t.items()}
+shares = open(f"{out}/shares").read().split()
+runs = lambda k: ", ".join(f"{x:.2f}" for x in t[k])
+print(f"`bench/coop.sh` at {rev}: {n} PostgreSQL products (up to date, empty) behind a proxy that holds every new")
+print(f"connection {lat} ms (a distant server: fixed latency, no CPU), `cleanup -j {j} --no-progress` per host,")
+print(f"median of {len(t['plain'])} runs taken in turns; every run ended with all {n} products ok.\n")
+print("| What | Median wall | Per product | Runs (s) |")
+print("|---|---|---|---|")
+print(f"| 1 host, no `--run-id` | {m['plain']:.2f} s | {m['plain']/n*1000:.1f} ms | {runs('plain')} |")
+print(f"| 1 host, `--run-id` | {m['coop1']:.2f} s | {m['coop1']/n*1000:.1f} ms | {runs('coop1')} |")
+print(f"| 3 hosts, one `--run-id` | {m['coop3']:.2f} s | {m['coop3']/n*1000:.1f} ms | {runs('coop3')} (products per host: {', '.join(shares)}) |")
+print(f"\n- **Speed-up, 3 hosts over 1** (both `--run-id`): **{m['coop1']/m['coop3']:.2f}x** (over the plain run: {m['plain']/m['coop3']:.2f}x).")
+print(f"- **River's cost per product** (1 host with `--run-id` against none): {(m['coop1']-m['plain'])/n*1000:+.1f} ms of wall time.")
+print(f"- **The sharing's cost per product** (3 hosts' wall time x 3 against 1 host's): {(3*m['coop3']-m['coop1'])/n*1000:+.1f} ms of host time.")
 EOF
