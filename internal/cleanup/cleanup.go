@@ -140,11 +140,9 @@ const (
 	// RunLockTimeout is how long a run lock lives: CodeChecker's
 	// RUN_LOCK_TIMEOUT_IN_DATABASE.
 	RunLockTimeout = 30 * time.Minute
-	// DefaultBatchSize is the batch size when Options.BatchSize is 0.
+	// DefaultBatchSize is the batch size on SQLite when Options.BatchSize
+	// is 0; PostgreSQL's is in sql_postgres.go.
 	DefaultBatchSize = 5000
-	// maxBatchSize keeps a batch's key list under SQLite's default limit of
-	// 32766 bound parameters (PostgreSQL allows 65535).
-	maxBatchSize = 30000
 	// timestampLayout is how SQLAlchemy writes DATETIME on SQLite, and the
 	// text CodeChecker's run-lock expiry compares with.
 	timestampLayout = "2006-01-02 15:04:05.000000"
@@ -163,8 +161,10 @@ type Options struct {
 	// is taken in the local time zone, because CodeChecker stores naive
 	// local timestamps.
 	Now func() time.Time
-	// BatchSize is how many rows one statement deletes; 0 means
-	// DefaultBatchSize. Values above 30000 are capped.
+	// BatchSize is how many rows one statement deletes; 0 means the
+	// dialect's default (DefaultBatchSize on SQLite). Values above the
+	// dialect's bound-parameter limit (SQLite 30000, PostgreSQL 60000) are
+	// capped.
 	BatchSize int
 	// Logger receives one line per routine (and per changed severity); nil
 	// discards.
@@ -203,10 +203,7 @@ func Run(ctx context.Context, db *sql.DB, opts Options) (map[string]int64, error
 	if r.now == nil {
 		r.now = time.Now
 	}
-	if r.batch <= 0 {
-		r.batch = DefaultBatchSize
-	}
-	r.batch = min(r.batch, maxBatchSize)
+	r.batch = r.sql.batchSize(opts.BatchSize)
 	if r.log == nil {
 		r.log = hclog.NewNullLogger()
 	}

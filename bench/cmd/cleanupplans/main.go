@@ -36,6 +36,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -61,9 +62,11 @@ func run() error {
 	pgPort := flag.Int("pg-port", atoi(os.Getenv("PGPORT"), 5432), "PostgreSQL port")
 	pgUser := flag.String("pg-user", envOr("PGUSER", "postgres"), "PostgreSQL user; the password comes from PGPASSWORD")
 	reps := flag.Int("reps", 3, "runs of every measurement (the table gives the median)")
-	wholeReps := flag.Int("whole-reps", 0, "runs of the whole cleanup (cleanup.Run on a fresh copy); default --reps")
+	wholeReps := flag.Int("whole-reps", 0, "runs of the whole cleanup (cleanup.Run on a fresh copy); 0: --reps, -1: none")
 	batches := flag.String("batches", "1000,5000,20000", "batch sizes to try with the production form of each sweep")
 	timeout := flag.Duration("timeout", 20*time.Second, "a variant slower than this is stopped and not run again")
+	only := flag.String("sweeps", "", "comma-separated sweeps to measure (default all)")
+	onlyForms := flag.String("forms", "", "comma-separated forms to measure, by name (default all)")
 	labelDir := flag.String("labels", "", "checker label directory for the whole cleanup's severity routine (none: skipped)")
 	flag.Parse()
 	if *sqlitePath == "" && *pgDB == "" {
@@ -73,11 +76,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if *wholeReps == 0 {
+	if *wholeReps < 0 {
+		*wholeReps = 0
+	} else if *wholeReps == 0 {
 		*wholeReps = *reps
 	}
 	ctx := context.Background()
-	b := &bench{reps: *reps, wholeReps: *wholeReps, sizes: sizes, timeout: *timeout}
+	b := &bench{reps: *reps, wholeReps: *wholeReps, sizes: sizes, timeout: *timeout, sweeps: list(*only), forms: list(*onlyForms)}
 	if *labelDir != "" {
 		if b.labels, err = labels.Load(*labelDir); err != nil {
 			return fmt.Errorf("checker labels: %w", err)
@@ -239,6 +244,8 @@ type form struct {
 	only dbconn.Dialect
 	next func(s sweepDef, started bool) string
 	del  func(s sweepDef, n int) string
+	// setup runs in the sweep's transaction before it (timed).
+	setup []string
 }
 
 // condForm is a form whose test is one boolean condition on the swept
@@ -313,7 +320,16 @@ var forms = []form{
 			return fmt.Sprintf("DELETE FROM %s WHERE %s IN (%s)", s.table, s.key, leftJoin(s, fmt.Sprintf("%s.%s IN (%s) AND ", s.table, s.key, placeholders(n))))
 		},
 	},
-	condForm("NOT EXISTS, delete by keys", dbconn.SQLite, notExists, false),
+	condForm("NOT EXISTS + delete by keys", dbconn.SQLite, notExists, false),
+	withSetup(condForm("NOT EXISTS + no parallel workers", dbconn.Postgres, notExists, true),
+		"SET LOCAL max_parallel_workers_per_gather = 0"),
+	withSetup(condForm("NOT EXISTS + no hash joins", dbconn.Postgres, notExists, true),
+		"SET LOCAL enable_hashjoin = off", "SET LOCAL enable_mergejoin = off"),
+}
+
+func withSetup(f form, stmts ...string) form {
+	f.setup = stmts
+	return f
 }
 
 // outcome is what one run of a sweep removed: rows by key (the sweep's and
@@ -358,7 +374,7 @@ type result struct {
 	routine, sweep    string
 	variant           string
 	batch             int
-	times             []time.Duration
+	times, cpus       []time.Duration
 	timedOut          bool
 	out               outcome
 	same              bool
@@ -370,6 +386,7 @@ type bench struct {
 	sizes           []int
 	timeout         time.Duration
 	labels          *labels.Labels
+	sweeps, forms   map[string]bool
 	results         []*result
 	mismatches      []string
 }
@@ -384,27 +401,43 @@ func (b *bench) measure(ctx context.Context, d database) error {
 		return err
 	}
 	defer func() { _ = d.drop(context.WithoutCancel(ctx)) }()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		return err
-	}
-	if dia == dbconn.SQLite {
-		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
+	defer db.Close()
+	// connect gets a connection of the pool, again after a variant was
+	// stopped (pgx closes a connection whose query was cancelled).
+	var conn *sql.Conn
+	connect := func() error {
+		if conn != nil {
+			_ = conn.Close()
+		}
+		var err error
+		if conn, err = db.Conn(ctx); err != nil {
 			return err
 		}
+		if dia == dbconn.SQLite {
+			_, err = conn.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+		}
+		return err
+	}
+	if err := connect(); err != nil {
+		return err
 	}
 	for _, s := range sweeps {
+		if b.sweeps != nil && !b.sweeps[s.name] {
+			continue
+		}
 		var mine []*result
 		for _, f := range forms {
-			if f.only != "" && f.only != dia {
+			if f.only != "" && f.only != dia || b.forms != nil && !b.forms[f.name] {
 				continue
 			}
-			sizes := []int{cleanup.DefaultBatchSize}
+			sizes := []int{productionBatch(dia)}
 			if f.name == productionForm(dia) {
 				sizes = b.sizes
 			}
 			for _, n := range sizes {
+				if dia == dbconn.SQLite && n > 30000 {
+					continue // over SQLite's bound-parameter limit
+				}
 				mine = append(mine, &result{dialect: dia, routine: s.routine, sweep: s.name, variant: f.name, batch: n, production: f.name == productionForm(dia) && n == productionBatch(dia)})
 			}
 		}
@@ -416,18 +449,22 @@ func (b *bench) measure(ctx context.Context, d database) error {
 					continue
 				}
 				f := formNamed(r.variant)
-				took, out, err := b.runSweep(ctx, conn, dia, s, f, r.batch)
+				took, used, out, err := b.runSweep(ctx, conn, dia, s, f, r.batch)
 				if errors.Is(err, context.DeadlineExceeded) {
 					r.timedOut = true
 					fmt.Fprintf(os.Stderr, "%s %s %s batch %d: over %s, not run again\n", dia, s.name, r.variant, r.batch, b.timeout)
+					if err := connect(); err != nil {
+						return err
+					}
 					continue
 				}
 				if err != nil {
 					return fmt.Errorf("%s, %s, batch %d: %w", s.name, r.variant, r.batch, err)
 				}
-				fmt.Fprintf(os.Stderr, "%s %s %s batch %d: %s (%s)\n", dia, s.name, r.variant, r.batch, took.Round(time.Millisecond), out)
+				fmt.Fprintf(os.Stderr, "%s %s %s batch %d: %s, CPU %s (%s)\n", dia, s.name, r.variant, r.batch, took.Round(time.Millisecond), used.Round(time.Millisecond), out)
 				if rep > 0 {
 					r.times = append(r.times, took)
+					r.cpus = append(r.cpus, used)
 				}
 				r.out = out
 			}
@@ -452,6 +489,9 @@ func (b *bench) measure(ctx context.Context, d database) error {
 	}
 	conn.Close()
 	db.Close()
+	if b.wholeReps == 0 {
+		return nil
+	}
 	return b.measureWhole(ctx, d)
 }
 
@@ -462,7 +502,12 @@ func productionForm(d dbconn.Dialect) string {
 	return "NOT EXISTS"
 }
 
-func productionBatch(d dbconn.Dialect) int { return cleanup.DefaultBatchSize }
+func productionBatch(d dbconn.Dialect) int {
+	if d == dbconn.Postgres {
+		return 30000
+	}
+	return cleanup.DefaultBatchSize
+}
 
 func formNamed(name string) form {
 	for _, f := range forms {
@@ -475,44 +520,87 @@ func formNamed(name string) form {
 
 // runSweep runs sweep s in form f with batch size n inside a transaction it
 // rolls back, after the sweeps s runs after (production form, untimed).
-func (b *bench) runSweep(ctx context.Context, conn *sql.Conn, dia dbconn.Dialect, s sweepDef, f form, n int) (time.Duration, outcome, error) {
+func (b *bench) runSweep(ctx context.Context, conn *sql.Conn, dia dbconn.Dialect, s sweepDef, f form, n int) (time.Duration, time.Duration, outcome, error) {
 	begin := "BEGIN"
 	if dia == dbconn.SQLite {
 		begin = "BEGIN IMMEDIATE"
 	}
 	if _, err := conn.ExecContext(ctx, begin); err != nil {
-		return 0, outcome{}, err
+		return 0, 0, outcome{}, err
 	}
 	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") }()
 	t := &txn{conn: conn, dia: dia}
 	for _, name := range s.after {
 		pre := sweepNamed(name)
 		if err := t.helpers(ctx, pre.helpers); err != nil {
-			return 0, outcome{}, err
+			return 0, 0, outcome{}, err
 		}
-		if _, err := t.sweep(ctx, pre, formNamed("NOT EXISTS"), cleanup.DefaultBatchSize); err != nil {
-			return 0, outcome{}, fmt.Errorf("%s before: %w", name, err)
+		if _, err := t.sweep(ctx, pre, formNamed(productionForm(dia)), productionBatch(dia)); err != nil {
+			return 0, 0, outcome{}, fmt.Errorf("%s before: %w", name, err)
 		}
 	}
 	if err := t.flushDeferred(ctx); err != nil {
-		return 0, outcome{}, err
+		return 0, 0, outcome{}, err
 	}
 	// The helper indexes cost the same in every variant: built untimed.
 	if err := t.helpers(ctx, s.helpers); err != nil {
-		return 0, outcome{}, err
+		return 0, 0, outcome{}, err
 	}
+	cpu, err := cpuMeter(ctx, conn, dia)
+	if err != nil {
+		return 0, 0, outcome{}, err
+	}
+	cpu0 := cpu()
 	tctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
 	start := time.Now()
+	for _, q := range f.setup {
+		if _, err := conn.ExecContext(tctx, q); err != nil {
+			return 0, 0, outcome{}, err
+		}
+	}
 	out, err := t.sweep(tctx, s, f, n)
 	if err == nil {
 		err = t.flushDeferred(tctx)
 	}
-	took := time.Since(start)
+	took, used := time.Since(start), cpu()-cpu0
 	if err != nil && tctx.Err() != nil {
-		return took, out, context.DeadlineExceeded
+		return took, used, out, context.DeadlineExceeded
 	}
-	return took, out, err
+	return took, used, out, err
+}
+
+// cpuMeter returns a clock of the CPU time the database spends on conn's
+// work: this process's (SQLite runs in it), or the PostgreSQL backend's of
+// conn (the server is local; its parallel workers are not counted).
+func cpuMeter(ctx context.Context, conn *sql.Conn, dia dbconn.Dialect) (func() time.Duration, error) {
+	if dia == dbconn.SQLite {
+		return func() time.Duration {
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}, nil
+	}
+	var pid int
+	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		return nil, err
+	}
+	stat := fmt.Sprintf("/proc/%d/stat", pid)
+	return func() time.Duration {
+		raw, err := os.ReadFile(stat)
+		if err != nil {
+			return 0
+		}
+		// Fields after the command's closing parenthesis: state is the
+		// first, utime and stime the 12th and 13th (clock ticks of 10 ms).
+		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		if len(f) < 13 {
+			return 0
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		return time.Duration(u+k) * 10 * time.Millisecond
+	}, nil
 }
 
 type txn struct {
@@ -698,11 +786,14 @@ func nonZero(m map[string]int64) map[string]int64 {
 }
 
 func (b *bench) print(w io.Writer) {
-	fmt.Fprintf(w, "| Dialect | Routine | Sweep | Variant | Batch | Median | Runs | Rows removed | Same rows |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| Dialect | Routine | Sweep | Variant | Batch | Wall, median | CPU, median | Wall of each run | Rows removed | Same rows |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range b.results {
-		med := "—"
+		med, cpu := "—", "—"
 		runs := ""
+		if len(r.cpus) > 0 {
+			cpu = fmtDur(median(r.cpus))
+		}
 		if r.timedOut {
 			med = "> " + b.timeout.String()
 			runs = "stopped"
@@ -729,7 +820,7 @@ func (b *bench) print(w io.Writer) {
 		if r.timedOut {
 			rows = "—"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", r.dialect, r.routine, r.sweep, variant, r.batch, med, runs, rows, same)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", r.dialect, r.routine, r.sweep, variant, r.batch, med, cpu, runs, rows, same)
 	}
 }
 
@@ -768,6 +859,18 @@ func parseSizes(s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// list is the set of a comma-separated flag's values; nil when empty.
+func list(s string) map[string]bool {
+	if s == "" {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, f := range strings.Split(s, ",") {
+		out[strings.TrimSpace(f)] = true
+	}
+	return out
 }
 
 func atoi(s string, def int) int {
