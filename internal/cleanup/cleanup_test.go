@@ -405,7 +405,7 @@ func TestBatchSizeByDialect(t *testing.T) {
 		{dbconn.SQLite, 7, 7},
 		{dbconn.SQLite, 30000, 30000},
 		{dbconn.SQLite, 50000, 30000},
-		{dbconn.Postgres, 0, 30000},
+		{dbconn.Postgres, 0, 60000},
 		{dbconn.Postgres, 7, 7},
 		{dbconn.Postgres, 50000, 50000},
 		{dbconn.Postgres, 100000, 60000},

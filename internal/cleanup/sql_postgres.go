@@ -20,6 +20,6 @@ var postgresSQL = dialectSQL{
 	// costs about a full pass, and fewer batches are faster (see
 	// bench/cleanupplans.sh and BENCHMARKS.md). PostgreSQL allows 65535
 	// bound parameters per statement.
-	defaultBatch: 30000,
+	defaultBatch: 60000,
 	maxBatch:     60000,
 }

@@ -63,7 +63,7 @@ func run() error {
 	pgUser := flag.String("pg-user", envOr("PGUSER", "postgres"), "PostgreSQL user; the password comes from PGPASSWORD")
 	reps := flag.Int("reps", 3, "runs of every measurement (the table gives the median)")
 	wholeReps := flag.Int("whole-reps", 0, "runs of the whole cleanup (cleanup.Run on a fresh copy); 0: --reps, -1: none")
-	batches := flag.String("batches", "1000,5000,20000", "batch sizes to try with the production form of each sweep")
+	batches := flag.String("batches", "5000,30000,60000", "batch sizes to try with the production form of each sweep (SQLite: up to 30000)")
 	timeout := flag.Duration("timeout", 20*time.Second, "a variant slower than this is stopped and not run again")
 	only := flag.String("sweeps", "", "comma-separated sweeps to measure (default all)")
 	onlyForms := flag.String("forms", "", "comma-separated forms to measure, by name (default all)")
@@ -504,7 +504,7 @@ func productionForm(d dbconn.Dialect) string {
 
 func productionBatch(d dbconn.Dialect) int {
 	if d == dbconn.Postgres {
-		return 30000
+		return 60000
 	}
 	return cleanup.DefaultBatchSize
 }
