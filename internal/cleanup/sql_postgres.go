@@ -18,7 +18,7 @@ var postgresSQL = dialectSQL{
 	// referencing table for a batch's SELECT when it expects many garbage
 	// rows (file_contents against files.content_hash), so every batch
 	// costs about a full pass, and fewer batches are faster (see
-	// bench/cleanupplans.sh and BENCHMARKS.md). PostgreSQL allows 65535
+	// bench/cleanupplans.sh). PostgreSQL allows 65535
 	// bound parameters per statement.
 	defaultBatch: 60000,
 	maxBatch:     60000,

@@ -370,11 +370,16 @@ func (o outcome) String() string {
 }
 
 type result struct {
-	dialect           dbconn.Dialect
-	routine, sweep    string
-	variant           string
-	batch             int
-	times, cpus       []time.Duration
+	dialect        dbconn.Dialect
+	routine, sweep string
+	variant        string
+	batch          int
+	times, cpus    []time.Duration
+	// first is the untimed first run; slow: over slowFactor times the
+	// fastest first run of its sweep, so not repeated (its first run is
+	// reported).
+	first, firstCPU   time.Duration
+	slow              bool
 	timedOut          bool
 	out               outcome
 	same              bool
@@ -444,8 +449,11 @@ func (b *bench) measure(ctx context.Context, d database) error {
 		// One untimed run first (caches), then the runs round-robin, so
 		// that the machine's noise spreads over all variants alike.
 		for rep := 0; rep <= b.reps; rep++ {
+			if rep == 1 {
+				b.dropSlow(mine)
+			}
 			for _, r := range mine {
-				if r.timedOut {
+				if r.timedOut || r.slow {
 					continue
 				}
 				f := formNamed(r.variant)
@@ -462,7 +470,9 @@ func (b *bench) measure(ctx context.Context, d database) error {
 					return fmt.Errorf("%s, %s, batch %d: %w", s.name, r.variant, r.batch, err)
 				}
 				fmt.Fprintf(os.Stderr, "%s %s %s batch %d: %s, CPU %s (%s)\n", dia, s.name, r.variant, r.batch, took.Round(time.Millisecond), used.Round(time.Millisecond), out)
-				if rep > 0 {
+				if rep == 0 {
+					r.first, r.firstCPU = took, used
+				} else {
 					r.times = append(r.times, took)
 					r.cpus = append(r.cpus, used)
 				}
@@ -493,6 +503,27 @@ func (b *bench) measure(ctx context.Context, d database) error {
 		return nil
 	}
 	return b.measureWhole(ctx, d)
+}
+
+// slowFactor: a variant whose first run took more than this many times the
+// fastest first run of the same sweep is not run again (the table keeps its
+// first run): it has lost, and repeating it would cost most of the time.
+const slowFactor = 3
+
+func (b *bench) dropSlow(rs []*result) {
+	var best time.Duration
+	for _, r := range rs {
+		if !r.timedOut && (best == 0 || r.first < best) {
+			best = r.first
+		}
+	}
+	for _, r := range rs {
+		if !r.timedOut && !r.production && r.first > slowFactor*best && best > 50*time.Millisecond {
+			r.slow = true
+			r.times, r.cpus = []time.Duration{r.first}, []time.Duration{r.firstCPU}
+			fmt.Fprintf(os.Stderr, "%s %s %s batch %d: over %dx the fastest, not run again\n", r.dialect, r.sweep, r.variant, r.batch, slowFactor)
+		}
+	}
 }
 
 // productionForm and productionBatch are what internal/cleanup runs today
@@ -804,6 +835,9 @@ func (b *bench) print(w io.Writer) {
 				ts[i] = fmtDur(t)
 			}
 			runs = strings.Join(ts, " ")
+			if r.slow {
+				runs += fmt.Sprintf(" (1 run: over %dx the fastest)", slowFactor)
+			}
 		}
 		variant := r.variant
 		if r.production {
