@@ -24,11 +24,15 @@ echo "cleanupplans: generating 1 product x $reports reports, 30% garbage files (
 pg_start
 "$OUT/fleetgen" -w "$OUT/wspg" --products 1 --reports "$reports" --garbage 0.3 --version latest \
 	--pg-host "$PGHOST" --pg-port "$PGPORT" --prefix plans >&2
+# Statistics as a live server's autovacuum keeps them, not whatever it
+# managed during the generation: the plans depend on them.
+"$(pg_bindir)/psql" -qd plans000 -c ANALYZE
 
 echo "### Cleanup query plans: 1 product x $reports reports, 30% garbage files ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(git rev-parse --short HEAD 2>/dev/null))"
 echo
 echo "Each sweep runs in a transaction that is rolled back, on one work copy; median of $REPS runs after"
 echo "one untimed run, variants round-robin; a variant over 3x the fastest in the untimed run is not repeated."
+echo "CPU: this process's for SQLite, the PostgreSQL backend's (parallel workers not counted) for PostgreSQL."
 echo "Whole cleanup: \`cleanup.Run\` with testdata/labels on a fresh copy each run. Command: \`bench/cleanupplans.sh\`."
 echo
 "$OUT/cleanupplans" --sqlite "$OUT/ws/products/p000.sqlite" --work "$OUT" --pg-db plans000 \
