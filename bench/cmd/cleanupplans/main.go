@@ -378,9 +378,11 @@ type result struct {
 	// first is the untimed first run; slow: over slowFactor times the
 	// fastest first run of its sweep, so not repeated (its first run is
 	// reported).
-	first, firstCPU   time.Duration
-	slow              bool
+	first, firstCPU time.Duration
+	slow            bool
+	// timedOut: stopped after limit.
 	timedOut          bool
+	limit             time.Duration
 	out               outcome
 	same              bool
 	production, whole bool
@@ -457,10 +459,11 @@ func (b *bench) measure(ctx context.Context, d database) error {
 					continue
 				}
 				f := formNamed(r.variant)
-				took, used, out, err := b.runSweep(ctx, conn, dia, s, f, r.batch)
+				limit := b.limit(mine)
+				took, used, out, err := b.runSweep(ctx, conn, dia, s, f, r.batch, limit)
 				if errors.Is(err, context.DeadlineExceeded) {
-					r.timedOut = true
-					fmt.Fprintf(os.Stderr, "%s %s %s batch %d: over %s, not run again\n", dia, s.name, r.variant, r.batch, b.timeout)
+					r.timedOut, r.limit = true, limit
+					fmt.Fprintf(os.Stderr, "%s %s %s batch %d: over %s, not run again\n", dia, s.name, r.variant, r.batch, limit)
 					if err := connect(); err != nil {
 						return err
 					}
@@ -487,7 +490,7 @@ func (b *bench) measure(ctx context.Context, d database) error {
 			}
 		}
 		if ref == nil {
-			return fmt.Errorf("%s: every variant was stopped after %s", s.name, b.timeout)
+			return fmt.Errorf("%s: every variant was stopped", s.name)
 		}
 		for _, r := range mine {
 			r.same = r.timedOut || r.out.same(ref.out)
@@ -526,6 +529,23 @@ func (b *bench) dropSlow(rs []*result) {
 	}
 }
 
+// limit is how long the next run of a sweep may take: --timeout, or once
+// some variant of the sweep finished, (slowFactor+1) times the fastest first
+// run (at least minStop): a variant that slow would not be repeated anyway.
+func (b *bench) limit(rs []*result) time.Duration {
+	const minStop = 2 * time.Second
+	var best time.Duration
+	for _, r := range rs {
+		if r.first > 0 && (best == 0 || r.first < best) {
+			best = r.first
+		}
+	}
+	if best == 0 {
+		return b.timeout
+	}
+	return min(b.timeout, max(minStop, (slowFactor+1)*best))
+}
+
 // productionForm and productionBatch are what internal/cleanup runs today
 // on each dialect (kept in step with sql_<dialect>.go by hand: the whole
 // cleanup's row, cleanup.Run itself, is the check).
@@ -551,7 +571,7 @@ func formNamed(name string) form {
 
 // runSweep runs sweep s in form f with batch size n inside a transaction it
 // rolls back, after the sweeps s runs after (production form, untimed).
-func (b *bench) runSweep(ctx context.Context, conn *sql.Conn, dia dbconn.Dialect, s sweepDef, f form, n int) (time.Duration, time.Duration, outcome, error) {
+func (b *bench) runSweep(ctx context.Context, conn *sql.Conn, dia dbconn.Dialect, s sweepDef, f form, n int, limit time.Duration) (time.Duration, time.Duration, outcome, error) {
 	begin := "BEGIN"
 	if dia == dbconn.SQLite {
 		begin = "BEGIN IMMEDIATE"
@@ -582,7 +602,7 @@ func (b *bench) runSweep(ctx context.Context, conn *sql.Conn, dia dbconn.Dialect
 		return 0, 0, outcome{}, err
 	}
 	cpu0 := cpu()
-	tctx, cancel := context.WithTimeout(ctx, b.timeout)
+	tctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	start := time.Now()
 	for _, q := range f.setup {
@@ -826,7 +846,7 @@ func (b *bench) print(w io.Writer) {
 			cpu = fmtDur(median(r.cpus))
 		}
 		if r.timedOut {
-			med = "> " + b.timeout.String()
+			med = "> " + r.limit.Round(time.Millisecond).String()
 			runs = "stopped"
 		} else if len(r.times) > 0 {
 			med = fmtDur(median(r.times))
