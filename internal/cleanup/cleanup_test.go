@@ -390,3 +390,28 @@ func TestBadOptions(t *testing.T) {
 		t.Error("Run with a nil db succeeded")
 	}
 }
+
+// TestBatchSizeByDialect: Options.BatchSize 0 takes the dialect's default,
+// and a size over the dialect's bound-parameter limit is capped to it
+// (PostgreSQL's batches may be bigger than SQLite's).
+func TestBatchSizeByDialect(t *testing.T) {
+	for _, tc := range []struct {
+		dialect dbconn.Dialect
+		asked   int
+		want    int
+	}{
+		{dbconn.SQLite, 0, DefaultBatchSize},
+		{dbconn.SQLite, -1, DefaultBatchSize},
+		{dbconn.SQLite, 7, 7},
+		{dbconn.SQLite, 30000, 30000},
+		{dbconn.SQLite, 50000, 30000},
+		{dbconn.Postgres, 0, 60000},
+		{dbconn.Postgres, 7, 7},
+		{dbconn.Postgres, 50000, 50000},
+		{dbconn.Postgres, 100000, 60000},
+	} {
+		if got := sqlOf(tc.dialect).batchSize(tc.asked); got != tc.want {
+			t.Errorf("%s, BatchSize %d: got batch %d, want %d", tc.dialect, tc.asked, got, tc.want)
+		}
+	}
+}

@@ -546,3 +546,40 @@ func BenchmarkRunPostgres(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// TestPostgresBatchOverSQLiteParameterLimit: PostgreSQL's default batch
+// takes more keys in one statement than SQLite's bound-parameter limit
+// (32766) allows, and still removes exactly the garbage.
+func TestPostgresBatchOverSQLiteParameterLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster")
+	}
+	if b := sqlOf(dbconn.Postgres).batchSize(0); b <= 32766 {
+		t.Fatalf("PostgreSQL default batch %d, want one over SQLite's limit of 32766", b)
+	}
+	// The generator needs at least 50 live analysis infos (the 50 checker
+	// sets in use) and 40 checkers (the items of a set).
+	g := genConfig{
+		reports: 2_000, liveFiles: 500, garbageFiles: 40_000,
+		liveAI: 100, garbageAI: 20, garbageSets: 2, checkers: 100,
+	}
+	c := pgtest.Start(t)
+	name := c.CreateDatabase(t, "bigbatch")
+	loadPGSchema(t, c, name)
+	generatePG(t, c, name, g)
+	pg, err := sql.Open("pgx", c.URL(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	got, err := Run(context.Background(), pg, Options{Dialect: dbconn.Postgres, Labels: loadFixtureLabels(t), Now: fixedNow})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if want := g.want(); !maps.Equal(got, want) {
+		t.Errorf("Run counts = %v, want %v", got, want)
+	}
+	if n := queryInt(t, pg, "SELECT count(*) FROM files"); n != int64(g.liveFiles) {
+		t.Errorf("files left: %d, want the %d live ones", n, g.liveFiles)
+	}
+}

@@ -30,6 +30,19 @@ type dialectSQL struct {
 	// guardDDL: a failed statement aborts the whole transaction, so a
 	// CREATE INDEX that may fail runs in a savepoint (PostgreSQL).
 	guardDDL bool
+	// defaultBatch is the batch size when Options.BatchSize is 0;
+	// maxBatch keeps a batch's key list (one bound parameter per key)
+	// under the dialect's limit of parameters per statement.
+	defaultBatch, maxBatch int
+}
+
+// batchSize is the batch size a run that asked for asked (Options.BatchSize)
+// uses.
+func (s *dialectSQL) batchSize(asked int) int {
+	if asked <= 0 {
+		return s.defaultBatch
+	}
+	return min(asked, s.maxBatch)
 }
 
 // sqlOf is d's dialectSQL.

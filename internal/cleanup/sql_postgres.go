@@ -14,4 +14,12 @@ var postgresSQL = dialectSQL{
 			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
 			WHERE i.indrelid = to_regclass(?) AND a.attname = ?)`,
 	guardDDL: true,
+	// Bigger batches than SQLite's: the planner hashes the whole
+	// referencing table for a batch's SELECT when it expects many garbage
+	// rows (file_contents against files.content_hash), so every batch
+	// costs about a full pass, and fewer batches are faster (see
+	// bench/cleanupplans.sh). PostgreSQL allows 65535
+	// bound parameters per statement.
+	defaultBatch: 60000,
+	maxBatch:     60000,
 }
