@@ -54,6 +54,10 @@ func (l *Labels) Digest() Digest {
 // digest. Each key keeps only its severity label.
 func FromDigest(d Digest) *Labels {
 	l := &Labels{analyzers: make(map[string]*analyzerLabels, len(d))}
+	// A label set has a handful of severities for hundreds of keys: the keys
+	// of one severity share its label list (read only, as every list of a
+	// Labels), which spares a worker two allocations a key.
+	lists := map[string][]string{}
 	for name, entries := range d {
 		a := &analyzerLabels{file: "digest", labels: make(map[string][]string, len(entries))}
 		for _, e := range entries {
@@ -63,7 +67,12 @@ func FromDigest(d Digest) *Labels {
 			}
 			a.labels[e.Key] = nil
 			if e.HasSeverity {
-				a.labels[e.Key] = []string{"severity:" + e.Severity}
+				list, ok := lists[e.Severity]
+				if !ok {
+					list = []string{"severity:" + e.Severity}
+					lists[e.Severity] = list
+				}
+				a.labels[e.Key] = list[:1:1]
 			}
 		}
 		l.analyzers[name] = a
