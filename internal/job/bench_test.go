@@ -30,13 +30,13 @@ func cleanupSpec(b *testing.B) job.Spec {
 }
 
 // BenchmarkSpecEncode is the supervisor's side of a job hand-over: the spec
-// encoded for the worker's stdin (as supervise does, json.Marshal), once
+// encoded for the worker's stdin (as supervise does, job.EncodeSpec), once
 // per worker.
 func BenchmarkSpecEncode(b *testing.B) {
 	spec := cleanupSpec(b)
 	var n int
 	for b.Loop() {
-		p, err := json.Marshal(spec)
+		p, err := job.EncodeSpec(spec)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,6 +7,7 @@
 package job
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,6 +94,37 @@ type Result struct {
 	Error string `json:"error,omitempty"`
 	// Duration is the job's wall time.
 	Duration time.Duration `json:"duration"`
+}
+
+// EncodeSpec is json.Marshal(s) for a worker's stdin, but cheaper for the
+// digest: a run puts one labels.Digest into every cleanup worker's spec,
+// and json.Marshal would check the digest's encoding (25 KB for the
+// project's label set) again for each worker. EncodeSpec encodes the rest
+// of the spec and appends the digest's kept encoding to its options (Options
+// is the last field of Spec, SeverityLabels a field of Options), which
+// TestEncodeSpecIsMarshal holds to json.Marshal.
+func EncodeSpec(s Spec) ([]byte, error) {
+	d := s.Options.SeverityLabels
+	s.Options.SeverityLabels = nil
+	b, err := json.Marshal(s)
+	if err != nil || len(d) == 0 { // omitempty: not written
+		return b, err
+	}
+	enc, err := d.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasSuffix(b, []byte("}}")) {
+		return nil, fmt.Errorf("encode job spec: spec encoded without its options last: %.40q", b)
+	}
+	out := make([]byte, 0, len(b)+len(enc)+32)
+	out = append(out, b[:len(b)-2]...)
+	if !bytes.HasSuffix(out, []byte("{")) {
+		out = append(out, ',')
+	}
+	out = append(out, `"severity_labels":`...)
+	out = append(out, enc...)
+	return append(out, "}}"...), nil
 }
 
 // ReadSpec decodes one job spec from r.

@@ -12,9 +12,10 @@ import (
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/job"
+	"supervisor/internal/labels"
 )
 
-// The supervisor writes a spec with json.Marshal (supervise/worker.go) and
+// The supervisor writes a spec with EncodeSpec (supervise/worker.go) and
 // the worker reads it with ReadSpec: every field, the secret and the
 // durations included, must come through unchanged.
 func TestSpecRoundTrip(t *testing.T) {
@@ -217,6 +218,49 @@ func TestAtOrPastComparesPackagedVersionsOnly(t *testing.T) {
 	for _, tt := range tests {
 		if got := job.AtOrPast(tt.version, tt.target); got != tt.want {
 			t.Errorf("AtOrPast(%q, %q) = %v, want %v", tt.version, tt.target, got, tt.want)
+		}
+	}
+}
+
+// EncodeSpec splices the digest's kept encoding into the spec: what it
+// writes must decode as json.Marshal's encoding does, and back to the spec.
+func TestEncodeSpecIsMarshal(t *testing.T) {
+	digest := labels.Digest{"clang-tidy": {{Key: "bugprone", Severity: "HIGH", HasSeverity: true}, {Key: "misc"}}}
+	target := dbconn.Target{Dialect: dbconn.SQLite, Path: "/srv/a.sqlite"}
+	for _, spec := range []job.Spec{
+		{Action: job.ActionMigrate, Endpoint: "a", Target: target},
+		{Action: job.ActionCleanup, Endpoint: "a", Target: target, Options: job.Options{SeverityLabels: digest}},
+		{Action: job.ActionCleanup, Endpoint: "a\"}}", Target: target, Options: job.Options{LockTimeout: time.Second, DryRun: true, SeverityLabels: digest, ToVersion: "002"}},
+		{Action: job.ActionCleanup, Endpoint: "a", Target: target, Options: job.Options{CheckerLabels: "/labels", SeverityLabels: labels.Digest{}}},
+	} {
+		got, err := job.EncodeSpec(spec)
+		if err != nil {
+			t.Fatalf("EncodeSpec(%+v): %v", spec, err)
+		}
+		want, err := json.Marshal(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("EncodeSpec wrote %s: %v", got, err)
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("EncodeSpec wrote %s; json.Marshal %s", got, want)
+		}
+		back, err := job.ReadSpec(bytes.NewReader(got))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBack, err := job.ReadSpec(bytes.NewReader(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(back, wantBack) {
+			t.Errorf("EncodeSpec then ReadSpec = %+v; want %+v", back, wantBack)
 		}
 	}
 }

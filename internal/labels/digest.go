@@ -3,6 +3,8 @@ package labels
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"sync/atomic"
 )
 
 type (
@@ -13,6 +15,8 @@ type (
 	// (Load, then Digest) and each worker rebuilds a Labels from it
 	// (FromDigest) instead of parsing every label file again; the other
 	// labels (profile, guideline, doc_url, ...) are left out.
+	//
+	// A Digest is not changed once made: MarshalJSON keeps its encoding.
 	Digest map[string][]DigestEntry
 
 	// DigestEntry is one checker key.
@@ -50,6 +54,10 @@ func (l *Labels) Digest() Digest {
 // digest. Each key keeps only its severity label.
 func FromDigest(d Digest) *Labels {
 	l := &Labels{analyzers: make(map[string]*analyzerLabels, len(d))}
+	// A label set has a handful of severities for hundreds of keys: the keys
+	// of one severity share its label list (read only, as every list of a
+	// Labels), which spares a worker two allocations a key.
+	lists := map[string][]string{}
 	for name, entries := range d {
 		a := &analyzerLabels{file: "digest", labels: make(map[string][]string, len(entries))}
 		for _, e := range entries {
@@ -59,7 +67,12 @@ func FromDigest(d Digest) *Labels {
 			}
 			a.labels[e.Key] = nil
 			if e.HasSeverity {
-				a.labels[e.Key] = []string{"severity:" + e.Severity}
+				list, ok := lists[e.Severity]
+				if !ok {
+					list = []string{"severity:" + e.Severity}
+					lists[e.Severity] = list
+				}
+				a.labels[e.Key] = list[:1:1]
 			}
 		}
 		l.analyzers[name] = a
@@ -75,8 +88,31 @@ type digestJSON struct {
 	Severities []*string `json:"s"`
 }
 
+// lastEncoded is the digest MarshalJSON encoded last and its encoding: the
+// supervisor puts one digest into the spec of every cleanup worker of a
+// run, and encoded it again for each (BenchmarkSpecEncode).
+var lastEncoded atomic.Pointer[digestEncoding]
+
+type digestEncoding struct {
+	d Digest // kept, so that no other map can take its address
+	b []byte
+}
+
 // MarshalJSON writes d as {"analyzer": {"k": [keys...], "s": [severity or null...]}}.
+// The encoding of the digest encoded last is kept and returned again for
+// the same map (callers must not change the bytes; encoding/json copies them).
 func (d Digest) MarshalJSON() ([]byte, error) {
+	if e := lastEncoded.Load(); e != nil && d != nil && reflect.ValueOf(e.d).UnsafePointer() == reflect.ValueOf(d).UnsafePointer() {
+		return e.b, nil
+	}
+	b, err := d.marshal()
+	if err == nil && d != nil {
+		lastEncoded.Store(&digestEncoding{d: d, b: b})
+	}
+	return b, err
+}
+
+func (d Digest) marshal() ([]byte, error) {
 	out := make(map[string]digestJSON, len(d))
 	for name, entries := range d {
 		w := digestJSON{Keys: make([]string, len(entries)), Severities: make([]*string, len(entries))}

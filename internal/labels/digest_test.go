@@ -183,3 +183,35 @@ func BenchmarkDigestMarshal(b *testing.B) {
 		}
 	}
 }
+
+// The supervisor puts one digest into every cleanup worker's spec: it is
+// encoded once, and a different digest is not answered with that encoding.
+func TestDigestEncodedOncePerDigest(t *testing.T) {
+	l, err := Load(fixtureDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := l.Digest()
+	first, err := d.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := d.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &first[0] != &again[0] {
+		t.Errorf("the digest was encoded again")
+	}
+	other := Digest{"x": {{Key: "k", Severity: "HIGH", HasSeverity: true}}}
+	got, err := json.Marshal(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"x":{"k":["k"],"s":["HIGH"]}}`; string(got) != want {
+		t.Errorf("other digest encoded as %s, want %s", got, want)
+	}
+	if got, err := json.Marshal(d); err != nil || string(got) != string(first) {
+		t.Errorf("first digest encoded as %.80s..., %v; want %.80s...", got, err, first)
+	}
+}

@@ -63,7 +63,7 @@ func Baseline(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, kind sche
 	if err != nil {
 		return res, err
 	}
-	sum, err := dir.Checksum()
+	sum, err := checksum(dir)
 	if err != nil {
 		return res, err
 	}

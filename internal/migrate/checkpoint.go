@@ -60,7 +60,7 @@ func applyCheckpoint(ctx context.Context, db *sql.DB, dialect dbconn.Dialect, di
 	fileErr := func(err error) error {
 		return &FileError{Version: cp.Version, Description: "checkpoint", Err: dbconn.Explain(err, opts.LockTimeout)}
 	}
-	sum, err := dir.Checksum()
+	sum, err := checksum(dir)
 	if err != nil {
 		return false, fileErr(err)
 	}

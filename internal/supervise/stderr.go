@@ -51,8 +51,13 @@ type stderrSink struct {
 	events func(event.Event) // nil: events are only relayed
 	buf    []byte            // the current line (or piece of one), at most maxLine bytes
 	cont   bool              // buf continues a line whose start was re-logged already
-	last   []string
-	panic  string // first "panic: ..." or "fatal error: ..." line
+	// last is the tail kept for failure reports, a ring of the last
+	// keepLines lines from last[first]: kept as they came and formatted
+	// only when a failure is reported, for nearly every line is never read.
+	last  [keepLines]tailLine
+	first int
+	kept  int
+	panic string // first "panic: ..." or "fatal error: ..." line
 }
 
 // newStderrSink relays to log and hands event lines to events, which may
@@ -114,9 +119,23 @@ func (s *stderrSink) piece() {
 	s.buf = s.buf[:copy(s.buf, s.buf[len(b):])]
 }
 
-// LastLines returns a copy of the kept tail, oldest first.
+// LastLines returns the kept tail, oldest first, each line shortened for a
+// report; nil when nothing was kept.
 func (s *stderrSink) LastLines() []string {
-	return slices.Clone(s.last)
+	return s.lastLines(keepLines)
+}
+
+// lastLines returns the last n lines of the kept tail, oldest first.
+func (s *stderrSink) lastLines(n int) []string {
+	n = min(n, s.kept)
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := s.kept - n; i < s.kept; i++ {
+		out = append(out, s.last[(s.first+i)%keepLines].String())
+	}
+	return out
 }
 
 // line re-logs the buffered line and resets the buffer (keeping its memory).
@@ -137,7 +156,7 @@ func (s *stderrSink) line() {
 		// A result event says what the result record says, and a failure
 		// reason quotes the record already: not again in its tail.
 		if !e.isEvent || e.event.Kind != event.Result {
-			s.remember(e.summary())
+			s.keep(tailLine{text: e.msg, args: e.args})
 		}
 		if e.isEvent && s.events != nil {
 			s.events(e.event)
@@ -153,11 +172,39 @@ func (s *stderrSink) line() {
 }
 
 func (s *stderrSink) remember(text string) {
-	if len(s.last) == keepLines {
-		copy(s.last, s.last[1:])
-		s.last = s.last[:keepLines-1]
+	s.keep(tailLine{text: text})
+}
+
+func (s *stderrSink) keep(l tailLine) {
+	if s.kept < keepLines {
+		s.last[(s.first+s.kept)%keepLines] = l
+		s.kept++
+		return
 	}
-	s.last = append(s.last, shorten(text))
+	s.last[s.first] = l
+	s.first = (s.first + 1) % keepLines
+}
+
+// tailLine is one line of the kept tail: a line kept verbatim (text), or an
+// entry's message and fields, as parseEntry made them (values that never
+// change).
+type tailLine struct {
+	text string
+	args []interface{}
+}
+
+// String is the line as a report shows it: the entry's message and its
+// fields as key=value, shortened to one line of at most keepLineLen bytes.
+func (l tailLine) String() string {
+	if len(l.args) == 0 {
+		return shorten(l.text)
+	}
+	var b strings.Builder
+	b.WriteString(l.text)
+	for i := 0; i+1 < len(l.args); i += 2 {
+		fmt.Fprintf(&b, " %v=%v", l.args[i], l.args[i+1])
+	}
+	return shorten(b.String())
 }
 
 // reason is the stderr part of a failure reason: the panic line, if any, and
@@ -166,10 +213,10 @@ func (s *stderrSink) reason(n int) string {
 	if s.panic != "" {
 		return "; " + s.panic
 	}
-	if len(s.last) == 0 {
+	if s.kept == 0 {
 		return ""
 	}
-	return "; last output: " + strings.Join(s.last[max(0, len(s.last)-n):], " | ")
+	return "; last output: " + strings.Join(s.lastLines(n), " | ")
 }
 
 // cutIncompleteRune drops a UTF-8 sequence cut in half at the end of b.
@@ -210,15 +257,6 @@ type entry struct {
 	isEvent bool
 }
 
-func (e entry) summary() string {
-	var b strings.Builder
-	b.WriteString(e.msg)
-	for i := 0; i+1 < len(e.args); i += 2 {
-		fmt.Fprintf(&b, " %v=%v", e.args[i], e.args[i+1])
-	}
-	return b.String()
-}
-
 // parseEntry decodes an hclog JSON line: an object whose "@message" and
 // "@level" are strings (and "@timestamp", when present, too). Other fields
 // become key/value pairs in key order: strings, json.Number, bools and nil
@@ -226,49 +264,166 @@ func (e entry) summary() string {
 // The worker's @timestamp becomes the entry's time: a line keeps the time the
 // worker logged it, however late the supervisor reads it. An event line
 // (event.Key) is decoded into the entry's event as well.
+//
+// It is the supervisor's per-line cost (B3), so it walks the line once after
+// json.Valid has vouched for it, instead of decoding it into a map and every
+// string a second time: the result is what json.Unmarshal into a
+// map[string]json.RawMessage would give (a later duplicate key wins, strings
+// are decoded by encoding/json whenever they hold an escape or bytes that
+// are not UTF-8), which TestParseEntryMatchesUnmarshal pins.
 func parseEntry(line []byte) (entry, bool) {
-	if len(line) == 0 || line[0] != '{' {
+	if len(line) == 0 || line[0] != '{' || !json.Valid(line) {
 		return entry{}, false
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(line, &m); err != nil {
-		return entry{}, false
+	var scratch [16]field
+	fields := topFields(line, scratch[:0])
+	// Key order, the last of equal keys winning (as a map's would).
+	slices.SortStableFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
+	n := 0
+	for i := range fields {
+		if i+1 < len(fields) && fields[i+1].key == fields[i].key {
+			continue
+		}
+		fields[n] = fields[i]
+		n++
 	}
-	msg, ok := jsonString(m["@message"])
+	fields = fields[:n]
+
+	var msg, lvl, ts []byte
+	var hasTS, isEvent bool
+	rest := 0 // fields besides the three hclog ones
+	for _, f := range fields {
+		switch f.key {
+		case "@message":
+			msg = f.raw
+		case "@level":
+			lvl = f.raw
+		case "@timestamp":
+			ts, hasTS = f.raw, true
+		default:
+			rest++
+			isEvent = isEvent || f.key == event.Key
+		}
+	}
+	m, ok := jsonString(msg)
 	if !ok {
 		return entry{}, false
 	}
-	lvl, ok := jsonString(m["@level"])
+	l, ok := jsonString(lvl)
 	if !ok {
 		return entry{}, false
 	}
-	level := levelOf(lvl)
+	level := levelOf(l)
 	if level == hclog.NoLevel {
 		return entry{}, false
 	}
 	var at time.Time
-	if ts, present := m["@timestamp"]; present {
+	if hasTS {
 		s, ok := jsonString(ts)
 		if !ok {
 			return entry{}, false
 		}
 		at = parseTimestamp(s)
 	}
-	delete(m, "@message")
-	delete(m, "@level")
-	delete(m, "@timestamp")
+	args := make([]interface{}, 0, 2*rest)
+	for _, f := range fields {
+		if f.key != "@message" && f.key != "@level" && f.key != "@timestamp" {
+			args = append(args, f.key, jsonValue(f.raw))
+		}
+	}
+	e := entry{at: at, level: level, msg: m, args: args}
+	if isEvent {
+		// Event lines are few (a handful per routine): the map event.Decode
+		// takes is built for them only.
+		fm := make(map[string]json.RawMessage, rest)
+		for _, f := range fields {
+			if f.key != "@message" && f.key != "@level" && f.key != "@timestamp" {
+				fm[f.key] = json.RawMessage(f.raw)
+			}
+		}
+		e.event, e.isEvent = event.Decode(at, fm)
+	}
+	return e, true
+}
 
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// field is one member of the top-level object of a line: its decoded key and
+// its value's JSON, a slice of the line.
+type field struct {
+	key string
+	raw []byte
+}
+
+// topFields appends the members of the object b to fields, in line order.
+// b must be valid JSON (json.Valid) with an object at the top: nothing is
+// checked twice.
+func topFields(b []byte, fields []field) []field {
+	i := skipSpace(b, 0) + 1 // past '{'
+	for {
+		i = skipSpace(b, i)
+		if b[i] == '}' {
+			return fields
+		}
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		kEnd := stringEnd(b, i)
+		key, _ := jsonString(b[i:kEnd])
+		i = skipSpace(b, kEnd)
+		i = skipSpace(b, i+1) // past ':'
+		vEnd := valueEnd(b, i)
+		fields = append(fields, field{key: key, raw: b[i:vEnd]})
+		i = vEnd
 	}
-	slices.Sort(keys)
-	args := make([]interface{}, 0, 2*len(keys))
-	for _, k := range keys {
-		args = append(args, k, jsonValue(m[k]))
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
 	}
-	ev, isEvent := event.Decode(at, m)
-	return entry{at: at, level: level, msg: msg, args: args, event: ev, isEvent: isEvent}, true
+	return i
+}
+
+// stringEnd returns the index just past the JSON string starting at b[i].
+func stringEnd(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// valueEnd returns the index just past the JSON value starting at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	default: // a number or a literal
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
 }
 
 // timestampLayouts are what hclog writes as @timestamp (its TimeFormatJSON,
@@ -287,9 +442,15 @@ func parseTimestamp(s string) time.Time {
 	return time.Time{}
 }
 
-func jsonString(raw json.RawMessage) (string, bool) {
+// jsonString decodes a JSON string; raw is valid JSON. One without an
+// escape whose bytes are UTF-8 is its own text; any other goes through
+// encoding/json, which also turns bytes that are not UTF-8 into U+FFFD.
+func jsonString(raw []byte) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
+	}
+	if in := raw[1 : len(raw)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in), true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
@@ -299,8 +460,8 @@ func jsonString(raw json.RawMessage) (string, bool) {
 }
 
 // jsonValue turns a field's JSON into a value hclog prints well in both
-// formats (raw is already valid: it comes out of a successful Unmarshal).
-func jsonValue(raw json.RawMessage) interface{} {
+// formats (raw is already valid: json.Valid vouched for its line).
+func jsonValue(raw []byte) interface{} {
 	switch raw[0] {
 	case '"':
 		s, _ := jsonString(raw)

@@ -91,7 +91,7 @@ type process struct {
 func startProcess(ctx context.Context, cfg Config, spec job.Spec, log hclog.Logger) (*process, error) {
 	// The spec carries the product's secret: it goes to the worker's stdin
 	// and nowhere else (never argv, env or a log line).
-	payload, err := json.Marshal(spec)
+	payload, err := job.EncodeSpec(spec)
 	if err != nil {
 		return nil, fmt.Errorf("encode job spec: %w", err)
 	}
