@@ -7,6 +7,7 @@
 # when two variants of a sweep removed different rows.
 # Usage (from anywhere): bench/cleanupplans.sh
 #   QUICK=1 (or BENCH_QUICK=1)   100k reports instead of 1M
+#   CLEANUPPLANS_REPORTS=N      N reports instead of 1M (make bench: 200k, for its budget)
 #   REPS=N (or BENCH_RUNS=N)     runs of every measurement, median reported (default 3)
 #   BENCH_DIR                    scratch directory (default /tmp/supervisor-cleanupplans)
 #   FLEETGEN                     a built fleetgen (default: built here)
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 OUT=${BENCH_DIR:-/tmp/supervisor-cleanupplans}
 REPS=${REPS:-${BENCH_RUNS:-3}}
 QUICK=${QUICK:-${BENCH_QUICK:-}}
-reports=1000000; [ "$QUICK" = 1 ] && reports=100000
+reports=${CLEANUPPLANS_REPORTS:-1000000}; [ "$QUICK" = 1 ] && reports=100000
 rm -rf "$OUT"; mkdir -p "$OUT"
 G=${FLEETGEN:-}
 if [ -z "$G" ]; then G=$OUT/fleetgen; go build -o "$G" ./integration/cmd/fleetgen; fi
