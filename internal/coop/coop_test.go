@@ -192,7 +192,13 @@ func TestLostHostsJobIsTakenBackOnlyWhenItsHeartbeatIsGone(t *testing.T) {
 	if st, _ := jobState(); st != "running" {
 		t.Fatalf("a live host's job is %s, want it left running", st)
 	}
+	if !lockHeld(t, db, ghost) {
+		t.Fatal("the ghost's heartbeat lock is not seen held")
+	}
 	beat.Close(ctx) // the host's session ends
+	// The server ends the session, and frees its lock, a moment after the
+	// client has closed it: the lock is gone before the host counts as lost.
+	waitLockFreed(t, db, ghost)
 	if err := db.rescueLost(ctx, h, "me"); err != nil {
 		t.Fatal(err)
 	}
@@ -261,5 +267,28 @@ func TestProgressWithoutRiverTablesWritesNothing(t *testing.T) {
 	var n int
 	if err := db.pool.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", Schema).Scan(&n); err != nil || n != 0 {
 		t.Errorf("schema %s: %d (%v), want none", Schema, n, err)
+	}
+}
+
+// lockHeld says whether a session holds host's heartbeat lock.
+func lockHeld(t *testing.T, db *DB, host string) bool {
+	t.Helper()
+	var held bool
+	if err := db.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT FROM pg_locks
+		WHERE locktype = 'advisory' AND classid = $1::int8::oid AND objid = (hashtext($2)::int8 & 4294967295)::oid AND granted)`,
+		int32(heartbeatClass), host).Scan(&held); err != nil {
+		t.Fatal(err)
+	}
+	return held
+}
+
+// waitLockFreed waits until no session holds host's heartbeat lock (the
+// server frees it as it ends the session, after the client closed it).
+func waitLockFreed(t *testing.T, db *DB, host string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); lockHeld(t, db, host); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the heartbeat lock of %s is still held 10 s after its session closed", host)
+		}
 	}
 }
