@@ -219,6 +219,9 @@ func e2eWatchSecrets(t *testing.T, ws string, sr e2eSecretRun) {
 			rel()
 		}
 	}
+	// A run that ends without the workers (none was needed) must not leave
+	// the locks held for the caller's next run.
+	defer releaseAll()
 
 	leaks := map[string]bool{}
 	workers := map[int]bool{}

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,6 +58,14 @@ func TestProofSecrets(t *testing.T) {
 			{"--log-level", "trace", "cleanup", "-j", "2", "--lock-timeout", "2m", "--checker-labels", testutil.LabelsDir},
 			{"--log-format", "json", "--log-level", "trace", "up", "-y", "-j", "2", "--lock-timeout", "2m", "--checker-labels", testutil.LabelsDir},
 		} {
+			// A product the supervisor's read-only check finds clean gets
+			// no cleanup worker: give each one unused file, so that cleanup
+			// (and up's cleanup) has a worker to watch.
+			if !slices.Contains(args, "migrate") {
+				for _, db := range []string{"sec_a", "sec_b"} {
+					c.Exec(pt.T, db, `INSERT INTO files (filepath, filename) VALUES ('/proof/unused.c', 'unused.c')`)
+				}
+			}
 			// The test holds each product's lock until the scan has seen
 			// both workers waiting for it.
 			_, releaseA := holdProductLock(pt.T, clusterTarget(c, "sec_a"))
@@ -85,6 +94,9 @@ func TestProofSecrets(t *testing.T) {
 		}
 		// Failures: the lock held past --lock-timeout, a wrong password,
 		// a database that does not exist.
+		// (An unused file, so that the read-only check sends a worker to
+		// wait for the lock.)
+		c.Exec(pt.T, "sec_a", `INSERT INTO files (filepath, filename) VALUES ('/proof/unused.c', 'unused.c')`)
 		_, release := holdProductLock(pt.T, clusterTarget(c, "sec_a"))
 		if r := run(pt.T, "--log-format", "json", "--log-level", "trace", "cleanup", "--lock-timeout", "1s", "--product", "sec-a"); r.code != 1 {
 			pt.Errorf("cleanup with the lock held: want exit 1\n%s", r)
