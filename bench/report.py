@@ -207,10 +207,17 @@ if "b1.status.j2" in T:
 if "b1.migrate.j2" in T:
     t = T["b1.migrate.j2"]
     target(f"migrate, nothing to do, {t.n} products, `-j 2`: wall per product", "≤ 2 ms", fmt_ms(t.per(t.wall_med())), t.per(t.wall_med()) <= 2, not t.failed)
+if "version" in floor and "empty" in floor:
+    # The start of the worker binary (the supervisor re-executes itself),
+    # package initialisation included, before any job: a lower bound of
+    # what a worker with nothing to do costs.
+    r = floor["version"][0] / floor["empty"][0]
+    target("a worker process with nothing to do (at least the exec of the binary: `supervisor version`) vs the exec of an empty Go binary",
+           "≤ 2x", f"{r:.1f}x ({floor['version'][0]:.2f} ms vs {floor['empty'][0]:.2f} ms)", r <= 2)
 if "b1.cleanup.j1" in T and "empty" in floor:
     t = T["b1.cleanup.j1"]
     r = t.per(t.wall_med()) / floor["empty"][0]
-    target("a worker with nothing to do (B1 cleanup `-j 1`, wall per product) vs the exec of an empty Go binary",
+    target("a clean product in `cleanup` (B1 `-j 1`, wall per product: the read-only check, no worker started) vs the exec of an empty Go binary",
            "≤ 2x", f"{r:.1f}x ({fmt_ms(t.per(t.wall_med()))} vs {floor['empty'][0]:.2f} ms)", r <= 2, not t.failed)
 if "b2.migrate.j1" in T and "b2.migrate.j2" in T:
     a, b = T["b2.migrate.j1"], T["b2.migrate.j2"]
