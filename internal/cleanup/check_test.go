@@ -3,14 +3,10 @@ package cleanup
 import (
 	"context"
 	"database/sql"
-	"net"
-	"net/url"
-	"strconv"
 	"testing"
 
 	"supervisor/internal/dbconn"
 	"supervisor/internal/labels"
-	"supervisor/internal/pgtest"
 	"supervisor/internal/testutil"
 )
 
@@ -151,28 +147,13 @@ func TestPostgresPending(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
 	}
-	c := pgtest.Start(t)
-	db := c.CreateDatabase(t, "product")
-	loadPGSchema(t, c, db)
-	pg, err := sql.Open("pgx", c.URL(db))
-	if err != nil {
-		t.Fatal(err)
+	pg, asReader := pgSampleWithReader(t)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := pg.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
 	}
-	defer pg.Close()
-	copyToPG(t, openSQLite(t, copySample(t)), pg)
-	c.Exec(t, db, `
-		CREATE ROLE reader LOGIN PASSWORD 'reader';
-		GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;`)
-	u := url.URL{
-		Scheme: "postgres", User: url.UserPassword("reader", "reader"),
-		Host: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), Path: "/" + db,
-		RawQuery: "sslmode=disable",
-	}
-	asReader, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer asReader.Close()
 	lab := loadFixtureLabels(t)
 	check := func() string {
 		t.Helper()
@@ -188,7 +169,7 @@ func TestPostgresPending(t *testing.T) {
 	if _, err := Run(context.Background(), pg, Options{Dialect: dbconn.Postgres, Labels: lab, Now: fixedNow}); err != nil {
 		t.Fatal(err)
 	}
-	c.Exec(t, db, `DELETE FROM run_locks; UPDATE checkers SET severity = 0 WHERE severity = 25;`)
+	exec(`DELETE FROM run_locks; UPDATE checkers SET severity = 0 WHERE severity = 25;`)
 	if got := check(); got != "" {
 		t.Errorf("Pending after the cleanup = %q, want nothing", got)
 	}
@@ -197,11 +178,11 @@ func TestPostgresPending(t *testing.T) {
 		{"unused analysis info", `INSERT INTO analysis_info (id, analyzer_command) VALUES (999001, '\x00')`, `DELETE FROM analysis_info WHERE id = 999001`},
 		{"checker severities", `UPDATE checkers SET severity = 10 WHERE analyzer_name = 'cppcheck' AND checker_name = 'memleak'`, `UPDATE checkers SET severity = 40 WHERE analyzer_name = 'cppcheck' AND checker_name = 'memleak'`},
 	} {
-		c.Exec(t, db, g.add)
+		exec(g.add)
 		if got := check(); got != g.want {
 			t.Errorf("Pending after %s = %q, want %q", g.add, got, g.want)
 		}
-		c.Exec(t, db, g.undo)
+		exec(g.undo)
 	}
 }
 

@@ -142,28 +142,7 @@ func TestPostgresDryRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
 	}
-	c := pgtest.Start(t)
-	db := c.CreateDatabase(t, "product")
-	loadPGSchema(t, c, db)
-	pg, err := sql.Open("pgx", c.URL(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	copyToPG(t, openSQLite(t, copySample(t)), pg)
-	c.Exec(t, db, `
-		CREATE ROLE reader LOGIN PASSWORD 'reader';
-		GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;`)
-	u := url.URL{
-		Scheme: "postgres", User: url.UserPassword("reader", "reader"),
-		Host: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), Path: "/" + db,
-		RawQuery: "sslmode=disable",
-	}
-	asReader, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer asReader.Close()
+	pg, asReader := pgSampleWithReader(t)
 
 	counts, snap := pgRowCounts(t, pg), commonSnapshot(t, pg, pg, false)
 	dry, _ := dryRun(t, asReader, dbconn.Postgres)
@@ -238,4 +217,34 @@ func TestDryRunReadsUnindexedColumnsOnce(t *testing.T) {
 			t.Errorf("%s: the real run's plan has no correlated subquery, so this test proves nothing:\n%s", s.table, plan)
 		}
 	}
+}
+
+// pgSampleWithReader copies the sample into a new PostgreSQL database and
+// returns it open as its owner and as a role that may only read (any
+// write through asReader fails). Both are closed when the test ends.
+func pgSampleWithReader(t *testing.T) (pg, asReader *sql.DB) {
+	t.Helper()
+	c := pgtest.Start(t)
+	db := c.CreateDatabase(t, "product")
+	loadPGSchema(t, c, db)
+	pg, err := sql.Open("pgx", c.URL(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	copyToPG(t, openSQLite(t, copySample(t)), pg)
+	c.Exec(t, db, `
+		CREATE ROLE reader LOGIN PASSWORD 'reader';
+		GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader;`)
+	u := url.URL{
+		Scheme: "postgres", User: url.UserPassword("reader", "reader"),
+		Host: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), Path: "/" + db,
+		RawQuery: "sslmode=disable",
+	}
+	asReader, err = sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { asReader.Close() })
+	return pg, asReader
 }
